@@ -1,0 +1,5 @@
+"""Datasets: loaders for the standard benchmarks, a synthetic generator and the long-tail protocol."""
+
+from ._frequency import frequency_groups
+
+__all__ = ["frequency_groups"]
