@@ -33,7 +33,7 @@ EXTRAS = {
 setup(
     name="skmetacmh",
     version="0.1.0.dev0",
-    description="Scikit-learn compatible cross-modal hashing on long-tailed data (MetaCMH and baselines)",
+    description="Scikit-learn compatible cross-modal hashing on long-tailed data",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="BSD-3-Clause",

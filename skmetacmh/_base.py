@@ -106,9 +106,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
         self.n_unlabeled_ = int((Y.sum(axis=1) == 0).sum())
         X_image, X_text = split_modalities(X, n_img)
         self._fit(self._dense(X_image), self._text_block(X_text), Y)
-        self.database_codes_ = np.hstack(
-            [self._bits(X_image, "image"), self._bits(X_text, "text")]
-        )
+        self.database_codes_ = np.hstack([self._bits(X_image, "image"), self._bits(X_text, "text")])
         self.database_labels_ = Y
         return self
 
@@ -161,7 +159,8 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
 
         The mean of image->text (image bits of a query against text bits of the database) and
         text->image mAP. Queries with no relevant database item (for instance a class the
-        training set never saw) are excluded, as in :func:`skmetacmh.metrics.mean_average_precision`.
+        training set never saw) are excluded, as in
+        :func:`skmetacmh.metrics.mean_average_precision`.
 
         Parameters
         ----------

@@ -56,7 +56,9 @@ def join_modalities(X_image, X_text):
         if not sp.issparse(block):
             block = np.asarray(block)
         if block.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {block.shape}.")
+            raise ValueError(
+                f"{name} must be 2-D (n_samples, n_features); got shape {block.shape}."
+            )
         if block.shape[1] == 0:
             raise ValueError(f"{name} must have at least one feature column; got 0.")
         blocks.append(block)
@@ -150,11 +152,12 @@ def check_fit_labels(y, n_samples: int):
         )
     if y.ndim == 2:
         if not _is_indicator(y):
-            bad = y[~((y == 0) | (y == 1))].ravel()[0] if np.issubdtype(y.dtype, np.number) else None
+            bad = (
+                y[~((y == 0) | (y == 1))].ravel()[0] if np.issubdtype(y.dtype, np.number) else None
+            )
             shown = f"found {bad!r}" if bad is not None else f"got dtype {y.dtype}"
             raise ValueError(
-                "A 2-D y must be a {0,1} label indicator matrix (one column per label); "
-                f"{shown}."
+                f"A 2-D y must be a {{0,1}} label indicator matrix (one column per label); {shown}."
             )
         Y = y.astype(np.uint8)
         if np.count_nonzero(Y.any(axis=0)) < 2:
@@ -205,7 +208,5 @@ def labels_to_indicator(y, classes: np.ndarray, multilabel: bool, name: str = "y
             raise ValueError(f"{name} must hold only 0 and 1 (a label indicator matrix).")
         return y.astype(np.uint8)
     if y.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D class labels, as in fit; got shape {y.shape}."
-        )
+        raise ValueError(f"{name} must be 1-D class labels, as in fit; got shape {y.shape}.")
     return (y[:, None] == classes[None, :]).astype(np.uint8)

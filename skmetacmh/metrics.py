@@ -306,13 +306,13 @@ def precision_recall_curve(query_codes, db_codes, query_labels, db_labels):
         retrieved, relevant, total = retrieved[valid], relevant[valid], total[valid]
         recall_sum += (relevant / total[:, None]).sum(axis=0)
         has = retrieved > 0
-        precision_sum += np.divide(relevant, retrieved, out=np.zeros_like(relevant), where=has).sum(0)
+        precision_sum += np.divide(relevant, retrieved, out=np.zeros_like(relevant), where=has).sum(
+            0
+        )
         n_retrieving += has.sum(axis=0)
     if n_valid == 0:
         raise ValueError("The precision-recall curve is undefined: no query has a relevant item.")
-    precision = np.divide(
-        precision_sum, n_retrieving, out=np.ones(n_radii), where=n_retrieving > 0
-    )
+    precision = np.divide(precision_sum, n_retrieving, out=np.ones(n_radii), where=n_retrieving > 0)
     return precision, recall_sum / n_valid, np.arange(n_radii)
 
 

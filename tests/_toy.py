@@ -18,9 +18,7 @@ class ToyHasher(BaseCrossModalHasher):
         target = Y - Y.mean(axis=0)
         self.weights_ = {}
         for name, X in (("image", X_image), ("text", X_text)):
-            self.weights_[name] = np.linalg.lstsq(
-                np.c_[X, np.ones(len(X))], target, rcond=None
-            )[0]
+            self.weights_[name] = np.linalg.lstsq(np.c_[X, np.ones(len(X))], target, rcond=None)[0]
         self.projection_ = rng.standard_normal((Y.shape[1], self.n_bits))
 
     def _project(self, X, modality):

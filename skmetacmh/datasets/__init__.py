@@ -1,4 +1,4 @@
-"""Datasets: loaders for the standard benchmarks, a synthetic generator and the long-tail protocol."""
+"""Datasets: benchmark loaders, a synthetic generator and the long-tail protocol."""
 
 from ._frequency import frequency_groups
 
