@@ -1,0 +1,1 @@
+"""Baseline cross-modal hashers, one module per method."""
