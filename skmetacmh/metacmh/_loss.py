@@ -1,0 +1,90 @@
+"""The DCMH objective, with the optional class-balanced weighting and classification term.
+
+For a mini-batch of one modality's features ``F_b`` against the buffer ``G`` of the other
+modality's outputs over the whole training set (Jiang & Li, "Deep Cross-Modal Hashing",
+CVPR 2017, eq. 2-3)::
+
+    Theta = 0.5 * F_b G^T
+    J = sum W * (softplus(Theta) - S * Theta)          negative log-likelihood
+        + gamma * ||B_b - F_b||^2                      quantisation
+        + eta * ||F^T 1||^2                            bit balance
+
+all divided by ``batch * n`` as in the reference implementation. ``softplus`` is the stable
+``log(1 + exp(.))``. ``S`` is only ever formed for the batch (``batch x n``), never ``n x n``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["batch_similarity", "dcmh_loss", "classification_loss", "sample_weights"]
+
+
+def batch_similarity(Y_batch: torch.Tensor, Y_all: torch.Tensor) -> torch.Tensor:
+    """``S_ij = 1`` when batch item i and training item j share a label (unlabelled: never)."""
+    return ((Y_batch @ Y_all.T) > 0).to(Y_batch.dtype)
+
+
+def dcmh_loss(
+    feat_batch,
+    other_all,
+    codes_batch,
+    balance_sum,
+    S,
+    gamma: float,
+    eta: float,
+    pair_weight=None,
+) -> dict:
+    """The three DCMH terms for one mini-batch, each already normalised by ``batch * n``.
+
+    ``balance_sum`` is the column sum of this modality's outputs over the whole training set
+    with the batch's rows taken from ``feat_batch`` (so the bit-balance term has a gradient).
+    """
+    norm = feat_batch.shape[0] * other_all.shape[0]
+    theta = 0.5 * feat_batch @ other_all.T
+    nll = F.softplus(theta) - S * theta
+    if pair_weight is not None:
+        nll = nll * pair_weight
+    return {
+        "likelihood": nll.sum() / norm,
+        "quantization": gamma * (codes_batch - feat_batch).pow(2).sum() / norm,
+        "balance": eta * balance_sum.pow(2).sum() / norm,
+    }
+
+
+def classification_loss(logits, Y_batch, weight_batch=None) -> torch.Tensor:
+    """Cross-entropy of the shared class head against the label distribution ``Y / |Y|``.
+
+    A multi-label item spreads its target over its labels; unlabelled items are left out.
+    With ``weight_batch`` each item counts by its class-balanced weight.
+    """
+    n_labels = Y_batch.sum(dim=1)
+    labelled = n_labels > 0
+    if not bool(labelled.any()):
+        return logits.sum() * 0.0
+    target = Y_batch[labelled] / n_labels[labelled, None]
+    per_item = -(target * torch.log_softmax(logits[labelled], dim=1)).sum(dim=1)
+    if weight_batch is None:
+        return per_item.mean()
+    w = weight_batch[labelled]
+    return (w * per_item).sum() / w.sum()
+
+
+def sample_weights(Y: torch.Tensor, class_weight) -> torch.Tensor | None:
+    """Per-item weights that make every class count alike, normalised to mean one.
+
+    ``"balanced"`` weighs class k by ``1 / n_k`` (sklearn's rule), ``"sqrt"`` by
+    ``1 / sqrt(n_k)``; a multi-label item takes the mean over its labels and an unlabelled
+    item weight one. ``None`` gives ``None`` (no weighting).
+    """
+    if class_weight is None:
+        return None
+    counts = Y.sum(dim=0)
+    power = 1.0 if class_weight == "balanced" else 0.5
+    per_class = torch.where(counts > 0, counts.clamp_min(1.0).pow(-power), torch.zeros_like(counts))
+    n_labels = Y.sum(dim=1)
+    w = (Y @ per_class) / n_labels.clamp_min(1.0)
+    labelled = n_labels > 0
+    w = w / w[labelled].mean() if bool(labelled.any()) else torch.ones_like(w)
+    return torch.where(labelled, w, torch.ones_like(w))

@@ -1,0 +1,71 @@
+"""The associative memory of MetaCMH: class centroids, a hallucinator and a selector.
+
+A direct feature ``f`` recalls a memory feature ``v = softmax(W_hal f)^T M`` from the class
+centroids ``M``, and a selector ``e = tanh(W_sel f + b_sel)`` decides per dimension how much of
+it to mix in: the meta feature is ``f + e * v``. This is the dynamic meta-embedding of OLTR
+(Liu et al., "Large-Scale Long-Tailed Recognition in an Open World", CVPR 2019) as MetaCMH
+(Wang, Yu, Domeniconi & Zhang, arXiv 2111.04086) uses it for hashing.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["AssociativeMemory"]
+
+
+class AssociativeMemory(nn.Module):
+    """Class-centroid memory for one modality.
+
+    Parameters
+    ----------
+    n_bits : int
+        Size of the direct feature (the code length).
+    n_classes : int
+        Number of label columns; one centroid each.
+    reachability : bool
+        Scale the meta feature by OLTR's reachability ``1 / min_k ||f - m_k||``, normalised by
+        its training mean so that the average scale is one (the sign, hence the code, is not
+        changed by a positive scale; the loss is).
+    """
+
+    def __init__(self, n_bits: int, n_classes: int, reachability: bool = False):
+        super().__init__()
+        self.hallucinator = nn.Linear(n_bits, n_classes)
+        self.selector = nn.Linear(n_bits, n_bits)
+        self.reachability = reachability
+        self.register_buffer("centroids", torch.zeros(n_classes, n_bits))
+        # Classes that had at least one training sample at the last refresh.
+        self.register_buffer("populated", torch.zeros(n_classes, dtype=torch.bool))
+        self.register_buffer("mean_min_distance", torch.ones(()))
+
+    def forward(self, direct: torch.Tensor) -> torch.Tensor:
+        recall = torch.softmax(self.hallucinator(direct), dim=1)
+        memory = recall @ self.centroids
+        select = torch.tanh(self.selector(direct))
+        meta = direct + select * memory
+        if self.reachability and bool(self.populated.any()):
+            meta = meta * (self.mean_min_distance / self._min_distance(direct))
+        return meta
+
+    def _min_distance(self, direct: torch.Tensor) -> torch.Tensor:
+        # Empty classes have no centroid to be near to; leave them out of the minimum.
+        dist = torch.cdist(direct, self.centroids[self.populated])
+        return dist.min(dim=1, keepdim=True).values.clamp_min(1e-6)
+
+    @torch.no_grad()
+    def refresh(self, direct: torch.Tensor, Y: torch.Tensor) -> None:
+        """Recompute the centroids from the direct features of the whole training set.
+
+        ``m_k`` is the mean direct feature of the samples carrying label ``k`` (a multi-label
+        sample counts for each of its labels). A class with no sample keeps its previous
+        centroid (zero before the first refresh) instead of dividing by zero.
+        """
+        counts = Y.sum(dim=0)
+        sums = Y.T @ direct
+        has = counts > 0
+        self.centroids[has] = sums[has] / counts[has, None]
+        self.populated.copy_(self.populated | has)
+        if self.reachability and bool(self.populated.any()):
+            self.mean_min_distance.copy_(self._min_distance(direct).mean())

@@ -1,0 +1,93 @@
+"""The torch module of MetaCMH: per-modality MLPs, optional memories, optional class head.
+
+``CrossModalHashNet`` holds one ``ModalityHashNet`` per modality. Each maps a feature vector to
+a direct feature in ``R^n_bits`` with an MLP and, when the memory is on, turns it into a meta
+feature with an :class:`~._memory.AssociativeMemory`. The optional linear classifier on
+``tanh`` of the meta feature is shared by both modalities (as in LTHNet, Chen et al., SIGIR
+2021), which also ties the two code spaces to the same class directions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ._memory import AssociativeMemory
+
+__all__ = ["CrossModalHashNet", "ModalityHashNet", "build_network", "reset_parameters"]
+
+
+def _mlp(n_in: int, hidden: tuple, n_out: int) -> nn.Sequential:
+    layers, width = [], n_in
+    for size in hidden:
+        layers += [nn.Linear(width, int(size)), nn.ReLU()]
+        width = int(size)
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+class ModalityHashNet(nn.Module):
+    """Direct-feature MLP of one modality, followed by its memory when there is one."""
+
+    def __init__(self, n_features, hidden, n_bits, n_classes, memory, reachability):
+        super().__init__()
+        self.direct = _mlp(n_features, hidden, n_bits)
+        self.memory = AssociativeMemory(n_bits, n_classes, reachability) if memory else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        direct = self.direct(x)
+        return direct if self.memory is None else self.memory(direct)
+
+
+class CrossModalHashNet(nn.Module):
+    """Image net, text net and the optional shared classification head."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self.config = dict(config)
+        c = self.config
+        self.image = ModalityHashNet(
+            c["n_image_features"],
+            c["image_hidden"],
+            c["n_bits"],
+            c["n_classes"],
+            c["memory"],
+            c["reachability"],
+        )
+        self.text = ModalityHashNet(
+            c["n_text_features"],
+            c["text_hidden"],
+            c["n_bits"],
+            c["n_classes"],
+            c["memory"],
+            c["reachability"],
+        )
+        self.classifier = nn.Linear(c["n_bits"], c["n_classes"]) if c["head"] else None
+
+    def modality(self, name: str) -> ModalityHashNet:
+        return self.image if name == "image" else self.text
+
+
+def reset_parameters(module: nn.Module, generator: torch.Generator) -> None:
+    """Re-draw every linear layer as torch's default init does, but from ``generator``.
+
+    torch's own initialisers draw from the global generator; drawing from a private one makes
+    ``random_state`` reproducible without touching the user's global torch seed.
+    """
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            bound = 1.0 / math.sqrt(layer.in_features)
+            with torch.no_grad():
+                # kaiming_uniform_(a=sqrt(5)) of torch's Linear has exactly this bound.
+                layer.weight.uniform_(-bound, bound, generator=generator)
+                layer.bias.uniform_(-bound, bound, generator=generator)
+
+
+def build_network(config: dict, generator: torch.Generator | None = None) -> CrossModalHashNet:
+    """Build the module from its architecture ``config`` (and initialise it from ``generator``)."""
+    net = CrossModalHashNet(config)
+    if generator is not None:
+        reset_parameters(net, generator)
+    return net
