@@ -1,0 +1,107 @@
+"""The benchmark's datasets by name, each returned as two modality blocks and labels.
+
+``uci-mfeat``, ``fashion-mnist-halves`` and ``synthetic`` need no download; ``mirflickr25k``,
+``nuswide`` and ``mscoco`` read the community's ``.mat`` files from ``--data-path``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import Bunch
+
+__all__ = ["DATASETS", "load_dataset", "dataset_options"]
+
+#: Benchmark dataset name -> one-line description (shown by ``--list``).
+DATASETS = {
+    "uci-mfeat": "UCI Multiple Features digits: pix (240) as image, fou (76) as text; 10 classes",
+    "fashion-mnist-halves": "Fashion-MNIST: top half as image, bottom half as text; subsampled",
+    "synthetic": "make_cross_modal_classification: paired Gaussian modalities, single-label",
+    "mirflickr25k": "MIRFlickr-25K .mat files (needs --data-path); 24 labels, multi-label",
+    "nuswide": "NUS-WIDE .mat files (needs --data-path); multi-label",
+    "mscoco": "MS-COCO .mat files (needs --data-path); 80 labels, multi-label",
+}
+
+_NEEDS_PATH = ("mirflickr25k", "nuswide", "mscoco")
+
+# Sizes used when the user gives none: large enough to be meaningful, small enough for a laptop.
+_DEFAULT_N_SAMPLES = {"fashion-mnist-halves": 6000, "synthetic": 3000}
+
+
+def dataset_options(name: str, *, n_samples=None, data_path=None) -> dict:
+    """The options that define a dataset's content, part of every run's resume key."""
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}: expected one of {sorted(DATASETS)}.")
+    options = {}
+    if name in _DEFAULT_N_SAMPLES:
+        options["n_samples"] = int(n_samples or _DEFAULT_N_SAMPLES[name])
+    if name in _NEEDS_PATH:
+        if not data_path:
+            raise ValueError(
+                f"Dataset {name!r} is read from its .mat files: pass --data-path (a file or the "
+                "folder holding them)."
+            )
+        options["data_path"] = str(data_path)
+    return options
+
+
+def _blocks(bunch):
+    """(X_image, X_text, y) from a loader's Bunch, whichever of the usual layouts it uses."""
+    if "X_image" in bunch and "X_text" in bunch:
+        return bunch.X_image, bunch.X_text, bunch.y if "y" in bunch else bunch.target
+    if "data" in bunch and "n_image_features" in bunch:
+        n_img = bunch.n_image_features
+        X = bunch.data
+        target = bunch.y if "y" in bunch else bunch.target
+        return X[:, :n_img], X[:, n_img:], target
+    if "views" in bunch:
+        views = bunch.views
+        return views[0], views[1], bunch.y if "y" in bunch else bunch.target
+    raise RuntimeError(f"unexpected dataset Bunch layout with keys {sorted(bunch)}")
+
+
+def _subsample(y, n_samples: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of a class-stratified subsample (fixed seed: part of the dataset)."""
+    if n_samples >= len(y):
+        return np.arange(len(y))
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(
+        np.arange(len(y)), train_size=n_samples, stratify=y, random_state=seed
+    )
+    return np.sort(keep)
+
+
+def load_dataset(name: str, options: dict) -> Bunch:
+    """Load a benchmark dataset.
+
+    Returns
+    -------
+    Bunch
+        ``X_image``, ``X_text`` (dense float arrays), ``y`` (1-D classes or a 2-D indicator),
+        ``name``.
+    """
+    from skmetacmh import datasets
+
+    if name == "uci-mfeat":
+        X_image, X_text, y = _blocks(datasets.load_uci_mfeat(views=("pix", "fou")))
+    elif name == "fashion-mnist-halves":
+        X_image, X_text, y = _blocks(datasets.load_fashion_mnist_halves())
+        keep = _subsample(np.asarray(y), options["n_samples"])
+        X_image, X_text, y = X_image[keep], X_text[keep], np.asarray(y)[keep]
+    elif name == "synthetic":
+        X_image, X_text, y = _blocks(
+            datasets.make_cross_modal_classification(n_samples=options["n_samples"], random_state=0)
+        )
+    elif name in _NEEDS_PATH:
+        loader = getattr(datasets, f"load_{name}")
+        X_image, X_text, y = _blocks(loader(options["data_path"]))
+    else:
+        raise ValueError(f"Unknown dataset {name!r}: expected one of {sorted(DATASETS)}.")
+    X_image, X_text = (_dense_float(block) for block in (X_image, X_text))
+    return Bunch(X_image=X_image, X_text=X_text, y=np.asarray(y), name=name)
+
+
+def _dense_float(block):
+    if hasattr(block, "toarray"):
+        block = block.toarray()
+    return np.asarray(block, dtype=np.float64)

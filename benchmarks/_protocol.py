@@ -1,0 +1,162 @@
+"""One benchmark run under the leak-free long-tail protocol, scored by ``skmetacmh.metrics``.
+
+Per seed:
+
+1. **queries**: ``n_query_per_class`` items of every class (balanced, so every class weighs the
+   same in mAP), drawn with :func:`skmetacmh.datasets.split_query_database`;
+2. **database**: every non-query item;
+3. **training set**: a long-tailed subset of the database
+   (:func:`skmetacmh.datasets.make_long_tailed` with ``imbalance_factor`` = largest / smallest
+   class size), so no query is ever seen in training;
+4. each modality block is standardised by a scaler fitted on the training set only;
+5. the hasher is fitted on the training set; queries of one modality search the database codes
+   of the other; head, medium and tail classes are thirds by training frequency
+   (:func:`skmetacmh.datasets.frequency_groups`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch
+
+from skmetacmh import metrics
+
+__all__ = ["split_long_tailed", "make_scaler", "run_once", "DIRECTIONS"]
+
+DIRECTIONS = ("image_to_text", "text_to_image")
+# The group names of skmetacmh.datasets.frequency_groups, head (most frequent third) first.
+GROUP_NAMES = ("head", "medium", "tail")
+
+
+def split_long_tailed(y, *, n_query_per_class: int, imbalance_factor: float, random_state: int):
+    """Index arrays ``query``, ``database`` and ``train`` (long-tailed, inside the database)."""
+    from skmetacmh.datasets import make_long_tailed, split_query_database
+
+    split = split_query_database(
+        y, n_query=n_query_per_class, query="per_class", random_state=random_state
+    )
+    database = np.asarray(split.database)
+    subset = np.asarray(
+        make_long_tailed(y[database], imbalance_factor=imbalance_factor, random_state=random_state)
+    )
+    train = np.sort(database[subset])
+    return Bunch(query=np.asarray(split.query), database=database, train=train)
+
+
+def make_scaler(n_image_features: int) -> ColumnTransformer:
+    """A standard scaler per modality block, keeping ``[image | text]`` column order."""
+    return ColumnTransformer(
+        [
+            ("image", StandardScaler(), slice(0, n_image_features)),
+            ("text", StandardScaler(), slice(n_image_features, None)),
+        ]
+    )
+
+
+def _train_counts(y_train, classes):
+    y_train = np.asarray(y_train)
+    if y_train.ndim == 2:
+        return y_train.sum(axis=0).astype(int)
+    return np.array([(y_train == c).sum() for c in classes], dtype=int)
+
+
+def _mean_pair(a, b):
+    """Mean of the two directions, or the one present when the other is undefined."""
+    values = [v for v in (a, b) if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *, protocol: dict):
+    """Fit one hasher on one seed's split and return every number the report needs.
+
+    Returns
+    -------
+    dict
+        JSON-ready: mAP per direction and their mean, head/medium/tail mAP (per direction and
+        mean), fit seconds, encode throughput, split sizes, per-class mAP with training counts,
+        and precision-recall curves per direction.
+    """
+    y = data.y
+    split = split_long_tailed(
+        y,
+        n_query_per_class=protocol["n_query_per_class"],
+        imbalance_factor=protocol["imbalance_factor"],
+        random_state=seed,
+    )
+    X = np.hstack([data.X_image, data.X_text])
+    n_img = data.X_image.shape[1]
+    scaler = make_scaler(n_img).fit(X[split.train])
+    X_train = scaler.transform(X[split.train])
+    X_query = scaler.transform(X[split.query])
+    X_db = scaler.transform(X[split.database])
+    y_train, y_query, y_db = (y[split[k]] for k in ("train", "query", "database"))
+
+    hasher = clone(hasher_class(**params)).set_params(
+        n_bits=n_bits, n_image_features=n_img, random_state=seed
+    )
+    start = time.perf_counter()
+    hasher.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    db_codes = np.asarray(hasher.transform(X_db))
+    encode_seconds = time.perf_counter() - start
+    query_codes = np.asarray(hasher.transform(X_query))
+
+    b = n_bits
+    pairs = {
+        "image_to_text": (query_codes[:, :b], db_codes[:, b:]),
+        "text_to_image": (query_codes[:, b:], db_codes[:, :b]),
+    }
+    result = {"map": {}, "groups": {}, "per_class": {}, "pr": {}}
+    for direction, (q, d) in pairs.items():
+        result["map"][direction] = metrics.mean_average_precision(q, d, y_query, y_db)
+        grouped = metrics.map_by_frequency_group(q, d, y_query, y_db, y_train)
+        result["groups"][direction] = {g: grouped.map.get(g) for g in GROUP_NAMES}
+        per_class = metrics.map_per_class(q, d, y_query, y_db)
+        result["per_class"][direction] = dict(
+            zip(np.asarray(per_class.classes).tolist(), per_class.map.tolist())
+        )
+        precision, recall, _ = metrics.precision_recall_curve(q, d, y_query, y_db)
+        result["pr"][direction] = {"precision": precision.tolist(), "recall": recall.tolist()}
+
+    classes = _all_classes(y)
+    counts = _train_counts(y_train, classes)
+    per_class_mean = []
+    for c in classes:
+        per_class_mean.append(_mean_pair(*(result["per_class"][d].get(c) for d in DIRECTIONS)))
+    head_medium_tail = {
+        g: _mean_pair(*(result["groups"][d][g] for d in DIRECTIONS)) for g in GROUP_NAMES
+    }
+    return {
+        "image_to_text": result["map"]["image_to_text"],
+        "text_to_image": result["map"]["text_to_image"],
+        "mean": _mean_pair(result["map"]["image_to_text"], result["map"]["text_to_image"]),
+        **head_medium_tail,
+        "groups_by_direction": result["groups"],
+        "fit_seconds": fit_seconds,
+        "encode_items_per_second": len(split.database) / max(encode_seconds, 1e-9),
+        "n_train": int(len(split.train)),
+        "n_query": int(len(split.query)),
+        "n_database": int(len(split.database)),
+        "classes": [_json_scalar(c) for c in classes],
+        "train_counts": counts.tolist(),
+        "per_class_map": per_class_mean,
+        "pr": result["pr"],
+    }
+
+
+def _all_classes(y):
+    y = np.asarray(y)
+    if y.ndim == 2:
+        return np.arange(y.shape[1]).tolist()
+    return np.unique(y).tolist()
+
+
+def _json_scalar(value):
+    return value.item() if hasattr(value, "item") else value

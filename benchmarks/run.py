@@ -1,0 +1,342 @@
+"""Benchmark cross-modal hashers on long-tailed data: ``python -m benchmarks.run``.
+
+Runs every combination of datasets x hashers x code lengths x seeds under the leak-free
+long-tail protocol (see :mod:`benchmarks._protocol`), prints a markdown table of mean ± std
+over seeds, and writes into ``--output-dir``:
+
+* ``results.json``: every run, raw (rewritten after each run, so an interrupted benchmark
+  resumes where it stopped: runs already there are skipped);
+* ``results.csv``: the aggregated table; ``results.md``: the markdown table;
+* ``*.png``: mAP against code length, per-class mAP against training frequency, and
+  precision-recall curves.
+
+With no flags it runs ``benchmarks/configs/default.json``. Flags override the configuration
+file's values. ``--list`` shows the known datasets and hashers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from . import _report
+from ._data import DATASETS, dataset_options, load_dataset
+from ._registry import HASHERS, resolve_hasher
+
+__all__ = ["main", "load_config", "run_benchmark"]
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+DEFAULT_CONFIG = CONFIG_DIR / "default.json"
+
+#: Protocol settings every configuration has, with their defaults.
+PROTOCOL_DEFAULTS = {"imbalance_factor": 50.0, "n_query_per_class": 20}
+
+_CONFIG_KEYS = {
+    "datasets",
+    "hashers",
+    "bits",
+    "seeds",
+    "params",
+    "n_samples",
+    "data_path",
+    "output_dir",
+    *PROTOCOL_DEFAULTS,
+}
+
+
+def load_config(path) -> dict:
+    """Read a JSON benchmark configuration and check its keys.
+
+    Keys: ``datasets`` (list of names), ``hashers`` (list of names or ``"module:Class"``),
+    ``bits`` (list of ints), ``seeds`` (list of ints), ``params`` (``{hasher: {param: value}}``),
+    ``imbalance_factor``, ``n_query_per_class``, ``n_samples``, ``data_path``, ``output_dir``.
+    """
+    path = Path(path)
+    if not path.is_file() and (CONFIG_DIR / path).is_file():
+        path = CONFIG_DIR / path
+    with open(path, encoding="utf-8") as handle:
+        config = json.load(handle)
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: a benchmark configuration must be a JSON object.")
+    unknown = set(config) - _CONFIG_KEYS - {"description"}
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown configuration keys {sorted(unknown)}; expected some of "
+            f"{sorted(_CONFIG_KEYS)}."
+        )
+    return config
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="skmetacmh-bench",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Datasets: "
+        + ", ".join(DATASETS)
+        + ". Hashers: "
+        + ", ".join(HASHERS)
+        + " (or any 'module:Class').",
+    )
+    parser.add_argument(
+        "--config",
+        help="JSON configuration (a path, or a file name in benchmarks/configs); "
+        "default: default.json",
+    )
+    parser.add_argument("--datasets", nargs="+", metavar="NAME")
+    parser.add_argument("--hashers", nargs="+", metavar="NAME")
+    parser.add_argument("--bits", nargs="+", type=int, metavar="N")
+    parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED")
+    parser.add_argument(
+        "--imbalance-factor",
+        type=float,
+        dest="imbalance_factor",
+        help="largest / smallest training class size (default 50)",
+    )
+    parser.add_argument(
+        "--n-query-per-class",
+        type=int,
+        dest="n_query_per_class",
+        help="queries drawn from every class (default 20)",
+    )
+    parser.add_argument(
+        "--n-samples",
+        type=int,
+        dest="n_samples",
+        help="subsample size of fashion-mnist-halves / size of synthetic",
+    )
+    parser.add_argument(
+        "--data-path", dest="data_path", help="folder or .mat file of mirflickr25k/nuswide/mscoco"
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="HASHER.NAME=VALUE",
+        help="a hasher parameter, VALUE parsed as JSON (e.g. --param MetaCMH.max_epochs=30)",
+    )
+    parser.add_argument(
+        "--output-dir", dest="output_dir", help="where results go (default ./bench_results)"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+    parser.add_argument(
+        "--fresh", action="store_true", help="ignore (and overwrite) runs already in results.json"
+    )
+    parser.add_argument("--list", action="store_true", help="list datasets and hashers, then exit")
+    return parser.parse_args(argv)
+
+
+def _parse_param(text: str):
+    target, sep, value = text.partition("=")
+    hasher, dot, name = target.partition(".")
+    if not sep or not dot or not hasher or not name:
+        raise SystemExit(f"--param expects HASHER.NAME=VALUE; got {text!r}.")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value  # a bare string such as adam
+    return hasher, name, parsed
+
+
+def _settings(args) -> dict:
+    config = load_config(args.config or DEFAULT_CONFIG)
+    for key in (
+        "datasets",
+        "hashers",
+        "bits",
+        "seeds",
+        "imbalance_factor",
+        "n_query_per_class",
+        "n_samples",
+        "data_path",
+        "output_dir",
+    ):
+        value = getattr(args, key)
+        if value is not None:
+            config[key] = value
+    params = {k: dict(v) for k, v in (config.get("params") or {}).items()}
+    for text in args.param:
+        hasher, name, value = _parse_param(text)
+        params.setdefault(hasher, {})[name] = value
+    config["params"] = params
+    for key, default in PROTOCOL_DEFAULTS.items():
+        config.setdefault(key, default)
+    config.setdefault("output_dir", "bench_results")
+    for key in ("datasets", "hashers", "bits", "seeds"):
+        if not config.get(key):
+            raise SystemExit(f"The benchmark needs at least one entry in {key!r}.")
+    return config
+
+
+def _run_key(dataset, options, protocol, hasher, params, bits, seed) -> str:
+    return json.dumps(
+        [dataset, options, protocol, hasher, params, int(bits), int(seed)], sort_keys=True
+    )
+
+
+def _progress(total: int):
+    """A tqdm bar when tqdm is installed, else plain numbered lines on stderr."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _Lines(total)
+    return tqdm(total=total, unit="run", file=sys.stderr, dynamic_ncols=True)
+
+
+class _Lines:
+    def __init__(self, total):
+        self.total, self.n = total, 0
+
+    def set_description(self, text):
+        print(f"[{self.n + 1}/{self.total}] {text} ...", file=sys.stderr, flush=True)
+
+    def update(self, n=1):
+        self.n += n
+
+    def write(self, text):
+        print(text, file=sys.stderr, flush=True)
+
+    def close(self):
+        pass
+
+
+def _available_hashers(names):
+    classes = {}
+    for name in names:
+        try:
+            classes[name] = resolve_hasher(name)
+        except (ImportError, ValueError) as exc:
+            warnings.warn(f"skipping hasher {name}: {exc}", RuntimeWarning, stacklevel=2)
+    return classes
+
+
+def run_benchmark(config: dict, *, plots: bool = True, fresh: bool = False, stream=None) -> dict:
+    """Run (or resume) a benchmark configuration and write its outputs.
+
+    Returns
+    -------
+    dict
+        ``runs`` (every run, raw), ``rows`` (aggregated), ``table`` (markdown), ``failed``
+        (keys of runs that raised), ``skipped_hashers`` and ``files`` written.
+    """
+    stream = stream or sys.stdout
+    out_dir = Path(config["output_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "results.json"
+    runs = []
+    if json_path.exists() and not fresh:
+        runs = json.loads(json_path.read_text(encoding="utf-8")).get("runs", [])
+    done = {run["key"] for run in runs}
+
+    hashers = _available_hashers(config["hashers"])
+    skipped = [name for name in config["hashers"] if name not in hashers]
+    protocol = {key: config[key] for key in PROTOCOL_DEFAULTS}
+    plan = []
+    for dataset in config["datasets"]:
+        options = dataset_options(
+            dataset, n_samples=config.get("n_samples"), data_path=config.get("data_path")
+        )
+        for name in hashers:
+            params = config["params"].get(name, {})
+            for bits in config["bits"]:
+                for seed in config["seeds"]:
+                    key = _run_key(dataset, options, protocol, name, params, bits, seed)
+                    plan.append((key, dataset, options, name, params, bits, seed))
+    todo = [item for item in plan if item[0] not in done]
+    planned_keys = {item[0] for item in plan}
+    print(
+        f"{len(plan)} runs planned, {len(plan) - len(todo)} already in {json_path}, "
+        f"{len(todo)} to do.",
+        file=sys.stderr,
+    )
+
+    from ._protocol import run_once
+
+    failed = []
+    data_cache = {}
+    bar = _progress(len(todo))
+    try:
+        for key, dataset, options, name, params, bits, seed in todo:
+            bar.set_description(f"{dataset} {name} {bits} bits seed {seed}")
+            cache_key = json.dumps([dataset, options], sort_keys=True)
+            if cache_key not in data_cache:
+                data_cache.clear()  # one dataset in memory at a time
+                data_cache[cache_key] = load_dataset(dataset, options)
+            try:
+                numbers = run_once(
+                    data_cache[cache_key], hashers[name], params, bits, seed, protocol=protocol
+                )
+            except Exception as exc:  # one broken run must not lose the others
+                failed.append(key)
+                bar.write(f"FAILED {dataset} {name} {bits} bits seed {seed}: {exc!r}")
+                bar.update(1)
+                continue
+            runs.append(
+                {
+                    "key": key,
+                    "dataset": dataset,
+                    "dataset_options": options,
+                    "protocol": protocol,
+                    "hasher": name,
+                    "params": params,
+                    "bits": int(bits),
+                    "seed": int(seed),
+                    "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    **numbers,
+                }
+            )
+            _report.write_json(json_path, {"runs": runs})
+            bar.update(1)
+    finally:
+        bar.close()
+
+    # The report covers this configuration only, even when results.json holds more runs.
+    selected = [run for run in runs if run["key"] in planned_keys]
+    rows = _report.aggregate(selected)
+    table = _report.markdown_table(rows)
+    files = [json_path]
+    if not json_path.exists():
+        _report.write_json(json_path, {"runs": runs})
+    _report.write_csv(rows, out_dir / "results.csv")
+    (out_dir / "results.md").write_text(table, encoding="utf-8")
+    files += [out_dir / "results.csv", out_dir / "results.md"]
+    if plots and selected:
+        files += _report.write_plots(selected, rows, out_dir)
+    print(table, file=stream)
+    if skipped:
+        print(f"Skipped hashers (not importable): {', '.join(skipped)}", file=stream)
+    return {
+        "runs": selected,
+        "rows": rows,
+        "table": table,
+        "failed": failed,
+        "skipped_hashers": skipped,
+        "files": files,
+    }
+
+
+def main(argv=None) -> int:
+    """Entry point of ``python -m benchmarks.run`` and ``skmetacmh-bench``."""
+    args = _parse_args(argv)
+    if args.list:
+        print("datasets:")
+        for name, text in DATASETS.items():
+            print(f"  {name:22s} {text}")
+        print("hashers:")
+        for name, spec in HASHERS.items():
+            print(f"  {name:22s} {spec}")
+        return 0
+    config = _settings(args)
+    result = run_benchmark(config, plots=not args.no_plots, fresh=args.fresh)
+    if result["failed"]:
+        print(f"{len(result['failed'])} run(s) failed; see the messages above.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

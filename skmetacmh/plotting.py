@@ -1,0 +1,249 @@
+"""Figures for comparing hashers: mAP against code length, per-class mAP, precision-recall.
+
+Every function draws on a matplotlib ``Axes`` (a new figure when ``ax`` is None) and returns
+that ``Axes``, so figures compose and can be restyled or saved by the caller. matplotlib is
+imported inside the functions only: ``import skmetacmh.plotting`` costs nothing and works
+without matplotlib installed until a figure is actually drawn.
+
+The inputs are plain numbers (dicts keyed by method name), as written by the benchmark
+(``python -m benchmarks.run``) or computed with :mod:`skmetacmh.metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "plot_map_vs_bits",
+    "plot_map_by_class_frequency",
+    "plot_precision_recall",
+]
+
+
+def _axes(ax):
+    """Return ``ax``, or the axes of a new figure; matplotlib is imported only here."""
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "skmetacmh.plotting needs matplotlib; install it with `pip install matplotlib` "
+            "(or the 'bench' extra: `pip install skmetacmh[bench]`)."
+        ) from exc
+    _, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    return ax
+
+
+def _legend_label(method) -> str:
+    # matplotlib hides labels that start with an underscore; keep every method in the legend.
+    label = str(method)
+    return " " + label if label.startswith("_") else label
+
+
+def _check_mapping(value, name: str) -> Mapping:
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError(
+            f"{name} must be a non-empty dict mapping a method name to its values; "
+            f"got {type(value).__name__}."
+        )
+    return value
+
+
+def plot_map_vs_bits(
+    maps: Mapping[str, Mapping[int, float]],
+    *,
+    std: Mapping[str, Mapping[int, float]] | None = None,
+    ax=None,
+    title: str | None = None,
+    ylabel: str = "mAP",
+):
+    """Plot mAP against code length, one line per method.
+
+    Parameters
+    ----------
+    maps : dict of str to dict of int to float
+        ``{method: {n_bits: mAP}}``. Methods may have been run at different code lengths.
+    std : dict of str to dict of int to float, default=None
+        Same layout as ``maps``: drawn as error bars (for instance the standard deviation
+        over seeds).
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    title : str, default=None
+        Axes title.
+    ylabel : str, default="mAP"
+        Label of the y axis.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skmetacmh.plotting import plot_map_vs_bits
+    >>> ax = plot_map_vs_bits({"SCM": {16: 0.61, 32: 0.64}, "CVH": {16: 0.52, 32: 0.50}})
+    >>> len(ax.get_lines()) >= 2
+    True
+    """
+    maps = _check_mapping(maps, "maps")
+    ax = _axes(ax)
+    all_bits = set()
+    for method, by_bits in maps.items():
+        bits = np.array(sorted(by_bits), dtype=int)
+        all_bits.update(bits.tolist())
+        values = np.array([by_bits[b] for b in bits], dtype=float)
+        errors = None
+        if std is not None and method in std:
+            errors = np.array([std[method].get(b, 0.0) for b in bits], dtype=float)
+        ax.errorbar(bits, values, yerr=errors, marker="o", capsize=3, label=_legend_label(method))
+    # Code lengths are powers of two in practice; a log2 axis spaces them evenly.
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(all_bits))
+    ax.set_xticklabels([str(b) for b in sorted(all_bits)])
+    ax.set_xlabel("code length (bits)")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_map_by_class_frequency(
+    class_counts: Sequence[float],
+    class_maps: Mapping[str, Sequence[float]],
+    *,
+    ax=None,
+    title: str | None = None,
+    show_counts: bool = True,
+):
+    """Plot per-class mAP against training class frequency, head classes left, tail right.
+
+    Classes are sorted by their training count, most frequent first (ties keep class order),
+    so a method that neglects rare classes shows a curve falling to the right.
+
+    Parameters
+    ----------
+    class_counts : array-like of shape (n_classes,)
+        Training items per class (per label column for multi-label data).
+    class_maps : dict of str to array-like of shape (n_classes,)
+        ``{method: per-class mAP}`` aligned with ``class_counts``; NaN marks a class without
+        a counted query (it is left out of that method's line).
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    title : str, default=None
+        Axes title.
+    show_counts : bool, default=True
+        Also draw the training counts as grey bars on a second (log) y axis.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes holding the mAP lines.
+
+    See Also
+    --------
+    skmetacmh.metrics.map_per_class : computes the per-class mAP.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skmetacmh.plotting import plot_map_by_class_frequency
+    >>> ax = plot_map_by_class_frequency([100, 10, 2], {"SCM": [0.8, 0.5, 0.2]})
+    >>> ax.get_xlabel()
+    'classes, most frequent in training first'
+    """
+    counts = np.asarray(class_counts, dtype=float)
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(
+            f"class_counts must be a non-empty 1-D array of training counts; got shape "
+            f"{counts.shape}."
+        )
+    class_maps = _check_mapping(class_maps, "class_maps")
+    order = np.argsort(-counts, kind="stable")
+    rank = np.arange(1, counts.size + 1)
+    ax = _axes(ax)
+    if show_counts:
+        twin = ax.twinx()
+        twin.bar(rank, counts[order], color="0.85", width=0.8, zorder=0)
+        twin.set_yscale("log")
+        twin.set_ylabel("training items per class", color="0.45")
+        twin.tick_params(axis="y", colors="0.45")
+        # Keep the mAP lines above the bars of the twin axes.
+        ax.set_zorder(twin.get_zorder() + 1)
+        ax.patch.set_visible(False)
+    for method, values in class_maps.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != counts.shape:
+            raise ValueError(
+                f"class_maps[{method!r}] must have one value per class ({counts.size}); got "
+                f"shape {values.shape}."
+            )
+        ordered = values[order]
+        keep = ~np.isnan(ordered)
+        ax.plot(rank[keep], ordered[keep], marker=".", label=_legend_label(method))
+    ax.set_xlabel("classes, most frequent in training first")
+    ax.set_ylabel("per-class mAP")
+    ax.set_xlim(0.4, counts.size + 0.6)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_precision_recall(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    ax=None,
+    title: str | None = None,
+):
+    """Plot precision-recall curves of Hamming-ball retrieval, one per method.
+
+    Parameters
+    ----------
+    curves : dict of str to (precision, recall)
+        As returned (first two values) by :func:`skmetacmh.metrics.precision_recall_curve`:
+        one point per Hamming radius.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    title : str, default=None
+        Axes title.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skmetacmh.plotting import plot_precision_recall
+    >>> ax = plot_precision_recall({"SCM": ([1.0, 0.8, 0.5], [0.1, 0.6, 1.0])})
+    >>> ax.get_ylabel()
+    'precision'
+    """
+    curves = _check_mapping(curves, "curves")
+    ax = _axes(ax)
+    for method, curve in curves.items():
+        precision, recall = (np.asarray(c, dtype=float) for c in curve)
+        if precision.shape != recall.shape or precision.ndim != 1:
+            raise ValueError(
+                f"curves[{method!r}] must be (precision, recall), two 1-D arrays of the same "
+                f"length; got shapes {precision.shape} and {recall.shape}."
+            )
+        ax.plot(recall, precision, marker=".", label=_legend_label(method))
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_xlim(0.0, 1.02)
+    ax.set_ylim(0.0, 1.02)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
