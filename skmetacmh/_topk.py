@@ -1,0 +1,228 @@
+"""Exact Hamming top-k and radius search over packed codes, the engine behind HammingIndex.
+
+Both searches return results sorted by (distance, database index), the ranking rule of the whole
+package (see :mod:`skmetacmh.metrics`). Two implementations give identical results:
+
+* the compiled kernel ``skmetacmh._hamming_kernel`` (an optional C extension), used when built;
+* a pure numpy path, always available.
+
+The top-k selection exploits the fact that a Hamming distance takes only ``n_bits + 1`` values:
+instead of sorting or keeping a heap, each query tracks a threshold ``T``, the smallest distance
+with at least ``k`` seen items at distance ``<= T``, from a per-query histogram. ``T`` only
+decreases while the database is scanned, so items beyond it are discarded at once; the few kept
+items are put in (distance, index) order by a counting sort (C) or a lexsort of the survivors
+(numpy). The database is scanned in cache-sized chunks against blocks of queries so that the
+temporaries stay in cache and each chunk is read once per block of queries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # the compiled kernel is optional: a source install without a compiler still works
+    from . import _hamming_kernel
+except ImportError:  # pragma: no cover - depends on the build
+    _hamming_kernel = None
+
+__all__ = ["KERNEL_AVAILABLE", "knn_search", "range_search"]
+
+KERNEL_AVAILABLE = _hamming_kernel is not None
+
+# numpy path: queries per block and the size of one (queries x chunk) distance block; 2**18
+# uint64 XOR temporaries are 2 MiB, about one L2 cache.
+_QUERY_BLOCK = 64
+_BLOCK_PAIRS = 2**18
+
+
+def _distance_dtype(n_bits: int):
+    return np.uint8 if n_bits < 256 else np.uint16 if n_bits < 65536 else np.uint32
+
+
+class _BlockDistances:
+    """Hamming distances of a query block against database chunks, reusing its buffers."""
+
+    def __init__(self, n_bits: int, n_query: int, n_rows: int):
+        self.dtype = _distance_dtype(n_bits)
+        self._xor = np.empty((n_query, n_rows), dtype=np.uint64)
+        self._count = np.empty((n_query, n_rows), dtype=np.uint8)
+        self._acc = np.empty((n_query, n_rows), dtype=self.dtype)
+
+    def __call__(self, queries: np.ndarray, chunk: np.ndarray) -> np.ndarray:
+        nq, nr = queries.shape[0], chunk.shape[0]
+        xor, count, acc = self._xor[:nq, :nr], self._count[:nq, :nr], self._acc[:nq, :nr]
+        for w in range(queries.shape[1]):
+            np.bitwise_xor(queries[:, w, None], chunk[None, :, w], out=xor)
+            if w == 0 and self.dtype == np.uint8:
+                np.bitwise_count(xor, out=acc)
+            elif w == 0:
+                np.bitwise_count(xor, out=count)
+                acc[...] = count
+            else:
+                np.bitwise_count(xor, out=count)
+                np.add(acc, count, out=acc, casting="unsafe")
+        return acc
+
+
+def _chunk_rows(n_query_block: int) -> int:
+    return max(256, _BLOCK_PAIRS // max(1, n_query_block))
+
+
+def _sorted_survivors(q, i, d, keep=None):
+    """Order candidate triples by (query, distance, index)."""
+    if keep is not None:
+        q, i, d = q[keep], i[keep], d[keep]
+    order = np.lexsort((i, d, q))
+    return q[order], i[order], d[order]
+
+
+def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
+    n_query, n_db = queries.shape[0], db.shape[0]
+    out_d = np.full((n_query, k), -1, dtype=np.int32)
+    out_i = np.full((n_query, k), -1, dtype=np.int64)
+    n_hist = n_bits + 1
+    qb_max = min(_QUERY_BLOCK, max(1, n_query))
+    rows = _chunk_rows(qb_max)
+    distances = _BlockDistances(n_bits, qb_max, min(rows, max(1, n_db)))
+    for q0 in range(0, n_query, qb_max):
+        block = queries[q0 : q0 + qb_max]
+        qb = block.shape[0]
+        threshold = np.full(qb, n_bits, dtype=np.int64)
+        hist = np.zeros((qb, n_hist), dtype=np.int64)
+        kept_q, kept_i, kept_d, n_kept = [], [], [], 0
+        for c0 in range(0, n_db, rows):
+            dist = distances(block, db[c0 : c0 + rows])
+            qq, ii = np.nonzero(dist <= threshold[:, None])
+            if qq.size == 0:
+                continue
+            dd = dist[qq, ii].astype(np.int64)
+            hist += np.bincount(qq * n_hist + dd, minlength=qb * n_hist).reshape(qb, n_hist)
+            kept_q.append(qq)
+            kept_i.append(ii + c0)
+            kept_d.append(dd)
+            n_kept += qq.size
+            # hist[t] is exact for every t <= threshold (nothing below it was ever dropped), so
+            # the smallest t reaching k seen items is the new, never larger, threshold.
+            reached = np.cumsum(hist, axis=1) >= k
+            threshold = np.where(reached.any(axis=1), reached.argmax(axis=1), n_bits)
+            if n_kept > 4 * qb * k + rows * qb:  # forget what can no longer make the top-k
+                q_all, i_all, d_all = (np.concatenate(a) for a in (kept_q, kept_i, kept_d))
+                keep = d_all <= threshold[q_all]
+                kept_q, kept_i, kept_d = [q_all[keep]], [i_all[keep]], [d_all[keep]]
+                n_kept = kept_q[0].size
+        if not kept_q:
+            continue
+        q_all, i_all, d_all = (np.concatenate(a) for a in (kept_q, kept_i, kept_d))
+        q_s, i_s, d_s = _sorted_survivors(q_all, i_all, d_all, d_all <= threshold[q_all])
+        starts = np.searchsorted(q_s, np.arange(qb))
+        rank = np.arange(q_s.size) - starts[q_s]
+        take = rank < k
+        out_d[q0 + q_s[take], rank[take]] = d_s[take]
+        out_i[q0 + q_s[take], rank[take]] = i_s[take]
+    return out_d, out_i
+
+
+def _knn_kernel(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
+    n_query = queries.shape[0]
+    out_d = np.empty((n_query, k), dtype=np.int32)
+    out_i = np.empty((n_query, k), dtype=np.int64)
+    _hamming_kernel.knn(db, db.shape[0], queries, n_query, db.shape[1], n_bits, k, out_d, out_i)
+    return out_d, out_i
+
+
+def knn_search(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int, *, use_kernel=None):
+    """Exact ``k`` nearest codes by Hamming distance, ties broken by database index.
+
+    Parameters
+    ----------
+    db, queries : ndarray of uint64, shape (n, n_words)
+        Packed codes (:func:`skmetacmh._hamming.pack_codes`).
+    n_bits : int
+        Code length; bounds the distances.
+    k : int
+        Number of neighbours; when ``k`` exceeds the database size the missing slots hold
+        distance ``-1`` and index ``-1``.
+    use_kernel : bool or None
+        Use the compiled kernel; ``None`` means "when it is built".
+
+    Returns
+    -------
+    distances : ndarray of int32, shape (n_query, k)
+    indices : ndarray of int64, shape (n_query, k)
+    """
+    db = np.ascontiguousarray(db, dtype=np.uint64)
+    queries = np.ascontiguousarray(queries, dtype=np.uint64)
+    n_query, n_db = queries.shape[0], db.shape[0]
+    k_eff = min(k, n_db)
+    if k_eff == 0 or n_query == 0:
+        return (
+            np.full((n_query, k), -1, dtype=np.int32),
+            np.full((n_query, k), -1, dtype=np.int64),
+        )
+    if use_kernel is None:
+        use_kernel = KERNEL_AVAILABLE
+    if use_kernel:
+        distances, indices = _knn_kernel(db, queries, n_bits, k_eff)
+    else:
+        distances, indices = _knn_numpy(db, queries, n_bits, k_eff)
+    if k_eff < k:
+        pad = ((0, 0), (0, k - k_eff))
+        distances = np.pad(distances, pad, constant_values=-1)
+        indices = np.pad(indices, pad, constant_values=-1)
+    return distances, indices
+
+
+def _range_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
+    n_query, n_db = queries.shape[0], db.shape[0]
+    qb_max = min(_QUERY_BLOCK, max(1, n_query))
+    rows = _chunk_rows(qb_max)
+    distances = _BlockDistances(n_bits, qb_max, min(rows, max(1, n_db)))
+    found_q, found_i, found_d = [], [], []
+    for q0 in range(0, n_query, qb_max):
+        block = queries[q0 : q0 + qb_max]
+        for c0 in range(0, n_db, rows):
+            dist = distances(block, db[c0 : c0 + rows])
+            qq, ii = np.nonzero(dist <= radius)
+            found_q.append(qq + q0)
+            found_i.append(ii + c0)
+            found_d.append(dist[qq, ii].astype(np.int32))
+    if not found_q:
+        return np.zeros(n_query + 1, dtype=np.int64), np.empty(0, np.int32), np.empty(0, np.int64)
+    q_s, i_s, d_s = _sorted_survivors(*(np.concatenate(a) for a in (found_q, found_i, found_d)))
+    lims = np.zeros(n_query + 1, dtype=np.int64)
+    np.cumsum(np.bincount(q_s, minlength=n_query), out=lims[1:])
+    return lims, d_s.astype(np.int32), i_s.astype(np.int64)
+
+
+def _range_kernel(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
+    n_query, n_db, n_words = queries.shape[0], db.shape[0], db.shape[1]
+    hist = np.zeros((n_query, radius + 1), dtype=np.int64)
+    _hamming_kernel.range_count(db, n_db, queries, n_query, n_words, radius, hist)
+    # Counting sort: where each (query, distance) group starts in the flat result.
+    starts = np.zeros(hist.size + 1, dtype=np.int64)
+    np.cumsum(hist.ravel(), out=starts[1:])
+    lims = starts[:: radius + 1].copy()
+    total = int(starts[-1])
+    cursor = np.ascontiguousarray(starts[:-1].reshape(n_query, radius + 1))
+    out_d = np.empty(total, dtype=np.int32)
+    out_i = np.empty(total, dtype=np.int64)
+    _hamming_kernel.range_fill(db, n_db, queries, n_query, n_words, radius, cursor, out_d, out_i)
+    return lims, out_d, out_i
+
+
+def range_search(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int, *, use_kernel=None):
+    """Every code within Hamming distance ``radius`` (inclusive), sorted by (distance, index).
+
+    Returns ``lims, distances, indices`` as faiss does: the results of query ``q`` are
+    ``distances[lims[q]:lims[q + 1]]`` and ``indices[lims[q]:lims[q + 1]]``.
+    """
+    db = np.ascontiguousarray(db, dtype=np.uint64)
+    queries = np.ascontiguousarray(queries, dtype=np.uint64)
+    radius = int(min(radius, n_bits))
+    if use_kernel is None:
+        use_kernel = KERNEL_AVAILABLE
+    if queries.shape[0] == 0 or db.shape[0] == 0:
+        lims = np.zeros(queries.shape[0] + 1, dtype=np.int64)
+        return lims, np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
+    if use_kernel:
+        return _range_kernel(db, queries, n_bits, radius)
+    return _range_numpy(db, queries, n_bits, radius)

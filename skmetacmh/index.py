@@ -1,0 +1,355 @@
+"""HammingIndex: exact Hamming top-k and radius search over packed binary codes.
+
+The index stores codes packed into 64-bit words (any positive ``n_bits``) and answers
+``search`` and ``range_search`` with results sorted by (distance, database index), the ranking
+rule of :mod:`skmetacmh.metrics`. Two backends give identical results, tie order included:
+
+* ``"numpy"``: the package's own search. It runs a compiled kernel when the optional C
+  extension is built, else a pure numpy path; both keep a per-query distance histogram rather
+  than sorting, since a Hamming distance takes only ``n_bits + 1`` values.
+* ``"faiss"``: ``faiss.IndexBinaryFlat`` (needs ``n_bits % 8 == 0``), with ties at the k-th
+  distance re-ranked by index.
+
+:func:`merge_search_results` merges the results of indexes that each hold one shard of a
+database into the exact result of one index over the whole database (see the sharding page of
+the user guide).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from . import _faiss_backend, _topk
+from ._hamming import check_codes, pack_codes, unpack_codes
+
+__all__ = ["HammingIndex", "merge_search_results"]
+
+_BACKENDS = ("auto", "numpy", "faiss")
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
+
+
+class HammingIndex:
+    """Exact nearest-neighbour search by Hamming distance over binary codes, in faiss style.
+
+    Parameters
+    ----------
+    n_bits : int
+        Code length. Any positive value; codes are stored packed, ``ceil(n_bits / 64)`` 64-bit
+        words per code.
+    backend : {"auto", "numpy", "faiss"}, default="auto"
+        ``"numpy"`` uses the package's own exact search (a compiled kernel when built, pure
+        numpy otherwise). ``"faiss"`` uses ``faiss.IndexBinaryFlat`` and needs faiss installed
+        and ``n_bits`` divisible by 8. ``"auto"`` uses the compiled kernel when it is built
+        (it is faster than faiss on one thread), else faiss when installed and ``n_bits % 8 ==
+        0``, else pure numpy. Every backend returns the same arrays.
+
+    Attributes
+    ----------
+    ntotal : int
+        Number of codes added so far; they have ids ``0 .. ntotal - 1`` in the order added.
+    active_backend : str
+        What answers searches now: ``"compiled"``, ``"numpy"`` or ``"faiss"``.
+
+    See Also
+    --------
+    merge_search_results : Merge the searches of several shard indexes.
+    skmetacmh.metrics.mean_average_precision : The same (distance, index) ranking.
+
+    Notes
+    -----
+    Distances are ``int32`` and ids ``int64``, as in faiss. When ``k`` exceeds ``ntotal`` the
+    missing slots hold distance ``-1`` and id ``-1`` (faiss puts the largest ``int32`` as the
+    distance there; ``-1`` cannot be mistaken for a real distance). The index pickles (the faiss
+    object, if any, is rebuilt after loading).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmetacmh.index import HammingIndex
+    >>> db = np.array([[0, 0, 0, 1], [1, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1]], dtype=np.uint8)
+    >>> index = HammingIndex(4)
+    >>> index.add(db)
+    >>> distances, ids = index.search(np.array([[0, 0, 0, 0]], dtype=np.uint8), k=3)
+    >>> distances
+    array([[1, 1, 2]], dtype=int32)
+    >>> ids
+    array([[0, 3, 2]])
+    >>> lims, distances, ids = index.range_search(np.array([[1, 1, 1, 1]], dtype=np.uint8), 2)
+    >>> ids[lims[0] : lims[1]]
+    array([1, 2])
+    """
+
+    def __init__(self, n_bits: int, *, backend: str = "auto"):
+        self.n_bits = _check_positive_int(n_bits, "n_bits")
+        if backend not in _BACKENDS:
+            raise ValueError(f"backend must be one of {_BACKENDS}; got {backend!r}.")
+        if backend == "faiss":
+            _faiss_backend.import_faiss()
+            if self.n_bits % 8:
+                raise ValueError(
+                    f"backend='faiss' needs n_bits divisible by 8 (faiss.IndexBinaryFlat works on "
+                    f"bytes); got n_bits={self.n_bits}. Use backend='numpy' or 'auto'."
+                )
+        self.backend = backend
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def n_words(self) -> int:
+        """Number of 64-bit words per stored code."""
+        return max(1, -(-self.n_bits // 64))
+
+    @property
+    def ntotal(self) -> int:
+        return self._ntotal
+
+    def __len__(self) -> int:
+        return self._ntotal
+
+    @property
+    def active_backend(self) -> str:
+        if self.backend == "faiss":
+            return "faiss"
+        if _topk.KERNEL_AVAILABLE:
+            return "compiled"
+        if self.backend == "auto" and self.n_bits % 8 == 0 and _faiss_backend.faiss_available():
+            return "faiss"
+        return "numpy"
+
+    @property
+    def packed_codes(self) -> np.ndarray:
+        """The stored codes as ``(ntotal, n_words)`` little-endian ``uint64`` words (read-only)."""
+        view = self._packed[: self._ntotal]
+        view.flags.writeable = False
+        return view
+
+    def reconstruct_n(self, start: int = 0, n: int | None = None) -> np.ndarray:
+        """Return ``n`` stored codes from id ``start`` as 0/1 ``uint8`` bits (all by default)."""
+        stop = self._ntotal if n is None else min(self._ntotal, start + n)
+        return unpack_codes(self._packed[start:stop], self.n_bits)
+
+    def reset(self) -> None:
+        """Remove every code."""
+        self._packed = np.zeros((0, self.n_words), dtype=np.uint64)
+        self._ntotal = 0
+        self._faiss_index = None
+
+    def __repr__(self) -> str:
+        return f"HammingIndex(n_bits={self.n_bits}, backend={self.backend!r}, ntotal={self.ntotal})"
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_packed"] = self._packed[: self._ntotal].copy()  # drop spare capacity
+        state["_faiss_index"] = None  # faiss objects do not pickle; rebuilt on demand
+        return state
+
+    # ------------------------------------------------------------------ adding
+    def add(self, codes) -> None:
+        """Append codes; they get the ids ``ntotal, ntotal + 1, ...``.
+
+        Parameters
+        ----------
+        codes : array-like of shape (n, n_bits)
+            0/1 bits (``uint8``, ``bool`` or any number type holding only 0 and 1).
+        """
+        packed = pack_codes(check_codes(codes, "codes", self.n_bits))
+        needed = self._ntotal + packed.shape[0]
+        if needed > self._packed.shape[0]:
+            # Geometric growth keeps many small add() calls linear overall.
+            capacity = max(needed, 2 * self._packed.shape[0])
+            grown = np.zeros((capacity, self.n_words), dtype=np.uint64)
+            grown[: self._ntotal] = self._packed[: self._ntotal]
+            self._packed = grown
+        self._packed[self._ntotal : needed] = packed
+        self._ntotal = needed
+
+    def _faiss(self):
+        """The faiss index, built or topped up from the packed codes."""
+        if self._faiss_index is None:
+            faiss = _faiss_backend.import_faiss()
+            self._faiss_index = faiss.IndexBinaryFlat(self.n_bits)
+        missing = self._packed[self._faiss_index.ntotal : self._ntotal]
+        if missing.shape[0]:
+            self._faiss_index.add(_faiss_backend.packed_to_faiss_bytes(missing, self.n_bits))
+        return self._faiss_index
+
+    # ------------------------------------------------------------------ searching
+    def _prepare_queries(self, query_codes, backend: str) -> np.ndarray:
+        if self._ntotal == 0:
+            raise ValueError("The index is empty: add codes with .add(codes) before searching.")
+        packed = pack_codes(check_codes(query_codes, "query_codes", self.n_bits))
+        if backend == "faiss":
+            return _faiss_backend.packed_to_faiss_bytes(packed, self.n_bits)
+        return packed
+
+    def search(self, query_codes, k: int):
+        """The ``k`` nearest stored codes of each query, sorted by (distance, id).
+
+        Parameters
+        ----------
+        query_codes : array-like of shape (n_query, n_bits)
+            0/1 query codes.
+        k : int
+            Number of neighbours. When ``k > ntotal`` the extra slots are padded with
+            distance ``-1`` and id ``-1``.
+
+        Returns
+        -------
+        distances : ndarray of int32, shape (n_query, k)
+        indices : ndarray of int64, shape (n_query, k)
+        """
+        k = _check_positive_int(k, "k")
+        backend = self.active_backend
+        queries = self._prepare_queries(query_codes, backend)
+        if backend != "faiss":
+            db = self._packed[: self._ntotal]
+            return _topk.knn_search(db, queries, self.n_bits, k, use_kernel=backend == "compiled")
+        k_eff = min(k, self._ntotal)
+        distances, indices = _faiss_backend.faiss_knn(self._faiss(), queries, k_eff)
+        if k_eff < k:
+            pad = ((0, 0), (0, k - k_eff))
+            distances = np.pad(distances, pad, constant_values=-1)
+            indices = np.pad(indices, pad, constant_values=-1)
+        return distances, indices
+
+    def range_search(self, query_codes, radius):
+        """Every stored code within Hamming distance ``radius`` (inclusive) of each query.
+
+        Parameters
+        ----------
+        query_codes : array-like of shape (n_query, n_bits)
+            0/1 query codes.
+        radius : int or float
+            Non-negative; items with ``distance <= radius`` are returned. (faiss's own
+            ``range_search`` is strict, ``distance < radius``; this one is inclusive, as the
+            Hamming-ball radius of :func:`skmetacmh.metrics.precision_recall_curve`.)
+
+        Returns
+        -------
+        lims : ndarray of int64, shape (n_query + 1,)
+            The results of query ``q`` are ``distances[lims[q]:lims[q + 1]]`` and
+            ``indices[lims[q]:lims[q + 1]]``, sorted by (distance, id).
+        distances : ndarray of int32
+        indices : ndarray of int64
+        """
+        if (
+            isinstance(radius, (bool, np.bool_))
+            or not isinstance(radius, Real)
+            or not np.isfinite(radius)
+            or radius < 0
+        ):
+            raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
+        radius = int(min(np.floor(radius), self.n_bits))
+        backend = self.active_backend
+        queries = self._prepare_queries(query_codes, backend)
+        if backend == "faiss":
+            return _faiss_backend.faiss_range(self._faiss(), queries, radius)
+        db = self._packed[: self._ntotal]
+        return _topk.range_search(
+            db, queries, self.n_bits, radius, use_kernel=backend == "compiled"
+        )
+
+
+def merge_search_results(distances_list, indices_list, k: int, offsets=None):
+    """Merge per-shard top-k results into the exact top-k over the whole database.
+
+    Each shard ``s`` is searched on its own (``HammingIndex.search`` with the same queries and
+    at least ``k`` neighbours); its local ids become global ids ``local + offsets[s]``. Because
+    each shard's list is already its exact (distance, id) top-k, the ``k`` best of their union,
+    ordered by (distance, global id), is exactly what one index over the concatenated database
+    returns, ties included.
+
+    Parameters
+    ----------
+    distances_list : sequence of array-like of shape (n_query, k_s)
+        Distances returned by each shard (``-1`` marks an empty slot).
+    indices_list : sequence of array-like of shape (n_query, k_s)
+        Ids returned by each shard (``-1`` marks an empty slot).
+    k : int
+        Number of neighbours to keep.
+    offsets : sequence of int, optional
+        Global id of each shard's first item, usually the cumulative sizes of the shards before
+        it. ``None`` means the ids are already global. Within a shard, global ids must keep the
+        local order, which a constant offset does.
+
+    Returns
+    -------
+    distances : ndarray of int32, shape (n_query, k)
+    indices : ndarray of int64, shape (n_query, k)
+        Padded with ``-1`` where the shards hold fewer than ``k`` items in total.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmetacmh.index import HammingIndex, merge_search_results
+    >>> rng = np.random.default_rng(0)
+    >>> db = rng.integers(0, 2, size=(100, 16), dtype=np.uint8)
+    >>> queries = rng.integers(0, 2, size=(5, 16), dtype=np.uint8)
+    >>> shards, offsets, results = np.array_split(db, [30, 70]), [0, 30, 70], []
+    >>> for shard in shards:
+    ...     index = HammingIndex(16)
+    ...     index.add(shard)
+    ...     results.append(index.search(queries, k=10))
+    >>> D, I = merge_search_results([d for d, _ in results], [i for _, i in results], 10, offsets)
+    >>> whole = HammingIndex(16)
+    >>> whole.add(db)
+    >>> D_whole, I_whole = whole.search(queries, k=10)
+    >>> bool((D == D_whole).all() and (I == I_whole).all())
+    True
+    """
+    k = _check_positive_int(k, "k")
+    if len(distances_list) != len(indices_list) or len(distances_list) == 0:
+        raise ValueError(
+            f"distances_list and indices_list must hold one array per shard (at least one); got "
+            f"{len(distances_list)} and {len(indices_list)}."
+        )
+    if offsets is None:
+        offsets = [0] * len(distances_list)
+    if len(offsets) != len(distances_list):
+        raise ValueError(
+            f"offsets must hold one integer per shard ({len(distances_list)}); got {len(offsets)}."
+        )
+    all_d, all_i, n_query = [], [], None
+    for s, (dist, ids, offset) in enumerate(zip(distances_list, indices_list, offsets)):
+        dist, ids = np.asarray(dist), np.asarray(ids)
+        if dist.ndim != 2 or dist.shape != ids.shape:
+            raise ValueError(
+                f"shard {s}: distances and indices must be 2-D arrays of the same shape "
+                f"(n_query, k); got {dist.shape} and {ids.shape}."
+            )
+        if n_query is None:
+            n_query = dist.shape[0]
+        elif dist.shape[0] != n_query:
+            raise ValueError(
+                f"shard {s} answers {dist.shape[0]} queries; the first shard answers {n_query}."
+            )
+        empty = ids < 0
+        if dist.shape[1] < k and not empty.any(axis=1).all():
+            # A full list shorter than k may hide items of this shard that belong in the top-k.
+            raise ValueError(
+                f"shard {s} returned {dist.shape[1]} neighbours per query, fewer than k={k}; "
+                f"search every shard with at least k neighbours."
+            )
+        if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, Integral):
+            raise ValueError(f"offsets[{s}] must be an integer; got {offset!r}.")
+        all_d.append(np.where(empty, np.iinfo(np.int64).max, dist.astype(np.int64)))
+        all_i.append(np.where(empty, np.iinfo(np.int64).max, ids.astype(np.int64) + int(offset)))
+    distances, indices = np.concatenate(all_d, axis=1), np.concatenate(all_i, axis=1)
+    order = np.lexsort((indices, distances), axis=-1)[:, :k]
+    distances = np.take_along_axis(distances, order, -1)
+    indices = np.take_along_axis(indices, order, -1)
+    empty = indices == np.iinfo(np.int64).max
+    out_d = np.where(empty, -1, distances).astype(np.int32)
+    out_i = np.where(empty, -1, indices)
+    if out_d.shape[1] < k:  # fewer columns in total than k: pad like a search would
+        pad = ((0, 0), (0, k - out_d.shape[1]))
+        out_d = np.pad(out_d, pad, constant_values=-1)
+        out_i = np.pad(out_i, pad, constant_values=-1)
+    return out_d, out_i
