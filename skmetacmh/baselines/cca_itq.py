@@ -1,0 +1,231 @@
+"""CCA-ITQ: canonical correlation analysis followed by iterative quantisation.
+
+Gong and Lazebnik's ITQ finds the rotation of a linear embedding that makes its signs lose the
+least; the CCA variant takes the embedding from canonical correlation analysis. Applied across
+modalities, as the cross-modal hashing literature does, CCA is computed between the image and the
+text view, and one rotation is learned for both so that their codes live in one Hamming space.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.linalg import cho_factor, solve_triangular, svd
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from .._base import BaseCrossModalHasher
+from ._linear_algebra import (
+    as_float64,
+    centre,
+    check_n_bits_for_correlated_directions,
+    cross_covariance,
+    regularised_covariance,
+    sign_flips,
+)
+
+__all__ = ["CCAITQHasher"]
+
+
+def _regularised_cca(X_image_c, X_text_c, n_components, reg):
+    """Top canonical directions of two centred views, by whitening and an SVD.
+
+    With ``C_ii = L_i L_i^T`` (Cholesky), the canonical directions are ``L_i^{-T}`` times the
+    singular vectors of ``L_image^{-1} C_image,text L_text^{-T}``, and the singular values are
+    the canonical correlations (Hotelling 1936; see Hardoon, Szedmak and Shawe-Taylor, "Canonical
+    correlation analysis: an overview with application to learning methods", 2004, sec. 2).
+    The directions solve ``C_it w_t = rho C_ii w_i`` and ``C_ti w_i = rho C_tt w_t`` with
+    ``w_i^T C_ii w_i = 1``.
+
+    Returns
+    -------
+    W_image : ndarray of shape (d_image, n_components)
+    W_text : ndarray of shape (d_text, n_components)
+    correlations : ndarray of shape (n_components,), descending
+    """
+    C_ii = regularised_covariance(X_image_c, reg)
+    C_tt = regularised_covariance(X_text_c, reg)
+    C_it = cross_covariance(X_image_c, X_text_c)
+    L_i = cho_factor(C_ii, lower=True)[0]
+    L_t = cho_factor(C_tt, lower=True)[0]
+    # M = L_i^{-1} C_it L_t^{-T}
+    M = solve_triangular(L_i, C_it, lower=True)
+    M = solve_triangular(L_t, M.T, lower=True).T
+    U, s, Vt = svd(M, full_matrices=False)
+    U, V, s = U[:, :n_components], Vt[:n_components].T, s[:n_components]
+    # Fix the sign of each pair of directions together: flipping one side only would turn a
+    # positive correlation into a negative one.
+    flips = sign_flips(U)
+    U, V = U * flips, V * flips
+    W_image = solve_triangular(L_i, U, lower=True, trans="T")
+    W_text = solve_triangular(L_t, V, lower=True, trans="T")
+    return W_image, W_text, s
+
+
+def _itq_rotation(V, n_iter, random_state):
+    """Orthogonal rotation R minimising ``||B - V R||_F^2`` over R and ``B in {-1, 1}``.
+
+    Alternates the two closed-form steps of Gong and Lazebnik (2011, sec. 2.3): ``B = sign(V R)``
+    for fixed R, and for fixed B the orthogonal Procrustes solution ``R = S Shat^T`` from the SVD
+    ``V^T B = S Omega Shat^T``. Neither step can increase the loss, so it is monotone.
+
+    Returns
+    -------
+    R : ndarray of shape (k, k)
+    losses : ndarray of shape (n_iter + 1,)
+        Quantisation loss at the random start, then after each iteration.
+    """
+    k = V.shape[1]
+    rng = check_random_state(random_state)
+    Q, upper = np.linalg.qr(rng.standard_normal((k, k)))
+    R = Q * np.sign(np.diag(upper))  # uniform (Haar) random rotation
+
+    def signs(Z):
+        return np.where(Z >= 0, 1.0, -1.0)
+
+    def loss(R):
+        Z = V @ R
+        return float(np.sum((signs(Z) - Z) ** 2))
+
+    losses = [loss(R)]
+    for _ in range(n_iter):
+        B = signs(V @ R)
+        S, _, Shat_t = svd(V.T @ B)
+        R = S @ Shat_t
+        losses.append(loss(R))
+    return R, np.asarray(losses)
+
+
+class CCAITQHasher(BaseCrossModalHasher):
+    """Cross-modal CCA-ITQ: canonical correlation analysis, then iterative quantisation.
+
+    Each modality is centred; regularised CCA between the image and the text view gives
+    ``n_bits`` pairs of directions, ordered by canonical correlation and scaled by the
+    correlation raised to ``eigenvalue_power``; both views are projected, and one ITQ rotation is
+    learned on the stacked projections of both views, so that an image and its paired text fall
+    on the same vertex of the hypercube. Bits are the signs of the rotated projections.
+    Unsupervised: ``y`` is only stored as the labels of the retrieval database.
+
+    Parameters
+    ----------
+    n_bits : int, default=32
+        Code length per modality. At most ``min(n_image_features, n_text_features)``, the number
+        of canonical direction pairs two views have.
+    n_image_features : int, default=None
+        Number of image columns at the start of ``X``; the rest are text columns. Required.
+    reg : float, default=1e-4
+        Ridge added to each view's covariance, relative to its mean eigenvalue
+        (``C + reg * trace(C) / d * I``). Gong and Lazebnik's CCA uses 1e-4.
+    eigenvalue_power : float, default=4.0
+        Exponent ``p`` of the scaling of each direction by its eigenvalue before the rotation,
+        ``w_k * rho_k ** p``, as Gong et al. (2013, sec. 4) suggest; ``rho_k`` is the canonical
+        correlation, the eigenvalue of CCA in its symmetric form
+        ``[[0, C_it], [C_ti, 0]] w = rho [[C_ii, 0], [0, C_tt]] w``. Scaling lets the strongly
+        correlated directions dominate the rotation, so weakly correlated (noisy) directions
+        matter less as ``n_bits`` grows. 0 disables it. On UCI Multiple Features (pix/fou,
+        16-64 bits) p = 4 gave the best mAP among 0, 1, 2, 4, 6 and 8.
+    n_iter : int, default=50
+        ITQ iterations, the paper's value.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random initial rotation. An int gives bit-identical codes.
+
+    Attributes
+    ----------
+    image_mean_ : ndarray of shape (n_image_features,)
+        Column means of the training image block.
+    text_mean_ : ndarray of shape (n_text_features_,)
+        Column means of the training text block.
+    image_projection_ : ndarray of shape (n_image_features, n_bits)
+        Scaled canonical directions times the rotation: image bits are
+        ``(X_image - image_mean_) @ image_projection_ > 0``.
+    text_projection_ : ndarray of shape (n_text_features_, n_bits)
+        The same for texts.
+    canonical_correlations_ : ndarray of shape (n_bits,)
+        Canonical correlations of the kept directions, descending.
+    rotation_ : ndarray of shape (n_bits, n_bits)
+        The ITQ rotation.
+    quantization_loss_ : ndarray of shape (n_iter + 1,)
+        ``||B - V R||_F^2`` on the stacked training projections: at the random start, then after
+        each iteration (non-increasing).
+    database_codes_, database_labels_, classes_, multilabel_, n_features_in_, \
+n_text_features_, n_unlabeled_
+        See :class:`~skmetacmh.BaseCrossModalHasher`.
+
+    See Also
+    --------
+    CVHHasher : the same canonical directions without rotation, from the cross-view eigenproblem.
+    CMFHHasher : a shared latent factor learned by collective matrix factorisation.
+
+    References
+    ----------
+    .. [1] Y. Gong and S. Lazebnik, "Iterative quantization: A procrustean approach to learning
+       binary codes", CVPR 2011.
+    .. [2] Y. Gong, S. Lazebnik, A. Gordo and F. Perronnin, "Iterative quantization: A
+       procrustean approach to learning binary codes for large-scale image retrieval", IEEE
+       TPAMI 35(12), 2013 (CCA-ITQ and the eigenvalue scaling, sec. 4).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmetacmh.baselines.cca_itq import CCAITQHasher
+    >>> rng = np.random.default_rng(0)
+    >>> latent = rng.standard_normal((200, 4))
+    >>> X = np.hstack([latent @ rng.standard_normal((4, 10)), latent @ rng.standard_normal((4, 6))])
+    >>> y = (latent[:, 0] > 0).astype(int)
+    >>> hasher = CCAITQHasher(n_bits=4, n_image_features=10, random_state=0).fit(X, y)
+    >>> hasher.encode(X[:3, :10], modality="image").shape
+    (3, 4)
+    """
+
+    _parameter_constraints = {
+        **BaseCrossModalHasher._parameter_constraints,
+        "reg": [Interval(Real, 0, None, closed="neither")],
+        "eigenvalue_power": [Interval(Real, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_bits=32,
+        n_image_features=None,
+        *,
+        reg=1e-4,
+        eigenvalue_power=4.0,
+        n_iter=50,
+        random_state=None,
+    ):
+        self.n_bits = n_bits
+        self.n_image_features = n_image_features
+        self.reg = reg
+        self.eigenvalue_power = eigenvalue_power
+        self.n_iter = n_iter
+        self.random_state = random_state
+
+    def _fit(self, X_image, X_text, Y):
+        check_n_bits_for_correlated_directions(
+            self.n_bits,
+            X_image.shape[1],
+            X_text.shape[1],
+            type(self).__name__,
+            "CCA gives at most min(d_image, d_text) pairs of directions",
+        )
+        X_image_c, self.image_mean_ = centre(X_image)
+        X_text_c, self.text_mean_ = centre(X_text)
+        W_image, W_text, rho = _regularised_cca(X_image_c, X_text_c, self.n_bits, self.reg)
+        scale = np.maximum(rho, 0.0) ** self.eigenvalue_power
+        W_image, W_text = W_image * scale, W_text * scale
+        stacked = np.vstack([X_image_c @ W_image, X_text_c @ W_text])
+        del X_image_c, X_text_c
+        R, losses = _itq_rotation(stacked, self.n_iter, self.random_state)
+        self.canonical_correlations_ = rho
+        self.rotation_ = R
+        self.quantization_loss_ = losses
+        self.image_projection_ = W_image @ R
+        self.text_projection_ = W_text @ R
+
+    def _project(self, X, modality):
+        if modality == "image":
+            return (as_float64(X) - self.image_mean_) @ self.image_projection_
+        return (as_float64(X) - self.text_mean_) @ self.text_projection_

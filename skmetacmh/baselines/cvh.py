@@ -1,0 +1,158 @@
+"""CVH: cross-view hashing by a generalised eigenvalue problem over the views.
+
+Kumar and Udupa learn one linear hash function per view so that the codes of an object's views
+agree, relaxing the binary problem into a generalised eigenproblem. For two views whose rows are
+paired (each object similar to itself across the views), it is the eigenproblem written out in
+:func:`_cross_view_eigenproblem`; its solutions are the canonical directions of the two views.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from scipy.linalg import eigh
+from sklearn.utils._param_validation import Interval
+
+from .._base import BaseCrossModalHasher
+from ._linear_algebra import (
+    as_float64,
+    centre,
+    check_n_bits_for_correlated_directions,
+    cross_covariance,
+    regularised_covariance,
+    sign_flips,
+)
+
+__all__ = ["CVHHasher"]
+
+
+def _cross_view_eigenproblem(X_image_c, X_text_c, reg):
+    """The matrices ``(A, B)`` of CVH's relaxed problem ``A a = lambda B a`` for two views.
+
+    CVH (Kumar and Udupa 2011, sec. 3) minimises the cross-view disagreement of the relaxed
+    codes, ``sum_i || A_1^T x_i - A_2^T t_i ||^2`` for paired training objects, subject to
+    uncorrelated unit-variance bits, ``A_1^T C_11 A_1 + A_2^T C_22 A_2 = I``. Writing
+    ``a = [a_1; a_2]`` turns this into the generalised eigenproblem
+
+        [[C_11, -C_12], [-C_21, C_22]] a = lambda [[C_11, 0], [0, C_22]] a,
+
+    whose smallest eigenvalues give the hash directions. Its eigenvalues are ``1 - rho`` and
+    ``1 + rho`` for the canonical correlations ``rho`` (and 1 for directions one view cannot
+    match), so the ``k`` smallest are the ``k`` most correlated canonical pairs. ``C_11`` and
+    ``C_22`` carry a ridge of ``reg`` times their mean eigenvalue on both sides, which keeps ``B``
+    positive definite when a view has collinear features or more features than samples.
+    """
+    C_11 = regularised_covariance(X_image_c, reg)
+    C_22 = regularised_covariance(X_text_c, reg)
+    C_12 = cross_covariance(X_image_c, X_text_c)
+    d_1 = C_11.shape[0]
+    B = np.zeros((d_1 + C_22.shape[0],) * 2)
+    B[:d_1, :d_1] = C_11
+    B[d_1:, d_1:] = C_22
+    A = B.copy()
+    A[:d_1, d_1:] = -C_12
+    A[d_1:, :d_1] = -C_12.T
+    return A, B
+
+
+class CVHHasher(BaseCrossModalHasher):
+    """Cross-view hashing (CVH): per-view linear hash functions from a generalised eigenproblem.
+
+    Each view is centred; the ``n_bits`` eigenvectors of the cross-view generalised eigenproblem
+    with the smallest eigenvalues give one projection per view, and a bit is the sign of a
+    projection (thresholding at the training mean, as centring makes the mean zero). With two
+    paired views the similarity between objects is the identity (each object is similar to its
+    own other view), so CVH needs no labels: ``y`` is only stored as the labels of the retrieval
+    database.
+
+    Parameters
+    ----------
+    n_bits : int, default=32
+        Code length per modality. At most ``min(n_image_features, n_text_features)``: beyond that
+        the eigenproblem only has directions that one view cannot match.
+    n_image_features : int, default=None
+        Number of image columns at the start of ``X``; the rest are text columns. Required.
+    reg : float, default=1e-4
+        Ridge added to each view's covariance on both sides of the eigenproblem, relative to its
+        mean eigenvalue (``C + reg * trace(C) / d * I``).
+    random_state : None, int or RandomState, default=None
+        Unused: CVH is deterministic (a dense symmetric eigensolver, with eigenvector signs
+        fixed). Accepted so that every hasher can be configured alike.
+
+    Attributes
+    ----------
+    image_mean_ : ndarray of shape (n_image_features,)
+        Column means of the training image block.
+    text_mean_ : ndarray of shape (n_text_features_,)
+        Column means of the training text block.
+    image_projection_ : ndarray of shape (n_image_features, n_bits)
+        Image hash directions ``A_1``: bits are ``(X_image - image_mean_) @ A_1 > 0``.
+    text_projection_ : ndarray of shape (n_text_features_, n_bits)
+        Text hash directions ``A_2``.
+    eigenvalues_ : ndarray of shape (n_bits,)
+        The smallest generalised eigenvalues, ascending; ``1 - eigenvalues_`` are the canonical
+        correlations of the bits.
+    database_codes_, database_labels_, classes_, multilabel_, n_features_in_, \
+n_text_features_, n_unlabeled_
+        See :class:`~skmetacmh.BaseCrossModalHasher`.
+
+    See Also
+    --------
+    CCAITQHasher : the same directions, followed by a learned rotation (ITQ).
+    CMFHHasher : a shared latent factor learned by collective matrix factorisation.
+
+    References
+    ----------
+    .. [1] S. Kumar and R. Udupa, "Learning hash functions for cross-view similarity search",
+       IJCAI 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmetacmh.baselines.cvh import CVHHasher
+    >>> rng = np.random.default_rng(0)
+    >>> latent = rng.standard_normal((200, 4))
+    >>> X = np.hstack([latent @ rng.standard_normal((4, 10)), latent @ rng.standard_normal((4, 6))])
+    >>> y = (latent[:, 0] > 0).astype(int)
+    >>> hasher = CVHHasher(n_bits=4, n_image_features=10).fit(X, y)
+    >>> hasher.encode(X[:3, 10:], modality="text").shape
+    (3, 4)
+    """
+
+    _parameter_constraints = {
+        **BaseCrossModalHasher._parameter_constraints,
+        "reg": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_bits=32, n_image_features=None, *, reg=1e-4, random_state=None):
+        self.n_bits = n_bits
+        self.n_image_features = n_image_features
+        self.reg = reg
+        self.random_state = random_state
+
+    def _fit(self, X_image, X_text, Y):
+        d_1 = X_image.shape[1]
+        check_n_bits_for_correlated_directions(
+            self.n_bits,
+            d_1,
+            X_text.shape[1],
+            type(self).__name__,
+            "with two views the cross-view eigenproblem has at most min(d_image, d_text) "
+            "directions that both views share",
+        )
+        X_image_c, self.image_mean_ = centre(X_image)
+        X_text_c, self.text_mean_ = centre(X_text)
+        A, B = _cross_view_eigenproblem(X_image_c, X_text_c, self.reg)
+        del X_image_c, X_text_c
+        eigenvalues, vectors = eigh(A, B, subset_by_index=[0, self.n_bits - 1])
+        vectors = vectors * sign_flips(vectors)
+        self.eigenvalues_ = eigenvalues
+        self.image_projection_ = vectors[:d_1]
+        self.text_projection_ = vectors[d_1:]
+
+    def _project(self, X, modality):
+        if modality == "image":
+            return (as_float64(X) - self.image_mean_) @ self.image_projection_
+        return (as_float64(X) - self.text_mean_) @ self.text_projection_
