@@ -1,5 +1,33 @@
 """Datasets: benchmark loaders, a synthetic generator and the long-tail protocol."""
 
+from ._benchmarks import (
+    MIRFLICKR25K_LABELS,
+    MSCOCO_LABELS,
+    NUSWIDE81_LABELS,
+    load_mirflickr25k,
+    load_mscoco,
+    load_nuswide,
+)
+from ._fashion import FASHION_MNIST_LABELS, load_fashion_mnist_halves
 from ._frequency import frequency_groups
+from ._generator import make_cross_modal_classification
+from ._long_tail import make_long_tailed
+from ._split import split_query_database
+from ._uci import MFEAT_VIEWS, load_uci_mfeat
 
-__all__ = ["frequency_groups"]
+__all__ = [
+    "load_mirflickr25k",
+    "load_nuswide",
+    "load_mscoco",
+    "load_uci_mfeat",
+    "load_fashion_mnist_halves",
+    "make_cross_modal_classification",
+    "make_long_tailed",
+    "split_query_database",
+    "frequency_groups",
+    "MIRFLICKR25K_LABELS",
+    "NUSWIDE81_LABELS",
+    "MSCOCO_LABELS",
+    "FASHION_MNIST_LABELS",
+    "MFEAT_VIEWS",
+]

