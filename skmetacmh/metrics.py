@@ -29,6 +29,11 @@ from sklearn.utils import Bunch
 
 from ._hamming import check_codes, hamming_distances, pack_codes
 
+try:  # the optional compiled counting-sort kernel (see _ranking.c); numpy is the fallback
+    from . import _ranking
+except ImportError:  # pragma: no cover - depends on the build
+    _ranking = None
+
 __all__ = [
     "mean_average_precision",
     "cross_modal_map",
@@ -151,15 +156,49 @@ def _average_precision_chunk(dist, rel, top_k):
     return ap, n_relevant
 
 
-def _per_query_ap(query_codes, db_codes, query_labels, db_labels, top_k=None):
-    pq, pd, ql, dl, _ = _prepare(query_codes, db_codes, query_labels, db_labels)
+def _per_query_ap(query_codes, db_codes, query_labels, db_labels, top_k=None, use_kernel=None):
+    pq, pd, ql, dl, n_bits = _prepare(query_codes, db_codes, query_labels, db_labels)
     top_k = _check_top_k(top_k, pd.shape[0])
+    if use_kernel is None:
+        use_kernel = _ranking is not None
+    if use_kernel:
+        return _per_query_ap_kernel(pq, pd, ql, dl, n_bits, top_k)
     ap = np.zeros(pq.shape[0])
     n_relevant = np.zeros(pq.shape[0], dtype=np.int64)
     for chunk in _chunks(pq.shape[0], pd.shape[0]):
         dist = hamming_distances(pq[chunk], pd)
         rel = _relevance(ql[chunk], dl)
         ap[chunk], n_relevant[chunk] = _average_precision_chunk(dist, rel, top_k)
+    return ap, n_relevant > 0
+
+
+def _per_query_ap_kernel(pq, pd, ql, dl, n_bits, top_k):
+    """Counting-sort AP in compiled code: O(n_db) per query, no chunk matrices at all."""
+    if ql.ndim == 2:
+        # Indicator labels as bit sets: relevant iff the sets intersect.
+        q_lab = pack_codes(ql.astype(np.uint8))
+        d_lab = pack_codes(np.ascontiguousarray(dl.T).astype(np.uint8))
+        label_words = q_lab.shape[1]
+    else:
+        # Class labels as integer ids over the union of both label sets.
+        _, ids = np.unique(np.concatenate([ql, dl]), return_inverse=True)
+        ids = ids.astype(np.int64)
+        q_lab, d_lab = ids[: ql.shape[0]], ids[ql.shape[0] :]
+        label_words = 0
+    ap = np.zeros(pq.shape[0])
+    n_relevant = np.zeros(pq.shape[0], dtype=np.int64)
+    _ranking.average_precision(
+        np.ascontiguousarray(pq),
+        np.ascontiguousarray(pd),
+        pq.shape[1],
+        n_bits,
+        np.ascontiguousarray(q_lab),
+        np.ascontiguousarray(d_lab),
+        label_words,
+        0 if top_k is None else top_k,
+        ap,
+        n_relevant,
+    )
     return ap, n_relevant > 0
 
 

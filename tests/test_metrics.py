@@ -1,0 +1,258 @@
+"""The metrics against slow, obvious per-query references, plus their error paths."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import config_context
+
+from skmetacmh import metrics
+from skmetacmh.metrics import (
+    make_cross_modal_scorer,
+    map_by_frequency_group,
+    map_per_class,
+    mean_average_precision,
+    precision_at_k,
+    precision_recall_curve,
+)
+
+
+# ----------------------------------------------------------------------------- references
+def _relevant(q_label, db_labels):
+    if db_labels.ndim == 2:
+        return (db_labels @ q_label) > 0
+    return db_labels == q_label
+
+
+def _ranking(q_code, db_codes):
+    dist = (q_code[None, :] != db_codes).sum(axis=1)
+    # Ascending distance, ties by database index.
+    return np.lexsort((np.arange(len(db_codes)), dist)), dist
+
+
+def reference_ap(q_code, db_codes, q_label, db_labels, top_k=None):
+    """AP by its definition: mean of precision@r over the ranks r of relevant items."""
+    order, _ = _ranking(q_code, db_codes)
+    rel = _relevant(q_label, db_labels)[order]
+    if not rel.any():
+        return None
+    if top_k is not None:
+        rel = rel[:top_k]
+    precisions = [rel[: r + 1].mean() for r in range(len(rel)) if rel[r]]
+    return float(np.mean(precisions)) if precisions else 0.0
+
+
+def reference_map(qc, dbc, ql, dbl, top_k=None):
+    aps = [reference_ap(qc[i], dbc, ql[i], dbl, top_k) for i in range(len(qc))]
+    aps = [a for a in aps if a is not None]
+    return float(np.mean(aps)), len(qc) - len(aps)
+
+
+@st.composite
+def retrieval_problem(draw):
+    n_bits = draw(st.integers(1, 70))
+    n_query = draw(st.integers(1, 12))
+    n_db = draw(st.integers(1, 40))
+    multilabel = draw(st.booleans())
+    # Few distinct codes give heavy ties; the density parameter spreads them.
+    n_distinct = draw(st.integers(1, 6))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    pool = rng.integers(0, 2, size=(n_distinct, n_bits), dtype=np.uint8)
+    qc = pool[rng.integers(0, n_distinct, n_query)]
+    dbc = pool[rng.integers(0, n_distinct, n_db)]
+    n_labels = draw(st.integers(1, 5))
+    if multilabel:
+        ql = (rng.random((n_query, n_labels)) < 0.35).astype(np.uint8)
+        dbl = (rng.random((n_db, n_labels)) < 0.35).astype(np.uint8)
+    else:
+        ql = rng.integers(0, n_labels, n_query)
+        dbl = rng.integers(0, n_labels, n_db)
+    top_k = draw(st.one_of(st.none(), st.integers(1, n_db + 3)))
+    return qc, dbc, ql, dbl, top_k
+
+
+# ----------------------------------------------------------------------------- exactness
+@settings(max_examples=300, deadline=None)
+@given(retrieval_problem())
+def test_map_matches_per_query_reference(problem):
+    qc, dbc, ql, dbl, top_k = problem
+    has_relevant = any(_relevant(ql[i], dbl).any() for i in range(len(qc)))
+    if not has_relevant:
+        with pytest.raises(ValueError, match="undefined"):
+            mean_average_precision(qc, dbc, ql, dbl, top_k)
+        return
+    expected, n_excluded = reference_map(qc, dbc, ql, dbl, top_k)
+    value, details = mean_average_precision(qc, dbc, ql, dbl, top_k, return_details=True)
+    assert value == pytest.approx(expected, abs=1e-12)
+    assert details.n_excluded == n_excluded
+
+
+@pytest.mark.skipif(metrics._ranking is None, reason="compiled _ranking kernel not built")
+@settings(max_examples=300, deadline=None)
+@given(retrieval_problem())
+def test_compiled_kernel_and_numpy_path_agree(problem):
+    qc, dbc, ql, dbl, top_k = problem
+    ap_c, valid_c = metrics._per_query_ap(qc, dbc, ql, dbl, top_k, use_kernel=True)
+    ap_n, valid_n = metrics._per_query_ap(qc, dbc, ql, dbl, top_k, use_kernel=False)
+    np.testing.assert_array_equal(valid_c, valid_n)
+    np.testing.assert_allclose(ap_c, ap_n, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(retrieval_problem(), st.integers(1, 45))
+def test_precision_at_k_matches_reference(problem, k):
+    qc, dbc, ql, dbl, _ = problem
+    valid = [i for i in range(len(qc)) if _relevant(ql[i], dbl).any()]
+    if not valid:
+        return
+    expected = []
+    for i in valid:
+        order, _ = _ranking(qc[i], dbc)
+        expected.append(_relevant(ql[i], dbl)[order][:k].sum() / k)
+    assert precision_at_k(qc, dbc, ql, dbl, k) == pytest.approx(np.mean(expected), abs=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(retrieval_problem())
+def test_precision_recall_curve_matches_reference(problem):
+    qc, dbc, ql, dbl, _ = problem
+    valid = [i for i in range(len(qc)) if _relevant(ql[i], dbl).any()]
+    if not valid:
+        return
+    n_bits = qc.shape[1]
+    precision, recall, radii = precision_recall_curve(qc, dbc, ql, dbl)
+    assert radii.tolist() == list(range(n_bits + 1))
+    for r in range(n_bits + 1):
+        ps, rs = [], []
+        for i in valid:
+            _, dist = _ranking(qc[i], dbc)
+            rel = _relevant(ql[i], dbl)
+            inside = dist <= r
+            rs.append((rel & inside).sum() / rel.sum())
+            if inside.any():
+                ps.append((rel & inside).sum() / inside.sum())
+        assert recall[r] == pytest.approx(np.mean(rs), abs=1e-12)
+        assert precision[r] == pytest.approx(np.mean(ps) if ps else 1.0, abs=1e-12)
+
+
+def test_ties_are_broken_by_database_index():
+    # All database codes equal: the ranking is the database order, so AP depends on where the
+    # relevant items sit, not on the sort algorithm.
+    q = np.zeros((1, 8), dtype=np.uint8)
+    db = np.zeros((4, 8), dtype=np.uint8)
+    value = mean_average_precision(q, db, [1], [0, 1, 0, 1])
+    assert value == pytest.approx((1 / 2 + 2 / 4) / 2)
+
+
+def test_top_k_normalises_by_relevant_found_within_k():
+    q = np.zeros((1, 4), dtype=np.uint8)
+    db = np.array([[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 1], [0, 1, 1, 1]], dtype=np.uint8)
+    # Ranking is db order; relevant at ranks 2 and 4.
+    assert mean_average_precision(q, db, [1], [0, 1, 0, 1], top_k=2) == pytest.approx(1 / 2)
+    # Relevant only beyond k: AP 0, the query still counts.
+    assert mean_average_precision(q, db, [1], [0, 0, 0, 1], top_k=2) == 0.0
+
+
+def test_query_without_relevant_items_is_excluded_and_counted():
+    q = np.zeros((3, 4), dtype=np.uint8)
+    db = np.zeros((3, 4), dtype=np.uint8)
+    value, details = mean_average_precision(q, db, [0, 7, 1], [0, 1, 1], return_details=True)
+    assert details.n_excluded == 1
+    assert details.valid.tolist() == [True, False, True]
+    assert value == pytest.approx((1.0 + (1 / 2 + 2 / 3) / 2) / 2)
+
+
+def test_unlabelled_indicator_rows_are_relevant_to_nothing():
+    q = np.zeros((2, 4), dtype=np.uint8)
+    db = np.zeros((3, 4), dtype=np.uint8)
+    ql = np.array([[1, 0], [0, 0]])
+    dbl = np.array([[0, 0], [1, 1], [1, 0]])
+    value, details = mean_average_precision(q, db, ql, dbl, return_details=True)
+    assert details.n_excluded == 1
+    assert value == pytest.approx((1 / 2 + 2 / 3) / 2)
+
+
+def test_results_do_not_depend_on_chunking():
+    rng = np.random.default_rng(0)
+    qc = rng.integers(0, 2, (300, 24), dtype=np.uint8)
+    dbc = rng.integers(0, 2, (2000, 24), dtype=np.uint8)
+    ql = (rng.random((300, 6)) < 0.3).astype(np.uint8)
+    dbl = (rng.random((2000, 6)) < 0.3).astype(np.uint8)
+    full, _ = metrics._per_query_ap(qc, dbc, ql, dbl, use_kernel=False)
+    with config_context(working_memory=1):  # a few queries per chunk
+        chunked, _ = metrics._per_query_ap(qc, dbc, ql, dbl, use_kernel=False)
+    np.testing.assert_array_equal(chunked, full)
+
+
+def test_memory_is_bounded_by_working_memory():
+    rng = np.random.default_rng(0)
+    qc = rng.integers(0, 2, (400, 64), dtype=np.uint8)
+    dbc = rng.integers(0, 2, (200_000, 64), dtype=np.uint8)
+    ql = rng.integers(0, 24, 400)
+    dbl = rng.integers(0, 24, 200_000)
+    tracemalloc.start()
+    try:
+        with config_context(working_memory=16):
+            metrics._per_query_ap(qc, dbc, ql, dbl, use_kernel=False)
+            if metrics._ranking is not None:
+                metrics._per_query_ap(qc, dbc, ql, dbl, use_kernel=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Unchunked, 400 x 200,000 pairs would need ~2.2 GB; the bound is the 16 MiB budget plus
+    # the packed database and per-query outputs.
+    assert peak < 48 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_map_per_class_and_groups_average_the_right_queries():
+    q = np.array([[0, 0], [0, 0], [1, 1]], dtype=np.uint8)
+    db = np.array([[0, 0], [1, 1], [0, 1]], dtype=np.uint8)
+    ql = np.array([0, 1, 1])
+    dbl = np.array([0, 1, 1])
+    _, details = mean_average_precision(q, db, ql, dbl, return_details=True)
+    per_class = map_per_class(q, db, ql, dbl)
+    assert per_class.classes.tolist() == [0, 1]
+    assert per_class.map[0] == pytest.approx(details.ap[0])
+    assert per_class.map[1] == pytest.approx(details.ap[1:].mean())
+    assert per_class.n_queries.tolist() == [1, 2]
+    train = np.array([0] * 10 + [1] * 2 + [2])
+    groups = map_by_frequency_group(q, db, ql, dbl, train)
+    assert groups.groups["head"].tolist() == [0]
+    assert groups.map["head"] == pytest.approx(details.ap[0])
+    assert groups.map["medium"] == pytest.approx(details.ap[1:].mean())
+    assert "tail" not in groups.map and groups.n_queries["tail"] == 0
+
+
+# ----------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "qc, dbc, ql, dbl, match",
+    [
+        (np.zeros((2, 4)), np.zeros((3, 5)), [0, 1], [0, 1, 1], "same number of bits"),
+        (np.full((2, 4), 2), np.zeros((3, 4)), [0, 1], [0, 1, 1], "only 0 and 1"),
+        (np.zeros(4), np.zeros((3, 4)), [0], [0, 1, 1], "2-D"),
+        (np.zeros((2, 4)), np.zeros((3, 4)), [0], [0, 1, 1], "one row per code"),
+        (np.zeros((2, 4)), np.zeros((3, 4)), [[1], [0]], [0, 1, 1], "both be 2-D|both 1-D"),
+        (np.zeros((0, 4)), np.zeros((3, 4)), [], [0, 1, 1], "empty"),
+        (np.zeros((1, 4)), np.zeros((0, 4)), [0], [], "empty"),
+        (np.full((1, 4), np.nan), np.zeros((1, 4)), [0], [0], "NaN"),
+    ],
+)
+def test_bad_input_gives_clear_errors(qc, dbc, ql, dbl, match):
+    with pytest.raises(ValueError, match=match):
+        mean_average_precision(qc, dbc, ql, dbl)
+
+
+@pytest.mark.parametrize("top_k", [0, -3, 2.5, True])
+def test_bad_top_k(top_k):
+    with pytest.raises(ValueError, match="top_k"):
+        mean_average_precision(np.zeros((1, 2)), np.zeros((2, 2)), [0], [0, 0], top_k=top_k)
+
+
+def test_bad_k_and_direction():
+    with pytest.raises(ValueError, match="k must be"):
+        precision_at_k(np.zeros((1, 2)), np.zeros((2, 2)), [0], [0, 0], k=0)
+    with pytest.raises(ValueError, match="direction"):
+        make_cross_modal_scorer(direction="sideways")
