@@ -92,7 +92,10 @@ def _collective_matrix_factorisation(views, n_components, weights, mu, gamma, ma
         objective.append(_cmfh_objective(sq_norms, grams, VtV, VtX, U, P, weights, mu, gamma))
         if len(objective) > 1:
             previous, current = objective[-2], objective[-1]
-            if previous - current <= tol * abs(previous):
+            # Relative to the first sweep's objective, as scikit-learn's NMF does: the objective
+            # can approach zero on nearly low-rank data, where a change relative to the current
+            # value would never look small.
+            if previous - current <= tol * objective[0]:
                 converged = True
                 break
     # P from the final V, so that the hash functions regress onto the returned latent factor.
@@ -132,7 +135,8 @@ class CMFHHasher(BaseCrossModalHasher):
     max_iter : int, default=100
         Maximum number of sweeps over (U, P, V).
     tol : float, default=1e-4
-        Stop when a sweep lowers the objective by less than ``tol`` times its value.
+        Stop when a sweep lowers the objective by less than ``tol`` times the objective after
+        the first sweep (the criterion of scikit-learn's NMF).
     random_state : int, RandomState instance or None, default=None
         Seeds the random initial latent factor. An int gives bit-identical codes.
 
