@@ -1,0 +1,233 @@
+"""The shared data contract of every hasher, checked on a minimal hasher (tests/_toy.py)."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
+
+from skmetacmh import join_modalities
+from skmetacmh.metrics import cross_modal_map, make_cross_modal_scorer
+
+from ._toy import ToyHasher
+
+
+def _data(n=120, n_classes=4, d_img=6, d_txt=5, seed=0, multilabel=False):
+    rng = np.random.default_rng(seed)
+    if multilabel:
+        y = (rng.random((n, n_classes)) < 0.4).astype(int)
+        signal = y.astype(float)
+    else:
+        y = rng.integers(0, n_classes, n)
+        signal = np.eye(n_classes)[y]
+    X_img = signal @ rng.standard_normal((n_classes, d_img)) + 0.3 * rng.standard_normal((n, d_img))
+    X_txt = signal @ rng.standard_normal((n_classes, d_txt)) + 0.3 * rng.standard_normal((n, d_txt))
+    X, n_img = join_modalities(X_img, X_txt)
+    return X, y, n_img
+
+
+def test_fit_stores_database_and_contract_attributes():
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X, y)
+    assert h.n_features_in_ == X.shape[1]
+    assert h.n_text_features_ == X.shape[1] - n_img
+    assert h.database_codes_.shape == (len(X), 16) and h.database_codes_.dtype == np.uint8
+    assert set(np.unique(h.database_codes_)) <= {0, 1}
+    np.testing.assert_array_equal(h.database_codes_, h.transform(X))
+    assert h.database_labels_.shape == (len(X), 4)
+    assert h.classes_.tolist() == [0, 1, 2, 3]
+    assert h.multilabel_ is False and h.n_unlabeled_ == 0
+
+
+def test_transform_is_image_bits_then_text_bits():
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X, y)
+    codes = h.transform(X[:10])
+    np.testing.assert_array_equal(codes[:, :8], h.encode(X[:10, :n_img], modality="image"))
+    np.testing.assert_array_equal(codes[:, 8:], h.encode(X[:10, n_img:], modality="text"))
+    assert h.get_feature_names_out()[[0, 8]].tolist() == ["image_bit0", "text_bit0"]
+
+
+def test_score_is_mean_of_both_directions_and_matches_scorer():
+    X, y, n_img = _data(n=200)
+    h = ToyHasher(16, n_img, random_state=0).fit(X[:150], y[:150])
+    both = cross_modal_map(h, X[150:], y[150:])
+    assert both["mean"] == pytest.approx((both["image_to_text"] + both["text_to_image"]) / 2)
+    assert h.score(X[150:], y[150:]) == both["mean"]
+    assert make_cross_modal_scorer()(h, X[150:], y[150:]) == both["mean"]
+    i2t = make_cross_modal_scorer("image_to_text")(h, X[150:], y[150:])
+    assert i2t == both["image_to_text"]
+    assert both["mean"] > 0.5  # well above the 0.25 of random codes on 4 balanced classes
+
+
+def test_explicit_database_in_cross_modal_map():
+    X, y, n_img = _data(n=200)
+    h = ToyHasher(16, n_img, random_state=0).fit(X[:100], y[:100])
+    own = cross_modal_map(h, X[150:], y[150:], X[100:150], y[100:150])
+    assert 0 < own["mean"] <= 1
+    with pytest.raises(ValueError, match="y_db"):
+        cross_modal_map(h, X[150:], y[150:], X_db=X[100:150])
+
+
+def test_multilabel_and_unlabelled_items():
+    X, y, n_img = _data(multilabel=True)
+    y[:5] = 0  # five items without any label
+    h = ToyHasher(8, n_img, random_state=0).fit(X[:100], y[:100])
+    assert h.multilabel_ and h.n_unlabeled_ == int((y[:100].sum(axis=1) == 0).sum()) >= 5
+    assert 0 < h.score(X[100:], y[100:]) <= 1
+
+
+def test_unseen_class_at_score_time_is_excluded_not_nan():
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X[:100], y[:100])
+    y_query = y[100:].copy()
+    y_query[:3] = 99  # a class training never saw: relevant to nothing
+    value = h.score(X[100:], y_query)
+    assert np.isfinite(value)
+    with pytest.raises(ValueError, match="undefined"):
+        h.score(X[100:103], y_query[:3])
+
+
+def test_set_output_pandas():
+    pd = pytest.importorskip("pandas")
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).set_output(transform="pandas").fit(X, y)
+    out = h.transform(X[:3])
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns[:2]) == ["image_bit0", "image_bit1"]
+    assert h.score(X[:20], y[:20]) > 0  # scoring still works with a pandas transform
+
+
+def test_sparse_text_block_is_accepted():
+    X, y, n_img = _data()
+    Xs, n = join_modalities(X[:, :n_img], sp.csr_matrix(X[:, n_img:]))
+    assert sp.issparse(Xs) and n == n_img
+    dense = ToyHasher(8, n_img, random_state=0).fit(X, y).transform(X)
+    sparse = ToyHasher(8, n_img, random_state=0).fit(Xs, y).transform(Xs)
+    np.testing.assert_array_equal(dense, sparse)
+
+
+def test_pickle_round_trip_gives_identical_codes():
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X, y)
+    h2 = pickle.loads(pickle.dumps(h))
+    np.testing.assert_array_equal(h.transform(X), h2.transform(X))
+
+
+# ------------------------------------------------------------------------ error paths
+@pytest.mark.parametrize(
+    "n_image_features, match",
+    [
+        (None, "n_image_features must be set"),
+        (0, "n_image_features"),
+        (-2, "n_image_features"),
+        (11, "0 < n_image_features < n_features"),
+        (50, "0 < n_image_features < n_features"),
+        (2.5, "n_image_features"),
+    ],
+)
+def test_bad_n_image_features(n_image_features, match):
+    X, y, _ = _data()
+    with pytest.raises((ValueError, TypeError), match=match):
+        ToyHasher(8, n_image_features).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_features(bad):
+    X, y, n_img = _data()
+    X[3, 2] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        ToyHasher(8, n_img).fit(X, y)
+    h = ToyHasher(8, n_img).fit(np.nan_to_num(X, posinf=0, neginf=0), y)
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        h.transform(X)
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        h.encode(X[:, :n_img], modality="image")
+
+
+@pytest.mark.parametrize(
+    "y_bad, match",
+    [
+        (np.zeros(119), "X has 120 rows but y has 119"),
+        (np.zeros((120, 2, 2)), "1-D class labels or a 2-D"),
+        (np.full((120, 3), 2), r"\{0,1\} label indicator"),
+        (np.zeros(120), "at least 2 classes"),
+        (np.c_[np.ones(120), np.zeros(120)], "at least 2 different labels"),
+        (np.r_[np.nan, np.zeros(119)], "NaN"),
+        (None, "y is required"),
+    ],
+)
+def test_bad_labels(y_bad, match):
+    X, _, n_img = _data()
+    with pytest.raises(ValueError, match=match):
+        ToyHasher(8, n_img).fit(X, y_bad)
+
+
+def test_too_few_samples_and_empty_input():
+    X, y, n_img = _data()
+    with pytest.raises(ValueError, match="sample"):
+        ToyHasher(8, n_img).fit(X[:1], y[:1])
+    with pytest.raises(ValueError, match="sample"):
+        ToyHasher(8, n_img).fit(X[:0], y[:0])
+
+
+def test_string_features_rejected_string_labels_accepted():
+    X, y, n_img = _data()
+    X_str = X.astype(object)
+    X_str[0, 0] = "red"
+    with pytest.raises(ValueError, match="red|string|convert"):
+        ToyHasher(8, n_img).fit(X_str, y)
+    names = np.array(["cat", "dog", "owl", "fox"])[y]
+    h = ToyHasher(8, n_img, random_state=0).fit(X[:100], names[:100])
+    assert h.classes_.tolist() == ["cat", "dog", "fox", "owl"]
+    assert 0 < h.score(X[100:], names[100:]) <= 1
+
+
+@pytest.mark.parametrize("n_bits", [0, -1, 10**6])
+def test_bad_n_bits(n_bits):
+    X, y, n_img = _data()
+    with pytest.raises(ValueError, match="n_bits"):
+        ToyHasher(n_bits, n_img).fit(X, y)
+
+
+def test_encode_errors():
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img).fit(X, y)
+    with pytest.raises(ValueError, match="modality must be one of"):
+        h.encode(X[:, :n_img], modality="audio")
+    with pytest.raises(ValueError, match="expects the 6 image columns"):
+        h.encode(X[:, n_img:], modality="image")
+    with pytest.raises(ValueError, match="expects the 5 text columns"):
+        h.encode(X, modality="text")
+    with pytest.raises(ValueError, match="features"):
+        h.transform(X[:, :-1])
+
+
+def test_use_before_fit():
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img)
+    for call in (
+        lambda: h.transform(X),
+        lambda: h.encode(X[:, :n_img], modality="image"),
+        lambda: h.score(X, y),
+        lambda: h.get_feature_names_out(),
+    ):
+        with pytest.raises(NotFittedError):
+            call()
+
+
+def test_score_label_form_must_match_fit():
+    X, y, n_img = _data(multilabel=True)
+    h = ToyHasher(8, n_img).fit(X, y)
+    with pytest.raises(ValueError, match="4 columns"):
+        h.score(X[:10], y[:10, :3])
+
+
+def test_join_modalities_errors():
+    with pytest.raises(ValueError, match="same number of rows"):
+        join_modalities(np.ones((3, 2)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match="2-D"):
+        join_modalities(np.ones(3), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="at least one feature"):
+        join_modalities(np.ones((3, 0)), np.ones((3, 2)))
