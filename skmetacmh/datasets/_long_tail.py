@@ -55,6 +55,11 @@ def _check_labels(y):
     raise ValueError(f"y must be 1-D class labels or a 2-D indicator matrix; got shape {y.shape}.")
 
 
+def _class_name(value) -> str:
+    """A class value as a user wrote it: ``2`` or ``'cat'``, not ``np.int64(2)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _targets(ratios, n_max):
     return np.maximum(1, np.floor(n_max * ratios + 0.5).astype(np.int64))
 
@@ -141,7 +146,7 @@ def make_long_tailed(
     if short.size:
         k = short[np.argmax(targets[short] - sizes[short])]
         raise ValueError(
-            f"Class {classes[k]!r} has {sizes[k]} items, but the {profile} profile with "
+            f"Class {_class_name(classes[k])} has {sizes[k]} items, but the {profile} profile with "
             f"n_max={n_max} and imbalance_factor={imbalance_factor} asks for {targets[k]}. "
             f"Lower n_max (at most {int(np.min(np.floor(sizes / ratios + 1e-9)))} fits every "
             "class) or leave it None."

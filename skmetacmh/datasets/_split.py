@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._long_tail import PROFILES, _check_labels, make_long_tailed
+from ._long_tail import PROFILES, _check_labels, _class_name, make_long_tailed
 
 __all__ = ["split_query_database"]
 
@@ -22,8 +22,8 @@ def _per_class_queries(indicator, classes, n_query, rng):
             continue
         if sizes[k] <= n_query:
             raise ValueError(
-                f"Class {classes[k]!r} has {sizes[k]} items; n_query={n_query} queries per class "
-                "need more, so that the class keeps at least one database item."
+                f"Class {_class_name(classes[k])} has {sizes[k]} items; n_query={n_query} "
+                "queries per class need more, so that the class keeps a database item."
             )
         need = n_query - int(indicator[is_query, k].sum())
         if need > 0:
@@ -33,8 +33,8 @@ def _per_class_queries(indicator, classes, n_query, rng):
     empty = np.flatnonzero((sizes > 0) & (left == 0))
     if empty.size:  # multi-label: queries drawn for other labels used up this one
         raise ValueError(
-            f"After drawing n_query={n_query} queries per class, class {classes[empty[0]]!r} "
-            "has no database item left; lower n_query."
+            f"After drawing n_query={n_query} queries per class, class "
+            f"{_class_name(classes[empty[0]])} has no database item left; lower n_query."
         )
     return np.flatnonzero(is_query)
 

