@@ -97,7 +97,7 @@ def check_n_image_features(n_image_features, n_features: int) -> int:
         raise ValueError(
             f"n_image_features must satisfy 0 < n_image_features < n_features so that both "
             f"modalities have columns; got n_image_features={n_image_features} for X with "
-            f"{n_features} features."
+            f"n_features={n_features}."
         )
     return int(n_image_features)
 
@@ -129,7 +129,8 @@ def check_fit_labels(y, n_samples: int):
     """
     if y is None:
         raise ValueError(
-            "y is required: 1-D class labels or a 2-D {0,1} label indicator matrix; got None."
+            "This hasher requires y to be passed, but the target y is None: give 1-D class "
+            "labels or a 2-D {0,1} label indicator matrix."
         )
     if sp.issparse(y):
         y = y.toarray()

@@ -155,7 +155,7 @@ def test_non_finite_features(bad):
         (np.zeros(120), "at least 2 classes"),
         (np.c_[np.ones(120), np.zeros(120)], "at least 2 different labels"),
         (np.r_[np.nan, np.zeros(119)], "NaN"),
-        (None, "y is required"),
+        (None, "requires y to be passed"),
     ],
 )
 def test_bad_labels(y_bad, match):
