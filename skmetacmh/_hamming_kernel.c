@@ -44,7 +44,8 @@
 
 /* ------------------------------------------------------------------ per-query top-k state */
 typedef struct {
-    uint32_t threshold;  /* current T: every item with distance <= T has been kept */
+    uint32_t threshold;  /* current T: the k-th smallest distance seen so far (n_bits before) */
+    int64_t limit;       /* accept an item iff its distance <= limit (T, or T - 1 once full) */
     int64_t n_le;        /* number of kept items with distance <= T */
     int64_t *hist;       /* hist[d] = kept items at distance d (exact for d <= T) */
     int64_t *cand_idx;   /* kept items, in index order */
@@ -81,7 +82,11 @@ static int topk_compact(topk_state *s)
     return 0;
 }
 
-/* Rare path: keep item i at distance d <= T and lower T while at least k items lie below it. */
+/* Rare path: keep item i (distance d <= limit) and lower T while at least k items lie below it.
+ * Once k items at distance <= T are kept, a later item at distance T cannot enter the top-k
+ * (every kept one has a smaller index), hence limit = T - 1: hist[d] stays exact for d < T and
+ * the kept items at distance T are the first ones in index order, which is all the final
+ * selection needs. */
 static void topk_push(topk_state *s, int64_t i, uint32_t d, int64_t k)
 {
     if (s->failed) return;
@@ -89,7 +94,6 @@ static void topk_push(topk_state *s, int64_t i, uint32_t d, int64_t k)
         s->failed = 1;
         return;
     }
-    if (d > s->threshold) return; /* compaction may not change T, but keep the invariant */
     s->cand_idx[s->len] = i;
     s->cand_dist[s->len] = d;
     s->len++;
@@ -99,13 +103,14 @@ static void topk_push(topk_state *s, int64_t i, uint32_t d, int64_t k)
         s->n_le -= s->hist[s->threshold];
         s->threshold--;
     }
+    s->limit = s->n_le >= k ? (int64_t)s->threshold - 1 : (int64_t)s->threshold;
 }
 
 /* Scan rows [start, stop) of the database for one query. */
 HK_INLINE void topk_scan(const uint64_t *db, const uint64_t *q, int64_t n_words, int64_t start,
                          int64_t stop, int64_t k, topk_state *s)
 {
-    uint32_t t = s->threshold;
+    int64_t t = s->limit;
     if (n_words == 1) {
         const uint64_t qv = q[0];
         int64_t i = start;
@@ -116,17 +121,17 @@ HK_INLINE void topk_scan(const uint64_t *db, const uint64_t *q, int64_t n_words,
             uint32_t d3 = HK_POPCOUNT64(qv ^ db[i + 3]);
             uint32_t lo01 = d0 < d1 ? d0 : d1;
             uint32_t lo23 = d2 < d3 ? d2 : d3;
-            if ((lo01 < lo23 ? lo01 : lo23) <= t) {
-                if (d0 <= s->threshold) topk_push(s, i, d0, k);
-                if (d1 <= s->threshold) topk_push(s, i + 1, d1, k);
-                if (d2 <= s->threshold) topk_push(s, i + 2, d2, k);
-                if (d3 <= s->threshold) topk_push(s, i + 3, d3, k);
-                t = s->threshold;
+            if ((int64_t)(lo01 < lo23 ? lo01 : lo23) <= t) {
+                if ((int64_t)d0 <= s->limit) topk_push(s, i, d0, k);
+                if ((int64_t)d1 <= s->limit) topk_push(s, i + 1, d1, k);
+                if ((int64_t)d2 <= s->limit) topk_push(s, i + 2, d2, k);
+                if ((int64_t)d3 <= s->limit) topk_push(s, i + 3, d3, k);
+                t = s->limit;
             }
         }
         for (; i < stop; i++) {
             uint32_t d = HK_POPCOUNT64(qv ^ db[i]);
-            if (d <= s->threshold) topk_push(s, i, d, k);
+            if ((int64_t)d <= s->limit) topk_push(s, i, d, k);
         }
         return;
     }
@@ -135,9 +140,9 @@ HK_INLINE void topk_scan(const uint64_t *db, const uint64_t *q, int64_t n_words,
         for (int64_t i = start; i < stop; i++) {
             const uint64_t *row = db + 2 * i;
             uint32_t d = HK_POPCOUNT64(q0 ^ row[0]) + HK_POPCOUNT64(q1 ^ row[1]);
-            if (d <= t) {
+            if ((int64_t)d <= t) {
                 topk_push(s, i, d, k);
-                t = s->threshold;
+                t = s->limit;
             }
         }
         return;
@@ -146,9 +151,9 @@ HK_INLINE void topk_scan(const uint64_t *db, const uint64_t *q, int64_t n_words,
         const uint64_t *row = db + n_words * i;
         uint32_t d = 0;
         for (int64_t w = 0; w < n_words; w++) d += HK_POPCOUNT64(q[w] ^ row[w]);
-        if (d <= t) {
+        if ((int64_t)d <= t) {
             topk_push(s, i, d, k);
-            t = s->threshold;
+            t = s->limit;
         }
     }
 }
@@ -207,6 +212,7 @@ HK_INLINE int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries
         memset(hist, 0, (size_t)(QUERY_BLOCK * n_hist) * sizeof(int64_t));
         for (int64_t j = 0; j < qb; j++) {
             st[j].threshold = (uint32_t)n_bits;
+            st[j].limit = n_bits;
             st[j].n_le = 0;
             st[j].hist = hist + j * n_hist;
             st[j].len = 0;

@@ -87,11 +87,12 @@ def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
         block = queries[q0 : q0 + qb_max]
         qb = block.shape[0]
         threshold = np.full(qb, n_bits, dtype=np.int64)
+        limit = threshold.copy()  # keep an item iff its distance <= limit
         hist = np.zeros((qb, n_hist), dtype=np.int64)
         kept_q, kept_i, kept_d, n_kept = [], [], [], 0
         for c0 in range(0, n_db, rows):
             dist = distances(block, db[c0 : c0 + rows])
-            qq, ii = np.nonzero(dist <= threshold[:, None])
+            qq, ii = np.nonzero(dist <= limit[:, None])
             if qq.size == 0:
                 continue
             dd = dist[qq, ii].astype(np.int64)
@@ -100,10 +101,15 @@ def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
             kept_i.append(ii + c0)
             kept_d.append(dd)
             n_kept += qq.size
-            # hist[t] is exact for every t <= threshold (nothing below it was ever dropped), so
-            # the smallest t reaching k seen items is the new, never larger, threshold.
+            # hist[t] is exact for every t < threshold (nothing below it was ever dropped) and
+            # hist[:threshold + 1] sums to >= k, so the smallest t reaching k seen items is the
+            # new, never larger, threshold.
             reached = np.cumsum(hist, axis=1) >= k
-            threshold = np.where(reached.any(axis=1), reached.argmax(axis=1), n_bits)
+            full = reached.any(axis=1)
+            threshold = np.where(full, reached.argmax(axis=1), n_bits)
+            # Once k items lie at distance <= T, a later item at distance T cannot enter the
+            # top-k (every kept one has a smaller index), so only distances < T are kept.
+            limit = threshold - full
             if n_kept > 4 * qb * k + rows * qb:  # forget what can no longer make the top-k
                 q_all, i_all, d_all = (np.concatenate(a) for a in (kept_q, kept_i, kept_d))
                 keep = d_all <= threshold[q_all]

@@ -1,0 +1,481 @@
+"""Tests for skmetacmh.index: exactness against brute force, backends, errors, sharding."""
+
+import pickle
+import sys
+
+import joblib
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skmetacmh import _topk
+from skmetacmh.index import HammingIndex, merge_search_results
+
+try:
+    import faiss  # noqa: F401
+
+    HAVE_FAISS = True
+except ImportError:  # pragma: no cover
+    HAVE_FAISS = False
+
+N_BITS = [1, 7, 8, 13, 64, 65, 130]
+
+
+# --------------------------------------------------------------------------- references
+def brute_distances(queries, db):
+    """Full distance matrix straight from the 0/1 bits, independent of any packing."""
+    queries = np.asarray(queries, dtype=np.int64)
+    db = np.asarray(db, dtype=np.int64)
+    return (queries[:, None, :] != db[None, :, :]).sum(axis=2)
+
+
+def brute_search(queries, db, k):
+    dist = brute_distances(queries, db)
+    out_d = np.full((len(queries), k), -1, dtype=np.int64)
+    out_i = np.full((len(queries), k), -1, dtype=np.int64)
+    ids = np.arange(len(db))
+    for q in range(len(queries)):
+        order = np.lexsort((ids, dist[q]))[:k]
+        out_d[q, : len(order)] = dist[q, order]
+        out_i[q, : len(order)] = order
+    return out_d, out_i
+
+
+def brute_range(queries, db, radius):
+    dist = brute_distances(queries, db)
+    ids = np.arange(len(db))
+    results = []
+    for q in range(len(queries)):
+        within = ids[dist[q] <= radius]
+        order = within[np.lexsort((within, dist[q, within]))]
+        results.append((dist[q, order], order))
+    return results
+
+
+def tied_codes(rng, n, n_bits, n_distinct=None, p_one=0.1):
+    """Codes drawn from a small pool of sparse patterns: many duplicates, many equal distances."""
+    n_distinct = n_distinct or max(2, n // 8)
+    pool = (rng.random((n_distinct, n_bits)) < p_one).astype(np.uint8)
+    return pool[rng.integers(0, n_distinct, size=n)]
+
+
+# --------------------------------------------------------------------------- engines
+ENGINES = ["compiled", "numpy", "faiss"]
+
+
+def make_index(engine, n_bits, monkeypatch):
+    """An index whose searches run on ``engine``; skips what this machine cannot run."""
+    if engine == "compiled" and not _topk.KERNEL_AVAILABLE:
+        pytest.skip("compiled kernel not built")
+    if engine == "faiss":
+        if not HAVE_FAISS:
+            pytest.skip("faiss not installed")
+        if n_bits % 8:
+            pytest.skip("faiss needs n_bits % 8 == 0")
+        index = HammingIndex(n_bits, backend="faiss")
+    else:
+        if engine == "numpy":
+            monkeypatch.setattr(_topk, "KERNEL_AVAILABLE", False)
+        index = HammingIndex(n_bits, backend="numpy")
+    assert index.active_backend == engine
+    return index
+
+
+def assert_same(result, expected):
+    for got, want in zip(result, expected):
+        np.testing.assert_array_equal(got, want)
+
+
+# --------------------------------------------------------------------------- exactness
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("n_bits", N_BITS)
+def test_search_equals_bruteforce_with_heavy_ties(engine, n_bits, monkeypatch):
+    rng = np.random.default_rng(n_bits)
+    db = tied_codes(rng, 700, n_bits)
+    queries = np.vstack([tied_codes(rng, 12, n_bits), db[:3]])
+    index = make_index(engine, n_bits, monkeypatch)
+    for part in np.array_split(db, [100, 101, 450]):  # several add() calls, one of size 1
+        index.add(part)
+    assert index.ntotal == len(db)
+    for k in [1, 5, 64, 333, 700, 1000]:  # up to and beyond ntotal
+        distances, indices = index.search(queries, k)
+        assert distances.dtype == np.int32 and indices.dtype == np.int64
+        assert_same((distances, indices), brute_search(queries, db, k))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("n_bits", N_BITS)
+def test_range_search_equals_bruteforce(engine, n_bits, monkeypatch):
+    rng = np.random.default_rng(100 + n_bits)
+    db = tied_codes(rng, 400, n_bits)
+    queries = tied_codes(rng, 9, n_bits)
+    index = make_index(engine, n_bits, monkeypatch)
+    index.add(db[:150])
+    index.add(db[150:])
+    for radius in sorted({0, 1, n_bits // 3, n_bits, n_bits + 5}):
+        lims, distances, indices = index.range_search(queries, radius)
+        assert lims.shape == (len(queries) + 1,) and lims[0] == 0
+        assert distances.dtype == np.int32 and indices.dtype == np.int64
+        for q, (want_d, want_i) in enumerate(brute_range(queries, db, radius)):
+            np.testing.assert_array_equal(distances[lims[q] : lims[q + 1]], want_d)
+            np.testing.assert_array_equal(indices[lims[q] : lims[q + 1]], want_i)
+
+
+def test_range_search_radius_is_inclusive_and_floored():
+    db = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=np.uint8)
+    index = HammingIndex(3)
+    index.add(db)
+    query = np.zeros((1, 3), dtype=np.uint8)
+    _, _, ids_int = index.range_search(query, 1)
+    _, _, ids_float = index.range_search(query, 1.9)
+    np.testing.assert_array_equal(ids_int, [0, 1])
+    np.testing.assert_array_equal(ids_float, [0, 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_bits=st.integers(1, 140),
+    n_db=st.integers(1, 80),
+    n_query=st.integers(1, 6),
+    k=st.integers(1, 100),
+    n_distinct=st.integers(1, 10),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_property_all_engines_equal_bruteforce(n_bits, n_db, n_query, k, n_distinct, seed):
+    rng = np.random.default_rng(seed)
+    db = tied_codes(rng, n_db, n_bits, n_distinct=n_distinct, p_one=rng.uniform(0.02, 0.5))
+    queries = tied_codes(rng, n_query, n_bits, n_distinct=n_distinct)
+    expected = brute_search(queries, db, k)
+    index = HammingIndex(n_bits)
+    index.add(db)
+    packed_db, packed_q = index.packed_codes, _pack(queries)
+    engines = [False, True] if _topk.KERNEL_AVAILABLE else [False]
+    for use_kernel in engines:
+        assert_same(
+            _topk.knn_search(packed_db, packed_q, n_bits, k, use_kernel=use_kernel), expected
+        )
+    if HAVE_FAISS and n_bits % 8 == 0:
+        faiss_index = HammingIndex(n_bits, backend="faiss")
+        faiss_index.add(db)
+        assert_same(faiss_index.search(queries, k), expected)
+    radius = int(rng.integers(0, n_bits + 1))
+    results = [
+        _topk.range_search(packed_db, packed_q, n_bits, radius, use_kernel=u) for u in engines
+    ]
+    for lims, distances, indices in results:
+        for q, (want_d, want_i) in enumerate(brute_range(queries, db, radius)):
+            np.testing.assert_array_equal(distances[lims[q] : lims[q + 1]], want_d)
+            np.testing.assert_array_equal(indices[lims[q] : lims[q + 1]], want_i)
+
+
+def _pack(codes):
+    from skmetacmh._hamming import pack_codes
+
+    return pack_codes(codes)
+
+
+@pytest.mark.parametrize("n_bits", [8, 64])
+def test_large_database_with_extreme_ties_all_engines_identical(n_bits, monkeypatch):
+    # 30,000 codes from 40 patterns: each distance is shared by hundreds of items, so the k-th
+    # neighbour sits inside a large tie that faiss alone would cut arbitrarily; it also spans
+    # several database chunks, exercising the running threshold of the numpy and C paths.
+    rng = np.random.default_rng(7)
+    db = tied_codes(rng, 30_000, n_bits, n_distinct=40, p_one=0.3)
+    queries = tied_codes(rng, 70, n_bits, n_distinct=40, p_one=0.3)
+    results = {}
+    for engine in ENGINES:
+        if (engine == "compiled" and not _topk.KERNEL_AVAILABLE) or (
+            engine == "faiss" and not HAVE_FAISS
+        ):
+            continue
+        with monkeypatch.context() as patch:
+            index = make_index(engine, n_bits, patch)
+            index.add(db)
+            results[engine] = index.search(queries, 100)
+    expected = brute_search(queries[:10], db, 100)
+    for result in results.values():
+        assert_same((result[0][:10], result[1][:10]), expected)
+        assert_same(result, results["numpy"])
+
+
+def test_search_pads_with_minus_one_when_k_exceeds_ntotal():
+    index = HammingIndex(5)
+    index.add(np.eye(5, dtype=np.uint8)[:3])
+    distances, indices = index.search(np.zeros((2, 5), dtype=np.uint8), 6)
+    np.testing.assert_array_equal(distances, [[1, 1, 1, -1, -1, -1]] * 2)
+    np.testing.assert_array_equal(indices, [[0, 1, 2, -1, -1, -1]] * 2)
+
+
+def test_multiple_adds_continue_ids_and_equal_one_add():
+    rng = np.random.default_rng(3)
+    db = rng.integers(0, 2, size=(300, 33), dtype=np.uint8)
+    queries = rng.integers(0, 2, size=(7, 33), dtype=np.uint8)
+    once, parts = HammingIndex(33), HammingIndex(33)
+    once.add(db)
+    for chunk in np.array_split(db, 9):
+        parts.add(chunk)
+    assert parts.ntotal == len(parts) == 300
+    assert_same(parts.search(queries, 20), once.search(queries, 20))
+    np.testing.assert_array_equal(parts.reconstruct_n(), db)
+    np.testing.assert_array_equal(parts.reconstruct_n(290, 5), db[290:295])
+
+
+def test_accepts_bool_and_integer_codes():
+    db = np.array([[True, False, True], [False, False, False]])
+    index = HammingIndex(3)
+    index.add(db)
+    index.add(db.astype(np.int64))
+    distances, indices = index.search(np.array([[1.0, 0.0, 1.0]]), 4)
+    np.testing.assert_array_equal(indices, [[0, 2, 1, 3]])
+    np.testing.assert_array_equal(distances, [[0, 0, 2, 2]])
+
+
+def test_zero_queries_give_empty_results():
+    index = HammingIndex(4)
+    index.add(np.ones((3, 4), dtype=np.uint8))
+    distances, indices = index.search(np.zeros((0, 4), dtype=np.uint8), 2)
+    assert distances.shape == indices.shape == (0, 2)
+    lims, distances, indices = index.range_search(np.zeros((0, 4), dtype=np.uint8), 2)
+    np.testing.assert_array_equal(lims, [0])
+    assert distances.size == indices.size == 0
+
+
+def test_reset_empties_the_index():
+    index = HammingIndex(8)
+    index.add(np.ones((4, 8), dtype=np.uint8))
+    index.reset()
+    assert index.ntotal == 0
+    with pytest.raises(ValueError, match="empty"):
+        index.search(np.ones((1, 8), dtype=np.uint8), 1)
+    index.add(np.zeros((2, 8), dtype=np.uint8))
+    _, indices = index.search(np.ones((1, 8), dtype=np.uint8), 2)
+    np.testing.assert_array_equal(indices, [[0, 1]])
+
+
+def test_packed_codes_are_read_only():
+    index = HammingIndex(70)
+    index.add(np.ones((2, 70), dtype=np.uint8))
+    packed = index.packed_codes
+    assert packed.shape == (2, 2) and packed.dtype == np.uint64
+    with pytest.raises(ValueError):
+        packed[0, 0] = 0
+
+
+# --------------------------------------------------------------------------- backends
+def test_auto_prefers_compiled_kernel_then_faiss_then_numpy(monkeypatch):
+    if _topk.KERNEL_AVAILABLE:
+        assert HammingIndex(13).active_backend == "compiled"
+    monkeypatch.setattr(_topk, "KERNEL_AVAILABLE", False)
+    assert HammingIndex(13).active_backend == "numpy"  # faiss cannot take 13 bits
+    assert HammingIndex(16, backend="numpy").active_backend == "numpy"
+    assert HammingIndex(16).active_backend == ("faiss" if HAVE_FAISS else "numpy")
+
+
+def test_faiss_backend_without_faiss_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "faiss", None)  # makes `import faiss` fail
+    with pytest.raises(ImportError, match="pip install faiss-cpu"):
+        HammingIndex(64, backend="faiss")
+    monkeypatch.setattr(_topk, "KERNEL_AVAILABLE", False)
+    index = HammingIndex(64)  # auto falls back to numpy silently
+    assert index.active_backend == "numpy"
+    index.add(np.zeros((2, 64), dtype=np.uint8))
+    assert index.search(np.zeros((1, 64), dtype=np.uint8), 1)[1][0, 0] == 0
+
+
+@pytest.mark.skipif(not HAVE_FAISS, reason="faiss not installed")
+def test_faiss_backend_rejects_bit_counts_not_divisible_by_8():
+    with pytest.raises(ValueError, match="divisible by 8"):
+        HammingIndex(13, backend="faiss")
+
+
+@pytest.mark.skipif(not HAVE_FAISS, reason="faiss not installed")
+def test_faiss_backend_sees_codes_added_after_a_search():
+    rng = np.random.default_rng(5)
+    db = tied_codes(rng, 500, 16)
+    index = HammingIndex(16, backend="faiss")
+    index.add(db[:200])
+    index.search(db[:2], 3)  # builds the faiss object
+    index.add(db[200:])
+    assert_same(index.search(db[:20], 50), brute_search(db[:20], db, 50))
+
+
+# --------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("n_bits", [0, -3, 2.5, True, "64", None])
+def test_invalid_n_bits_raises(n_bits):
+    with pytest.raises(ValueError, match="n_bits must be a positive integer"):
+        HammingIndex(n_bits)
+
+
+def test_unknown_backend_raises():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        HammingIndex(8, backend="gpu")
+
+
+def test_wrong_bit_count_raises():
+    index = HammingIndex(8)
+    with pytest.raises(ValueError, match="codes must have 8 columns"):
+        index.add(np.zeros((3, 7), dtype=np.uint8))
+    index.add(np.zeros((3, 8), dtype=np.uint8))
+    with pytest.raises(ValueError, match="query_codes must have 8 columns"):
+        index.search(np.zeros((1, 9), dtype=np.uint8), 1)
+
+
+def test_non_binary_values_raise():
+    index = HammingIndex(4)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        index.add(np.array([[0, 1, 2, 0]]))
+    with pytest.raises(ValueError, match="2-D"):
+        index.add(np.array([0, 1, 1, 0]))
+    index.add(np.zeros((1, 4), dtype=np.uint8))
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        index.search(np.array([[0, -1, 0, 0]]), 1)
+
+
+@pytest.mark.parametrize("k", [0, -1, 1.5, True, None])
+def test_invalid_k_raises(k):
+    index = HammingIndex(4)
+    index.add(np.zeros((2, 4), dtype=np.uint8))
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        index.search(np.zeros((1, 4), dtype=np.uint8), k)
+
+
+@pytest.mark.parametrize("radius", [-1, -0.5, float("nan"), None, "2"])
+def test_invalid_radius_raises(radius):
+    index = HammingIndex(4)
+    index.add(np.zeros((2, 4), dtype=np.uint8))
+    with pytest.raises(ValueError, match="radius must be a non-negative number"):
+        index.range_search(np.zeros((1, 4), dtype=np.uint8), radius)
+
+
+def test_searching_an_empty_index_raises():
+    index = HammingIndex(4)
+    with pytest.raises(ValueError, match="index is empty"):
+        index.search(np.zeros((1, 4), dtype=np.uint8), 1)
+    with pytest.raises(ValueError, match="index is empty"):
+        index.range_search(np.zeros((1, 4), dtype=np.uint8), 1)
+
+
+# --------------------------------------------------------------------------- persistence
+@pytest.mark.parametrize("backend", ["numpy", "faiss"])
+def test_index_pickles_and_joblib_dumps(backend, tmp_path):
+    if backend == "faiss" and not HAVE_FAISS:
+        pytest.skip("faiss not installed")
+    rng = np.random.default_rng(11)
+    db = tied_codes(rng, 300, 24)
+    queries = tied_codes(rng, 5, 24)
+    index = HammingIndex(24, backend=backend)
+    index.add(db)
+    expected = index.search(queries, 30)  # also builds the faiss object when used
+    restored = pickle.loads(pickle.dumps(index))
+    assert restored.ntotal == 300 and restored.backend == backend
+    assert_same(restored.search(queries, 30), expected)
+    joblib.dump(index, tmp_path / "index.joblib")
+    loaded = joblib.load(tmp_path / "index.joblib")
+    loaded.add(db[:10])
+    assert loaded.ntotal == 310
+    assert_same(loaded.search(queries, 30), brute_search(queries, np.vstack([db, db[:10]]), 30))
+
+
+# --------------------------------------------------------------------------- sharding
+@pytest.mark.parametrize("n_bits", [8, 13, 64])
+def test_merged_shard_searches_equal_one_index(n_bits):
+    rng = np.random.default_rng(21)
+    db = tied_codes(rng, 900, n_bits, n_distinct=30)
+    queries = tied_codes(rng, 15, n_bits, n_distinct=30)
+    sizes = [37, 600, 263]  # different sizes, one smaller than k
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    k = 50
+    whole = HammingIndex(n_bits)
+    whole.add(db)
+    expected = whole.search(queries, k)
+    distances_list, indices_list = [], []
+    for start, size in zip(offsets, sizes):
+        shard = HammingIndex(n_bits)
+        shard.add(db[start : start + size])
+        d, i = shard.search(queries, k)
+        distances_list.append(d)
+        indices_list.append(i)
+    merged = merge_search_results(distances_list, indices_list, k, offsets=offsets.tolist())
+    assert_same(merged, expected)
+    assert_same(merged, brute_search(queries, db, k))
+    # The shards may answer in any order: the merge depends only on the global ids.
+    reordered = merge_search_results(distances_list[::-1], indices_list[::-1], k, offsets[::-1])
+    assert_same(reordered, expected)
+
+
+def test_merge_pads_when_shards_hold_fewer_than_k_items():
+    d1, i1 = np.array([[0, 2, -1]]), np.array([[1, 0, -1]])
+    d2, i2 = np.array([[1, -1, -1]]), np.array([[0, -1, -1]])
+    distances, indices = merge_search_results([d1, d2], [i1, i2], 5, offsets=[0, 2])
+    np.testing.assert_array_equal(distances, [[0, 1, 2, -1, -1]])
+    np.testing.assert_array_equal(indices, [[1, 2, 0, -1, -1]])
+    assert distances.dtype == np.int32 and indices.dtype == np.int64
+
+
+def test_merge_rejects_inconsistent_inputs():
+    d, i = np.zeros((2, 3), dtype=np.int32), np.arange(6).reshape(2, 3)
+    with pytest.raises(ValueError, match="one array per shard"):
+        merge_search_results([d], [i, i], 3)
+    with pytest.raises(ValueError, match="one integer per shard"):
+        merge_search_results([d, d], [i, i], 3, offsets=[0])
+    with pytest.raises(ValueError, match="same shape"):
+        merge_search_results([d], [i[:, :2]], 2)
+    with pytest.raises(ValueError, match="answers 1 queries"):
+        merge_search_results([d, d[:1]], [i, i[:1]], 3, offsets=[0, 10])
+    with pytest.raises(ValueError, match="fewer than k=4"):
+        merge_search_results([d], [i], 4)
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        merge_search_results([d], [i], 0)
+
+
+class ArbitraryTieIndex:
+    """A stand-in for ``faiss.IndexBinaryFlat`` that uses its documented freedom to the full.
+
+    faiss promises the k smallest distances but not which of the items tied at the k-th distance
+    it returns, nor their order (recent faiss versions happen to prefer small ids). This fake
+    returns exact distances with a random subset of the boundary ties in a random order.
+    """
+
+    def __init__(self, faiss_bytes, seed=0):
+        self.bits = np.unpackbits(faiss_bytes, axis=1).astype(np.int64)
+        self.ntotal = len(faiss_bytes)
+        self.rng = np.random.default_rng(seed)
+
+    def search(self, query_bytes, k):
+        queries = np.unpackbits(query_bytes, axis=1).astype(np.int64)
+        dist = (queries[:, None, :] != self.bits[None, :, :]).sum(axis=2)
+        order = np.lexsort((self.rng.random(dist.shape), dist), axis=-1)[:, :k]
+        return np.take_along_axis(dist, order, -1).astype(np.int32), order.astype(np.int64)
+
+
+@pytest.mark.parametrize("n_bits", [8, 24])
+def test_faiss_adapter_is_exact_whatever_tie_order_faiss_returns(n_bits):
+    from skmetacmh._faiss_backend import faiss_knn, packed_to_faiss_bytes
+
+    rng = np.random.default_rng(n_bits)
+    db = tied_codes(rng, 400, n_bits, n_distinct=12)
+    queries = tied_codes(rng, 25, n_bits, n_distinct=12)
+    fake = ArbitraryTieIndex(packed_to_faiss_bytes(_pack(db), n_bits), seed=n_bits)
+    query_bytes = packed_to_faiss_bytes(_pack(queries), n_bits)
+    for k in [1, 7, 60, 400]:
+        raw_d, raw_i = fake.search(query_bytes, k)
+        want_d, want_i = brute_search(queries, db, k)
+        np.testing.assert_array_equal(raw_d, want_d)
+        if k < 400:
+            assert (raw_i != want_i).any()  # the fake really does scramble the ties
+        assert_same(faiss_knn(fake, query_bytes, k), (want_d, want_i))
+
+
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_search_when_every_item_is_closer_than_the_last(engine, monkeypatch):
+    # Distances strictly decrease along the database: every item displaces the current top-k,
+    # the worst case for the running threshold (the kept-candidate buffers must be compacted).
+    n_bits, n_db = 2600, 2500
+    db = (np.arange(n_bits)[None, :] < (n_bits - 1 - np.arange(n_db))[:, None]).astype(np.uint8)
+    queries = np.zeros((2, n_bits), dtype=np.uint8)
+    queries[1, -1] = 1
+    index = make_index(engine, n_bits, monkeypatch)
+    index.add(db)
+    for k in [1, 3, 700]:
+        assert_same(index.search(queries, k), brute_search(queries, db, k))
