@@ -80,20 +80,17 @@ def _itq_rotation(V, n_iter, random_state):
     rng = check_random_state(random_state)
     Q, upper = np.linalg.qr(rng.standard_normal((k, k)))
     R = Q * np.sign(np.diag(upper))  # uniform (Haar) random rotation
-
-    def signs(Z):
-        return np.where(Z >= 0, 1.0, -1.0)
-
-    def loss(R):
-        Z = V @ R
-        return float(np.sum((signs(Z) - Z) ** 2))
-
-    losses = [loss(R)]
+    # With B = sign(Z) and Z = V R, ||B - Z||^2 = sum (1 - |z|)^2 = n k - 2 sum |z| + ||V||^2,
+    # since a rotation keeps ||V R|| = ||V||: the loss costs one pass over Z.
+    constant = V.size + float(np.sum(V**2))
+    Z = V @ R
+    losses = [constant - 2.0 * float(np.abs(Z).sum())]
     for _ in range(n_iter):
-        B = signs(V @ R)
+        B = np.copysign(1.0, Z)  # sign, with +0.0 mapped to +1 as in the reference ITQ
         S, _, Shat_t = svd(V.T @ B)
         R = S @ Shat_t
-        losses.append(loss(R))
+        Z = V @ R
+        losses.append(constant - 2.0 * float(np.abs(Z).sum()))
     return R, np.asarray(losses)
 
 
