@@ -18,6 +18,7 @@ EXTRAS = {
         "matplotlib>=3.6",
         "tqdm>=4.60",
         "dask[array,distributed]>=2023.1",
+        "dask-ml>=2024.4",
         "ruff>=0.4",
     ],
     "docs": [
