@@ -238,6 +238,63 @@ def test_pre_split_layout_keeps_the_split(tmp_path, version, train_from_database
     assert bunch.labels.shape[0] == expected_rows
 
 
+@pytest.mark.parametrize("version", ["v7.3", "h5py"])
+def test_ltcmh_pre_split_names_the_database_tr_and_training_tra(tmp_path, version):
+    parts, arrays = _pre_split_arrays(train_from_database=True)
+    renamed = {}
+    for name, array in arrays.items():  # toolbox -> LtCMH: db -> tr, tr -> tra
+        stem, suffix = name.split("_")
+        renamed[f"{stem}_{ {'db': 'tr', 'tr': 'tra', 'te': 'te'}[suffix] }"] = array
+    _write(version, tmp_path / "nus-wide-lt.mat", renamed)
+    bunch = load_nuswide(tmp_path)
+    assert bunch.train_in_database and bunch.labels.shape[0] == 14
+    for name, suffix in (("query", "te"), ("database", "db"), ("train", "tr")):
+        np.testing.assert_array_equal(bunch.text[bunch.split[name]], parts[suffix]["text"])
+
+
+def test_metacmh_split_file_loads_and_its_query_leak_is_reported(tmp_path):
+    parts, _ = _pre_split_arrays(train_from_database=True)
+    # As the MetaCMH split does: two training items are queries, not database items.
+    for role in ("features", "text", "labels"):
+        parts["tr"][role][[1, 4]] = parts["te"][role][[0, 2]]
+    arrays = {}
+    for stem, suffix in (("train", "tr"), ("test", "te"), ("retrieval", "db")):
+        for key, role in (("x", "features"), ("y", "text"), ("L", "labels")):
+            arrays[f"{stem}_{key}"] = parts[suffix][role]
+    _write("v7.3", tmp_path / "NUS-wide79splited.mat", arrays)
+    with pytest.warns(UserWarning, match="2 of the 6 training items .* are also queries"):
+        bunch = load_nuswide(tmp_path)
+    split = bunch.split
+    assert not bunch.train_in_database and bunch.labels.shape[0] == 14
+    np.testing.assert_array_equal(split.train[[1, 4]], [0, 2])  # rows of the queries
+    np.testing.assert_array_equal(bunch.labels[split.train], parts["tr"]["labels"])
+
+
+def test_metacmh_nuswide81_names_and_python_written_images(tmp_path):
+    data = _dataset(n_items=10, n_labels=81)
+    # MetaCMH's preprocess.py writes images (h, w, c, n) from Python, without MATLAB attributes.
+    arrays = {"image": np.moveaxis(data["raw"], 0, -1), "text": data["text"][:10],
+              "label": data["labels"]}  # fmt: skip
+    _write_h5_python(tmp_path / "NUS-wide81.mat", arrays)
+    bunch = load_nuswide(tmp_path, n_concepts=81)
+    np.testing.assert_array_equal(bunch.image, data["raw"])
+    assert bunch.label_names[0] == "airport" and len(bunch.label_names) == 81
+
+
+def test_three_file_layout_in_djsrh_subfolders(tmp_path):
+    data = _dataset()
+    for role, key, array in (("IAll", "IAll", data["raw"]), ("YAll", "YAll", data["text"]),
+                             ("LAll", "LAll", data["labels"])):  # fmt: skip
+        (tmp_path / role).mkdir()
+        _write("v7.3", tmp_path / role / f"mirflickr25k-{role.lower()}.mat", {key: array})
+    (tmp_path / "FAll").mkdir()  # the file names list, which no loader needs
+    scipy.io.savemat(tmp_path / "FAll" / "mirflickr25k-fall.mat", {"FAll": np.array(["a.jpg"])})
+    for path in (tmp_path, tmp_path / "YAll" / "mirflickr25k-yall.mat"):
+        bunch = load_mirflickr25k(path)
+        np.testing.assert_array_equal(bunch.image, data["raw"])
+        np.testing.assert_array_equal(bunch.labels, data["labels"])
+
+
 def test_nuswide_n_concepts_picks_the_version_in_a_folder(tmp_path):
     for n_labels, name in ((10, "nus-wide-tc10.mat"), (21, "nus-wide-tc21.mat")):
         data = _dataset(n_items=30, n_labels=n_labels, seed=n_labels)

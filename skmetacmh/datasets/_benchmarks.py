@@ -10,12 +10,19 @@ files in three layouts, all read here (MATLAB v5 and v7.3/HDF5 alike):
   2019) use;
 * **pre-split** -- ``I_tr, T_tr, L_tr`` (training), ``I_te, T_te, L_te`` (queries) and
   ``I_db, T_db, L_db`` (retrieval database) in one file, as the common MATLAB toolbox uses.
+  Two other namings of the same idea are read too: LtCMH's ``I_te``/``I_tr``/``I_tra``
+  (queries, database, training) and MetaCMH's ``test_x``/``retrieval_x``/``train_x`` (with
+  ``_y`` for text and ``_L`` for labels).
+
+Also read: the keys ``image``, ``text``, ``label`` of the MetaCMH authors' NUS-WIDE-81 file, and
+DJSRH's archive layout with each of the three files in its own subfolder.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,15 +43,33 @@ __all__ = [
 
 ROLES = ("image", "text", "labels")
 
-# Variable names by role, most usual first.
+# Variable names by role, most usual first. ``image``/``text``/``label`` are the names of the
+# MetaCMH authors' NUS-WIDE-81 file.
 _KEYS = {
-    "image": ("IAll", "XAll", "images", "I_all", "X_all"),
-    "text": ("YAll", "TAll", "tags", "texts", "T_all", "Y_all"),
-    "labels": ("LAll", "labels", "L_all"),
+    "image": ("IAll", "XAll", "images", "image", "I_all", "X_all"),
+    "text": ("YAll", "TAll", "tags", "text", "texts", "T_all", "Y_all"),
+    "labels": ("LAll", "labels", "label", "L_all"),
 }
-# pre-split layout: (part of the split, suffix of the variable names)
-_PARTS = (("query", "te"), ("database", "db"), ("train", "tr"))
-_PRE_SPLIT_PREFIX = {"image": "I", "text": "T", "labels": "L"}
+PARTS = ("query", "database", "train")
+# Pre-split naming schemes, {part: {role: variable}}, tried in this order.
+_PRE_SPLIT_SCHEMES = {
+    # LtCMH / long-tailed files of the MetaCMH authors' group: I_tr is the retrieval set there.
+    "ltcmh": {"query": "te", "database": "tr", "train": "tra"},
+    # the common MATLAB toolbox
+    "toolbox": {"query": "te", "database": "db", "train": "tr"},
+}
+_PRE_SPLIT_SCHEMES = {
+    name: {
+        part: {role: f"{prefix}_{suffix}" for role, prefix in zip(ROLES, "ITL")}
+        for part, suffix in scheme.items()
+    }
+    for name, scheme in _PRE_SPLIT_SCHEMES.items()
+}
+# MetaCMH's splitted NUS-WIDE file: train_x, train_y, train_L, test_*, retrieval_*.
+_PRE_SPLIT_SCHEMES["metacmh"] = {
+    part: {role: f"{stem}_{suffix}" for role, suffix in zip(ROLES, "xyL")}
+    for part, stem in (("query", "test"), ("database", "retrieval"), ("train", "train"))
+}
 _EXTENSIONS = (".mat", ".h5", ".hdf5")
 _TRIPLE = re.compile(r"^(?P<stem>.+?)[-_](?P<part>iall|xall|yall|lall)$", re.IGNORECASE)
 _TRIPLE_ROLE = {"iall": "image", "xall": "image", "yall": "text", "lall": "labels"}
@@ -126,18 +151,15 @@ def _pick(shapes: dict, candidates, path, role):
 def _inspect_file(path: Path, image_key) -> _Source:
     """Describe a single-file or pre-split file from its variables' names and shapes."""
     shapes = mat_shapes(path)
-    pre_split = {
-        (part, role): f"{_PRE_SPLIT_PREFIX[role]}_{suffix}"
-        for part, suffix in _PARTS
-        for role in ROLES
-    }
-    if all(name in shapes for name in pre_split.values()):
-        return _Source(
-            "pre-split",
-            {key: (path, name) for key, name in pre_split.items()},
-            {key: shapes[name] for key, name in pre_split.items()},
-            [path],
-        )
+    for scheme in _PRE_SPLIT_SCHEMES.values():
+        pre_split = {(part, role): name for part in PARTS for role, name in scheme[part].items()}
+        if all(name in shapes for name in pre_split.values()):
+            return _Source(
+                "pre-split",
+                {key: (path, name) for key, name in pre_split.items()},
+                {key: shapes[name] for key, name in pre_split.items()},
+                [path],
+            )
     names = {
         role: _pick(
             shapes, (image_key,) if role == "image" and image_key else _KEYS[role], path, role
@@ -166,12 +188,26 @@ def _inspect_triple(files: dict, image_key) -> _Source:
     return _Source("three-files", variables, shapes, [files[role] for role in ROLES])
 
 
-def _triple_groups(folder: Path, image_key) -> dict:
-    """``{stem: {role: file}}`` for the ``<stem>-iall/-yall/-lall`` files in ``folder``."""
+def _mat_files(*folders: Path) -> list:
+    """The .mat/.h5 files in ``folders`` and their direct subfolders (DJSRH's archive keeps
+    ``IAll/``, ``YAll/`` and ``LAll/`` subfolders)."""
+    found = set()
+    for folder in folders:
+        for entry in folder.iterdir():
+            try:
+                paths = list(entry.iterdir()) if entry.is_dir() else [entry]
+            except OSError:  # an unreadable subfolder holds nothing for us
+                continue
+            found.update(p for p in paths if p.suffix.lower() in _EXTENSIONS and p.is_file())
+    return sorted(found)
+
+
+def _triple_groups(files, image_key) -> dict:
+    """``{stem: {role: file}}`` for the ``<stem>-iall/-yall/-lall`` files among ``files``."""
     preferred_image = (image_key or "IAll").lower()
     groups: dict = {}
-    for path in sorted(folder.iterdir()):
-        match = _TRIPLE.match(path.stem) if path.suffix.lower() in _EXTENSIONS else None
+    for path in files:
+        match = _TRIPLE.match(path.stem)
         if match is None:
             continue
         part = match["part"].lower()
@@ -186,26 +222,23 @@ def _triple_groups(folder: Path, image_key) -> dict:
 def _candidate_sources(folder: Path, image_key):
     """Every dataset found in ``folder``: ``(name, source or error)`` pairs."""
     found = []
-    triples = _triple_groups(folder, image_key)
-    in_triples = set()
-    for stem, files in triples.items():
-        in_triples.update(files.values())
-        missing = [role for role in ROLES if role not in files]
+    files = _mat_files(folder)
+    for stem, group in _triple_groups(files, image_key).items():
+        missing = [role for role in ROLES if role not in group]
         if missing:
             found.append((stem, FileNotFoundError(f"{stem}: no file for {missing}")))
             continue
         try:
-            found.append((stem, _inspect_triple(files, image_key)))
+            found.append((stem, _inspect_triple(group, image_key)))
         except ValueError as exc:
             found.append((stem, exc))
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() in _EXTENSIONS and path.is_file() and path not in in_triples:
-            if _TRIPLE.match(path.stem):
-                continue
-            try:
-                found.append((path.name, _inspect_file(path, image_key)))
-            except (ValueError, OSError) as exc:
-                found.append((path.name, exc))
+    for path in files:
+        if _TRIPLE.match(path.stem):
+            continue
+        try:
+            found.append((path.name, _inspect_file(path, image_key)))
+        except (ValueError, OSError) as exc:
+            found.append((path.name, exc))
     return found
 
 
@@ -219,7 +252,10 @@ def _resolve(path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
     if path.is_file():
         match = _TRIPLE.match(path.stem)
         if match:  # one file of a three-file set: take its siblings
-            group = _triple_groups(path.parent, image_key).get(match["stem"], {})
+            group = _triple_groups(_mat_files(path.parent), image_key).get(match["stem"], {})
+            if len(group) < len(ROLES):  # DJSRH keeps each file in its own subfolder
+                nearby = _mat_files(path.parent.parent)
+                group = _triple_groups(nearby, image_key).get(match["stem"], {})
             missing = [role for role in ROLES if role not in group]
             if missing:
                 raise FileNotFoundError(
@@ -352,39 +388,51 @@ def _stack(blocks):
 
 
 def _assemble_pre_split(source: _Source, dtype, flatten_images) -> Bunch:
-    """Queries, then the database, then any training items not found in the database.
+    """Queries, then the database, then any training items found in neither.
 
-    The toolbox's training set is normally drawn from its database, so each training item is
-    looked up (by exact equality of its image, text and label rows) among the database items;
-    when all are found, ``split.train`` indexes into the database and nothing is duplicated.
+    Training sets are normally drawn from the database, so each training item is looked up
+    (by exact equality of its image, text and label rows) among the database items, then the
+    queries; ``split.train`` points at the rows found, and only the items found nowhere are
+    appended. A training item found among the queries means the file's split lets queries into
+    training (as the public MetaCMH NUS-WIDE split does): a warning says so.
     """
-    parts = {
-        part: _read_oriented(source, [(part, role) for role in ROLES], dtype, flatten_images)
-        for part, _ in _PARTS
-    }
-    blocks = {part: [parts[part][(part, role)] for role in ROLES] for part in parts}
-    n_query = blocks["query"][0].shape[0]
-    n_db = blocks["database"][0].shape[0]
-    db_index: dict = {}
-    for i, key in enumerate(_row_keys(*blocks["database"])):
-        db_index.setdefault(key, i)
-    located = [db_index.get(key) for key in _row_keys(*blocks["train"])]
-    train_in_database = all(i is not None for i in located)
-    order = ["query", "database"] + ([] if train_in_database else ["train"])
-    image, text, labels = (_stack([blocks[part][r] for part in order]) for r in range(len(ROLES)))
-    n_train = blocks["train"][0].shape[0]
-    train = (
-        n_query + np.asarray(located, dtype=np.int64)
-        if train_in_database
-        else np.arange(n_query + n_db, n_query + n_db + n_train)
-    )
+    blocks = {}
+    for part in PARTS:
+        arrays = _read_oriented(source, [(part, r) for r in ROLES], dtype, flatten_images)
+        blocks[part] = [arrays[(part, role)] for role in ROLES]
+    n_query, n_db, n_train = (blocks[part][0].shape[0] for part in PARTS)
+    where: dict = {}
+    for offset, part in ((n_query, "database"), (0, "query")):  # the database wins ties
+        for i, key in enumerate(_row_keys(*blocks[part])):
+            where.setdefault(key, offset + i)
+    located = np.array(
+        [where.get(key, -1) for key in _row_keys(*blocks["train"])], dtype=np.int64
+    ).reshape(-1)
+    missing = np.flatnonzero(located < 0)
+    located[missing] = n_query + n_db + np.arange(missing.size)
+    kept = [blocks["query"], blocks["database"], [b[missing] for b in blocks["train"]]]
+    image, text, labels = (_stack([part[r] for part in kept]) for r in range(len(ROLES)))
     split = Bunch(
         query=np.arange(n_query),
         database=np.arange(n_query, n_query + n_db),
-        train=train,
+        train=located,
     )
-    return Bunch(image=image, text=text, labels=labels, split=split,
-                 train_in_database=train_in_database)  # fmt: skip
+    n_leaked = int(np.sum(located < n_query))
+    if n_leaked:
+        warnings.warn(
+            f"{n_leaked} of the {n_train} training items of the split stored in "
+            f"{source.files[0]} are also queries: queries leak into training. For a clean "
+            "protocol, draw a new split with skmetacmh.datasets.split_query_database.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return Bunch(
+        image=image,
+        text=text,
+        labels=labels,
+        split=split,
+        train_in_database=bool(np.all((located >= n_query) & (located < n_query + n_db))),
+    )
 
 
 def _load(path, dataset, name_hints, label_names, n_concepts, image_key, dtype, flatten_images):
@@ -436,12 +484,15 @@ _COMMON_DOC = """
         - ``image``: ndarray of shape (n_items, n_features), or raw images of shape
           (n_items, height, width, channels) (then ``image_is_raw`` is True).
         - ``text``: ndarray or CSR matrix of shape (n_items, n_text_features) (tags).
-        - ``labels``: uint8 {0,1} ndarray of shape (n_items, n_labels).
+        - ``labels``: uint8 {0,1} ndarray of shape (n_items, n_labels) (or int64 classes of
+          shape (n_items,) when the file holds a vector of class indices).
         - ``label_names``: list of str, or None when the column order is not known.
         - ``split``: None, or for the pre-split layout a Bunch of index arrays ``query``,
-          ``database`` and ``train`` into the rows above. Rows are queries, then database,
-          then training items that are not in the database (none when, as usual, every
-          training item is found among the database items; ``train_in_database`` says so).
+          ``database`` and ``train`` into the rows above. Rows are queries, then database
+          items, then the training items found in neither: each training item is looked up
+          among the database items, then the queries (by equal rows), so nothing is stored
+          twice. ``train_in_database`` says whether all were database items; a training
+          item found among the queries gives a warning (the split leaks queries).
         - ``layout``: ``"single-file"``, ``"three-files"`` or ``"pre-split"``.
         - ``files``, ``image_is_raw``, ``DESCR``.
 
@@ -458,11 +509,13 @@ _COMMON_DOC = """
 
 _LAYOUTS_DOC = """
     The three layouts the community shares are all read, from MATLAB v5 and v7.3 (HDF5) files:
-    one file with ``IAll``/``XAll``, ``YAll``, ``LAll`` (DCMH); three files ``*-iall.mat``,
-    ``*-yall.mat``, ``*-lall.mat`` (DJSRH, AGAH); or a pre-split file with ``I_tr, T_tr, L_tr,
-    I_te, T_te, L_te, I_db, T_db, L_db``. Whether items are rows or columns is detected from
-    the item count the arrays share, so MATLAB's column-major storage in v7.3 files and files
-    written from Python both load the same way.
+    one file with ``IAll``/``XAll``, ``YAll``, ``LAll`` (DCMH; also ``images``, ``image``,
+    ``text``, ``label``); three files ``*-iall.mat``, ``*-yall.mat``, ``*-lall.mat`` (DJSRH,
+    AGAH; in one folder or in subfolders); or a pre-split file with ``I_tr, T_tr, L_tr, I_te,
+    T_te, L_te, I_db, T_db, L_db`` (or LtCMH's ``I_te``/``I_tr``/``I_tra``, or MetaCMH's
+    ``test_x``/``retrieval_x``/``train_x`` names). Whether items are rows or columns is detected
+    from the item count the arrays share, so MATLAB's column-major storage in v7.3 files and
+    files written from Python both load the same way.
 """
 
 
@@ -484,6 +537,7 @@ def load_mirflickr25k(
     Notes
     -----
     {layouts}
+
     ``label_names`` is :data:`MIRFLICKR25K_LABELS` (alphabetical order of the annotation
     files) whenever the file has 24 label columns.
 
@@ -521,6 +575,7 @@ def load_nuswide(
     Notes
     -----
     {layouts}
+
     ``label_names`` is :data:`NUSWIDE81_LABELS` for the 81-concept version; the 10- and
     21-concept files do not agree on a column order, so it is None for them.
 
@@ -555,6 +610,7 @@ def load_mscoco(
     Notes
     -----
     {layouts}
+
     ``label_names`` is :data:`MSCOCO_LABELS` (category-id order) when there are 80 columns.
 
     Examples
