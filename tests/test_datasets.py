@@ -351,6 +351,8 @@ def test_arrays_that_share_no_item_count_are_rejected(tmp_path):
                             "LAll": np.ones((4, 6))})  # fmt: skip
     with pytest.raises(ValueError, match="do not share an item count"):
         load_mirflickr25k(path)
+    with pytest.raises(FileNotFoundError, match=r"mirflickr\.mat \(unusable.*do not share"):
+        load_mirflickr25k(tmp_path)
 
 
 def test_non_binary_label_matrix_is_rejected(tmp_path):

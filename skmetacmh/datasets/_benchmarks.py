@@ -20,6 +20,7 @@ DJSRH's archive layout with each of the three files in its own subfolder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import warnings
@@ -132,7 +133,7 @@ class _Source:
         part = ("database",) if self.layout == "pre-split" else ()
         keys = [(*part, role) if part else role for role in ROLES]
         shapes = {key: self.shapes[key] for key in keys}
-        n_items, axes = item_axes(shapes)
+        _, axes = item_axes(shapes)
         label_shape = list(shapes[keys[2]])
         del label_shape[axes[keys[2]]]
         return int(np.prod(label_shape)) if label_shape else 1
@@ -229,14 +230,18 @@ def _candidate_sources(folder: Path, image_key):
             found.append((stem, FileNotFoundError(f"{stem}: no file for {missing}")))
             continue
         try:
-            found.append((stem, _inspect_triple(group, image_key)))
-        except ValueError as exc:
+            source = _inspect_triple(group, image_key)
+            source.n_labels()  # arrays that share no item count are unusable
+            found.append((stem, source))
+        except (ValueError, OSError) as exc:
             found.append((stem, exc))
     for path in files:
         if _TRIPLE.match(path.stem):
             continue
         try:
-            found.append((path.name, _inspect_file(path, image_key)))
+            source = _inspect_file(path, image_key)
+            source.n_labels()
+            found.append((path.name, source))
         except (ValueError, OSError) as exc:
             found.append((path.name, exc))
     return found
@@ -361,13 +366,16 @@ def _read_oriented(source: _Source, keys, dtype, flatten_images) -> dict:
             source.variables[key][0],
             dtype,
             flatten_images,
-        )  # fmt: skip
+        )
         for key in keys
     }
 
 
 def _row_keys(*arrays):
-    """One hashable key per row, joining the rows of all ``arrays`` (dense or CSR)."""
+    """One digest per row, over the rows of all ``arrays`` (dense or CSR).
+
+    Digests rather than the rows' bytes, so that raw images (150 kB a row) are not copied.
+    """
 
     def rows(a):
         if sp.issparse(a):
@@ -376,9 +384,15 @@ def _row_keys(*arrays):
                 yield a.indices[lo:hi].tobytes() + a.data[lo:hi].tobytes()
         else:
             for row in a:
-                yield row.tobytes()
+                yield np.ascontiguousarray(row).data
 
-    return list(zip(*(rows(a) for a in arrays)))
+    keys = []
+    for parts in zip(*(rows(a) for a in arrays)):
+        digest = hashlib.blake2b(digest_size=16)
+        for part in parts:
+            digest.update(part)
+        keys.append(digest.digest())
+    return keys
 
 
 def _stack(blocks):
