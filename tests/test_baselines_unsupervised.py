@@ -15,10 +15,12 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skmetacmh.baselines import _linear_algebra
 from skmetacmh.baselines._linear_algebra import (
-    centre,
-    cross_covariance,
-    regularised_covariance,
+    centred_gram,
+    centred_matmul,
+    column_means,
+    paired_covariances,
 )
 from skmetacmh.baselines.cca_itq import CCAITQHasher, _itq_rotation, _regularised_cca
 from skmetacmh.baselines.cmfh import CMFHHasher, _cmfh_objective
@@ -39,15 +41,27 @@ def _paired_views(n=300, n_classes=5, d_image=12, d_text=8, noise=0.5, seed=0):
     return np.hstack([X_image, X_text]), y, d_image
 
 
+# --------------------------------------------------------------------------- shared algebra
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blockwise_centred_products_match_centring_first(monkeypatch, dtype):
+    monkeypatch.setattr(_linear_algebra, "_BLOCK_BYTES", 8 * 7 * 10)  # 10 rows per block
+    rng = np.random.default_rng(6)
+    X = (5.0 + rng.standard_normal((95, 7))).astype(dtype)
+    T = rng.standard_normal((95, 3))
+    W = rng.standard_normal((7, 4))
+    mean = column_means(X)
+    Xc = X.astype(np.float64) - X.astype(np.float64).mean(axis=0)
+    assert mean.dtype == np.float64
+    assert_allclose(centred_matmul(X, mean, W), Xc @ W, atol=1e-10)
+    assert_allclose(centred_gram(X, mean), Xc.T @ Xc, atol=1e-9)
+    assert_allclose(centred_gram(X, mean, T, T.mean(axis=0)), Xc.T @ (T - T.mean(axis=0)))
+
+
 # --------------------------------------------------------------------------- CCA and ITQ
 def test_cca_directions_solve_the_generalised_eigen_equations():
     X, _, d_image = _paired_views()
-    Xi, _ = centre(X[:, :d_image])
-    Xt, _ = centre(X[:, d_image:])
-    reg = 1e-3
-    W_i, W_t, rho = _regularised_cca(Xi, Xt, 6, reg)
-    C_ii, C_tt = regularised_covariance(Xi, reg), regularised_covariance(Xt, reg)
-    C_it = cross_covariance(Xi, Xt)
+    _, _, C_ii, C_tt, C_it = paired_covariances(X[:, :d_image], X[:, d_image:], 1e-3)
+    W_i, W_t, rho = _regularised_cca(C_ii, C_tt, C_it, 6)
     assert_allclose(C_it @ W_t, C_ii @ W_i * rho, atol=1e-10)
     assert_allclose(C_it.T @ W_i, C_tt @ W_t * rho, atol=1e-10)
     assert_allclose(W_i.T @ C_ii @ W_i, np.eye(6), atol=1e-10)
@@ -86,15 +100,14 @@ def test_cca_itq_stores_monotone_loss_and_shared_rotation():
 def test_cvh_directions_solve_the_cross_view_eigenproblem_and_match_cca():
     X, y, d_image = _paired_views()
     hasher = CVHHasher(n_bits=5, n_image_features=d_image, reg=1e-3).fit(X, y)
-    Xi, _ = centre(X[:, :d_image])
-    Xt, _ = centre(X[:, d_image:])
-    A, B = _cross_view_eigenproblem(Xi, Xt, 1e-3)
+    covariances = paired_covariances(X[:, :d_image], X[:, d_image:], 1e-3)[2:]
+    A, B = _cross_view_eigenproblem(*covariances)
     a = np.vstack([hasher.image_projection_, hasher.text_projection_])
     assert_allclose(A @ a, B @ a * hasher.eigenvalues_, atol=1e-10)
     assert_allclose(a.T @ B @ a, np.eye(5), atol=1e-10)
     # The two-view problem's smallest eigenvalues are 1 - rho for the canonical correlations,
     # computed here by a different route (whitening and an SVD).
-    _, _, rho = _regularised_cca(Xi, Xt, 5, 1e-3)
+    _, _, rho = _regularised_cca(*covariances, 5)
     assert_allclose(1.0 - hasher.eigenvalues_, rho, rtol=1e-8)
 
 
@@ -256,8 +269,10 @@ def test_missing_n_image_features_is_a_clear_error(Hasher):
 
 
 @pytest.mark.parametrize("Hasher", HASHERS)
-def test_fit_memory_is_linear_in_n(Hasher):
-    # 4,000 samples: an (n, n) float64 matrix alone would take 128 MB.
+def test_fit_memory_is_linear_in_n(Hasher, monkeypatch):
+    # 4,000 samples: an (n, n) float64 matrix alone would take 128 MB. Blocks of 100 rows, so
+    # that what is left is what grows with n: a few (n, n_bits) arrays.
+    monkeypatch.setattr(_linear_algebra, "_BLOCK_BYTES", 8 * 36 * 100)
     X, y, d_image = _paired_views(n=4000, d_image=20, d_text=16)
     hasher = Hasher(n_bits=8, n_image_features=d_image, random_state=0)
     tracemalloc.start()
@@ -266,5 +281,4 @@ def test_fit_memory_is_linear_in_n(Hasher):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # About two copies of X (its centred copy, then the codes and projections); X is 1.2 MB.
-    assert peak < 4 * X.nbytes
+    assert peak < 4 * X.nbytes  # X is 1.2 MB

@@ -17,19 +17,17 @@ from sklearn.utils._param_validation import Interval
 
 from .._base import BaseCrossModalHasher
 from ._linear_algebra import (
-    as_float64,
-    centre,
+    centred_matmul,
     check_n_bits_for_correlated_directions,
-    cross_covariance,
-    regularised_covariance,
+    paired_covariances,
     sign_flips,
 )
 
 __all__ = ["CCAITQHasher"]
 
 
-def _regularised_cca(X_image_c, X_text_c, n_components, reg):
-    """Top canonical directions of two centred views, by whitening and an SVD.
+def _regularised_cca(C_ii, C_tt, C_it, n_components):
+    """Top canonical directions of two views from their (regularised) covariances.
 
     With ``C_ii = L_i L_i^T`` (Cholesky), the canonical directions are ``L_i^{-T}`` times the
     singular vectors of ``L_image^{-1} C_image,text L_text^{-T}``, and the singular values are
@@ -44,9 +42,6 @@ def _regularised_cca(X_image_c, X_text_c, n_components, reg):
     W_text : ndarray of shape (d_text, n_components)
     correlations : ndarray of shape (n_components,), descending
     """
-    C_ii = regularised_covariance(X_image_c, reg)
-    C_tt = regularised_covariance(X_text_c, reg)
-    C_it = cross_covariance(X_image_c, X_text_c)
     L_i = cho_factor(C_ii, lower=True)[0]
     L_t = cho_factor(C_tt, lower=True)[0]
     # M = L_i^{-1} C_it L_t^{-T}
@@ -208,14 +203,15 @@ n_text_features_, n_unlabeled_
             type(self).__name__,
             "CCA gives at most min(d_image, d_text) pairs of directions",
         )
-        X_image_c, self.image_mean_ = centre(X_image)
-        X_text_c, self.text_mean_ = centre(X_text)
-        W_image, W_text, rho = _regularised_cca(X_image_c, X_text_c, self.n_bits, self.reg)
+        mean_i, mean_t, C_ii, C_tt, C_it = paired_covariances(X_image, X_text, self.reg)
+        W_image, W_text, rho = _regularised_cca(C_ii, C_tt, C_it, self.n_bits)
         scale = np.maximum(rho, 0.0) ** self.eigenvalue_power
         W_image, W_text = W_image * scale, W_text * scale
-        stacked = np.vstack([X_image_c @ W_image, X_text_c @ W_text])
-        del X_image_c, X_text_c
+        stacked = np.vstack(
+            [centred_matmul(X_image, mean_i, W_image), centred_matmul(X_text, mean_t, W_text)]
+        )
         R, losses = _itq_rotation(stacked, self.n_iter, self.random_state)
+        self.image_mean_, self.text_mean_ = mean_i, mean_t
         self.canonical_correlations_ = rho
         self.rotation_ = R
         self.quantization_loss_ = losses
@@ -224,5 +220,5 @@ n_text_features_, n_unlabeled_
 
     def _project(self, X, modality):
         if modality == "image":
-            return (as_float64(X) - self.image_mean_) @ self.image_projection_
-        return (as_float64(X) - self.text_mean_) @ self.text_projection_
+            return centred_matmul(X, self.image_mean_, self.image_projection_)
+        return centred_matmul(X, self.text_mean_, self.text_projection_)

@@ -16,18 +16,16 @@ from sklearn.utils._param_validation import Interval
 
 from .._base import BaseCrossModalHasher
 from ._linear_algebra import (
-    as_float64,
-    centre,
+    centred_matmul,
     check_n_bits_for_correlated_directions,
-    cross_covariance,
-    regularised_covariance,
+    paired_covariances,
     sign_flips,
 )
 
 __all__ = ["CVHHasher"]
 
 
-def _cross_view_eigenproblem(X_image_c, X_text_c, reg):
+def _cross_view_eigenproblem(C_11, C_22, C_12):
     """The matrices ``(A, B)`` of CVH's relaxed problem ``A a = lambda B a`` for two views.
 
     CVH (Kumar and Udupa 2011, sec. 3) minimises the cross-view disagreement of the relaxed
@@ -40,12 +38,9 @@ def _cross_view_eigenproblem(X_image_c, X_text_c, reg):
     whose smallest eigenvalues give the hash directions. Its eigenvalues are ``1 - rho`` and
     ``1 + rho`` for the canonical correlations ``rho`` (and 1 for directions one view cannot
     match), so the ``k`` smallest are the ``k`` most correlated canonical pairs. ``C_11`` and
-    ``C_22`` carry a ridge of ``reg`` times their mean eigenvalue on both sides, which keeps ``B``
+    ``C_22`` carry the ridge ``reg * trace(C) / d`` on both sides, which keeps ``B``
     positive definite when a view has collinear features or more features than samples.
     """
-    C_11 = regularised_covariance(X_image_c, reg)
-    C_22 = regularised_covariance(X_text_c, reg)
-    C_12 = cross_covariance(X_image_c, X_text_c)
     d_1 = C_11.shape[0]
     B = np.zeros((d_1 + C_22.shape[0],) * 2)
     B[:d_1, :d_1] = C_11
@@ -142,10 +137,10 @@ n_text_features_, n_unlabeled_
             "with two views the cross-view eigenproblem has at most min(d_image, d_text) "
             "directions that both views share",
         )
-        X_image_c, self.image_mean_ = centre(X_image)
-        X_text_c, self.text_mean_ = centre(X_text)
-        A, B = _cross_view_eigenproblem(X_image_c, X_text_c, self.reg)
-        del X_image_c, X_text_c
+        self.image_mean_, self.text_mean_, C_11, C_22, C_12 = paired_covariances(
+            X_image, X_text, self.reg
+        )
+        A, B = _cross_view_eigenproblem(C_11, C_22, C_12)
         eigenvalues, vectors = eigh(A, B, subset_by_index=[0, self.n_bits - 1])
         vectors = vectors * sign_flips(vectors)
         self.eigenvalues_ = eigenvalues
@@ -154,5 +149,5 @@ n_text_features_, n_unlabeled_
 
     def _project(self, X, modality):
         if modality == "image":
-            return (as_float64(X) - self.image_mean_) @ self.image_projection_
-        return (as_float64(X) - self.text_mean_) @ self.text_projection_
+            return centred_matmul(X, self.image_mean_, self.image_projection_)
+        return centred_matmul(X, self.text_mean_, self.text_projection_)
