@@ -15,13 +15,14 @@ __all__ = ["DATASETS", "load_dataset", "dataset_options"]
 DATASETS = {
     "uci-mfeat": "UCI Multiple Features digits: pix (240) as image, fou (76) as text; 10 classes",
     "fashion-mnist-halves": "Fashion-MNIST: top half as image, bottom half as text; subsampled",
-    "synthetic": "make_cross_modal_classification: paired Gaussian modalities, single-label",
+    "synthetic": "make_cross_modal_classification: 64 image / 32 text features, 10 classes",
     "mirflickr25k": "MIRFlickr-25K .mat files (needs --data-path); 24 labels, multi-label",
     "nuswide": "NUS-WIDE .mat files (needs --data-path); multi-label",
     "mscoco": "MS-COCO .mat files (needs --data-path); 80 labels, multi-label",
 }
 
 _NEEDS_PATH = ("mirflickr25k", "nuswide", "mscoco")
+_SYNTHETIC_IMAGE_FEATURES = 64
 
 # Sizes used when the user gives none: large enough to be meaningful, small enough for a laptop.
 _DEFAULT_N_SAMPLES = {"fashion-mnist-halves": 6000, "synthetic": 3000}
@@ -45,18 +46,13 @@ def dataset_options(name: str, *, n_samples=None, data_path=None) -> dict:
 
 
 def _blocks(bunch):
-    """(X_image, X_text, y) from a loader's Bunch, whichever of the usual layouts it uses."""
-    if "X_image" in bunch and "X_text" in bunch:
-        return bunch.X_image, bunch.X_text, bunch.y if "y" in bunch else bunch.target
-    if "data" in bunch and "n_image_features" in bunch:
-        n_img = bunch.n_image_features
-        X = bunch.data
-        target = bunch.y if "y" in bunch else bunch.target
-        return X[:, :n_img], X[:, n_img:], target
-    if "views" in bunch:
-        views = bunch.views
-        return views[0], views[1], bunch.y if "y" in bunch else bunch.target
-    raise RuntimeError(f"unexpected dataset Bunch layout with keys {sorted(bunch)}")
+    """(X_image, X_text, y) from a loader's Bunch (``image``, ``text``, ``labels``)."""
+    if getattr(bunch, "image_is_raw", False):
+        raise ValueError(
+            "The image modality in these files is raw pixels; the benchmark needs feature "
+            "vectors (use the files with XAll / image features, see the loader's image_key)."
+        )
+    return bunch.image, bunch.text, bunch.labels
 
 
 def _subsample(y, n_samples: int, seed: int = 0) -> np.ndarray:
@@ -89,9 +85,14 @@ def load_dataset(name: str, options: dict) -> Bunch:
         keep = _subsample(np.asarray(y), options["n_samples"])
         X_image, X_text, y = X_image[keep], X_text[keep], np.asarray(y)[keep]
     elif name == "synthetic":
-        X_image, X_text, y = _blocks(
-            datasets.make_cross_modal_classification(n_samples=options["n_samples"], random_state=0)
+        # Balanced classes: the protocol draws the long tail from the database.
+        X, y = datasets.make_cross_modal_classification(
+            n_samples=options["n_samples"],
+            n_image_features=_SYNTHETIC_IMAGE_FEATURES,
+            n_text_features=32,
+            random_state=0,
         )
+        X_image, X_text = X[:, :_SYNTHETIC_IMAGE_FEATURES], X[:, _SYNTHETIC_IMAGE_FEATURES:]
     elif name in _NEEDS_PATH:
         loader = getattr(datasets, f"load_{name}")
         X_image, X_text, y = _blocks(loader(options["data_path"]))

@@ -2,16 +2,21 @@
 
 Per seed:
 
-1. **queries**: ``n_query_per_class`` items of every class (balanced, so every class weighs the
-   same in mAP), drawn with :func:`skmetacmh.datasets.split_query_database`;
+1. **queries**: ``n_query`` items of every class (balanced, so every class weighs the same in
+   mAP), drawn with :func:`skmetacmh.datasets.split_query_database`;
 2. **database**: every non-query item;
-3. **training set**: a long-tailed subset of the database
-   (:func:`skmetacmh.datasets.make_long_tailed` with ``imbalance_factor`` = largest / smallest
-   class size), so no query is ever seen in training;
+3. **training set**: a long-tailed subset of the database (``train_imbalance_factor`` of
+   :func:`~skmetacmh.datasets.split_query_database`, which calls
+   :func:`skmetacmh.datasets.make_long_tailed`; imbalance factor = largest / smallest class
+   size), so no query is ever seen in training;
 4. each modality block is standardised by a scaler fitted on the training set only;
 5. the hasher is fitted on the training set; queries of one modality search the database codes
    of the other; head, medium and tail classes are thirds by training frequency
    (:func:`skmetacmh.datasets.frequency_groups`).
+
+The standard balanced protocol of the hashing papers (``query="random"``, ``n_query`` random
+queries, ``n_train`` random training items from the database, ``imbalance_factor=None``) runs
+through the same code.
 """
 
 from __future__ import annotations
@@ -33,19 +38,22 @@ DIRECTIONS = ("image_to_text", "text_to_image")
 GROUP_NAMES = ("head", "medium", "tail")
 
 
-def split_long_tailed(y, *, n_query_per_class: int, imbalance_factor: float, random_state: int):
-    """Index arrays ``query``, ``database`` and ``train`` (long-tailed, inside the database)."""
-    from skmetacmh.datasets import make_long_tailed, split_query_database
+def split_long_tailed(y, protocol: dict, random_state: int):
+    """Index arrays ``query``, ``database`` and ``train`` (inside the database) for one seed.
 
-    split = split_query_database(
-        y, n_query=n_query_per_class, query="per_class", random_state=random_state
+    ``protocol`` holds ``query`` ("per_class" or "random"), ``n_query`` (per class, or in
+    total), ``imbalance_factor`` (None: no long tail) and ``n_train`` (None: all it can).
+    """
+    from skmetacmh.datasets import split_query_database
+
+    return split_query_database(
+        y,
+        protocol["n_query"],
+        protocol.get("n_train"),
+        query=protocol.get("query", "per_class"),
+        train_imbalance_factor=protocol.get("imbalance_factor"),
+        random_state=random_state,
     )
-    database = np.asarray(split.database)
-    subset = np.asarray(
-        make_long_tailed(y[database], imbalance_factor=imbalance_factor, random_state=random_state)
-    )
-    train = np.sort(database[subset])
-    return Bunch(query=np.asarray(split.query), database=database, train=train)
 
 
 def make_scaler(n_image_features: int) -> ColumnTransformer:
@@ -82,12 +90,7 @@ def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *,
         and precision-recall curves per direction.
     """
     y = data.y
-    split = split_long_tailed(
-        y,
-        n_query_per_class=protocol["n_query_per_class"],
-        imbalance_factor=protocol["imbalance_factor"],
-        random_state=seed,
-    )
+    split = split_long_tailed(y, protocol, seed)
     X = np.hstack([data.X_image, data.X_text])
     n_img = data.X_image.shape[1]
     scaler = make_scaler(n_img).fit(X[split.train])

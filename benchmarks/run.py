@@ -32,8 +32,9 @@ __all__ = ["main", "load_config", "run_benchmark"]
 CONFIG_DIR = Path(__file__).parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "default.json"
 
-#: Protocol settings every configuration has, with their defaults.
-PROTOCOL_DEFAULTS = {"imbalance_factor": 50.0, "n_query_per_class": 20}
+#: Protocol settings every configuration has, with their defaults: 20 queries per class, the
+#: training set a long-tailed subset of the database with imbalance factor 50.
+PROTOCOL_DEFAULTS = {"query": "per_class", "n_query": 20, "imbalance_factor": 50.0, "n_train": None}
 
 _CONFIG_KEYS = {
     "datasets",
@@ -53,7 +54,8 @@ def load_config(path) -> dict:
 
     Keys: ``datasets`` (list of names), ``hashers`` (list of names or ``"module:Class"``),
     ``bits`` (list of ints), ``seeds`` (list of ints), ``params`` (``{hasher: {param: value}}``),
-    ``imbalance_factor``, ``n_query_per_class``, ``n_samples``, ``data_path``, ``output_dir``.
+    the protocol (``query``, ``n_query``, ``imbalance_factor``, ``n_train``), ``n_samples``,
+    ``data_path``, ``output_dir``.
     """
     path = Path(path)
     if not path.is_file() and (CONFIG_DIR / path).is_file():
@@ -72,8 +74,11 @@ def load_config(path) -> dict:
 
 
 def _parse_args(argv):
+    # Flags that override the configuration file are absent from the namespace unless given
+    # (argparse.SUPPRESS), so "--imbalance-factor none" can set None.
     parser = argparse.ArgumentParser(
         prog="skmetacmh-bench",
+        argument_default=argparse.SUPPRESS,
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Datasets: "
@@ -93,15 +98,28 @@ def _parse_args(argv):
     parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED")
     parser.add_argument(
         "--imbalance-factor",
-        type=float,
+        type=_optional_float,
         dest="imbalance_factor",
-        help="largest / smallest training class size (default 50)",
+        help="largest / smallest training class size (default 50); 'none' trains on a "
+        "uniform draw from the database (the balanced protocol)",
     )
     parser.add_argument(
-        "--n-query-per-class",
+        "--query",
+        choices=("per_class", "random"),
+        help="queries drawn per class (default, balanced) or uniformly at random",
+    )
+    parser.add_argument(
+        "--n-query",
         type=int,
-        dest="n_query_per_class",
-        help="queries drawn from every class (default 20)",
+        dest="n_query",
+        help="queries per class (--query per_class, default 20) or in total (--query random)",
+    )
+    parser.add_argument(
+        "--n-train",
+        type=int,
+        dest="n_train",
+        help="training items drawn from the database when --imbalance-factor is none "
+        "(default: the whole database)",
     )
     parser.add_argument(
         "--n-samples",
@@ -122,12 +140,21 @@ def _parse_args(argv):
     parser.add_argument(
         "--output-dir", dest="output_dir", help="where results go (default ./bench_results)"
     )
-    parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+    parser.add_argument("--no-plots", action="store_true", default=False, help="skip the figures")
     parser.add_argument(
-        "--fresh", action="store_true", help="ignore (and overwrite) runs already in results.json"
+        "--fresh",
+        action="store_true",
+        default=False,
+        help="ignore (and overwrite) runs already in results.json",
     )
-    parser.add_argument("--list", action="store_true", help="list datasets and hashers, then exit")
+    parser.add_argument(
+        "--list", action="store_true", default=False, help="list datasets and hashers, then exit"
+    )
     return parser.parse_args(argv)
+
+
+def _optional_float(text: str):
+    return None if text.lower() in ("none", "null") else float(text)
 
 
 def _parse_param(text: str):
@@ -143,21 +170,11 @@ def _parse_param(text: str):
 
 
 def _settings(args) -> dict:
-    config = load_config(args.config or DEFAULT_CONFIG)
-    for key in (
-        "datasets",
-        "hashers",
-        "bits",
-        "seeds",
-        "imbalance_factor",
-        "n_query_per_class",
-        "n_samples",
-        "data_path",
-        "output_dir",
-    ):
-        value = getattr(args, key)
-        if value is not None:
-            config[key] = value
+    config = load_config(getattr(args, "config", None) or DEFAULT_CONFIG)
+    given = vars(args)
+    for key in _CONFIG_KEYS - {"params"}:
+        if key in given:
+            config[key] = given[key]
     params = {k: dict(v) for k, v in (config.get("params") or {}).items()}
     for text in args.param:
         hasher, name, value = _parse_param(text)
@@ -165,6 +182,14 @@ def _settings(args) -> dict:
     config["params"] = params
     for key, default in PROTOCOL_DEFAULTS.items():
         config.setdefault(key, default)
+    # One spelling per value, so that 50 (JSON) and 50.0 (flag) give the same resume key.
+    if config["imbalance_factor"] is not None:
+        config["imbalance_factor"] = float(config["imbalance_factor"])
+    for key in ("n_query", "n_train"):
+        if config[key] is not None:
+            config[key] = int(config[key])
+    if config["query"] not in ("per_class", "random"):
+        raise SystemExit(f"query must be 'per_class' or 'random'; got {config['query']!r}.")
     config.setdefault("output_dir", "bench_results")
     for key in ("datasets", "hashers", "bits", "seeds"):
         if not config.get(key):
@@ -197,8 +222,8 @@ class _Lines:
     def update(self, n=1):
         self.n += n
 
-    def write(self, text):
-        print(text, file=sys.stderr, flush=True)
+    def write(self, text, file=None):
+        print(text, file=file or sys.stderr, flush=True)
 
     def close(self):
         pass
@@ -272,7 +297,9 @@ def run_benchmark(config: dict, *, plots: bool = True, fresh: bool = False, stre
                 )
             except Exception as exc:  # one broken run must not lose the others
                 failed.append(key)
-                bar.write(f"FAILED {dataset} {name} {bits} bits seed {seed}: {exc!r}")
+                bar.write(
+                    f"FAILED {dataset} {name} {bits} bits seed {seed}: {exc!r}", file=sys.stderr
+                )
                 bar.update(1)
                 continue
             runs.append(

@@ -1,0 +1,197 @@
+"""The benchmark CLI end to end on a tiny configuration: outputs, resuming, skipping, protocol."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from benchmarks import _protocol, _report
+from benchmarks import run as bench
+
+TINY = [
+    "--config",
+    "smoke.json",
+    "--hashers",
+    "tests._toy:ToyHasher",
+    "SCM",
+    "--bits",
+    "8",
+    "--seeds",
+    "0",
+]
+
+
+@pytest.fixture
+def count_runs(monkeypatch):
+    """Count the runs the benchmark actually computes."""
+    calls = []
+    real = _protocol.run_once
+
+    def counting(*args, **kwargs):
+        calls.append(args[3:5])  # (bits, seed)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_protocol, "run_once", counting)
+    return calls
+
+
+def test_cli_writes_table_json_csv_and_plots_then_resumes(tmp_path, capsys, count_runs):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "results"
+    assert bench.main([*TINY, "--output-dir", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| synthetic | ToyHasher | 8 |" in printed
+    assert "| synthetic | SCM | 8 |" in printed
+    assert len(count_runs) == 2
+
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    assert sorted(r["hasher"] for r in runs) == ["SCM", "tests._toy:ToyHasher"]
+    for run in runs:
+        assert 0 < run["image_to_text"] <= 1 and 0 < run["text_to_image"] <= 1
+        assert run["mean"] == pytest.approx((run["image_to_text"] + run["text_to_image"]) / 2)
+        assert {"head", "medium", "tail", "fit_seconds", "encode_items_per_second"} <= set(run)
+        assert len(run["pr"]["image_to_text"]["precision"]) == 8 + 1
+    with open(out / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["method"], r["bits"], r["n_seeds"]) for r in rows] == [
+        ("ToyHasher", "8", "1"),
+        ("SCM", "8", "1"),
+    ]
+    assert (out / "results.md").read_text() in printed
+    for name in ("map_vs_bits_synthetic", "per_class_synthetic_8bits", "pr_synthetic_8bits"):
+        assert (out / f"{name}.png").stat().st_size > 1000
+
+    # Second invocation: everything is in results.json, nothing is recomputed, same table.
+    assert bench.main([*TINY, "--output-dir", str(out), "--no-plots"]) == 0
+    assert len(count_runs) == 2
+    assert capsys.readouterr().out == printed
+    assert json.loads((out / "results.json").read_text())["runs"] == runs
+
+
+def test_interrupted_benchmark_recomputes_only_missing_runs(tmp_path, count_runs):
+    out = tmp_path / "results"
+    args = [*TINY, "--hashers", "tests._toy:ToyHasher", "--seeds", "0", "1"]
+    args += ["--output-dir", str(out)]
+    assert bench.main([*args, "--no-plots"]) == 0
+    path = out / "results.json"
+    runs = json.loads(path.read_text())["runs"]
+    path.write_text(json.dumps({"runs": runs[:1]}))  # as if stopped after the first run
+    count_runs.clear()
+    assert bench.main([*args, "--no-plots"]) == 0
+    assert count_runs == [(8, 1)]
+    again = json.loads(path.read_text())["runs"]
+    assert [r["key"] for r in again] == [r["key"] for r in runs]
+    # Same seed, same split, same deterministic hasher: the same numbers.
+    assert again[1]["mean"] == pytest.approx(runs[1]["mean"])
+
+
+def test_changing_the_protocol_does_not_reuse_runs(tmp_path, count_runs):
+    out = tmp_path / "results"
+    args = [*TINY, "--hashers", "tests._toy:ToyHasher", "--output-dir", str(out), "--no-plots"]
+    assert bench.main(args) == 0
+    assert bench.main([*args, "--imbalance-factor", "5"]) == 0
+    assert len(count_runs) == 2
+
+
+def test_missing_hasher_is_skipped_with_a_warning(tmp_path, capsys):
+    args = [*TINY, "--hashers", "tests._toy:ToyHasher", "no_such_module:Hasher"]
+    with pytest.warns(RuntimeWarning, match="skipping hasher no_such_module:Hasher"):
+        assert bench.main([*args, "--output-dir", str(tmp_path), "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "ToyHasher" in out and "Skipped hashers (not importable): no_such_module:Hasher" in out
+
+
+def test_a_failing_run_is_reported_and_not_stored(tmp_path, capsys):
+    # CVH cannot give more bits than the smaller modality has features (32 on synthetic data).
+    args = [*TINY, "--hashers", "tests._toy:ToyHasher", "CVH", "--bits", "48", "--no-plots"]
+    assert bench.main([*args, "--output-dir", str(tmp_path)]) == 1
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert [r["hasher"] for r in runs] == ["tests._toy:ToyHasher"]
+    assert "FAILED synthetic CVH 48 bits seed 0" in capsys.readouterr().err
+
+
+def test_split_is_leak_free_and_long_tailed():
+    y = np.repeat(np.arange(6), 60)
+    protocol = {"query": "per_class", "n_query": 10, "imbalance_factor": 10.0, "n_train": None}
+    split = _protocol.split_long_tailed(y, protocol, random_state=0)
+    assert np.intersect1d(split.query, split.database).size == 0
+    assert np.union1d(split.query, split.database).size == y.size
+    assert np.isin(split.train, split.database).all()
+    assert np.bincount(y[split.query]).tolist() == [10] * 6
+    counts = np.bincount(y[split.train])
+    assert counts.max() / counts.min() == pytest.approx(10, rel=0.1)
+
+
+def test_scaler_is_fitted_on_training_items_only(monkeypatch):
+    from benchmarks._data import dataset_options, load_dataset
+    from tests._toy import ToyHasher
+
+    fitted_rows = []
+    real = _protocol.make_scaler
+
+    def spying(n_image_features):
+        scaler = real(n_image_features)
+        fit = scaler.fit
+
+        def recording_fit(X, y=None):
+            fitted_rows.append(X.shape[0])
+            return fit(X, y)
+
+        scaler.fit = recording_fit
+        return scaler
+
+    monkeypatch.setattr(_protocol, "make_scaler", spying)
+    data = load_dataset("synthetic", dataset_options("synthetic", n_samples=600))
+    protocol = {"query": "per_class", "n_query": 5, "imbalance_factor": 10.0, "n_train": None}
+    result = _protocol.run_once(data, ToyHasher, {}, 8, 0, protocol=protocol)
+    assert fitted_rows == [result["n_train"]]
+    assert result["n_train"] < result["n_database"]
+
+
+def test_aggregate_gives_mean_and_sample_std_over_seeds():
+    runs = [
+        {"dataset": "d", "hasher": "H", "params": {}, "bits": 8, **dict.fromkeys(keys, v)}
+        for keys, v in [
+            ((k for k, _, _ in _report.METRICS), 0.2),
+            ((k for k, _, _ in _report.METRICS), 0.4),
+        ]
+    ]
+    (row,) = _report.aggregate(runs)
+    assert row["n_seeds"] == 2
+    assert row["mean_mean"] == pytest.approx(0.3)
+    assert row["mean_std"] == pytest.approx(np.std([0.2, 0.4], ddof=1))
+    assert "0.300 ± 0.141" in _report.markdown_table([row])
+
+
+def test_hasher_parameters_from_flags_reach_the_hasher_and_the_label(tmp_path):
+    args = [*TINY, "--hashers", "SCM", "--param", 'SCM.variant="orthogonal"', "--no-plots"]
+    assert bench.main([*args, "--output-dir", str(tmp_path)]) == 0
+    (run,) = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert run["params"] == {"variant": "orthogonal"}
+    assert "SCM(variant='orthogonal')" in (tmp_path / "results.md").read_text()
+
+
+def test_unknown_configuration_keys_are_rejected(tmp_path):
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps({"datasets": ["synthetic"], "bitz": [8]}))
+    with pytest.raises(ValueError, match="unknown configuration keys \\['bitz'\\]"):
+        bench.load_config(config)
+
+
+def test_default_configuration_names_every_shipped_hasher():
+    config = bench.load_config(bench.DEFAULT_CONFIG)
+    assert sorted(config["hashers"]) == sorted(bench.HASHERS)
+    assert config["datasets"] == ["uci-mfeat"]
+
+
+def test_module_entry_point_lists_datasets_and_hashers():
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "uci-mfeat" in out and "MetaCMH" in out and "CCA-ITQ" in out
