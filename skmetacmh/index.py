@@ -52,6 +52,10 @@ class HammingIndex:
 
     Attributes
     ----------
+    n_bits : int
+        The code length given.
+    backend : str
+        The backend asked for.
     ntotal : int
         Number of codes added so far; they have ids ``0 .. ntotal - 1`` in the order added.
     active_backend : str
