@@ -106,55 +106,52 @@ static void topk_push(topk_state *s, int64_t i, uint32_t d, int64_t k)
     s->limit = s->n_le >= k ? (int64_t)s->threshold - 1 : (int64_t)s->threshold;
 }
 
-/* Scan rows [start, stop) of the database for one query. */
+HK_INLINE uint32_t hk_distance(const uint64_t *q, const uint64_t *row, int64_t n_words)
+{
+    uint32_t d = 0;
+    for (int64_t w = 0; w < n_words; w++) d += HK_POPCOUNT64(q[w] ^ row[w]);
+    return d;
+}
+
+/* Scan rows [start, stop) of the database for one query. Called with a constant n_words for
+ * the common code lengths, so that the word loop unrolls and the query stays in registers.
+ * Four rows are compared at a time against the acceptance limit, with a single branch. */
+HK_INLINE void topk_scan_words(const uint64_t *db, const uint64_t *q, const int64_t n_words,
+                               int64_t start, int64_t stop, int64_t k, topk_state *s)
+{
+    int64_t t = s->limit;
+    int64_t i = start;
+    for (; i + 4 <= stop; i += 4) {
+        const uint64_t *row = db + n_words * i;
+        uint32_t d0 = hk_distance(q, row, n_words);
+        uint32_t d1 = hk_distance(q, row + n_words, n_words);
+        uint32_t d2 = hk_distance(q, row + 2 * n_words, n_words);
+        uint32_t d3 = hk_distance(q, row + 3 * n_words, n_words);
+        uint32_t lo01 = d0 < d1 ? d0 : d1;
+        uint32_t lo23 = d2 < d3 ? d2 : d3;
+        if ((int64_t)(lo01 < lo23 ? lo01 : lo23) <= t) {
+            if ((int64_t)d0 <= s->limit) topk_push(s, i, d0, k);
+            if ((int64_t)d1 <= s->limit) topk_push(s, i + 1, d1, k);
+            if ((int64_t)d2 <= s->limit) topk_push(s, i + 2, d2, k);
+            if ((int64_t)d3 <= s->limit) topk_push(s, i + 3, d3, k);
+            t = s->limit;
+        }
+    }
+    for (; i < stop; i++) {
+        uint32_t d = hk_distance(q, db + n_words * i, n_words);
+        if ((int64_t)d <= s->limit) topk_push(s, i, d, k);
+    }
+}
+
 HK_INLINE void topk_scan(const uint64_t *db, const uint64_t *q, int64_t n_words, int64_t start,
                          int64_t stop, int64_t k, topk_state *s)
 {
-    int64_t t = s->limit;
-    if (n_words == 1) {
-        const uint64_t qv = q[0];
-        int64_t i = start;
-        for (; i + 4 <= stop; i += 4) {
-            uint32_t d0 = HK_POPCOUNT64(qv ^ db[i]);
-            uint32_t d1 = HK_POPCOUNT64(qv ^ db[i + 1]);
-            uint32_t d2 = HK_POPCOUNT64(qv ^ db[i + 2]);
-            uint32_t d3 = HK_POPCOUNT64(qv ^ db[i + 3]);
-            uint32_t lo01 = d0 < d1 ? d0 : d1;
-            uint32_t lo23 = d2 < d3 ? d2 : d3;
-            if ((int64_t)(lo01 < lo23 ? lo01 : lo23) <= t) {
-                if ((int64_t)d0 <= s->limit) topk_push(s, i, d0, k);
-                if ((int64_t)d1 <= s->limit) topk_push(s, i + 1, d1, k);
-                if ((int64_t)d2 <= s->limit) topk_push(s, i + 2, d2, k);
-                if ((int64_t)d3 <= s->limit) topk_push(s, i + 3, d3, k);
-                t = s->limit;
-            }
-        }
-        for (; i < stop; i++) {
-            uint32_t d = HK_POPCOUNT64(qv ^ db[i]);
-            if ((int64_t)d <= s->limit) topk_push(s, i, d, k);
-        }
-        return;
-    }
-    if (n_words == 2) {
-        const uint64_t q0 = q[0], q1 = q[1];
-        for (int64_t i = start; i < stop; i++) {
-            const uint64_t *row = db + 2 * i;
-            uint32_t d = HK_POPCOUNT64(q0 ^ row[0]) + HK_POPCOUNT64(q1 ^ row[1]);
-            if ((int64_t)d <= t) {
-                topk_push(s, i, d, k);
-                t = s->limit;
-            }
-        }
-        return;
-    }
-    for (int64_t i = start; i < stop; i++) {
-        const uint64_t *row = db + n_words * i;
-        uint32_t d = 0;
-        for (int64_t w = 0; w < n_words; w++) d += HK_POPCOUNT64(q[w] ^ row[w]);
-        if ((int64_t)d <= t) {
-            topk_push(s, i, d, k);
-            t = s->limit;
-        }
+    switch (n_words) {
+    case 1: topk_scan_words(db, q, 1, start, stop, k, s); break;
+    case 2: topk_scan_words(db, q, 2, start, stop, k, s); break;
+    case 3: topk_scan_words(db, q, 3, start, stop, k, s); break;
+    case 4: topk_scan_words(db, q, 4, start, stop, k, s); break;
+    default: topk_scan_words(db, q, n_words, start, stop, k, s);
     }
 }
 
@@ -242,6 +239,29 @@ HK_INLINE int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries
 }
 
 /* ------------------------------------------------------------------ radius search */
+HK_INLINE void range_count_rows(const uint64_t *db, const uint64_t *q, const int64_t n_words,
+                                int64_t start, int64_t stop, uint32_t r, int64_t *h)
+{
+    for (int64_t i = start; i < stop; i++) {
+        uint32_t d = hk_distance(q, db + n_words * i, n_words);
+        if (d <= r) h[d]++;
+    }
+}
+
+HK_INLINE void range_fill_rows(const uint64_t *db, const uint64_t *q, const int64_t n_words,
+                               int64_t start, int64_t stop, uint32_t r, int64_t *cursor,
+                               int32_t *out_d, int64_t *out_i)
+{
+    for (int64_t i = start; i < stop; i++) {
+        uint32_t d = hk_distance(q, db + n_words * i, n_words);
+        if (d <= r) {
+            int64_t p = cursor[d]++;
+            out_d[p] = (int32_t)d;
+            out_i[p] = i;
+        }
+    }
+}
+
 /* Pass 1: hist[q, d] = number of items at distance d <= radius from query q. */
 HK_INLINE void range_count_body(const uint64_t *db, int64_t n_db, const uint64_t *queries,
                                 int64_t n_query, int64_t n_words, int64_t radius, int64_t *hist)
@@ -255,11 +275,11 @@ HK_INLINE void range_count_body(const uint64_t *db, int64_t n_db, const uint64_t
             for (int64_t j = 0; j < qb; j++) {
                 const uint64_t *q = queries + (q0 + j) * n_words;
                 int64_t *h = hist + (q0 + j) * (radius + 1);
-                for (int64_t i = c0; i < c1; i++) {
-                    const uint64_t *row = db + n_words * i;
-                    uint32_t d = 0;
-                    for (int64_t w = 0; w < n_words; w++) d += HK_POPCOUNT64(q[w] ^ row[w]);
-                    if (d <= r) h[d]++;
+                switch (n_words) {
+                case 1: range_count_rows(db, q, 1, c0, c1, r, h); break;
+                case 2: range_count_rows(db, q, 2, c0, c1, r, h); break;
+                case 4: range_count_rows(db, q, 4, c0, c1, r, h); break;
+                default: range_count_rows(db, q, n_words, c0, c1, r, h);
                 }
             }
         }
@@ -280,15 +300,11 @@ HK_INLINE void range_fill_body(const uint64_t *db, int64_t n_db, const uint64_t 
             for (int64_t j = 0; j < qb; j++) {
                 const uint64_t *q = queries + (q0 + j) * n_words;
                 int64_t *c = cursor + (q0 + j) * (radius + 1);
-                for (int64_t i = c0; i < c1; i++) {
-                    const uint64_t *row = db + n_words * i;
-                    uint32_t d = 0;
-                    for (int64_t w = 0; w < n_words; w++) d += HK_POPCOUNT64(q[w] ^ row[w]);
-                    if (d <= r) {
-                        int64_t p = c[d]++;
-                        out_d[p] = (int32_t)d;
-                        out_i[p] = i;
-                    }
+                switch (n_words) {
+                case 1: range_fill_rows(db, q, 1, c0, c1, r, c, out_d, out_i); break;
+                case 2: range_fill_rows(db, q, 2, c0, c1, r, c, out_d, out_i); break;
+                case 4: range_fill_rows(db, q, 4, c0, c1, r, c, out_d, out_i); break;
+                default: range_fill_rows(db, q, n_words, c0, c1, r, c, out_d, out_i);
                 }
             }
         }
