@@ -19,7 +19,7 @@ try:
 except ImportError:  # pragma: no cover
     HAVE_FAISS = False
 
-N_BITS = [1, 7, 8, 13, 64, 65, 130]
+N_BITS = [1, 7, 8, 13, 64, 65, 130, 256, 300]  # 256: 4 words; 300: 16-bit distances
 
 
 # --------------------------------------------------------------------------- references
@@ -479,3 +479,18 @@ def test_search_when_every_item_is_closer_than_the_last(engine, monkeypatch):
     index.add(db)
     for k in [1, 3, 700]:
         assert_same(index.search(queries, k), brute_search(queries, db, k))
+
+
+def test_concurrent_searches_from_threads_agree():
+    # The compiled kernel runs without the GIL; concurrent searches must not share state.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(9)
+    db = tied_codes(rng, 5000, 64, n_distinct=200)
+    queries = [tied_codes(rng, 20, 64, n_distinct=200) for _ in range(6)]
+    index = HammingIndex(64)
+    index.add(db)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(lambda q: index.search(q, 30), queries))
+    for q, answer in zip(queries, answers):
+        assert_same(answer, index.search(q, 30))
