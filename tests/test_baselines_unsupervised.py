@@ -44,7 +44,7 @@ def _paired_views(n=300, n_classes=5, d_image=12, d_text=8, noise=0.5, seed=0):
 # --------------------------------------------------------------------------- shared algebra
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_blockwise_centred_products_match_centring_first(monkeypatch, dtype):
-    monkeypatch.setattr(_linear_algebra, "_BLOCK_BYTES", 8 * 7 * 10)  # 10 rows per block
+    monkeypatch.setattr(_linear_algebra, "_BLOCK_BYTES", 8 * 10 * 10)  # 10 or 8 rows per block
     rng = np.random.default_rng(6)
     X = (5.0 + rng.standard_normal((95, 7))).astype(dtype)
     T = rng.standard_normal((95, 3))

@@ -23,9 +23,13 @@ __all__ = [
     "sign_flips",
 ]
 
-# Bytes of float64 per block of centred rows: large enough for BLAS to run at full speed,
-# small next to any data set worth chunking.
-_BLOCK_BYTES = 1 << 25
+# Bytes of float64 per block of centred rows: large enough for BLAS to run at full speed
+# (thousands of rows for typical widths), small next to any data set worth chunking.
+_BLOCK_BYTES = 1 << 23
+
+
+def _rows_per_block(row_width: int) -> int:
+    return max(1, _BLOCK_BYTES // (8 * max(row_width, 1)))
 
 
 def column_means(X) -> np.ndarray:
@@ -33,10 +37,10 @@ def column_means(X) -> np.ndarray:
     return np.mean(X, axis=0, dtype=np.float64)
 
 
-def centred_blocks(X, mean: np.ndarray):
-    """Yield ``(rows, X[rows] - mean)`` as float64, one block of rows at a time."""
+def centred_blocks(X, mean: np.ndarray, step: int | None = None):
+    """Yield ``(rows, X[rows] - mean)`` as float64, one block of ``step`` rows at a time."""
     n, d = X.shape
-    step = max(1, _BLOCK_BYTES // (8 * max(d, 1)))
+    step = _rows_per_block(d) if step is None else step
     for start in range(0, n, step):
         rows = slice(start, min(start + step, n))
         block = np.array(X[rows], dtype=np.float64)
@@ -64,7 +68,7 @@ def centred_gram(X, mean_x: np.ndarray, T=None, mean_t=None) -> np.ndarray:
             gram += block.T @ block
         return gram
     gram = np.zeros((X.shape[1], T.shape[1]))
-    for rows, block in centred_blocks(X, mean_x):
+    for rows, block in centred_blocks(X, mean_x, _rows_per_block(X.shape[1] + T.shape[1])):
         gram += block.T @ (np.asarray(T[rows], dtype=np.float64) - mean_t)
     return gram
 
