@@ -250,12 +250,13 @@ HK_INLINE void range_count_rows(const uint64_t *db, const uint64_t *q, const int
 
 HK_INLINE void range_fill_rows(const uint64_t *db, const uint64_t *q, const int64_t n_words,
                                int64_t start, int64_t stop, uint32_t r, int64_t *cursor,
-                               int32_t *out_d, int64_t *out_i)
+                               int32_t *out_d, int64_t *out_i, int64_t n_out)
 {
     for (int64_t i = start; i < stop; i++) {
         uint32_t d = hk_distance(q, db + n_words * i, n_words);
         if (d <= r) {
             int64_t p = cursor[d]++;
+            if (p < 0 || p >= n_out) continue; /* inconsistent cursors: the caller checks */
             out_d[p] = (int32_t)d;
             out_i[p] = i;
         }
@@ -289,7 +290,7 @@ HK_INLINE void range_count_body(const uint64_t *db, int64_t n_db, const uint64_t
 /* Pass 2: scatter each item to cursor[q, d]++ (cursors start at the counting-sort offsets). */
 HK_INLINE void range_fill_body(const uint64_t *db, int64_t n_db, const uint64_t *queries,
                                int64_t n_query, int64_t n_words, int64_t radius, int64_t *cursor,
-                               int32_t *out_d, int64_t *out_i)
+                               int32_t *out_d, int64_t *out_i, int64_t n_out)
 {
     const int64_t rows = chunk_rows(n_words);
     const uint32_t r = (uint32_t)radius;
@@ -301,10 +302,10 @@ HK_INLINE void range_fill_body(const uint64_t *db, int64_t n_db, const uint64_t 
                 const uint64_t *q = queries + (q0 + j) * n_words;
                 int64_t *c = cursor + (q0 + j) * (radius + 1);
                 switch (n_words) {
-                case 1: range_fill_rows(db, q, 1, c0, c1, r, c, out_d, out_i); break;
-                case 2: range_fill_rows(db, q, 2, c0, c1, r, c, out_d, out_i); break;
-                case 4: range_fill_rows(db, q, 4, c0, c1, r, c, out_d, out_i); break;
-                default: range_fill_rows(db, q, n_words, c0, c1, r, c, out_d, out_i);
+                case 1: range_fill_rows(db, q, 1, c0, c1, r, c, out_d, out_i, n_out); break;
+                case 2: range_fill_rows(db, q, 2, c0, c1, r, c, out_d, out_i, n_out); break;
+                case 4: range_fill_rows(db, q, 4, c0, c1, r, c, out_d, out_i, n_out); break;
+                default: range_fill_rows(db, q, n_words, c0, c1, r, c, out_d, out_i, n_out);
                 }
             }
         }
@@ -328,9 +329,10 @@ HK_INLINE void range_fill_body(const uint64_t *db, int64_t n_db, const uint64_t 
     }                                                                                           \
     attr static void range_fill_##suffix(const uint64_t *db, int64_t n_db, const uint64_t *q,   \
                                          int64_t n_q, int64_t n_words, int64_t radius,          \
-                                         int64_t *cursor, int32_t *od, int64_t *oi)             \
+                                         int64_t *cursor, int32_t *od, int64_t *oi,             \
+                                         int64_t n_out)                                         \
     {                                                                                           \
-        range_fill_body(db, n_db, q, n_q, n_words, radius, cursor, od, oi);                     \
+        range_fill_body(db, n_db, q, n_q, n_words, radius, cursor, od, oi, n_out);              \
     }
 HK_DEFINE_VARIANTS(__attribute__((target("popcnt"))), popcnt)
 HK_DEFINE_VARIANTS(, generic)
@@ -434,11 +436,13 @@ static PyObject *py_range_fill(PyObject *self, PyObject *args)
         goto done;
     }
     if (check_len(&db, n_db * n_words * 8, "database") || check_len(&q, n_q * n_words * 8, "queries")
-        || check_len(&cursor, n_q * (radius + 1) * 8, "cursor") || od.len / 4 != oi.len / 8)
+        || check_len(&cursor, n_q * (radius + 1) * 8, "cursor"))
         goto done;
+    const Py_ssize_t n_out = oi.len / 8;
+    if (check_len(&od, n_out * 4, "distances")) goto done;
     Py_BEGIN_ALLOW_THREADS
     HK_CALL(range_fill, (const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words,
-            radius, (int64_t *)cursor.buf, (int32_t *)od.buf, (int64_t *)oi.buf);
+            radius, (int64_t *)cursor.buf, (int32_t *)od.buf, (int64_t *)oi.buf, n_out);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);

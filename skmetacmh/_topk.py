@@ -219,10 +219,12 @@ def _range_kernel(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int)
     np.cumsum(hist.ravel(), out=starts[1:])
     lims = starts[:: radius + 1].copy()
     total = int(starts[-1])
-    cursor = np.ascontiguousarray(starts[:-1].reshape(n_query, radius + 1))
+    cursor = starts[:-1].reshape(n_query, radius + 1).copy()
     out_d = np.empty(total, dtype=np.int32)
     out_i = np.empty(total, dtype=np.int64)
     _hamming_kernel.range_fill(db, n_db, queries, n_query, n_words, radius, cursor, out_d, out_i)
+    if not np.array_equal(cursor.ravel(), starts[1:]):  # every group filled exactly
+        raise RuntimeError("range search: the two passes of the kernel disagree (please report).")
     return lims, out_d, out_i
 
 
