@@ -494,3 +494,21 @@ def test_concurrent_searches_from_threads_agree():
         answers = list(pool.map(lambda q: index.search(q, 30), queries))
     for q, answer in zip(queries, answers):
         assert_same(answer, index.search(q, 30))
+
+
+@pytest.mark.skipif(not _topk.KERNEL_AVAILABLE, reason="compiled kernel not built")
+def test_kernel_rejects_buffers_of_the_wrong_size():
+    from skmetacmh import _hamming_kernel
+
+    db = np.zeros((10, 1), dtype=np.uint64)
+    queries = np.zeros((2, 1), dtype=np.uint64)
+    out_d, out_i = np.empty((2, 3), dtype=np.int32), np.empty((2, 3), dtype=np.int64)
+    with pytest.raises(ValueError, match="database"):
+        _hamming_kernel.knn(db, 11, queries, 2, 1, 64, 3, out_d, out_i)
+    with pytest.raises(ValueError, match="indices"):
+        _hamming_kernel.knn(db, 10, queries, 2, 1, 64, 3, out_d, out_i[:, :2].copy())
+    with pytest.raises(ValueError, match="invalid sizes"):
+        _hamming_kernel.knn(db, 10, queries, 2, 1, 65, 3, out_d, out_i)
+    hist = np.zeros((2, 4), dtype=np.int64)
+    with pytest.raises(ValueError, match="histogram"):
+        _hamming_kernel.range_count(db, 10, queries, 2, 1, 4, hist)
