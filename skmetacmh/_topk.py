@@ -80,6 +80,12 @@ def _chunk_rows(n_query_block: int) -> int:
     return max(256, _BLOCK_PAIRS // max(1, n_query_block))
 
 
+def _chunk_bounds(n_db: int, rows: int, first: int):
+    """Chunk boundaries; the first chunk is small, since all of it is kept (no threshold yet)."""
+    starts = [0, *range(min(first, n_db), n_db, rows)]
+    return zip(starts, [*starts[1:], n_db])
+
+
 def _sorted_survivors(q, i, d, keep=None):
     """Order candidate triples by (query, distance, index)."""
     if keep is not None:
@@ -103,8 +109,9 @@ def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
         limit = threshold.copy()  # keep an item iff its distance <= limit
         hist = np.zeros((qb, n_hist), dtype=np.int64)
         kept_q, kept_i, kept_d, n_kept = [], [], [], 0
-        for c0 in range(0, n_db, rows):
-            qq, ii, dd = distances.within(block, db[c0 : c0 + rows], limit + 1)
+        prune_at = 2 * qb * k  # doubles with what survives a pruning: linear time overall
+        for c0, c1 in _chunk_bounds(n_db, rows, first=min(rows, max(256, 4 * k))):
+            qq, ii, dd = distances.within(block, db[c0:c1], limit + 1)
             if qq.size == 0:
                 continue
             hist += np.bincount(qq * n_hist + dd, minlength=qb * n_hist).reshape(qb, n_hist)
@@ -121,11 +128,12 @@ def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
             # Once k items lie at distance <= T, a later item at distance T cannot enter the
             # top-k (every kept one has a smaller index), so only distances < T are kept.
             limit = threshold - full
-            if n_kept > 4 * qb * k + rows * qb:  # forget what can no longer make the top-k
+            if n_kept > prune_at:  # forget what can no longer make the top-k
                 q_all, i_all, d_all = (np.concatenate(a) for a in (kept_q, kept_i, kept_d))
                 keep = d_all <= threshold[q_all]
                 kept_q, kept_i, kept_d = [q_all[keep]], [i_all[keep]], [d_all[keep]]
                 n_kept = kept_q[0].size
+                prune_at = max(prune_at, 2 * n_kept)
         if not kept_q:
             continue
         q_all, i_all, d_all = (np.concatenate(a) for a in (kept_q, kept_i, kept_d))
