@@ -32,7 +32,7 @@ def _regularised_cca(C_ii, C_tt, C_it, n_components):
     With ``C_ii = L_i L_i^T`` (Cholesky), the canonical directions are ``L_i^{-T}`` times the
     singular vectors of ``L_image^{-1} C_image,text L_text^{-T}``, and the singular values are
     the canonical correlations (Hotelling 1936; see Hardoon, Szedmak and Shawe-Taylor, "Canonical
-    correlation analysis: an overview with application to learning methods", 2004, sec. 2).
+    correlation analysis: an overview with application to learning methods", 2004).
     The directions solve ``C_it w_t = rho C_ii w_i`` and ``C_ti w_i = rho C_tt w_t`` with
     ``w_i^T C_ii w_i = 1``.
 
@@ -61,7 +61,7 @@ def _regularised_cca(C_ii, C_tt, C_it, n_components):
 def _itq_rotation(V, n_iter, random_state):
     """Orthogonal rotation R minimising ``||B - V R||_F^2`` over R and ``B in {-1, 1}``.
 
-    Alternates the two closed-form steps of Gong and Lazebnik (2011, sec. 2.3): ``B = sign(V R)``
+    Alternates the two closed-form steps of Gong and Lazebnik (2011): ``B = sign(V R)``
     for fixed R, and for fixed B the orthogonal Procrustes solution ``R = S Shat^T`` from the SVD
     ``V^T B = S Omega Shat^T``. Neither step can increase the loss, so it is monotone.
 
@@ -108,10 +108,10 @@ class CCAITQHasher(BaseCrossModalHasher):
         Number of image columns at the start of ``X``; the rest are text columns. Required.
     reg : float, default=1e-4
         Ridge added to each view's covariance, relative to its mean eigenvalue
-        (``C + reg * trace(C) / d * I``). Gong and Lazebnik's CCA uses 1e-4.
+        (``C + reg * trace(C) / d * I``); 1e-4 is the ridge commonly used with CCA-ITQ.
     eigenvalue_power : float, default=4.0
         Exponent ``p`` of the scaling of each direction by its eigenvalue before the rotation,
-        ``w_k * rho_k ** p``, as Gong et al. (2013, sec. 4) suggest; ``rho_k`` is the canonical
+        ``w_k * rho_k ** p``, as Gong et al. (2013) suggest; ``rho_k`` is the canonical
         correlation, the eigenvalue of CCA in its symmetric form
         ``[[0, C_it], [C_ti, 0]] w = rho [[C_ii, 0], [0, C_tt]] w``. Scaling lets the strongly
         correlated directions dominate the rotation, so weakly correlated (noisy) directions
@@ -155,7 +155,7 @@ n_text_features_, n_unlabeled_
        binary codes", CVPR 2011.
     .. [2] Y. Gong, S. Lazebnik, A. Gordo and F. Perronnin, "Iterative quantization: A
        procrustean approach to learning binary codes for large-scale image retrieval", IEEE
-       TPAMI 35(12), 2013 (CCA-ITQ and the eigenvalue scaling, sec. 4).
+       TPAMI 35(12), 2013 (CCA-ITQ and the eigenvalue scaling).
 
     Examples
     --------

@@ -31,7 +31,7 @@ def _ridge_solve(gram, rhs, ridge):
 
 
 def _cmfh_objective(sq_norms, grams, VtV, VtX, U, P, weights, mu, gamma):
-    """CMFH's objective (Ding et al. 2014, eq. 5) from ``(d, d)`` and ``(k, d)`` summaries only.
+    """CMFH's objective (Ding et al. 2014) from ``(d, d)`` and ``(k, d)`` summaries only.
 
     ``sum_m w_m ||X_m - V U_m||^2 + mu sum_m ||V - X_m P_m||^2
     + gamma (sum_m ||U_m||^2 + ||P_m||^2 + ||V||^2)``, with each squared norm expanded
@@ -50,7 +50,7 @@ def _cmfh_objective(sq_norms, grams, VtV, VtX, U, P, weights, mu, gamma):
 def _collective_matrix_factorisation(
     views, means, n_components, weights, mu, gamma, max_iter, tol, rng
 ):
-    """Alternating closed-form updates of CMFH (Ding et al. 2014, sec. 3.2).
+    """Alternating closed-form updates of CMFH (Ding et al. 2014).
 
     With rows as objects (``X_m`` is the centred ``(n, d_m)`` view, ``V`` is ``(n, k)``), the
     exact minimisers of the objective in each block, the others fixed, are

@@ -28,7 +28,7 @@ __all__ = ["CVHHasher"]
 def _cross_view_eigenproblem(C_11, C_22, C_12):
     """The matrices ``(A, B)`` of CVH's relaxed problem ``A a = lambda B a`` for two views.
 
-    CVH (Kumar and Udupa 2011, sec. 3) minimises the cross-view disagreement of the relaxed
+    CVH (Kumar and Udupa 2011) minimises the cross-view disagreement of the relaxed
     codes, ``sum_i || A_1^T x_i - A_2^T t_i ||^2`` for paired training objects, subject to
     uncorrelated unit-variance bits, ``A_1^T C_11 A_1 + A_2^T C_22 A_2 = I``. Writing
     ``a = [a_1; a_2]`` turns this into the generalised eigenproblem
