@@ -204,8 +204,13 @@ HK_INLINE int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries
     int64_t *offset = hist + QUERY_BLOCK * n_hist;
     int status = 0;
     memset(st, 0, sizeof(st));
-    for (int64_t q0 = 0; q0 < n_query && status == 0; q0 += QUERY_BLOCK) {
-        const int64_t qb = (n_query - q0) < QUERY_BLOCK ? (n_query - q0) : QUERY_BLOCK;
+    /* Fewer queries per block when k is huge, so that the kept candidates (up to about 2k per
+     * query) stay within a few hundred MB whatever k is. */
+    int64_t qblock = ((int64_t)1 << 22) / k;
+    if (qblock < 1) qblock = 1;
+    if (qblock > QUERY_BLOCK) qblock = QUERY_BLOCK;
+    for (int64_t q0 = 0; q0 < n_query && status == 0; q0 += qblock) {
+        const int64_t qb = (n_query - q0) < qblock ? (n_query - q0) : qblock;
         memset(hist, 0, (size_t)(QUERY_BLOCK * n_hist) * sizeof(int64_t));
         for (int64_t j = 0; j < qb; j++) {
             st[j].threshold = (uint32_t)n_bits;

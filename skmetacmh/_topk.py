@@ -99,7 +99,8 @@ def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
     out_d = np.full((n_query, k), -1, dtype=np.int32)
     out_i = np.full((n_query, k), -1, dtype=np.int64)
     n_hist = n_bits + 1
-    qb_max = min(_QUERY_BLOCK, max(1, n_query))
+    # Fewer queries per block when k is huge: the kept candidates grow like k per query.
+    qb_max = max(1, min(_QUERY_BLOCK, n_query, 2**22 // k))
     rows = _chunk_rows(qb_max)
     distances = _BlockDistances(n_bits, qb_max, min(rows, max(1, n_db)))
     for q0 in range(0, n_query, qb_max):
