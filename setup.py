@@ -47,6 +47,12 @@ def _compile_args() -> list:
 # pure-numpy paths (same results, slower) are used.
 EXT_MODULES = [
     Extension(
+        "skmetacmh._hamming_kernel",
+        ["skmetacmh/_hamming_kernel.c"],
+        extra_compile_args=_compile_args(),
+        optional=True,
+    ),
+    Extension(
         "skmetacmh._ranking",
         ["skmetacmh/_ranking.c"],
         extra_compile_args=_compile_args(),
