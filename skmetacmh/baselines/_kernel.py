@@ -57,3 +57,11 @@ class _RBFAnchorFeatures:
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         return np.exp(-_squared_distances(X, self.anchors_) / (2.0 * self.sigma_**2))
+
+    def project(self, X: np.ndarray, W: np.ndarray, b: np.ndarray, chunk: int = 4096):
+        """``transform(X) @ W + b`` by blocks of rows, so memory stays ``O(chunk * n_anchors)``."""
+        out = np.empty((X.shape[0], W.shape[1]))
+        for start in range(0, X.shape[0], chunk):
+            rows = slice(start, start + chunk)
+            out[rows] = self.transform(X[rows]) @ W + b
+        return out

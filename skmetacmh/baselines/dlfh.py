@@ -112,8 +112,12 @@ class DLFHHasher(BaseCrossModalHasher):
         Stochastic learning (the paper's column sampling, the authors' default): each pass
         updates all codes against this many randomly sampled items, so a pass costs
         ``O(n * n_sampled_columns * n_bits)``. ``"n_bits"`` samples as many items as there are
-        bits, as the authors' code does. ``None`` uses every item (full DLFH): exact, but
-        ``O(n^2 n_bits)`` time per pass (memory stays linear: blocks of ``S`` only).
+        bits, as the authors' code does. ``None`` uses every item (full DLFH): exact and
+        monotone, but ``O(n^2 n_bits)`` time per pass (memory stays linear: blocks of ``S``
+        only), and from random codes its bound's curvature term ``n lambda^2 / (4 b^2)`` can
+        outweigh the gain of any flip, so with few bits it may hardly move (measured on UCI
+        digits, 1,800 items: 0.11 mAP at 16 bits, 0.75 at 64 bits after 400 s, against 0.54 /
+        0.76 in about 1 / 13 s sampled). Prefer the sampled default.
     hash_function : {"linear", "kernel"}, default="linear"
         ``"linear"``: ridge regression of the centred features onto the codes (DLFH).
         ``"kernel"``: RBF features on ``n_anchors`` k-means anchors and one logistic regression
@@ -259,4 +263,4 @@ class DLFHHasher(BaseCrossModalHasher):
         b = getattr(self, f"{modality}_intercept_")
         if self.hash_function == "linear":
             return (X - getattr(self, f"{modality}_mean_")) @ W + b
-        return getattr(self, f"{modality}_features_").transform(X) @ W + b
+        return getattr(self, f"{modality}_features_").project(X, W, b)

@@ -3,7 +3,7 @@
 Two stages. First, codes for (a sample of) the training items are learned without looking at
 features: the label affinity is turned into a probability distribution ``P`` over pairs, the
 relaxed codes ``H`` define a Student-t distribution ``Q`` over pairs through their (relaxed)
-Hamming distances, and ``KL(P || Q) + alpha * || |H| - 1 ||^2`` is minimised. Second, each
+Hamming distances, and ``KL(P || Q) + (alpha / m) || |H| - 1 ||^2`` is minimised. Second, each
 modality gets its hash functions: RBF kernel features on k-means anchors, then one logistic
 regression per bit.
 
@@ -92,8 +92,12 @@ class SePHHasher(BaseCrossModalHasher):
     n_image_features : int, default=None
         Number of leading columns of ``X`` that are image features; required.
     alpha : float, default=0.01
-        Weight of the quantisation penalty ``|| |H| - 1 ||_F^2`` that pulls relaxed codes to
-        ``+-1`` (the paper's default).
+        Weight of the quantisation penalty that pulls relaxed codes to ``+-1``. The penalty is
+        ``(alpha / m) * || |H| - 1 ||_F^2``: divided by the number ``m`` of sampled items, as in
+        public code derived from the authors', so that its balance with the KL term (which is
+        O(1), ``P`` summing to one) does not depend on ``m``. Unscaled, it is ``m`` times larger
+        and, from the paper's tiny initialisation, freezes the random initial signs (measured
+        on UCI digits, 1,800 items, 16 bits: 0.18 mAP instead of 0.70).
     n_samples_codes : int, default=2000
         Number of training items whose codes are learned (and on which the hash functions are
         fitted). Time grows with its square.
@@ -114,7 +118,9 @@ class SePHHasher(BaseCrossModalHasher):
     codes_ : ndarray of shape (m, n_bits), dtype int8
         Learned codes of those rows, in {-1, +1}.
     objective_ : list of float
-        Value of the KL objective at each accepted L-BFGS iterate (non-increasing).
+        Value of the objective at each accepted L-BFGS iterate (non-increasing).
+    n_iter_ : int
+        L-BFGS iterations run.
     image_features_, text_features_ : object
         The RBF anchor maps of each modality.
     image_weights_, image_intercept_, text_weights_, text_intercept_ : ndarray
@@ -229,4 +235,4 @@ class SePHHasher(BaseCrossModalHasher):
         feats = getattr(self, f"{modality}_features_")
         W = getattr(self, f"{modality}_weights_")
         b = getattr(self, f"{modality}_intercept_")
-        return feats.transform(X) @ W + b
+        return feats.project(X, W, b)
