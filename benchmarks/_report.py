@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["aggregate", "markdown_table", "write_csv", "write_plots", "METRICS"]
+__all__ = ["aggregate", "markdown_table", "rst_table", "write_csv", "write_plots", "METRICS"]
 
 #: Aggregated columns: (key in a run, column title, format).
 METRICS = (
@@ -79,6 +79,21 @@ def markdown_table(rows: list[dict]) -> str:
         cells += [_cell(row, key, fmt) for key, _, fmt in METRICS]
         cells.append(str(row["n_seeds"]))
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def rst_table(rows: list[dict]) -> str:
+    """The same table as :func:`markdown_table`, as a reStructuredText ``list-table``."""
+    header = ["dataset", "hasher", "bits", *(title for _, title, _ in METRICS), "seeds"]
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for cells in [header] + [
+        [row["dataset"], row["method"], str(row["bits"])]
+        + [_cell(row, key, fmt) for key, _, fmt in METRICS]
+        + [str(row["n_seeds"])]
+        for row in rows
+    ]:
+        lines.append(f"   * - {cells[0]}")
+        lines.extend(f"     - {cell}" for cell in cells[1:])
     return "\n".join(lines) + "\n"
 
 

@@ -6,7 +6,8 @@ over seeds, and writes into ``--output-dir``:
 
 * ``results.json``: every run, raw (rewritten after each run, so an interrupted benchmark
   resumes where it stopped: runs already there are skipped);
-* ``results.csv``: the aggregated table; ``results.md``: the markdown table;
+* ``results.csv``: the aggregated table; ``results.md`` and ``results.rst``: the table as
+  markdown and as a reStructuredText list-table;
 * ``*.png``: mAP against code length, per-class mAP against training frequency, and
   precision-recall curves.
 
@@ -330,7 +331,8 @@ def run_benchmark(config: dict, *, plots: bool = True, fresh: bool = False, stre
         _report.write_json(json_path, {"runs": runs})
     _report.write_csv(rows, out_dir / "results.csv")
     (out_dir / "results.md").write_text(table, encoding="utf-8")
-    files += [out_dir / "results.csv", out_dir / "results.md"]
+    (out_dir / "results.rst").write_text(_report.rst_table(rows), encoding="utf-8")
+    files += [out_dir / "results.csv", out_dir / "results.md", out_dir / "results.rst"]
     if plots and selected:
         files += _report.write_plots(selected, rows, out_dir)
     print(table, file=stream)

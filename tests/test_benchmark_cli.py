@@ -61,6 +61,7 @@ def test_cli_writes_table_json_csv_and_plots_then_resumes(tmp_path, capsys, coun
         ("SCM", "8", "1"),
     ]
     assert (out / "results.md").read_text() in printed
+    assert "   * - synthetic\n     - SCM\n     - 8\n" in (out / "results.rst").read_text()
     for name in ("map_vs_bits_synthetic", "per_class_synthetic_8bits", "pr_synthetic_8bits"):
         assert (out / f"{name}.png").stat().st_size > 1000
 
