@@ -59,7 +59,11 @@ class SCMHasher(BaseCrossModalHasher):
 
     * ``"orthogonal"`` (SCM-Orth): all bits at once from the generalised eigenproblem
       ``Cxz Czz^{-1} Czx wx = lambda^2 Cxx wx`` with ``Cxz = X^T S~ Z``; the projections are
-      mutually orthogonal in the ``Cxx`` metric.
+      mutually orthogonal in the ``Cxx`` metric. Only ``rank(X^T S~ Z) <= n_classes - 1``
+      directions (after centring) carry label correlation; further bits come from directions
+      of zero correlation and add noise, so with few classes SCM-Orth degrades as codes grow
+      (``correlations_`` shows the zeros). Measured on UCI digits (10 classes, 1,800 items):
+      mean mAP 0.56 at 8 bits, 0.37 at 16, 0.19 at 64; prefer ``"sequential"``.
     * ``"sequential"`` (SCM-Seq): one bit at a time; after each bit the residual
       ``Cxz <- Cxz - (X^T hx)(Z^T hz)^T`` removes the similarity the learned bit pair
       ``hx = sign(X wx)``, ``hz = sign(Z wz)`` already explains (``Cxz`` starts at
