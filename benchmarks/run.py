@@ -141,6 +141,20 @@ def _parse_args(argv):
     parser.add_argument(
         "--output-dir", dest="output_dir", help="where results go (default ./bench_results)"
     )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        dest="n_jobs",
+        help="runs in parallel, one process each (default 1; -1: one per core)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS / OpenMP / torch threads per run (default 1: on benchmark-sized data, "
+        "competing thread pools cost more than they give)",
+    )
     parser.add_argument("--no-plots", action="store_true", default=False, help="skip the figures")
     parser.add_argument(
         "--fresh",
@@ -240,8 +254,58 @@ def _available_hashers(names):
     return classes
 
 
-def run_benchmark(config: dict, *, plots: bool = True, fresh: bool = False, stream=None) -> dict:
+def _run_limited(data, hasher_class, params, bits, seed, protocol, threads):
+    """One run with BLAS, OpenMP and torch limited to ``threads`` threads; never raises."""
+    from threadpoolctl import threadpool_limits
+
+    from . import _protocol
+
+    torch = sys.modules.get("torch")  # imported by the hasher's module, if it uses torch
+    previous = torch.get_num_threads() if torch is not None else None
+    try:
+        with threadpool_limits(limits=threads):
+            if torch is not None:
+                torch.set_num_threads(threads)
+            numbers = _protocol.run_once(data, hasher_class, params, bits, seed, protocol=protocol)
+        return True, numbers
+    except Exception as exc:
+        return False, repr(exc)
+    finally:
+        if torch is not None:
+            torch.set_num_threads(previous)
+
+
+def _execute_all(batch, data, hashers, protocol, n_jobs, threads):
+    """Yield ``(plan item, (ok, numbers or error))`` as runs finish (any order if parallel)."""
+    if n_jobs == 1:
+        for item in batch:
+            _, _, _, name, params, bits, seed = item
+            yield item, _run_limited(data, hashers[name], params, bits, seed, protocol, threads)
+        return
+    from joblib import Parallel, delayed
+
+    def tagged(item):
+        _, _, _, name, params, bits, seed = item
+        return item, _run_limited(data, hashers[name], params, bits, seed, protocol, threads)
+
+    yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(tagged)(item) for item in batch
+    )
+
+
+def run_benchmark(
+    config: dict,
+    *,
+    plots: bool = True,
+    fresh: bool = False,
+    n_jobs: int = 1,
+    threads: int = 1,
+    stream=None,
+) -> dict:
     """Run (or resume) a benchmark configuration and write its outputs.
+
+    ``n_jobs`` runs go in parallel (processes), each limited to ``threads`` BLAS / OpenMP /
+    torch threads.
 
     Returns
     -------
@@ -273,57 +337,50 @@ def run_benchmark(config: dict, *, plots: bool = True, fresh: bool = False, stre
                     key = _run_key(dataset, options, protocol, name, params, bits, seed)
                     plan.append((key, dataset, options, name, params, bits, seed))
     todo = [item for item in plan if item[0] not in done]
-    planned_keys = {item[0] for item in plan}
     print(
         f"{len(plan)} runs planned, {len(plan) - len(todo)} already in {json_path}, "
         f"{len(todo)} to do.",
         file=sys.stderr,
     )
 
-    from ._protocol import run_once
-
     failed = []
-    data_cache = {}
     bar = _progress(len(todo))
     try:
-        for key, dataset, options, name, params, bits, seed in todo:
-            bar.set_description(f"{dataset} {name} {bits} bits seed {seed}")
-            cache_key = json.dumps([dataset, options], sort_keys=True)
-            if cache_key not in data_cache:
-                data_cache.clear()  # one dataset in memory at a time
-                data_cache[cache_key] = load_dataset(dataset, options)
-            try:
-                numbers = run_once(
-                    data_cache[cache_key], hashers[name], params, bits, seed, protocol=protocol
-                )
-            except Exception as exc:  # one broken run must not lose the others
-                failed.append(key)
-                bar.write(
-                    f"FAILED {dataset} {name} {bits} bits seed {seed}: {exc!r}", file=sys.stderr
-                )
+        # One dataset in memory at a time; its runs go to n_jobs single-threaded workers.
+        for dataset_key in dict.fromkeys((item[1], json.dumps(item[2])) for item in todo):
+            batch = [item for item in todo if (item[1], json.dumps(item[2])) == dataset_key]
+            data = load_dataset(batch[0][1], batch[0][2])
+            results = _execute_all(batch, data, hashers, protocol, n_jobs, threads)
+            for (key, dataset, options, name, params, bits, seed), (ok, numbers) in results:
+                label = f"{dataset} {name} {bits} bits seed {seed}"
+                bar.set_description(label)
                 bar.update(1)
-                continue
-            runs.append(
-                {
-                    "key": key,
-                    "dataset": dataset,
-                    "dataset_options": options,
-                    "protocol": protocol,
-                    "hasher": name,
-                    "params": params,
-                    "bits": int(bits),
-                    "seed": int(seed),
-                    "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    **numbers,
-                }
-            )
-            _report.write_json(json_path, {"runs": runs})
-            bar.update(1)
+                if not ok:  # one broken run must not lose the others
+                    failed.append(key)
+                    bar.write(f"FAILED {label}: {numbers}", file=sys.stderr)
+                    continue
+                runs.append(
+                    {
+                        "key": key,
+                        "dataset": dataset,
+                        "dataset_options": options,
+                        "protocol": protocol,
+                        "hasher": name,
+                        "params": params,
+                        "bits": int(bits),
+                        "seed": int(seed),
+                        "threads": threads,
+                        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        **numbers,
+                    }
+                )
+                _report.write_json(json_path, {"runs": runs})
     finally:
         bar.close()
 
     # The report covers this configuration only, even when results.json holds more runs.
-    selected = [run for run in runs if run["key"] in planned_keys]
+    order = {item[0]: i for i, item in enumerate(plan)}
+    selected = sorted((run for run in runs if run["key"] in order), key=lambda r: order[r["key"]])
     rows = _report.aggregate(selected)
     table = _report.markdown_table(rows)
     files = [json_path]
@@ -360,7 +417,11 @@ def main(argv=None) -> int:
             print(f"  {name:22s} {spec}")
         return 0
     config = _settings(args)
-    result = run_benchmark(config, plots=not args.no_plots, fresh=args.fresh)
+    if args.threads < 1 or args.n_jobs == 0:
+        raise SystemExit("--threads must be >= 1 and --n-jobs a non-zero int.")
+    result = run_benchmark(
+        config, plots=not args.no_plots, fresh=args.fresh, n_jobs=args.n_jobs, threads=args.threads
+    )
     if result["failed"]:
         print(f"{len(result['failed'])} run(s) failed; see the messages above.", file=sys.stderr)
         return 1

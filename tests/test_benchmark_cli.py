@@ -89,6 +89,28 @@ def test_interrupted_benchmark_recomputes_only_missing_runs(tmp_path, count_runs
     assert again[1]["mean"] == pytest.approx(runs[1]["mean"])
 
 
+def test_parallel_runs_give_the_same_numbers_as_sequential_ones(tmp_path):
+    args = [*TINY, "--seeds", "0", "1", "--no-plots"]
+    assert bench.main([*args, "--output-dir", str(tmp_path / "seq")]) == 0
+    assert bench.main([*args, "--output-dir", str(tmp_path / "par"), "--n-jobs", "2"]) == 0
+    seq, par = (
+        json.loads((tmp_path / name / "results.json").read_text())["runs"]
+        for name in ("seq", "par")
+    )
+    by_key = {run["key"]: run for run in par}
+    assert sorted(by_key) == sorted(run["key"] for run in seq)
+    for run in seq:
+        assert by_key[run["key"]]["mean"] == run["mean"]
+        assert by_key[run["key"]]["tail"] == run["tail"]
+
+    # The report follows the configuration's order, whatever order runs finished in.
+    def first_columns(name):
+        lines = (tmp_path / name / "results.md").read_text().splitlines()
+        return [line.split("|")[1:4] for line in lines]
+
+    assert first_columns("par") == first_columns("seq")
+
+
 def test_changing_the_protocol_does_not_reuse_runs(tmp_path, count_runs):
     out = tmp_path / "results"
     args = [*TINY, "--hashers", "tests._toy:ToyHasher", "--output-dir", str(out), "--no-plots"]
