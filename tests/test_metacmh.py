@@ -65,7 +65,7 @@ def test_clone_and_set_params_rebuild_the_network(fitted, data):
 
 def test_dcmh_has_no_memory_parameters():
     params = DCMHHasher().get_params()
-    assert "memory" not in params and "reachability" not in params
+    assert not {"memory", "reachability", "recall_weight"} & set(params)
     assert params["class_weight"] is None and params["classification_weight"] == 0.0
 
 
@@ -274,6 +274,13 @@ def test_balanced_sample_weights_make_classes_count_alike():
 
 
 # ---------------------------------------------------------------------------- training
+def test_recall_supervision_adds_its_term(data):
+    X, y = data
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, recall_weight=1.0, random_state=0, **SMALL)
+    history = h.fit(X, y).history_
+    assert all(r["recall"] > 0 for r in history)
+
+
 def test_history_is_recorded_per_epoch(fitted):
     keys = {"epoch", "loss", "likelihood", "quantization", "balance", "classification"}
     assert len(fitted.history_) == fitted.n_epochs_

@@ -79,9 +79,13 @@ class MetaCMHHasher(BaseCrossModalHasher):
         Class-balanced weighting of the pairwise likelihood (pair weight ``w_i w_j``) and of
         the classification term: ``"balanced"`` weighs an item by ``1 / n_k`` of its class,
         ``"sqrt"`` by ``1 / sqrt(n_k)``. ``None`` is the faithful, unweighted objective.
-    classification_weight : float, default=1.0
+    classification_weight : float, default=3.0
         Weight of a class-balanced cross-entropy of a linear class head (shared by both
         modalities) on ``tanh`` of the meta feature, as in LTHNet. ``0`` switches it off.
+    recall_weight : float, default=0.0
+        Weight of a class-balanced cross-entropy on the hallucinator's logits, which teaches
+        the memory to recall an item's own classes. ``0`` leaves the hallucinator to the
+        end-to-end gradient, as in OLTR.
     gamma : float, default=1.0
         Weight of the quantisation term ``||B - F||^2 + ||B - G||^2``.
     eta : float, default=1.0
@@ -158,6 +162,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         "reachability": ["boolean"],
         "class_weight": [StrOptions({"balanced", "sqrt"}), None],
         "classification_weight": [Interval(Real, 0, None, closed="left")],
+        "recall_weight": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -183,7 +188,8 @@ class MetaCMHHasher(BaseCrossModalHasher):
         memory=True,
         reachability=False,
         class_weight="balanced",
-        classification_weight=1.0,
+        classification_weight=3.0,
+        recall_weight=0.0,
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -206,6 +212,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         self.reachability = reachability
         self.class_weight = class_weight
         self.classification_weight = classification_weight
+        self.recall_weight = recall_weight
         self.gamma = gamma
         self.eta = eta
         self.optimizer = optimizer
@@ -223,6 +230,9 @@ class MetaCMHHasher(BaseCrossModalHasher):
     # ------------------------------------------------------------------ options
     def _uses_memory(self) -> bool:
         return bool(self.memory)
+
+    def _recall_weight(self) -> float:
+        return float(self.recall_weight) if self._uses_memory() else 0.0
 
     def _uses_reachability(self) -> bool:
         return self._uses_memory() and bool(self.reachability)
@@ -261,6 +271,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
                 "n_iter_no_change",
             )
         }
+        params["recall_weight"] = self._recall_weight()
         trainer = Trainer(net, data, params, generator, verbose=self.verbose)
         self.history_ = trainer.fit()
         self.n_epochs_ = len(self.history_)
@@ -384,7 +395,7 @@ n_iter_no_change, device, random_state, verbose
     _parameter_constraints: dict = {
         k: v
         for k, v in MetaCMHHasher._parameter_constraints.items()
-        if k not in ("memory", "reachability")
+        if k not in ("memory", "reachability", "recall_weight")
     }
 
     def __init__(

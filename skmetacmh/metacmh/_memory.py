@@ -41,13 +41,17 @@ class AssociativeMemory(nn.Module):
         self.register_buffer("mean_min_distance", torch.ones(()))
 
     def forward(self, direct: torch.Tensor) -> torch.Tensor:
-        recall = torch.softmax(self.hallucinator(direct), dim=1)
-        memory = recall @ self.centroids
+        return self.recall(direct)[0]
+
+    def recall(self, direct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The meta feature and the hallucinator's logits (which classes it recalls)."""
+        logits = self.hallucinator(direct)
+        memory = torch.softmax(logits, dim=1) @ self.centroids
         select = torch.tanh(self.selector(direct))
         meta = direct + select * memory
         if self.reachability and bool(self.populated.any()):
             meta = meta * (self.mean_min_distance / self._min_distance(direct))
-        return meta
+        return meta, logits
 
     def _min_distance(self, direct: torch.Tensor) -> torch.Tensor:
         # Empty classes have no centroid to be near to; leave them out of the minimum.

@@ -40,6 +40,14 @@ class ModalityHashNet(nn.Module):
         direct = self.direct(x)
         return direct if self.memory is None else self.memory(direct)
 
+    def forward_with_recall(self, x: torch.Tensor):
+        """The output, the memory's recall logits (``None`` without memory), the direct feature."""
+        direct = self.direct(x)
+        if self.memory is None:
+            return direct, None, direct
+        meta, logits = self.memory.recall(direct)
+        return meta, logits, direct
+
 
 class CrossModalHashNet(nn.Module):
     """Image net, text net and the optional shared classification head."""

@@ -23,7 +23,7 @@ from ._loss import batch_similarity, classification_loss, dcmh_loss, sample_weig
 __all__ = ["Trainer", "forward_in_chunks"]
 
 _CHUNK = 8192
-_PARTS = ("likelihood", "quantization", "balance", "classification")
+_PARTS = ("likelihood", "quantization", "balance", "classification", "recall")
 
 
 def forward_in_chunks(fn, X: torch.Tensor) -> torch.Tensor:
@@ -57,6 +57,7 @@ class Trainer:
         self.optimizer = self._make_optimizer()
         self.scheduler = self._make_scheduler()
         self.history: list[dict] = []
+        self.direct: dict = {}
         self.best_score, self.best_state, self.stale = -np.inf, None, 0
 
     # ------------------------------------------------------------------ set-up
@@ -82,14 +83,21 @@ class Trainer:
 
     # ------------------------------------------------------------------ steps
     def refresh_memories(self) -> None:
-        """New centroids from the current direct features; the buffers follow the new memory."""
+        """New centroids from the direct features; the output buffers follow the new memory.
+
+        The direct features are those computed during the epoch's mini-batches (kept in a
+        buffer, as DCMH keeps ``F`` and ``G``), which saves a full forward pass per epoch;
+        before the first epoch they come from a forward pass of the initial network.
+        """
         for name in ("image", "text"):
             net = self.net.modality(name)
-            if net.memory is not None:
-                direct = forward_in_chunks(net.direct, self.X[name])
-                net.memory.refresh(direct, self.Y)
-                if hasattr(self, "out"):
-                    self.out[name] = forward_in_chunks(net.memory, direct)
+            if net.memory is None:
+                continue
+            if name not in self.direct:
+                self.direct[name] = forward_in_chunks(net.direct, self.X[name])
+            net.memory.refresh(self.direct[name], self.Y)
+            if hasattr(self, "out"):
+                self.out[name] = forward_in_chunks(net.memory, self.direct[name])
 
     def compute_buffers(self) -> None:
         self.out = {
@@ -118,7 +126,7 @@ class Trainer:
     def train_step(self, net, name, idx, buffer, other) -> dict:
         """One mini-batch update of modality ``name``; returns the float value of each term."""
         Y_b = self.Y[idx]
-        feat = net(self.X[name][idx])
+        feat, recall_logits, direct = net.forward_with_recall(self.X[name][idx])
         balance_sum = buffer.sum(dim=0) - buffer[idx].sum(dim=0) + feat.sum(dim=0)
         pair_weight = None
         if self.weights is not None:
@@ -139,12 +147,18 @@ class Trainer:
             parts["classification"] = self.p["classification_weight"] * classification_loss(
                 logits, Y_b, w_b
             )
+        if recall_logits is not None and self.p["recall_weight"] > 0:
+            # Teach the hallucinator to recall the item's own classes (class-balanced).
+            w_b = None if self.weights is None else self.weights[idx]
+            parts["recall"] = self.p["recall_weight"] * classification_loss(recall_logits, Y_b, w_b)
         loss = sum(parts.values())
         self._check_finite(loss, name)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         buffer[idx] = feat.detach()
+        if name in self.direct:
+            self.direct[name][idx] = direct.detach()
         return {key: float(value.detach()) for key, value in parts.items()}
 
     def _check_finite(self, loss, name: str) -> None:
