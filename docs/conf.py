@@ -40,9 +40,9 @@ root_doc = "index"
 # API pages are generated from the docstrings at build time (into api/generated, gitignored).
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"inherited-members": False}
-# The class template documents the methods itself (with those inherited from the skmetacmh
-# base class, not scikit-learn's get_params, set_output, ... which scikit-learn documents).
+# The class template (_templates/autosummary/class.rst) documents the methods itself, those
+# inherited from the skmetacmh base class included; scikit-learn's get_params, set_output, ...
+# are left to scikit-learn's documentation.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
