@@ -136,6 +136,30 @@ def test_a_failing_run_is_reported_and_not_stored(tmp_path, capsys):
     assert "FAILED synthetic CVH 48 bits seed 0" in capsys.readouterr().err
 
 
+def test_multilabel_mat_dataset_runs_from_a_data_path(tmp_path):
+    # A tiny .mat file in the DCMH layout (XAll, YAll, LAll), as load_mirflickr25k reads it.
+    scipy_io = pytest.importorskip("scipy.io")
+    from skmetacmh.datasets import make_cross_modal_classification
+
+    X, labels = make_cross_modal_classification(
+        n_samples=400,
+        n_classes=6,
+        n_image_features=20,
+        n_text_features=12,
+        multilabel=True,
+        random_state=0,
+    )
+    path = tmp_path / "mirflickr25k.mat"
+    scipy_io.savemat(path, {"XAll": X[:, :20], "YAll": X[:, 20:], "LAll": labels})
+    args = ["--datasets", "mirflickr25k", "--data-path", str(path), "--hashers", "SCM"]
+    args += ["--bits", "8", "--seeds", "0", "--n-query", "5", "--imbalance-factor", "5"]
+    assert bench.main([*args, "--output-dir", str(tmp_path / "out"), "--no-plots"]) == 0
+    (run,) = json.loads((tmp_path / "out" / "results.json").read_text())["runs"]
+    assert run["classes"] == list(range(6))  # label columns
+    assert len(run["train_counts"]) == 6 and run["n_train"] < 400
+    assert 0 < run["mean"] <= 1 and run["tail"] is not None
+
+
 def test_split_is_leak_free_and_long_tailed():
     y = np.repeat(np.arange(6), 60)
     protocol = {"query": "per_class", "n_query": 10, "imbalance_factor": 10.0, "n_train": None}
