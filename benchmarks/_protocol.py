@@ -8,7 +8,8 @@ Per seed:
 3. **training set**: a long-tailed subset of the database (``train_imbalance_factor`` of
    :func:`~skmetacmh.datasets.split_query_database`, which calls
    :func:`skmetacmh.datasets.make_long_tailed`; imbalance factor = largest / smallest class
-   size), so no query is ever seen in training;
+   size), so no query is ever seen in training; classes of equal size are ranked in a random
+   order per seed (``shuffle_classes``), so each seed makes other classes rare;
 4. each modality block is standardised by a scaler fitted on the training set only;
 5. the hasher is fitted on the training set; queries of one modality search the database codes
    of the other; head, medium and tail classes are thirds by training frequency
@@ -42,12 +43,24 @@ def split_long_tailed(y, protocol: dict, random_state: int):
     """Index arrays ``query``, ``database`` and ``train`` (inside the database) for one seed.
 
     ``protocol`` holds ``query`` ("per_class" or "random"), ``n_query`` (per class, or in
-    total), ``imbalance_factor`` (None: no long tail) and ``n_train`` (None: all it can).
+    total), ``imbalance_factor`` (None: no long tail), ``n_train`` (None: all it can) and
+    ``shuffle_classes``. The long tail ranks classes by size; classes of equal size are ranked
+    by class value, or, with ``shuffle_classes``, in a random order drawn from the seed, so
+    that on a balanced dataset each seed makes other classes rare.
     """
     from skmetacmh.datasets import split_query_database
 
+    y = np.asarray(y)
+    ranked = y
+    if protocol.get("shuffle_classes"):
+        rng = np.random.default_rng(random_state)
+        if y.ndim == 2:
+            ranked = y[:, rng.permutation(y.shape[1])]
+        else:
+            classes, codes = np.unique(y, return_inverse=True)
+            ranked = rng.permutation(len(classes))[codes]
     return split_query_database(
-        y,
+        ranked,
         protocol["n_query"],
         protocol.get("n_train"),
         query=protocol.get("query", "per_class"),

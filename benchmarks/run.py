@@ -35,7 +35,13 @@ DEFAULT_CONFIG = CONFIG_DIR / "default.json"
 
 #: Protocol settings every configuration has, with their defaults: 20 queries per class, the
 #: training set a long-tailed subset of the database with imbalance factor 50.
-PROTOCOL_DEFAULTS = {"query": "per_class", "n_query": 20, "imbalance_factor": 50.0, "n_train": None}
+PROTOCOL_DEFAULTS = {
+    "query": "per_class",
+    "n_query": 20,
+    "imbalance_factor": 50.0,
+    "n_train": None,
+    "shuffle_classes": True,
+}
 
 _CONFIG_KEYS = {
     "datasets",
@@ -55,7 +61,8 @@ def load_config(path) -> dict:
 
     Keys: ``datasets`` (list of names), ``hashers`` (list of names or ``"module:Class"``),
     ``bits`` (list of ints), ``seeds`` (list of ints), ``params`` (``{hasher: {param: value}}``),
-    the protocol (``query``, ``n_query``, ``imbalance_factor``, ``n_train``), ``n_samples``,
+    the protocol (``query``, ``n_query``, ``imbalance_factor``, ``n_train``,
+    ``shuffle_classes``), ``n_samples``,
     ``data_path``, ``output_dir``.
     """
     path = Path(path)
@@ -121,6 +128,13 @@ def _parse_args(argv):
         dest="n_train",
         help="training items drawn from the database when --imbalance-factor is none "
         "(default: the whole database)",
+    )
+    parser.add_argument(
+        "--shuffle-classes",
+        action=argparse.BooleanOptionalAction,
+        dest="shuffle_classes",
+        help="rank classes of equal size in a random order per seed when drawing the long "
+        "tail (default), or by class value (--no-shuffle-classes)",
     )
     parser.add_argument(
         "--n-samples",
@@ -203,6 +217,7 @@ def _settings(args) -> dict:
     for key in ("n_query", "n_train"):
         if config[key] is not None:
             config[key] = int(config[key])
+    config["shuffle_classes"] = bool(config["shuffle_classes"])
     if config["query"] not in ("per_class", "random"):
         raise SystemExit(f"query must be 'per_class' or 'random'; got {config['query']!r}.")
     config.setdefault("output_dir", "bench_results")

@@ -172,6 +172,19 @@ def test_split_is_leak_free_and_long_tailed():
     assert counts.max() / counts.min() == pytest.approx(10, rel=0.1)
 
 
+def test_shuffled_classes_make_other_classes_rare_in_each_seed():
+    y = np.repeat(np.arange(6), 60)  # balanced: every class ties on size
+    protocol = {"query": "per_class", "n_query": 10, "imbalance_factor": 10.0, "n_train": None}
+
+    def rarest(seed, shuffle):
+        split = _protocol.split_long_tailed(y, {**protocol, "shuffle_classes": shuffle}, seed)
+        return int(np.argmin(np.bincount(y[split.train], minlength=6)))
+
+    assert {rarest(seed, False) for seed in range(6)} == {5}  # ties ranked by class value
+    assert len({rarest(seed, True) for seed in range(6)}) > 1
+    assert rarest(3, True) == rarest(3, True)  # but reproducible per seed
+
+
 def test_scaler_is_fitted_on_training_items_only(monkeypatch):
     from benchmarks._data import dataset_options, load_dataset
     from tests._toy import ToyHasher
