@@ -67,12 +67,16 @@ def update_codes(U, V_cols, Y_rows, Y_cols, scale):
         S = relevance_block(Y_rows[rows], Y_cols)
         Ub = U[rows]
         Theta = step * (Ub @ V_cols.T)
+        # S - sigmoid(Theta), refreshed only on the rows whose bit flipped: after the first
+        # passes few rows change, and the sigmoid of the whole block dominated the cost.
+        R = S - expit(Theta)
         for k in range(b):
-            p = step * ((S - expit(Theta)) @ V_cols[:, k]) + prox * Ub[:, k]
+            p = step * (R @ V_cols[:, k]) + prox * Ub[:, k]
             new = np.where(p < 0, -1.0, 1.0)
-            changed = new != Ub[:, k]
-            if changed.any():
+            changed = np.flatnonzero(new != Ub[:, k])
+            if changed.size:
                 Theta[changed] += step * np.outer(new[changed] - Ub[changed, k], V_cols[:, k])
+                R[changed] = S[changed] - expit(Theta[changed])
                 Ub[changed, k] = new[changed]
         U[rows] = Ub
     return U
