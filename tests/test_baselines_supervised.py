@@ -87,7 +87,7 @@ def test_scm_orthogonal_solves_generalised_eigenproblem():
     Yn = normalized_labels(one_hot(y))
     Cab = A.T @ (2 * Yn @ Yn.T - 1) @ B
     Caa, Cbb = A.T @ A + 1e-6 * np.eye(N_IMG), B.T @ B + 1e-6 * np.eye(N_TXT)
-    # Slow reference: Cab Cbb^-1 Cba wx = lambda^2 Caa wx (Zhang & Li, Eq. 6).
+    # Slow reference: Cab Cbb^-1 Cba wx = lambda^2 Caa wx (SCM-Orth, Zhang & Li).
     lam2 = scipy.linalg.eigh(Cab @ np.linalg.solve(Cbb, Cab.T), Caa, eigvals_only=True)[::-1]
     np.testing.assert_allclose(h.correlations_**2, lam2[:6], rtol=1e-6, atol=1e-6 * lam2[0])
     Wx, Wz = h.image_projection_, h.text_projection_

@@ -1,8 +1,8 @@
 """RBF features on k-means anchors, the nonlinear input of SePH's kernel logistic regression.
 
-Lin et al. (CVPR 2015, section 3.3) map every item to ``phi(x)_k = exp(-||x - a_k||^2 /
-(2 sigma^2))`` for ``k`` anchor points ``a_k`` chosen by k-means, with ``sigma`` the mean distance
-from the training points to the anchors. The features of ``n`` items cost ``O(n * n_anchors)``
+As in SePH (Lin et al., CVPR 2015) and KDLFH, every item is mapped to
+``phi(x)_k = exp(-||x - a_k||^2 / (2 sigma^2))`` for anchor points ``a_k``, here chosen by
+k-means, with ``sigma`` the mean distance from the training points to the anchors. The features of ``n`` items cost ``O(n * n_anchors)``
 memory, never ``n x n``.
 """
 

@@ -5,7 +5,7 @@ factors of the cross-modal similarity: ``p(S_ij = 1) = sigmoid(Theta_ij)`` with
 ``Theta = (lambda / b) U V^T``. DLFH maximises the log-likelihood
 ``sum_ij S_ij Theta_ij - log(1 + exp(Theta_ij))`` directly over the binary codes, one column
 (bit) at a time: the logistic loss has curvature at most 1/4, which gives a quadratic lower bound
-maximised in closed form by a sign (Theorem 1 of the paper), so every column update can only
+maximised in closed form by a sign (the paper's column update), so every column update can only
 increase the likelihood. Out-of-sample hash functions then regress features onto the codes.
 
 The similarity ``S_ij = 1[y_i and y_j share a label]`` is only ever built in blocks from the label
@@ -42,7 +42,7 @@ def _row_blocks(n_rows: int, n_cols: int):
 def update_codes(U, V_cols, Y_rows, Y_cols, scale):
     """Column-wise discrete update of ``U`` against fixed columns ``V_cols`` (in place).
 
-    For bit ``k`` (Jiang & Li, Eq. 9-10), with ``m`` columns and ``b`` bits,
+    For bit ``k`` (Jiang & Li, TIP 2019), with ``m`` columns and ``b`` bits,
     ``U[:, k] = sign((lambda / b) (S - sigmoid(Theta)) V_cols[:, k]
     + (m lambda^2 / (4 b^2)) U[:, k])``, ``Theta`` being updated after each bit. Rows of ``U``
     are independent given ``V_cols``, so the rows are processed in blocks: exactly the paper's

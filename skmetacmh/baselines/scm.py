@@ -32,7 +32,7 @@ def _inverse_sqrt(C: np.ndarray) -> np.ndarray:
 def _top_correlation_pairs(Wx_white, Wz_white, Cxz, n_pairs):
     """Leading solutions of ``max wx^T Cxz wz`` s.t. ``wx^T Cxx wx = wz^T Czz wz = 1``.
 
-    The generalised eigenproblem of Zhang & Li (Eq. 6),
+    The generalised eigenproblem of SCM-Orth (Zhang & Li, AAAI 2014),
     ``Cxz Czz^{-1} Czx wx = lambda^2 Cxx wx``, solved by whitening both sides
     (``Wx_white = Cxx^{-1/2}``) and taking the SVD of the whitened cross matrix; ``wz`` follows
     as ``Czz^{-1} Czx wx / lambda``. Returns ``(Wx, Wz, singular_values)``.
@@ -178,7 +178,7 @@ class SCMHasher(BaseCrossModalHasher):
         self.correlations_ = corr
 
     def _fit_sequential(self, X, Z, Cxz, Wx_white, Wz_white):
-        """SCM-Seq (Zhang & Li, section "Sequential learning"): one bit per residual update."""
+        """SCM-Seq (Zhang & Li, AAAI 2014): one bit per residual update."""
         b = self.n_bits
         Wx = np.zeros((X.shape[1], b))
         Wz = np.zeros((Z.shape[1], b))

@@ -51,7 +51,7 @@ def label_affinity_distribution(Y: np.ndarray) -> np.ndarray:
 
 
 def kl_objective(H: np.ndarray, P: np.ndarray, alpha: float):
-    """SePH's objective and its gradient at relaxed codes ``H`` (Lin et al., Eq. 4-6).
+    """SePH's objective and its gradient at relaxed codes ``H`` (Lin et al., CVPR 2015).
 
     ``Q_ij ∝ 1 / (1 + ||h_i - h_j||^2 / 4)`` (the relaxed Hamming distance of codes in
     ``[-1, 1]``), and the objective is ``KL(P || Q) + alpha * || |H| - 1 ||_F^2``. The gradient
