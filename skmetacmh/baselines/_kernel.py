@@ -2,8 +2,8 @@
 
 As in SePH (Lin et al., CVPR 2015) and KDLFH, every item is mapped to
 ``phi(x)_k = exp(-||x - a_k||^2 / (2 sigma^2))`` for anchor points ``a_k``, here chosen by
-k-means, with ``sigma`` the mean distance from the training points to the anchors. The features of ``n`` items cost ``O(n * n_anchors)``
-memory, never ``n x n``.
+k-means, with ``sigma`` the mean distance from the training points to the anchors. The
+features of ``n`` items cost ``O(n * n_anchors)`` memory, never ``n x n``.
 """
 
 from __future__ import annotations
