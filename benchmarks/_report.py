@@ -23,7 +23,7 @@ METRICS = (
     ("medium", "medium", ".3f"),
     ("tail", "tail", ".3f"),
     ("fit_seconds", "fit (s)", ".2f"),
-    ("encode_items_per_second", "encode (items/s)", ".3g"),
+    ("encode_items_per_second", "encode (items/s)", "thousands"),
 )
 
 
@@ -61,13 +61,19 @@ def aggregate(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def _format(value: float, fmt: str) -> str:
+    if fmt == "thousands":  # throughputs: 73k reads faster than 7.3e+04
+        return f"{value / 1e3:.0f}k" if value >= 1e3 else f"{value:.0f}"
+    return format(value, fmt)
+
+
 def _cell(row, key, fmt):
     mean, std = row[f"{key}_mean"], row[f"{key}_std"]
     if mean is None:
         return "n/a"
     if row["n_seeds"] < 2:
-        return format(mean, fmt)
-    return f"{format(mean, fmt)} ± {format(std, fmt)}"
+        return _format(mean, fmt)
+    return f"{_format(mean, fmt)} ± {_format(std, fmt)}"
 
 
 def markdown_table(rows: list[dict]) -> str:
