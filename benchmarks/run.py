@@ -244,13 +244,14 @@ def _progress(total: int):
 
 class _Lines:
     def __init__(self, total):
-        self.total, self.n = total, 0
+        self.total, self.n, self.text = total, 0, ""
 
     def set_description(self, text):
-        print(f"[{self.n + 1}/{self.total}] {text} ...", file=sys.stderr, flush=True)
+        self.text = text
 
     def update(self, n=1):
         self.n += n
+        print(f"[{self.n}/{self.total}] {self.text}: done", file=sys.stderr, flush=True)
 
     def write(self, text, file=None):
         print(text, file=file or sys.stderr, flush=True)
@@ -406,7 +407,10 @@ def run_benchmark(
     (out_dir / "results.rst").write_text(_report.rst_table(rows), encoding="utf-8")
     files += [out_dir / "results.csv", out_dir / "results.md", out_dir / "results.rst"]
     if plots and selected:
-        files += _report.write_plots(selected, rows, out_dir)
+        try:
+            files += _report.write_plots(selected, rows, out_dir)
+        except ImportError as exc:  # matplotlib is optional: the numbers matter more
+            warnings.warn(f"no figures: {exc}", RuntimeWarning, stacklevel=2)
     print(table, file=stream)
     if skipped:
         print(f"Skipped hashers (not importable): {', '.join(skipped)}", file=stream)

@@ -119,6 +119,18 @@ def test_changing_the_protocol_does_not_reuse_runs(tmp_path, count_runs):
     assert len(count_runs) == 2
 
 
+def test_without_tqdm_or_matplotlib_progress_is_plain_lines_and_figures_are_skipped(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # makes the import fail
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    args = [*TINY, "--hashers", "tests._toy:ToyHasher", "--output-dir", str(tmp_path)]
+    with pytest.warns(RuntimeWarning, match="no figures"):
+        assert bench.main(args) == 0
+    assert "[1/1] synthetic tests._toy:ToyHasher 8 bits seed 0: done" in capsys.readouterr().err
+    assert (tmp_path / "results.csv").is_file() and not list(tmp_path.glob("*.png"))
+
+
 def test_missing_hasher_is_skipped_with_a_warning(tmp_path, capsys):
     args = [*TINY, "--hashers", "tests._toy:ToyHasher", "no_such_module:Hasher"]
     with pytest.warns(RuntimeWarning, match="skipping hasher no_such_module:Hasher"):
