@@ -50,6 +50,7 @@ VARIANTS = {
     "metacmh": (MetaCMHHasher, {}),
     "metacmh_reach": (MetaCMHHasher, {"reachability": True}),
     "metacmh_recall": (MetaCMHHasher, {"recall_weight": 1.0}),
+    "metacmh_codes": (MetaCMHHasher, {"memory_source": "codes"}),
     # DCMH with MetaCMH's default extensions: isolates what the memory itself adds.
     "dcmh_balanced_head": (
         DCMHHasher,

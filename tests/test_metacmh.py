@@ -248,11 +248,12 @@ def test_dcmh_loss_matches_a_pairwise_reference():
     F, G = rng.standard_normal((5, 3)), rng.standard_normal((9, 3))
     B = np.sign(rng.standard_normal((5, 3)))
     S = (rng.random((5, 9)) < 0.3).astype(float)
-    w = rng.random((5, 9))
+    w_batch, w_all = rng.random(5), rng.random(9)
     F_all = rng.standard_normal((9, 3))
-    t = {k: torch.tensor(v) for k, v in dict(F=F, G=G, B=B, S=S, w=w, A=F_all).items()}
-    got = dcmh_loss(t["F"], t["G"], t["B"], t["A"].sum(0), t["S"], 0.7, 0.3, t["w"])
-    ref = _reference_dcmh_terms(F, G, B, S, w, 0.7, 0.3, F_all)
+    t = {k: torch.tensor(v) for k, v in dict(F=F, G=G, B=B, S=S, A=F_all).items()}
+    weights = (torch.tensor(w_batch), torch.tensor(w_all))
+    got = dcmh_loss(t["F"], t["G"], t["B"], t["A"].sum(0), t["S"], 0.7, 0.3, weights)
+    ref = _reference_dcmh_terms(F, G, B, S, np.outer(w_batch, w_all), 0.7, 0.3, F_all)
     for key, value in zip(("likelihood", "quantization", "balance"), ref):
         assert float(got[key]) == pytest.approx(value, rel=1e-10)
 

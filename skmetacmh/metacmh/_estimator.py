@@ -86,6 +86,10 @@ class MetaCMHHasher(BaseCrossModalHasher):
         Weight of a class-balanced cross-entropy on the hallucinator's logits, which teaches
         the memory to recall an item's own classes. ``0`` leaves the hallucinator to the
         end-to-end gradient, as in OLTR.
+    memory_source : {"direct", "codes"}, default="direct"
+        What the centroids average: the direct features of the modality (the method), or the
+        shared binary codes ``B = sign(F + G)``, so that both memories hold the same
+        cross-modal class prototypes.
     gamma : float, default=1.0
         Weight of the quantisation term ``||B - F||^2 + ||B - G||^2``.
     eta : float, default=1.0
@@ -163,6 +167,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         "class_weight": [StrOptions({"balanced", "sqrt"}), None],
         "classification_weight": [Interval(Real, 0, None, closed="left")],
         "recall_weight": [Interval(Real, 0, None, closed="left")],
+        "memory_source": [StrOptions({"direct", "codes"})],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -190,6 +195,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         class_weight="balanced",
         classification_weight=3.0,
         recall_weight=0.0,
+        memory_source="direct",
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -213,6 +219,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         self.class_weight = class_weight
         self.classification_weight = classification_weight
         self.recall_weight = recall_weight
+        self.memory_source = memory_source
         self.gamma = gamma
         self.eta = eta
         self.optimizer = optimizer
@@ -272,6 +279,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
             )
         }
         params["recall_weight"] = self._recall_weight()
+        params["memory_source"] = getattr(self, "memory_source", "direct")
         trainer = Trainer(net, data, params, generator, verbose=self.verbose)
         self.history_ = trainer.fit()
         self.n_epochs_ = len(self.history_)
@@ -395,7 +403,7 @@ n_iter_no_change, device, random_state, verbose
     _parameter_constraints: dict = {
         k: v
         for k, v in MetaCMHHasher._parameter_constraints.items()
-        if k not in ("memory", "reachability", "recall_weight")
+        if k not in ("memory", "reachability", "recall_weight", "memory_source")
     }
 
     def __init__(

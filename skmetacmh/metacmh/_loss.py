@@ -34,20 +34,25 @@ def dcmh_loss(
     S,
     gamma: float,
     eta: float,
-    pair_weight=None,
+    weights=None,
 ) -> dict:
     """The three DCMH terms for one mini-batch, each already normalised by ``batch * n``.
 
     ``balance_sum`` is the column sum of this modality's outputs over the whole training set
     with the batch's rows taken from ``feat_batch`` (so the bit-balance term has a gradient).
+    ``weights = (w_batch, w_all)`` weighs pair ``(i, j)`` by ``w_i * w_j``, computed as
+    ``w_batch @ (nll @ w_all)`` so that no second ``batch x n`` matrix is formed.
     """
     norm = feat_batch.shape[0] * other_all.shape[0]
     theta = 0.5 * feat_batch @ other_all.T
     nll = F.softplus(theta) - S * theta
-    if pair_weight is not None:
-        nll = nll * pair_weight
+    if weights is None:
+        total = nll.sum()
+    else:
+        w_batch, w_all = weights
+        total = w_batch @ (nll @ w_all)
     return {
-        "likelihood": nll.sum() / norm,
+        "likelihood": total / norm,
         "quantization": gamma * (codes_batch - feat_batch).pow(2).sum() / norm,
         "balance": eta * balance_sum.pow(2).sum() / norm,
     }

@@ -95,7 +95,8 @@ class Trainer:
                 continue
             if name not in self.direct:
                 self.direct[name] = forward_in_chunks(net.direct, self.X[name])
-            net.memory.refresh(self.direct[name], self.Y)
+            use_codes = self.p["memory_source"] == "codes" and hasattr(self, "B")
+            net.memory.refresh(self.B if use_codes else self.direct[name], self.Y)
             if hasattr(self, "out"):
                 self.out[name] = forward_in_chunks(net.memory, self.direct[name])
 
@@ -128,9 +129,7 @@ class Trainer:
         Y_b = self.Y[idx]
         feat, recall_logits, direct = net.forward_with_recall(self.X[name][idx])
         balance_sum = buffer.sum(dim=0) - buffer[idx].sum(dim=0) + feat.sum(dim=0)
-        pair_weight = None
-        if self.weights is not None:
-            pair_weight = self.weights[idx, None] * self.weights[None, :]
+        pair_weights = None if self.weights is None else (self.weights[idx], self.weights)
         parts = dcmh_loss(
             feat,
             other,
@@ -139,7 +138,7 @@ class Trainer:
             batch_similarity(Y_b, self.Y),
             self.p["gamma"],
             self.p["eta"],
-            pair_weight,
+            pair_weights,
         )
         if self.net.classifier is not None:
             w_b = None if self.weights is None else self.weights[idx]
@@ -200,6 +199,7 @@ class Trainer:
             lr = self.optimizer.param_groups[0]["lr"]
             image_parts = self.train_modality("image")
             text_parts = self.train_modality("text")
+            self.update_codes()
             self.refresh_memories()
             self.update_codes()
             self.scheduler.step()
