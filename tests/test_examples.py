@@ -5,6 +5,8 @@ import runpy
 from pathlib import Path
 
 import pytest
+import torch  # a dependency of skmetacmh; imported here to limit its threads below
+from threadpoolctl import threadpool_limits
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -26,7 +28,15 @@ def test_every_example_is_checked():
 def test_example_runs_at_smoke_size(script, monkeypatch, capsys):
     monkeypatch.setenv("SKMETACMH_SMOKE", "1")
     monkeypatch.setattr("sys.argv", [script])
-    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    # One thread each for BLAS and torch: tiny problems gain nothing from more, and thread pools
+    # competing with a parallel test worker slow them down many times over.
+    previous = torch.get_num_threads()
+    try:
+        with threadpool_limits(limits=1):
+            torch.set_num_threads(1)
+            runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    finally:
+        torch.set_num_threads(previous)
     out = capsys.readouterr().out
     assert EXPECTED[script] in out
     # A scorer that failed inside GridSearchCV shows up as nan.
