@@ -8,8 +8,10 @@ with ``n_image_features=1``: the first column is the image modality, the rest th
 import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -34,6 +36,9 @@ FAST = {
 }
 
 HASHER_NAMES = list(FAST)
+
+# Tiny fits in the checks stop before convergence on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def make_hasher(name, n_image_features=1, **overrides):
@@ -133,3 +138,77 @@ def test_clone_set_params_joblib_and_pandas_output(name, data, tmp_path):
 
     frame = clone(hasher).set_output(transform="pandas").fit(X[:180], y[:180]).transform(X[180:])
     assert isinstance(frame, pd.DataFrame) and frame.columns[0] == "image_bit0"
+
+
+# ---------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("name", HASHER_NAMES)
+def test_bad_input_gives_clear_errors_for_every_hasher(name, data):
+    X, y, n_img = data
+    X, y = X[:120], y[:120]
+    hasher = _workflow_hasher(name, n_img)
+
+    for call in (
+        lambda: hasher.transform(X),
+        lambda: hasher.encode(X[:, :n_img], modality="image"),
+        lambda: hasher.score(X, y),
+    ):
+        with pytest.raises(NotFittedError):
+            call()
+
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clone(hasher).fit(bad, y)
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        clone(hasher).fit(bad, y)
+    with pytest.raises(ValueError, match="sample"):
+        clone(hasher).fit(X[:0], y[:0])
+    with pytest.raises(ValueError, match="minimum of 2|2 samples"):
+        clone(hasher).fit(X[:1], y[:1])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        clone(hasher).fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="120 rows but y has 119"):
+        clone(hasher).fit(X, y[:-1])
+    strings = X.astype(object)
+    strings[0, 0] = "blue"
+    with pytest.raises(ValueError, match="blue|convert"):
+        clone(hasher).fit(strings, y)
+    for n_bits in (0, -8, 10**6):
+        with pytest.raises(ValueError, match="n_bits"):
+            clone(hasher).set_params(n_bits=n_bits).fit(X, y)
+    for n_image_features in (0, X.shape[1], X.shape[1] + 3):
+        with pytest.raises(ValueError, match="n_image_features"):
+            clone(hasher).set_params(n_image_features=n_image_features).fit(X, y)
+    with pytest.raises(ValueError, match="n_image_features must be set"):
+        clone(hasher).set_params(n_image_features=None).fit(X, y)
+
+    fitted = clone(hasher).fit(X, y)
+    with pytest.raises(ValueError, match="modality must be one of"):
+        fitted.encode(X[:, :n_img], modality="audio")
+    with pytest.raises(ValueError, match="expects the 70 text columns"):
+        fitted.encode(X[:, :n_img], modality="text")
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(X[:, 1:])
+
+
+@pytest.mark.parametrize("name", HASHER_NAMES)
+def test_documented_behaviour_on_odd_but_valid_input(name, data):
+    X, y, n_img = data
+    hasher = _workflow_hasher(name, n_img).fit(X[:180], y[:180])
+
+    # A query class training never saw is relevant to nothing: excluded, not NaN.
+    y_query = y[180:].copy()
+    y_query[:5] = 42
+    assert np.isfinite(hasher.score(X[180:], y_query))
+
+    # Sparse input gives the same codes as dense input.
+    dense = hasher.transform(X[180:])
+    np.testing.assert_array_equal(hasher.transform(sp.csr_matrix(X[180:])), dense)
+
+    # Multi-label y with some unlabelled rows: those items are kept, relevant to nothing.
+    Y = np.eye(6, dtype=int)[y]
+    Y[:10] = 0
+    multi = clone(hasher).fit(X[:180], Y[:180])
+    assert multi.multilabel_ and multi.n_unlabeled_ == 10
+    assert 0 < multi.score(X[180:], Y[180:]) <= 1
