@@ -12,6 +12,15 @@ OMP_NUM_THREADS=1 python benchmarks/bench_metacmh.py --seeds 0 1 2 3 4 --bits 16
 OMP_NUM_THREADS=1 python benchmarks/bench_metacmh.py --quick
 OMP_NUM_THREADS=1 python benchmarks/bench_metacmh.py --variants dcmh metacmh --bits 32 \
     --set max_epochs=100 learning_rate=3e-4
+OMP_NUM_THREADS=1 python benchmarks/bench_metacmh.py --imbalance-factor 200 --seeds 0 1 2 \
+    --bits 32 --variants dcmh dcmh_balanced_head metacmh metacmh_codes
+OMP_NUM_THREADS=1 python benchmarks/bench_metacmh.py --dataset fashion --imbalance-factor 100 \
+    --seeds 0 1 2 --bits 32 --variants dcmh dcmh_balanced_head metacmh metacmh_codes
+
+``--dataset fashion`` uses Fashion-MNIST halves (top half image, bottom half text,
+:func:`skmetacmh.datasets.load_fashion_mnist_halves`) subsampled per seed to
+``--fashion-per-class`` items per class (default 650: 50 queries + 600 database items per
+class, a 6,000-item database), with ``--n-query-per-class`` 50 unless given.
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ VARIANTS = {
     "metacmh_reach": (MetaCMHHasher, {"reachability": True}),
     "metacmh_recall": (MetaCMHHasher, {"recall_weight": 1.0}),
     "metacmh_codes": (MetaCMHHasher, {"memory_source": "codes"}),
+    "metacmh_proto": (MetaCMHHasher, {"memory_source": "classifier"}),
     # DCMH with MetaCMH's default extensions: isolates what the memory itself adds.
     "dcmh_balanced_head": (
         DCMHHasher,
@@ -82,6 +92,27 @@ def load_uci(path: Path = UCI):
         views.append(data[:, :-1])
         y = data[:, -1].astype(int)
     return views[0], views[1], y
+
+
+def load_fashion(per_class=650, seed=0):
+    """A class-balanced random subsample of Fashion-MNIST halves (top image, bottom text)."""
+    from skmetacmh.datasets import load_fashion_mnist_halves
+
+    data = load_fashion_mnist_halves()
+    rng = np.random.default_rng(1000 + seed)
+    keep = np.sort(
+        np.concatenate(
+            [
+                rng.choice(np.flatnonzero(data.labels == k), per_class, replace=False)
+                for k in np.unique(data.labels)
+            ]
+        )
+    )
+    return (
+        data.image[keep].astype(np.float64),
+        data.text[keep].astype(np.float64),
+        data.labels[keep],
+    )
 
 
 def long_tailed_split(y, seed, n_query_per_class=20, imbalance_factor=50):
@@ -147,9 +178,11 @@ def evaluate(model, data, split):
     return out
 
 
-def run_one(variant, n_bits, seed, overrides, data_raw):
+def run_one(variant, n_bits, seed, overrides, data_raw, n_query_per_class=20, imbalance_factor=50):
+    if callable(data_raw):  # a per-seed subsample (Fashion-MNIST)
+        data_raw = data_raw(seed)
     X_img_raw, X_txt_raw, y = data_raw
-    query, database, train = long_tailed_split(y, seed)
+    query, database, train = long_tailed_split(y, seed, n_query_per_class, imbalance_factor)
     scalers = [StandardScaler().fit(X[train]) for X in (X_img_raw, X_txt_raw)]
     X_img, X_txt = (s.transform(X) for s, X in zip(scalers, (X_img_raw, X_txt_raw)))
     cls, params = VARIANTS[variant]
@@ -264,6 +297,12 @@ def main(argv=None):
         ],
         choices=list(VARIANTS),
     )
+    parser.add_argument("--dataset", choices=["uci", "fashion"], default="uci")
+    parser.add_argument("--imbalance-factor", type=float, default=50.0)
+    parser.add_argument(
+        "--n-query-per-class", type=int, default=None, help="20 for uci, 50 for fashion"
+    )
+    parser.add_argument("--fashion-per-class", type=int, default=650)
     parser.add_argument("--set", nargs="*", default=[], help="param=value for every deep model")
     parser.add_argument("--quick", action="store_true", help="1 seed, 32 bits, few epochs")
     parser.add_argument("--speed", action="store_true", help="also time epochs and encoding")
@@ -279,15 +318,32 @@ def main(argv=None):
     if args.speed_only:
         report_speed()
         return
-    data_raw = load_uci()
+    if args.dataset == "uci":
+        data_raw = load_uci()
+        n_query = args.n_query_per_class or 20
+    else:
+        cache = {}
+
+        def data_raw(seed):
+            if seed not in cache:
+                cache[seed] = load_fashion(args.fashion_per_class, seed)
+            return cache[seed]
+
+        n_query = args.n_query_per_class or 50
     rows = []
     cols = ("all", "head", "medium", "tail", "i2t_all", "t2i_all", "i2t_tail", "t2i_tail")
-    print(f"overrides: {overrides}  seeds: {args.seeds}")
-    header = f"{'variant':24s} bits " + " ".join(f"{c:>8s}" for c in cols)
+    print(
+        f"dataset: {args.dataset}  imbalance factor: {args.imbalance_factor:g}  "
+        f"queries/class: {n_query}  overrides: {overrides}  seeds: {args.seeds}"
+    )
+    header = f"{'variant':24s} bits " + " ".join(f"{c:>11s}" for c in cols)
     print(header + "   epoch_s   fit_s")
     for n_bits in args.bits:
         for variant in args.variants:
-            results = [run_one(variant, n_bits, s, overrides, data_raw) for s in args.seeds]
+            results = [
+                run_one(variant, n_bits, s, overrides, data_raw, n_query, args.imbalance_factor)
+                for s in args.seeds
+            ]
             mean = {k: float(np.mean([r[k] for r in results])) for k in results[0]}
             std = {k: float(np.std([r[k] for r in results])) for k in results[0]}
             rows.append(
@@ -298,9 +354,13 @@ def main(argv=None):
                     "std": std,
                     "runs": results,
                     "overrides": overrides,
+                    "dataset": args.dataset,
+                    "imbalance_factor": args.imbalance_factor,
                 }
             )
-            line = f"{variant:24s} {n_bits:4d} " + " ".join(f"{mean[c]:8.3f}" for c in cols)
+            line = f"{variant:24s} {n_bits:4d} " + " ".join(
+                f"{mean[c]:.3f}±{std[c]:.3f}" for c in cols
+            )
             print(
                 line
                 + f" {mean['epoch_s']:9.4f} {mean['fit_s']:7.2f}"

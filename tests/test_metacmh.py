@@ -187,6 +187,49 @@ def test_memory_refresh_matches_per_class_means():
         np.testing.assert_allclose(mem.centroids[k].numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_classifier_prototypes_are_the_class_head_rows_at_the_direct_feature_scale(data):
+    X, y = data
+    h = MetaCMHHasher(
+        n_bits=8, n_image_features=5, memory_source="classifier", random_state=0, **SMALL
+    ).fit(X, y)
+    W = h.module_.classifier.weight.detach().numpy()
+    for centroids, net, cols in (
+        (h.image_centroids_, h.module_.image, slice(0, 5)),
+        (h.text_centroids_, h.module_.text, slice(5, None)),
+    ):
+        unit = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+        np.testing.assert_allclose(unit, W / np.linalg.norm(W, axis=1, keepdims=True), atol=1e-5)
+        # Every row has the root-mean-square norm of the last epoch's direct features,
+        # which lie within the spread of the final network's direct features.
+        with torch.no_grad():
+            direct = net.direct(torch.as_tensor(X[:, cols], dtype=torch.float32)).numpy()
+        rms = np.sqrt((direct**2).sum(axis=1).mean())
+        norms = np.linalg.norm(centroids, axis=1)
+        np.testing.assert_allclose(norms, norms[0], rtol=1e-5)
+        assert 0.5 * rms < norms[0] < 2.0 * rms
+    assert bool(h.module_.image.memory.populated.all())
+
+
+def test_classifier_prototypes_without_a_class_head_is_a_clear_error(data):
+    X, y = data
+    h = MetaCMHHasher(
+        n_image_features=5, memory_source="classifier", classification_weight=0.0, **SMALL
+    )
+    with pytest.raises(ValueError, match="classification_weight > 0"):
+        h.fit(X, y)
+
+
+def test_set_prototypes_rescales_rows_to_the_rms_norm_of_the_features():
+    rng = np.random.default_rng(0)
+    direct = torch.from_numpy(rng.standard_normal((50, 4)).astype(np.float32))
+    protos = torch.from_numpy(rng.standard_normal((3, 4)).astype(np.float32))
+    mem = AssociativeMemory(4, 3)
+    mem.set_prototypes(protos, direct)
+    rms = math.sqrt(float((direct.numpy() ** 2).sum(axis=1).mean()))
+    expected = protos.numpy() / np.linalg.norm(protos.numpy(), axis=1, keepdims=True) * rms
+    np.testing.assert_allclose(mem.centroids.numpy(), expected, rtol=1e-5)
+
+
 def test_absurd_learning_rate_raises_instead_of_garbage_codes(data):
     X, y = data
     h = MetaCMHHasher(

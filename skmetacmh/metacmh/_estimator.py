@@ -88,10 +88,14 @@ class MetaCMHHasher(BaseCrossModalHasher):
         Weight of a class-balanced cross-entropy on the hallucinator's logits, which teaches
         the memory to recall an item's own classes. ``0`` leaves the hallucinator to the
         end-to-end gradient, as in OLTR.
-    memory_source : {"direct", "codes"}, default="direct"
+    memory_source : {"direct", "codes", "classifier"}, default="direct"
         What the centroids average: the direct features of the modality (the method), or the
         shared binary codes ``B = sign(F + G)``, so that both memories hold the same
-        cross-modal class prototypes.
+        cross-modal class prototypes. ``"classifier"`` uses the weight rows of the class head
+        (rescaled to the direct features' norm, refreshed each epoch) as the prototypes of
+        both memories: they are learned with the class-balanced loss, so a class with one
+        training item gets a prototype as well placed as a head class, where its centroid
+        would be one noisy feature; it needs ``classification_weight > 0``.
     gamma : float, default=1.0
         Weight of the quantisation term ``||B - F||^2 + ||B - G||^2``.
     eta : float, default=1.0
@@ -193,7 +197,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         "class_weight": [StrOptions({"balanced", "sqrt"}), None],
         "classification_weight": [Interval(Real, 0, None, closed="left")],
         "recall_weight": [Interval(Real, 0, None, closed="left")],
-        "memory_source": [StrOptions({"direct", "codes"})],
+        "memory_source": [StrOptions({"direct", "codes", "classifier"})],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -273,6 +277,16 @@ class MetaCMHHasher(BaseCrossModalHasher):
     # ------------------------------------------------------------------ fitting
     def _fit(self, X_image, X_text, Y):
         device = _resolve_device(self.device)
+        if (
+            self._uses_memory()
+            and getattr(self, "memory_source", "direct") == "classifier"
+            and not self.classification_weight > 0
+        ):
+            raise ValueError(
+                "memory_source='classifier' takes the memory's prototypes from the class "
+                "head, which needs classification_weight > 0; got classification_weight="
+                f"{self.classification_weight!r}."
+            )
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
         config = {

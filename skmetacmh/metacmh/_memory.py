@@ -59,6 +59,21 @@ class AssociativeMemory(nn.Module):
         return dist.min(dim=1, keepdim=True).values.clamp_min(1e-6)
 
     @torch.no_grad()
+    def set_prototypes(self, prototypes: torch.Tensor, direct: torch.Tensor) -> None:
+        """Use given class prototypes (one row per class) as the centroids.
+
+        Each row is rescaled to the root-mean-square norm of ``direct`` (the training direct
+        features), so the memory feature is on the scale of the direct feature whatever the
+        scale of the prototypes; every class then counts as populated.
+        """
+        scale = direct.pow(2).sum(dim=1).mean().sqrt()
+        norms = prototypes.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        self.centroids.copy_(prototypes / norms * scale)
+        self.populated.fill_(True)
+        if self.reachability:
+            self.mean_min_distance.copy_(self._min_distance(direct).mean())
+
+    @torch.no_grad()
     def refresh(self, direct: torch.Tensor, Y: torch.Tensor) -> None:
         """Recompute the centroids from the direct features of the whole training set.
 

@@ -95,8 +95,15 @@ class Trainer:
                 continue
             if name not in self.direct:
                 self.direct[name] = forward_in_chunks(net.direct, self.X[name])
-            use_codes = self.p["memory_source"] == "codes" and hasattr(self, "B")
-            net.memory.refresh(self.B if use_codes else self.direct[name], self.Y)
+            source = self.p["memory_source"]
+            if source == "classifier":
+                # The class head's weight rows, learned with a class-balanced loss, are
+                # prototypes that a 1-item class gets as well placed as a head class.
+                prototypes = self.net.classifier.weight.detach()
+                net.memory.set_prototypes(prototypes, self.direct[name])
+            else:
+                use_codes = source == "codes" and hasattr(self, "B")
+                net.memory.refresh(self.B if use_codes else self.direct[name], self.Y)
             if hasattr(self, "out"):
                 self.out[name] = forward_in_chunks(net.memory, self.direct[name])
 
