@@ -61,6 +61,7 @@ VARIANTS = {
     "metacmh_recall": (MetaCMHHasher, {"recall_weight": 1.0}),
     "metacmh_codes": (MetaCMHHasher, {"memory_source": "codes"}),
     "metacmh_proto": (MetaCMHHasher, {"memory_source": "classifier"}),
+    "metacmh_zero_selector": (MetaCMHHasher, {"selector_init": "zero"}),
     # DCMH with MetaCMH's default extensions: isolates what the memory itself adds.
     "dcmh_balanced_head": (
         DCMHHasher,

@@ -16,6 +16,7 @@ from sklearn.base import clone
 from skmetacmh import DCMHHasher, MetaCMHHasher
 from skmetacmh.metacmh._loss import dcmh_loss, sample_weights
 from skmetacmh.metacmh._memory import AssociativeMemory
+from skmetacmh.metacmh._network import build_network
 
 SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 4, "batch_size": 32}
 
@@ -228,6 +229,24 @@ def test_set_prototypes_rescales_rows_to_the_rms_norm_of_the_features():
     rms = math.sqrt(float((direct.numpy() ** 2).sum(axis=1).mean()))
     expected = protos.numpy() / np.linalg.norm(protos.numpy(), axis=1, keepdims=True) * rms
     np.testing.assert_allclose(mem.centroids.numpy(), expected, rtol=1e-5)
+
+
+def test_zero_selector_starts_with_the_memory_off_and_changes_only_the_selector(fitted, data):
+    # Same draws everywhere but the selector, whose output is then e = 0 (meta = direct).
+    zero_net = build_network(fitted.module_config_, torch.Generator().manual_seed(0))
+    rand_net = build_network(fitted.module_config_, torch.Generator().manual_seed(0))
+    zero_net.image.memory.zero_selector_()
+    zero_net.text.memory.zero_selector_()
+    direct = torch.randn(6, 8)
+    np.testing.assert_array_equal(zero_net.image.memory(direct).detach().numpy(), direct.numpy())
+    for (name, a), b in zip(zero_net.named_parameters(), rand_net.parameters()):
+        assert torch.equal(a, b) == ("selector" not in name), name
+    # Through the estimator: training moves the selector away from zero (memory learned in).
+    X, y = data
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, selector_init="zero", random_state=0, **SMALL)
+    h.fit(X, y)
+    assert h.module_.image.memory.selector.weight.abs().max() > 0
+    assert not np.array_equal(h.transform(X), fitted.transform(X))
 
 
 def test_absurd_learning_rate_raises_instead_of_garbage_codes(data):

@@ -96,6 +96,11 @@ class MetaCMHHasher(BaseCrossModalHasher):
         both memories: they are learned with the class-balanced loss, so a class with one
         training item gets a prototype as well placed as a head class, where its centroid
         would be one noisy feature; it needs ``classification_weight > 0``.
+    selector_init : {"random", "zero"}, default="random"
+        Initialisation of the selector ``e = tanh(W_sel f + b_sel)``. ``"random"`` is
+        torch's default (the method); ``"zero"`` starts with ``e = 0``, i.e. with the memory
+        switched off, and lets training mix it in (the selector's gradient at zero is not
+        zero). See the Notes for where it helps.
     gamma : float, default=1.0
         Weight of the quantisation term ``||B - F||^2 + ||B - G||^2``.
     eta : float, default=1.0
@@ -198,6 +203,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         "classification_weight": [Interval(Real, 0, None, closed="left")],
         "recall_weight": [Interval(Real, 0, None, closed="left")],
         "memory_source": [StrOptions({"direct", "codes", "classifier"})],
+        "selector_init": [StrOptions({"random", "zero"})],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -226,6 +232,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         classification_weight=3.0,
         recall_weight=0.0,
         memory_source="direct",
+        selector_init="random",
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -250,6 +257,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         self.classification_weight = classification_weight
         self.recall_weight = recall_weight
         self.memory_source = memory_source
+        self.selector_init = selector_init
         self.gamma = gamma
         self.eta = eta
         self.optimizer = optimizer
@@ -301,6 +309,10 @@ class MetaCMHHasher(BaseCrossModalHasher):
             "head": self.classification_weight > 0,
         }
         net = build_network(config, generator).to(device)
+        if self._uses_memory() and getattr(self, "selector_init", "random") == "zero":
+            # After the random draws, so every other weight is as with "random".
+            net.image.memory.zero_selector_()
+            net.text.memory.zero_selector_()
         data = self._training_data(X_image, X_text, Y, device, generator)
         params = {
             key: getattr(self, key)
@@ -443,7 +455,7 @@ n_iter_no_change, device, random_state, verbose
     _parameter_constraints: dict = {
         k: v
         for k, v in MetaCMHHasher._parameter_constraints.items()
-        if k not in ("memory", "reachability", "recall_weight", "memory_source")
+        if k not in ("memory", "reachability", "recall_weight", "memory_source", "selector_init")
     }
 
     def __init__(

@@ -40,6 +40,16 @@ class AssociativeMemory(nn.Module):
         self.register_buffer("populated", torch.zeros(n_classes, dtype=torch.bool))
         self.register_buffer("mean_min_distance", torch.ones(()))
 
+    @torch.no_grad()
+    def zero_selector_(self) -> None:
+        """Start with the memory switched off: ``e = tanh(0) = 0``, so meta = direct.
+
+        The selector's gradient is not zero there (``tanh'(0) = 1``), so training mixes the
+        memory in only as far as it lowers the loss, as a zero-initialised residual branch.
+        """
+        self.selector.weight.zero_()
+        self.selector.bias.zero_()
+
     def forward(self, direct: torch.Tensor) -> torch.Tensor:
         return self.recall(direct)[0]
 
