@@ -53,8 +53,8 @@ class MetaCMHHasher(BaseCrossModalHasher):
     centroids adds a memory feature, weighted per dimension by a selector, to give the meta
     feature whose signs are the code. Both networks are trained with DCMH's pairwise
     negative log-likelihood, quantisation and bit-balance terms, alternating between the
-    modalities. The memory helps rare (tail) classes most, since their direct features are
-    learned from few samples.
+    modalities. The memory is meant to help rare (tail) classes, whose direct features are
+    learned from few samples; the Notes say where it did and did not in our measurements.
 
     Inputs are feature vectors; standardised features are expected (put a
     ``StandardScaler`` or a ``ColumnTransformer`` in a ``Pipeline`` before the hasher). The
@@ -175,7 +175,8 @@ class MetaCMHHasher(BaseCrossModalHasher):
     database, 12 or 6 items in the rarest class) the default memory *hurts*: -0.069 / -0.049
     at IF 50, -0.074 / -0.082 at IF 100 (every seed negative overall). Starting the selector
     at zero (``selector_init="zero"``, memory initially off) removes that harm: +0.055 /
-    +0.077 at IF 50 (every seed positive overall), -0.002 / -0.019 at IF 100. So the
+    +0.077 at IF 50 (every seed positive overall; 5 seeds: +0.057 / +0.082), -0.002 / -0.019
+    at IF 100 (5 seeds: +0.006 / -0.050). So the
     memory is not a tail lever on its own here; the class-balanced pair weights and the class
     head are. ``selector_init="zero"`` is the safer choice on new data; the default stays
     ``"random"`` (the method) because it does not win on UCI.
