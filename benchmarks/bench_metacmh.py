@@ -44,23 +44,27 @@ UCI = Path(__file__).resolve().parents[1] / (
 )
 
 # name -> (class, parameters); the ablation of the extensions over the faithful model.
+# The MetaCMH variants pin selector_init="random" (the method's initialisation, and the
+# package default when they were measured); "metacmh" is whatever the package default is.
+_RANDOM = {"selector_init": "random"}
 VARIANTS = {
     "dcmh": (DCMHHasher, {}),
     "metacmh_faithful": (
         MetaCMHHasher,
-        {"class_weight": None, "classification_weight": 0.0},
+        {**_RANDOM, "class_weight": None, "classification_weight": 0.0},
     ),
     "metacmh_faithful_reach": (
         MetaCMHHasher,
-        {"class_weight": None, "classification_weight": 0.0, "reachability": True},
+        {**_RANDOM, "class_weight": None, "classification_weight": 0.0, "reachability": True},
     ),
-    "metacmh_balanced": (MetaCMHHasher, {"classification_weight": 0.0}),
-    "metacmh_head": (MetaCMHHasher, {"class_weight": None}),
+    "metacmh_balanced": (MetaCMHHasher, {**_RANDOM, "classification_weight": 0.0}),
+    "metacmh_head": (MetaCMHHasher, {**_RANDOM, "class_weight": None}),
     "metacmh": (MetaCMHHasher, {}),
-    "metacmh_reach": (MetaCMHHasher, {"reachability": True}),
-    "metacmh_recall": (MetaCMHHasher, {"recall_weight": 1.0}),
-    "metacmh_codes": (MetaCMHHasher, {"memory_source": "codes"}),
-    "metacmh_proto": (MetaCMHHasher, {"memory_source": "classifier"}),
+    "metacmh_random_selector": (MetaCMHHasher, _RANDOM),
+    "metacmh_reach": (MetaCMHHasher, {**_RANDOM, "reachability": True}),
+    "metacmh_recall": (MetaCMHHasher, {**_RANDOM, "recall_weight": 1.0}),
+    "metacmh_codes": (MetaCMHHasher, {**_RANDOM, "memory_source": "codes"}),
+    "metacmh_proto": (MetaCMHHasher, {**_RANDOM, "memory_source": "classifier"}),
     "metacmh_zero_selector": (MetaCMHHasher, {"selector_init": "zero"}),
     # DCMH with MetaCMH's default extensions: isolates what the memory itself adds.
     "dcmh_balanced_head": (
@@ -75,6 +79,7 @@ VARIANTS = {
     "metacmh_faithful_slow": (
         MetaCMHHasher,
         {
+            **_RANDOM,
             "class_weight": None,
             "classification_weight": 0.0,
             "learning_rate": 1e-4,

@@ -246,7 +246,9 @@ def test_zero_selector_starts_with_the_memory_off_and_changes_only_the_selector(
     h = MetaCMHHasher(n_bits=8, n_image_features=5, selector_init="zero", random_state=0, **SMALL)
     h.fit(X, y)
     assert h.module_.image.memory.selector.weight.abs().max() > 0
-    assert not np.array_equal(h.transform(X), fitted.transform(X))
+    assert h.get_params()["selector_init"] == MetaCMHHasher().selector_init == "zero"
+    random_init = clone(h).set_params(selector_init="random").fit(X, y)
+    assert not np.array_equal(h.transform(X), random_init.transform(X))
 
 
 def test_absurd_learning_rate_raises_instead_of_garbage_codes(data):

@@ -96,11 +96,13 @@ class MetaCMHHasher(BaseCrossModalHasher):
         both memories: they are learned with the class-balanced loss, so a class with one
         training item gets a prototype as well placed as a head class, where its centroid
         would be one noisy feature; it needs ``classification_weight > 0``.
-    selector_init : {"random", "zero"}, default="random"
-        Initialisation of the selector ``e = tanh(W_sel f + b_sel)``. ``"random"`` is
-        torch's default (the method); ``"zero"`` starts with ``e = 0``, i.e. with the memory
-        switched off, and lets training mix it in (the selector's gradient at zero is not
-        zero). See the Notes for where it helps.
+    selector_init : {"zero", "random"}, default="zero"
+        Initialisation of the selector ``e = tanh(W_sel f + b_sel)``. ``"zero"`` starts with
+        ``e = 0``, i.e. with the memory switched off, and lets training mix it in (the
+        selector's gradient at zero is not zero); ``"random"`` is torch's default
+        initialisation, as in the method. ``"zero"`` is the default because it never lost
+        in our measurements and avoids the harm a random selector did on Fashion-MNIST
+        (see the Notes).
     gamma : float, default=1.0
         Weight of the quantisation term ``||B - F||^2 + ||B - G||^2``.
     eta : float, default=1.0
@@ -178,8 +180,9 @@ class MetaCMHHasher(BaseCrossModalHasher):
     +0.077 at IF 50 (every seed positive overall; 5 seeds: +0.057 / +0.082), -0.002 / -0.019
     at IF 100 (5 seeds: +0.006 / -0.050). So the
     memory is not a tail lever on its own here; the class-balanced pair weights and the class
-    head are. ``selector_init="zero"`` is the safer choice on new data; the default stays
-    ``"random"`` (the method) because it does not win on UCI.
+    head are. Since ``selector_init="zero"`` ties on UCI and removes the harm on Fashion-MNIST, it
+    is the default; ``selector_init="random"`` restores the method's initialisation. (The
+    other numbers of these Notes were measured with ``"random"``.)
 
     **Tuning.** On feature data the deep hashers live or die by ``learning_rate``,
     ``max_epochs`` and the hidden sizes. Start from standardised inputs; if the loss in
@@ -248,7 +251,7 @@ class MetaCMHHasher(BaseCrossModalHasher):
         classification_weight=3.0,
         recall_weight=0.0,
         memory_source="direct",
-        selector_init="random",
+        selector_init="zero",
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
