@@ -104,7 +104,7 @@ class DLFHHasher(BaseCrossModalHasher):
 
     Parameters
     ----------
-    n_bits : int, default=16
+    n_bits : int, default=32
         Code length.
     n_image_features : int, default=None
         Number of leading columns of ``X`` that are image features; required.
@@ -192,7 +192,7 @@ class DLFHHasher(BaseCrossModalHasher):
 
     def __init__(
         self,
-        n_bits=16,
+        n_bits=32,
         n_image_features=None,
         *,
         scale=8.0,

@@ -87,7 +87,7 @@ class SePHHasher(BaseCrossModalHasher):
 
     Parameters
     ----------
-    n_bits : int, default=16
+    n_bits : int, default=32
         Code length.
     n_image_features : int, default=None
         Number of leading columns of ``X`` that are image features; required.
@@ -163,7 +163,7 @@ class SePHHasher(BaseCrossModalHasher):
 
     def __init__(
         self,
-        n_bits=16,
+        n_bits=32,
         n_image_features=None,
         *,
         alpha=0.01,
