@@ -43,8 +43,8 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
     Parameters shared by every hasher are ``n_bits`` and ``n_image_features``; subclasses
     add their own and list them in ``_parameter_constraints``.
 
-    Attributes set by ``fit``
-    -------------------------
+    Attributes
+    ----------
     n_features_in_ : int
         Columns of ``X`` (both modalities).
     n_text_features_ : int

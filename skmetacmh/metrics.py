@@ -438,7 +438,8 @@ def cross_modal_map(hasher, X_query, y_query, X_db=None, y_db=None, top_k=None) 
 
     Parameters
     ----------
-    hasher : fitted cross-modal hasher
+    hasher : fitted cross-modal hasher, or a fitted Pipeline that ends in one
+        A Pipeline's preprocessing steps transform the queries (and ``X_db``) first.
     X_query : array-like of shape (n_queries, n_features)
         Query items, both modalities as in ``fit``.
     y_query : array-like
@@ -456,10 +457,24 @@ def cross_modal_map(hasher, X_query, y_query, X_db=None, y_db=None, top_k=None) 
     return _cross_modal_map(hasher, X_query, y_query, X_db, y_db, top_k, "both")
 
 
+def _unwrap_pipeline(estimator, X_query, X_db):
+    """Pass the data through a Pipeline's preprocessing; return its final hasher."""
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(estimator, Pipeline):
+        preprocessing = estimator[:-1]
+        X_query = preprocessing.transform(X_query)
+        if X_db is not None:
+            X_db = preprocessing.transform(X_db)
+        estimator = estimator[-1]
+    return estimator, X_query, X_db
+
+
 def _cross_modal_map(hasher, X_query, y_query, X_db, y_db, top_k, direction):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(hasher)
+    hasher, X_query, X_db = _unwrap_pipeline(hasher, X_query, X_db)
     query_codes = hasher.transform(X_query)
     if hasattr(query_codes, "to_numpy"):
         query_codes = query_codes.to_numpy()
@@ -508,7 +523,9 @@ def make_cross_modal_scorer(direction: str = "both", top_k: int | None = None):
     """The scorer every hasher is compared with: cross-modal mAP against the fitted database.
 
     The rows passed to the scorer are the queries; the database is the hasher's training set
-    (in cross-validation: the training folds), so queries and database are disjoint.
+    (in cross-validation: the training folds), so queries and database are disjoint. The
+    estimator may be a hasher or a Pipeline ending in one (its other steps transform the
+    queries first).
 
     Parameters
     ----------

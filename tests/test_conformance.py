@@ -116,6 +116,12 @@ def test_pipeline_with_column_transformer_per_modality(name, data):
     pipe.fit(X[:180], y[:180])
     score = pipe.score(X[180:], y[180:])
     assert 1 / 6 < score <= 1  # better than random ranking on 6 balanced classes
+    # The shared scorer sees through the Pipeline: same value as Pipeline.score.
+    assert make_cross_modal_scorer()(pipe, X[180:], y[180:]) == pytest.approx(score)
+    search = GridSearchCV(
+        pipe, {f"{pipe.steps[-1][0]}__n_bits": [8, 16]}, scoring=make_cross_modal_scorer(), cv=2
+    ).fit(X[:180], y[:180])
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
 
 @pytest.mark.parametrize("name", HASHER_NAMES)
