@@ -105,7 +105,9 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
         self.n_text_features_ = self.n_features_in_ - n_img
         self.n_unlabeled_ = int((Y.sum(axis=1) == 0).sum())
         X_image, X_text = split_modalities(X, n_img)
-        self._fit(self._dense(X_image), self._text_block(X_text), Y)
+        # Densify once: the same blocks train the hash functions and give the database codes.
+        X_image, X_text = self._dense(X_image), self._text_block(X_text)
+        self._fit(X_image, X_text, Y)
         self.database_codes_ = np.hstack([self._bits(X_image, "image"), self._bits(X_text, "text")])
         self.database_labels_ = Y
         return self
