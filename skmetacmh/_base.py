@@ -37,6 +37,16 @@ __all__ = ["BaseCrossModalHasher", "MAX_BITS"]
 MAX_BITS = 4096
 
 
+class _IntervalNotBool(Interval):
+    """An integer interval that refuses bools: ``n_bits=True`` is a mistake, not one bit."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+    def __str__(self):
+        return f"{super().__str__()}, not a bool"
+
+
 class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
     """Base class for cross-modal hashers: the data contract, encoding and scoring.
 
@@ -64,7 +74,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_bits": [Interval(Integral, 1, MAX_BITS, closed="both")],
+        "n_bits": [_IntervalNotBool(Integral, 1, MAX_BITS, closed="both")],
         "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
     }
 

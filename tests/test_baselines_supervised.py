@@ -5,16 +5,17 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.sparse as sp
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skmetacmh.baselines import DLFHHasher, SCMHasher, SePHHasher
+from skmetacmh.baselines._dlfh import log_likelihood, update_codes
 from skmetacmh.baselines._label_similarity import (
     cosine_cross_product,
     normalized_labels,
     relevance_block,
 )
-from skmetacmh.baselines.dlfh import DLFHHasher, log_likelihood, update_codes
-from skmetacmh.baselines.scm import SCMHasher
-from skmetacmh.baselines.seph import SePHHasher, kl_objective, label_affinity_distribution
+from skmetacmh.baselines._seph import kl_objective, label_affinity_distribution
 from skmetacmh.metrics import cross_modal_map, mean_average_precision
 
 N_IMG, N_TXT = 10, 8
@@ -68,7 +69,11 @@ def test_low_rank_cosine_similarity_equals_dense(multilabel):
     Yn = normalized_labels(Y)
     S_tilde = 2 * Yn @ Yn.T - 1
     A, B = X[:, :N_IMG], X[:, N_IMG:]
-    np.testing.assert_allclose(cosine_cross_product(A, B, Yn), A.T @ S_tilde @ B, atol=1e-8)
+    mean_a, mean_b = A.mean(axis=0), B.mean(axis=0)
+    expected = (A - mean_a).T @ S_tilde @ (B - mean_b)
+    np.testing.assert_allclose(cosine_cross_product(A, mean_a, B, mean_b, Yn), expected, atol=1e-8)
+    sparse = cosine_cross_product(A, mean_a, sp.csr_matrix(B), mean_b, Yn)
+    np.testing.assert_allclose(sparse, expected, atol=1e-8)
     S = dense_relevance(Y)
     if multilabel:
         # Cosine keeps exactly who is relevant: > -1 iff a label is shared.

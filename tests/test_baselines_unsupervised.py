@@ -9,25 +9,36 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import eigh
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skmetacmh.baselines import _linear_algebra
+from skmetacmh.baselines import CCAITQHasher, CMFHHasher, CVHHasher
+from skmetacmh.baselines._cca_itq import _itq_rotation, _regularised_cca
+from skmetacmh.baselines._cmfh import _cmfh_objective
+from skmetacmh.baselines._cvh import _cross_view_eigenproblem
 from skmetacmh.baselines._linear_algebra import (
+    centred_column_sums,
     centred_gram,
     centred_matmul,
+    centred_rmatmul,
     column_means,
     paired_covariances,
 )
-from skmetacmh.baselines.cca_itq import CCAITQHasher, _itq_rotation, _regularised_cca
-from skmetacmh.baselines.cmfh import CMFHHasher, _cmfh_objective
-from skmetacmh.baselines.cvh import CVHHasher, _cross_view_eigenproblem
 from skmetacmh.metrics import cross_modal_map, mean_average_precision
 
 HASHERS = [CCAITQHasher, CVHHasher, CMFHHasher]
+
+
+def _seeded(Hasher, seed=0, **params):
+    """A hasher with ``random_state=seed`` where it has one (CVH is deterministic)."""
+    if "random_state" in Hasher().get_params():
+        params["random_state"] = seed
+    return Hasher(**params)
 
 
 def _paired_views(n=300, n_classes=5, d_image=12, d_text=8, noise=0.5, seed=0):
@@ -42,19 +53,37 @@ def _paired_views(n=300, n_classes=5, d_image=12, d_text=8, noise=0.5, seed=0):
 
 
 # --------------------------------------------------------------------------- shared algebra
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_blockwise_centred_products_match_centring_first(monkeypatch, dtype):
-    monkeypatch.setattr(_linear_algebra, "_BLOCK_BYTES", 8 * 10 * 10)  # 10 or 8 rows per block
+# 800 bytes of working memory: blocks of 10 rows of 10 float64 values (or of 8 rows of 12).
+BLOCKS_OF_10_ROWS = 800 / 2**20
+
+
+@pytest.mark.parametrize("layout", ["dense", "float32", "sparse", "sparse-float32"])
+def test_centred_products_match_centring_first(layout):
     rng = np.random.default_rng(6)
-    X = (5.0 + rng.standard_normal((95, 7))).astype(dtype)
+    X = 5.0 + rng.standard_normal((95, 7))
+    X[rng.random(X.shape) < 0.6] = 0.0  # a sparse-looking block with a nonzero mean
+    if "float32" in layout:
+        X = X.astype(np.float32)
     T = rng.standard_normal((95, 3))
     W = rng.standard_normal((7, 4))
-    mean = column_means(X)
-    Xc = X.astype(np.float64) - X.astype(np.float64).mean(axis=0)
-    assert mean.dtype == np.float64
-    assert_allclose(centred_matmul(X, mean, W), Xc @ W, atol=1e-10)
-    assert_allclose(centred_gram(X, mean), Xc.T @ Xc, atol=1e-9)
-    assert_allclose(centred_gram(X, mean, T, T.mean(axis=0)), Xc.T @ (T - T.mean(axis=0)))
+    exact_mean = X.astype(np.float64).mean(axis=0)
+    Xc = X.astype(np.float64) - exact_mean
+    if "sparse" in layout:
+        X = sp.csr_matrix(X)
+    with config_context(working_memory=BLOCKS_OF_10_ROWS):
+        mean = column_means(X)
+        assert mean.dtype == np.float64
+        assert_allclose(mean, exact_mean, rtol=1e-12)
+        assert_allclose(centred_matmul(X, mean, W), Xc @ W, atol=1e-10)
+        assert_allclose(centred_matmul(X, mean, W[:, 0]), Xc @ W[:, 0], atol=1e-10)
+        assert_allclose(centred_rmatmul(X, mean, T), Xc.T @ T, atol=1e-10)
+        assert_allclose(centred_rmatmul(X, mean, T[:, 0]), Xc.T @ T[:, 0], atol=1e-10)
+        assert_allclose(centred_column_sums(X, mean), 0.0, atol=1e-9)
+        assert_allclose(centred_gram(X, mean), Xc.T @ Xc, atol=1e-9)
+        Tc = T - T.mean(axis=0)
+        assert_allclose(centred_gram(X, mean, T, T.mean(axis=0)), Xc.T @ Tc, atol=1e-9)
+        # The other side sparse (the image-text cross-covariance of a sparse text block).
+        assert_allclose(centred_gram(T, T.mean(axis=0), X, mean), Tc.T @ Xc, atol=1e-9)
 
 
 # --------------------------------------------------------------------------- CCA and ITQ
@@ -171,7 +200,7 @@ def test_cmfh_converges_with_defaults_on_noisy_data():
 @pytest.mark.parametrize("Hasher", HASHERS)
 def test_same_random_state_gives_identical_codes(Hasher):
     X, y, d_image = _paired_views()
-    first = Hasher(n_bits=4, n_image_features=d_image, random_state=3).fit(X, y)
+    first = _seeded(Hasher, 3, n_bits=4, n_image_features=d_image).fit(X, y)
     second = clone(first).fit(X, y)
     assert_array_equal(first.database_codes_, second.database_codes_)
     assert_array_equal(first.transform(X[:20]), second.transform(X[:20]))
@@ -180,8 +209,8 @@ def test_same_random_state_gives_identical_codes(Hasher):
 @pytest.mark.parametrize("Hasher", [CCAITQHasher, CMFHHasher])
 def test_random_state_is_used(Hasher):
     X, y, d_image = _paired_views()
-    a = Hasher(n_bits=4, n_image_features=d_image, random_state=0).fit(X, y)
-    b = Hasher(n_bits=4, n_image_features=d_image, random_state=1).fit(X, y)
+    a = _seeded(Hasher, 0, n_bits=4, n_image_features=d_image).fit(X, y)
+    b = _seeded(Hasher, 1, n_bits=4, n_image_features=d_image).fit(X, y)
     assert not np.allclose(a.image_projection_, b.image_projection_)
 
 
@@ -189,7 +218,7 @@ def test_random_state_is_used(Hasher):
 def test_beats_random_codes_on_a_small_synthetic_problem(Hasher):
     X, y, d_image = _paired_views(n=400, seed=4)
     X_train, y_train, X_query, y_query = X[:300], y[:300], X[300:], y[300:]
-    hasher = Hasher(n_bits=8, n_image_features=d_image, random_state=0).fit(X_train, y_train)
+    hasher = _seeded(Hasher, 0, n_bits=8, n_image_features=d_image).fit(X_train, y_train)
     result = cross_modal_map(hasher, X_query, y_query)
     rng = np.random.default_rng(0)
     random_map = mean_average_precision(
@@ -210,8 +239,8 @@ def test_multilabel_y_is_accepted_and_ignored_for_learning(Hasher):
     rng = np.random.default_rng(5)
     Y = rng.integers(2, size=(len(y), 7), dtype=np.uint8)
     Y[:10] = 0  # unlabelled items are allowed
-    multi = Hasher(n_bits=4, n_image_features=d_image, random_state=0).fit(X, Y)
-    single = Hasher(n_bits=4, n_image_features=d_image, random_state=0).fit(X, y)
+    multi = _seeded(Hasher, 0, n_bits=4, n_image_features=d_image).fit(X, Y)
+    single = _seeded(Hasher, 0, n_bits=4, n_image_features=d_image).fit(X, y)
     assert multi.multilabel_ and not single.multilabel_
     assert_array_equal(multi.database_labels_, Y)
     assert multi.n_unlabeled_ == np.count_nonzero(Y.sum(axis=1) == 0)
@@ -223,7 +252,7 @@ def test_multilabel_y_is_accepted_and_ignored_for_learning(Hasher):
 @pytest.mark.parametrize("Hasher", HASHERS)
 def test_float32_input_and_encode_per_modality(Hasher):
     X, y, d_image = _paired_views()
-    hasher = Hasher(n_bits=4, n_image_features=d_image, random_state=0).fit(X, y)
+    hasher = _seeded(Hasher, 0, n_bits=4, n_image_features=d_image).fit(X, y)
     codes32 = hasher.encode(X[:, :d_image].astype(np.float32), modality="image")
     assert codes32.dtype == np.uint8 and codes32.shape == (len(X), 4)
     # float32 rounding may flip a bit whose projection is within rounding of zero; no more.
@@ -269,15 +298,15 @@ def test_missing_n_image_features_is_a_clear_error(Hasher):
 
 
 @pytest.mark.parametrize("Hasher", HASHERS)
-def test_fit_memory_is_linear_in_n(Hasher, monkeypatch):
+def test_fit_memory_is_linear_in_n(Hasher):
     # 4,000 samples: an (n, n) float64 matrix alone would take 128 MB. Blocks of 100 rows, so
     # that what is left is what grows with n: a few (n, n_bits) arrays.
-    monkeypatch.setattr(_linear_algebra, "_BLOCK_BYTES", 8 * 36 * 100)
     X, y, d_image = _paired_views(n=4000, d_image=20, d_text=16)
-    hasher = Hasher(n_bits=8, n_image_features=d_image, random_state=0)
+    hasher = _seeded(Hasher, n_bits=8, n_image_features=d_image)
     tracemalloc.start()
     try:
-        hasher.fit(X, y)
+        with config_context(working_memory=8 * 36 * 100 / 2**20):
+            hasher.fit(X, y)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

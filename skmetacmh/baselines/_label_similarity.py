@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._linear_algebra import centred_column_sums, centred_rmatmul
+
 
 def normalized_labels(Y: np.ndarray) -> np.ndarray:
     """Rows of ``Y`` scaled to unit length; all-zero rows stay zero."""
@@ -33,9 +35,12 @@ def relevance_block(Y_rows: np.ndarray, Y_cols: np.ndarray) -> np.ndarray:
     return (Y_rows @ Y_cols.T > 0).astype(np.float64)
 
 
-def cosine_cross_product(A: np.ndarray, B: np.ndarray, Yn: np.ndarray) -> np.ndarray:
-    """``A^T S~ B`` with ``S~ = 2 Yn Yn^T - 1``, in ``O(n (d_a + d_b) n_classes)``.
+def cosine_cross_product(A, mean_a, B, mean_b, Yn: np.ndarray) -> np.ndarray:
+    """``Ac^T S~ Bc`` with ``S~ = 2 Yn Yn^T - 1`` and ``Ac = A - mean_a``, in ``O(n d n_classes)``.
 
-    ``A^T (2 Yn Yn^T - 1 1^T) B = 2 (A^T Yn)(B^T Yn)^T - (A^T 1)(B^T 1)^T``.
+    ``Ac^T (2 Yn Yn^T - 1 1^T) Bc = 2 (Ac^T Yn)(Bc^T Yn)^T - (Ac^T 1)(Bc^T 1)^T``; the centring
+    happens inside the products (:mod:`._linear_algebra`), so ``A`` and ``B`` may be sparse.
     """
-    return 2.0 * (A.T @ Yn) @ (B.T @ Yn).T - np.outer(A.sum(axis=0), B.sum(axis=0))
+    A_Yn, B_Yn = centred_rmatmul(A, mean_a, Yn), centred_rmatmul(B, mean_b, Yn)
+    sums_a, sums_b = centred_column_sums(A, mean_a), centred_column_sums(B, mean_b)
+    return 2.0 * A_Yn @ B_Yn.T - np.outer(sums_a, sums_b)

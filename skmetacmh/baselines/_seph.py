@@ -23,9 +23,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from .._base import BaseCrossModalHasher
-from ._kernel import _RBFAnchorFeatures
+from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import normalized_labels
-from ._logistic_bits import fit_logistic_bits
+from ._rbf_features import fit_kernel_logistic_bits
 
 __all__ = ["SePHHasher"]
 
@@ -72,6 +72,7 @@ def kl_objective(H: np.ndarray, P: np.ndarray, alpha: float):
     return value, grad
 
 
+@Substitution(**SHARED_DOCS)
 class SePHHasher(BaseCrossModalHasher):
     """Semantics-preserving hashing (SePH) for cross-modal retrieval.
 
@@ -85,19 +86,22 @@ class SePHHasher(BaseCrossModalHasher):
     random; the hash functions are then fitted on those same ``m`` items, as in the paper's
     random-sampling variant. Nothing of size ``n x n`` is formed.
 
+    A scipy sparse (CSR) text block, such as a ``TfidfVectorizer`` output, is used as it is, in
+    ``fit`` and in ``encode``: k-means and the RBF features use sparse products, and only the
+    ``(n, n_anchors)`` features are dense. The anchors, and so a few codes, can differ from
+    those of the same block passed dense, because k-means sums in another order.
+
     Parameters
     ----------
-    n_bits : int, default=32
-        Code length.
-    n_image_features : int, default=None
-        Number of leading columns of ``X`` that are image features; required.
+    {n_bits}
+    {n_image_features}
     alpha : float, default=0.01
         Weight of the quantisation penalty that pulls relaxed codes to ``+-1``. The penalty is
         ``(alpha / m) * || |H| - 1 ||_F^2``: divided by the number ``m`` of sampled items, as in
         public code derived from the authors', so that its balance with the KL term (which is
         O(1), ``P`` summing to one) does not depend on ``m``. Unscaled, it is ``m`` times larger
-        and, from the paper's tiny initialisation, freezes the random initial signs (measured
-        on UCI digits, 1,800 items, 16 bits: 0.18 mAP instead of 0.70).
+        and, from the paper's tiny initialisation, freezes the random initial signs (measured in
+        :ref:`choosing`).
     n_samples_codes : int, default=2000
         Number of training items whose codes are learned (and on which the hash functions are
         fitted). Time grows with its square.
@@ -108,8 +112,8 @@ class SePHHasher(BaseCrossModalHasher):
         Inverse regularisation strength of each bit's logistic regression.
     max_iter : int, default=100
         L-BFGS iterations for the KL stage.
-    random_state : None, int or RandomState, default=None
-        Seeds the sampling, the code initialisation and k-means. An int gives identical codes.
+    {random_state}
+        Seeds the sampling, the code initialisation and k-means.
 
     Attributes
     ----------
@@ -125,8 +129,7 @@ class SePHHasher(BaseCrossModalHasher):
         The RBF anchor maps of each modality.
     image_weights_, image_intercept_, text_weights_, text_intercept_ : ndarray
         Per-bit logistic regression of each modality.
-    database_codes_, database_labels_, classes_, multilabel_, n_features_in_, n_text_features_
-        See :class:`~skmetacmh.BaseCrossModalHasher`.
+    {base_attributes}
 
     See Also
     --------
@@ -141,7 +144,7 @@ class SePHHasher(BaseCrossModalHasher):
     Examples
     --------
     >>> import numpy as np
-    >>> from skmetacmh.baselines.seph import SePHHasher
+    >>> from skmetacmh.baselines import SePHHasher
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat(np.arange(4), 25)
     >>> centres = rng.normal(size=(4, 12))
@@ -150,6 +153,8 @@ class SePHHasher(BaseCrossModalHasher):
     >>> h.encode(X[:3, 6:], modality="text").shape
     (3, 8)
     """
+
+    _supports_sparse_text = True
 
     _parameter_constraints: dict = {
         **BaseCrossModalHasher._parameter_constraints,
@@ -195,14 +200,12 @@ class SePHHasher(BaseCrossModalHasher):
         self.codes_ = codes
 
         T = codes.astype(np.float64)
-        for name, X in (("image", X_image), ("text", X_text)):
-            feats = _RBFAnchorFeatures(
-                self.n_anchors, random_state=int(rng.randint(np.iinfo(np.int32).max))
-            ).fit(X[idx])
-            W, b = fit_logistic_bits(feats.transform(X[idx]), T, self.C)
-            setattr(self, f"{name}_features_", feats)
-            setattr(self, f"{name}_weights_", W)
-            setattr(self, f"{name}_intercept_", b)
+        self.image_features_, self.image_weights_, self.image_intercept_ = fit_kernel_logistic_bits(
+            X_image[idx], T, self.n_anchors, self.C, rng
+        )
+        self.text_features_, self.text_weights_, self.text_intercept_ = fit_kernel_logistic_bits(
+            X_text[idx], T, self.n_anchors, self.C, rng
+        )
 
     def _learn_relaxed_codes(self, P, rng):
         """Minimise the KL objective over relaxed codes ``H`` with L-BFGS."""
@@ -232,7 +235,6 @@ class SePHHasher(BaseCrossModalHasher):
         return res.x.reshape(m, b)
 
     def _project(self, X, modality):
-        feats = getattr(self, f"{modality}_features_")
-        W = getattr(self, f"{modality}_weights_")
-        b = getattr(self, f"{modality}_intercept_")
-        return feats.project(X, W, b)
+        if modality == "image":
+            return self.image_features_.project(X, self.image_weights_, self.image_intercept_)
+        return self.text_features_.project(X, self.text_weights_, self.text_intercept_)

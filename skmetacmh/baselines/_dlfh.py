@@ -23,20 +23,26 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import BaseCrossModalHasher
-from ._kernel import _RBFAnchorFeatures
+from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import relevance_block
-from ._logistic_bits import fit_logistic_bits
+from ._linear_algebra import (
+    centred_gram,
+    centred_matmul,
+    centred_rmatmul,
+    column_means,
+    row_slices,
+)
+from ._rbf_features import fit_kernel_logistic_bits
 
 __all__ = ["DLFHHasher"]
 
-# Entries of a (rows x columns) block of S and Theta held at once by the full variant.
-_BLOCK_ENTRIES = 1 << 21
-
 
 def _row_blocks(n_rows: int, n_cols: int):
-    step = max(1, _BLOCK_ENTRIES // max(n_cols, 1))
-    for start in range(0, n_rows, step):
-        yield slice(start, min(start + step, n_rows))
+    """Blocks of rows of the ``(rows, n_cols)`` arrays ``S``, ``Theta`` and ``S - sigmoid``.
+
+    Their size follows sklearn's ``working_memory``; four float64 values per entry are live.
+    """
+    return row_slices(n_rows, 4 * 8 * n_cols)
 
 
 def update_codes(U, V_cols, Y_rows, Y_cols, scale):
@@ -95,6 +101,22 @@ def log_likelihood(U, V_cols, Y_rows, Y_cols, scale):
     return total
 
 
+def _ridge_hash_function(X, codes: np.ndarray, gamma: float):
+    """DLFH's linear hash function: ridge regression of the centred features onto the codes.
+
+    Returns ``(mean, W, b)`` with bits ``(x - mean) @ W + b > 0``, ``W`` solving
+    ``((X - mean)^T (X - mean) + gamma I) W = (X - mean)^T (codes - b)`` and ``b`` the codes'
+    column means (Jiang & Li, TIP 2019). ``X`` is centred inside the products.
+    """
+    mean = column_means(X)
+    gram = centred_gram(X, mean)
+    gram[np.diag_indices_from(gram)] += gamma
+    target_mean = codes.mean(axis=0)
+    W = np.linalg.lstsq(gram, centred_rmatmul(X, mean, codes - target_mean), rcond=None)[0]
+    return mean, W, target_mean
+
+
+@Substitution(**SHARED_DOCS)
 class DLFHHasher(BaseCrossModalHasher):
     """Discrete latent factor hashing (DLFH) for cross-modal retrieval.
 
@@ -102,12 +124,18 @@ class DLFHHasher(BaseCrossModalHasher):
     closed-form column updates that never decrease the likelihood of the cross-modal similarity;
     hash functions for new items are fitted afterwards.
 
+    Learning the codes needs only the labels. Both hash functions take a scipy sparse (CSR) text
+    block, such as a ``TfidfVectorizer`` output, as it is, in ``fit`` and in ``encode``: the
+    ridge regression centres it implicitly (its Gram matrix is a dense
+    ``(n_text_features_, n_text_features_)`` array), and the kernel variant computes its RBF
+    features with sparse products. No dense copy of the block is made. The codes agree with
+    those of the same block passed dense up to floating-point rounding (for
+    ``hash_function="kernel"``, up to k-means summing in another order).
+
     Parameters
     ----------
-    n_bits : int, default=32
-        Code length.
-    n_image_features : int, default=None
-        Number of leading columns of ``X`` that are image features; required.
+    {n_bits}
+    {n_image_features}
     scale : float, default=8.0
         The paper's ``lambda``: ``Theta = (lambda / n_bits) U V^T`` (paper: 8).
     max_iter : int, default=30
@@ -119,9 +147,8 @@ class DLFHHasher(BaseCrossModalHasher):
         bits, as the authors' code does. ``None`` uses every item (full DLFH): exact and
         monotone, but ``O(n^2 n_bits)`` time per pass (memory stays linear: blocks of ``S``
         only), and from random codes its bound's curvature term ``n lambda^2 / (4 b^2)`` can
-        outweigh the gain of any flip, so with few bits it may hardly move (measured on UCI
-        digits, 1,800 items: 0.11 mAP at 16 bits, 0.75 at 64 bits after 400 s, against 0.54 /
-        0.76 in about 1 / 13 s sampled). Prefer the sampled default.
+        outweigh the gain of any flip, so with few bits it may hardly move (measured in
+        :ref:`choosing`). Prefer the sampled default.
     hash_function : {"linear", "kernel"}, default="linear"
         ``"linear"``: ridge regression of the centred features onto the codes (DLFH).
         ``"kernel"``: RBF features on ``n_anchors`` k-means anchors and one logistic regression
@@ -132,8 +159,8 @@ class DLFHHasher(BaseCrossModalHasher):
         Anchors of the kernel hash functions (``hash_function="kernel"`` only).
     C : float, default=1.0
         Inverse regularisation of the kernel logistic regressions (``"kernel"`` only).
-    random_state : None, int or RandomState, default=None
-        Seeds the initial codes, the column sampling and k-means. An int gives identical codes.
+    {random_state}
+        Seeds the initial codes, the column sampling and k-means.
 
     Attributes
     ----------
@@ -148,8 +175,7 @@ class DLFHHasher(BaseCrossModalHasher):
     image_mean_, text_mean_, image_weights_, text_weights_, image_intercept_, text_intercept_
         The hash functions (``"linear"``: on centred features; ``"kernel"``: on RBF features,
         with ``image_features_``, ``text_features_`` the anchor maps).
-    database_codes_, database_labels_, classes_, multilabel_, n_features_in_, n_text_features_
-        See :class:`~skmetacmh.BaseCrossModalHasher`.
+    {base_attributes}
 
     See Also
     --------
@@ -164,7 +190,7 @@ class DLFHHasher(BaseCrossModalHasher):
     Examples
     --------
     >>> import numpy as np
-    >>> from skmetacmh.baselines.dlfh import DLFHHasher
+    >>> from skmetacmh.baselines import DLFHHasher
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat(np.arange(4), 25)
     >>> centres = rng.normal(size=(4, 12))
@@ -173,6 +199,8 @@ class DLFHHasher(BaseCrossModalHasher):
     >>> h.encode(X[:3, :6], modality="image").shape
     (3, 8)
     """
+
+    _supports_sparse_text = True
 
     _parameter_constraints: dict = {
         **BaseCrossModalHasher._parameter_constraints,
@@ -220,8 +248,20 @@ class DLFHHasher(BaseCrossModalHasher):
         U, V = self._learn_codes(Y, rng)
         self.image_codes_ = U.astype(np.int8)
         self.text_codes_ = V.astype(np.int8)
-        self._fit_hash_function("image", X_image, U, rng)
-        self._fit_hash_function("text", X_text, V, rng)
+        if self.hash_function == "linear":
+            self.image_mean_, self.image_weights_, self.image_intercept_ = _ridge_hash_function(
+                X_image, U, self.gamma
+            )
+            self.text_mean_, self.text_weights_, self.text_intercept_ = _ridge_hash_function(
+                X_text, V, self.gamma
+            )
+        else:
+            self.image_features_, self.image_weights_, self.image_intercept_ = (
+                fit_kernel_logistic_bits(X_image, U, self.n_anchors, self.C, rng)
+            )
+            self.text_features_, self.text_weights_, self.text_intercept_ = (
+                fit_kernel_logistic_bits(X_text, V, self.n_anchors, self.C, rng)
+            )
 
     def _learn_codes(self, Y, rng):
         n, b = Y.shape[0], self.n_bits
@@ -242,29 +282,13 @@ class DLFHHasher(BaseCrossModalHasher):
         self.n_iter_ = self.max_iter
         return U, V
 
-    def _fit_hash_function(self, name, X, codes, rng):
-        if self.hash_function == "linear":
-            mean = X.mean(axis=0)
-            Xc = X - mean
-            gram = Xc.T @ Xc
-            gram[np.diag_indices_from(gram)] += self.gamma
-            target_mean = codes.mean(axis=0)
-            W = np.linalg.lstsq(gram, Xc.T @ (codes - target_mean), rcond=None)[0]
-            setattr(self, f"{name}_mean_", mean)
-            setattr(self, f"{name}_weights_", W)
-            setattr(self, f"{name}_intercept_", target_mean)
-        else:
-            feats = _RBFAnchorFeatures(
-                self.n_anchors, random_state=int(rng.randint(np.iinfo(np.int32).max))
-            ).fit(X)
-            W, b = fit_logistic_bits(feats.transform(X), codes, self.C)
-            setattr(self, f"{name}_features_", feats)
-            setattr(self, f"{name}_weights_", W)
-            setattr(self, f"{name}_intercept_", b)
-
     def _project(self, X, modality):
-        W = getattr(self, f"{modality}_weights_")
-        b = getattr(self, f"{modality}_intercept_")
+        if modality == "image":
+            W, b = self.image_weights_, self.image_intercept_
+            if self.hash_function == "linear":
+                return centred_matmul(X, self.image_mean_, W) + b
+            return self.image_features_.project(X, W, b)
+        W, b = self.text_weights_, self.text_intercept_
         if self.hash_function == "linear":
-            return (X - getattr(self, f"{modality}_mean_")) @ W + b
-        return getattr(self, f"{modality}_features_").project(X, W, b)
+            return centred_matmul(X, self.text_mean_, W) + b
+        return self.text_features_.project(X, W, b)

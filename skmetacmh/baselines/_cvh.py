@@ -14,13 +14,13 @@ import numpy as np
 from scipy.linalg import eigh
 from sklearn.utils._param_validation import Interval
 
-from .._base import BaseCrossModalHasher
+from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
-    centred_matmul,
     check_n_bits_for_correlated_directions,
     paired_covariances,
     sign_flips,
 )
+from ._linear_projection import _LinearProjectionHasher
 
 __all__ = ["CVHHasher"]
 
@@ -51,7 +51,8 @@ def _cross_view_eigenproblem(C_11, C_22, C_12):
     return A, B
 
 
-class CVHHasher(BaseCrossModalHasher):
+@Substitution(**SHARED_DOCS)
+class CVHHasher(_LinearProjectionHasher):
     """Cross-view hashing (CVH): per-view linear hash functions from a generalised eigenproblem.
 
     Each view is centred; the ``n_bits`` eigenvectors of the cross-view generalised eigenproblem
@@ -63,24 +64,17 @@ class CVHHasher(BaseCrossModalHasher):
 
     Parameters
     ----------
-    n_bits : int, default=32
-        Code length per modality. At most ``min(n_image_features, n_text_features)``: beyond that
-        the eigenproblem only has directions that one view cannot match.
-    n_image_features : int, default=None
-        Number of image columns at the start of ``X``; the rest are text columns. Required.
+    {n_bits}
+        At most ``min(n_image_features, n_text_features)``: beyond that the eigenproblem only
+        has directions that one view cannot match.
+    {n_image_features}
     reg : float, default=1e-4
         Ridge added to each view's covariance on both sides of the eigenproblem, relative to its
         mean eigenvalue (``C + reg * trace(C) / d * I``).
-    random_state : None, int or RandomState, default=None
-        Unused: CVH is deterministic (a dense symmetric eigensolver, with eigenvector signs
-        fixed). Accepted so that every hasher can be configured alike.
 
     Attributes
     ----------
-    image_mean_ : ndarray of shape (n_image_features,)
-        Column means of the training image block.
-    text_mean_ : ndarray of shape (n_text_features_,)
-        Column means of the training text block.
+    {linear_attributes}
     image_projection_ : ndarray of shape (n_image_features, n_bits)
         Image hash directions ``A_1``: bits are ``(X_image - image_mean_) @ A_1 > 0``.
     text_projection_ : ndarray of shape (n_text_features_, n_bits)
@@ -88,9 +82,13 @@ class CVHHasher(BaseCrossModalHasher):
     eigenvalues_ : ndarray of shape (n_bits,)
         The smallest generalised eigenvalues, ascending; ``1 - eigenvalues_`` are the canonical
         correlations of the bits.
-    database_codes_, database_labels_, classes_, multilabel_, n_features_in_, \
-n_text_features_, n_unlabeled_
-        See :class:`~skmetacmh.BaseCrossModalHasher`.
+    {base_attributes}
+
+    Notes
+    -----
+    CVH is deterministic (a dense symmetric eigensolver, with eigenvector signs fixed), so it has
+    no ``random_state``. {sparse_text} The eigenproblem is dense, of size
+    ``n_image_features + n_text_features_``.
 
     See Also
     --------
@@ -105,7 +103,7 @@ n_text_features_, n_unlabeled_
     Examples
     --------
     >>> import numpy as np
-    >>> from skmetacmh.baselines.cvh import CVHHasher
+    >>> from skmetacmh.baselines import CVHHasher
     >>> rng = np.random.default_rng(0)
     >>> latent = rng.standard_normal((200, 4))
     >>> X = np.hstack([latent @ rng.standard_normal((4, 10)), latent @ rng.standard_normal((4, 6))])
@@ -116,16 +114,14 @@ n_text_features_, n_unlabeled_
     """
 
     _parameter_constraints = {
-        **BaseCrossModalHasher._parameter_constraints,
+        **_LinearProjectionHasher._parameter_constraints,
         "reg": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
     }
 
-    def __init__(self, n_bits=32, n_image_features=None, *, reg=1e-4, random_state=None):
+    def __init__(self, n_bits=32, n_image_features=None, *, reg=1e-4):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
         self.reg = reg
-        self.random_state = random_state
 
     def _fit(self, X_image, X_text, Y):
         d_1 = X_image.shape[1]
@@ -146,8 +142,3 @@ n_text_features_, n_unlabeled_
         self.eigenvalues_ = eigenvalues
         self.image_projection_ = vectors[:d_1]
         self.text_projection_ = vectors[d_1:]
-
-    def _project(self, X, modality):
-        if modality == "image":
-            return centred_matmul(X, self.image_mean_, self.image_projection_)
-        return centred_matmul(X, self.text_mean_, self.text_projection_)

@@ -1,22 +1,35 @@
-"""RBF features on k-means anchors, the nonlinear input of SePH's kernel logistic regression.
+"""RBF features on k-means anchors, the nonlinear input of SePH's and KDLFH's hash functions.
 
 As in SePH (Lin et al., CVPR 2015) and KDLFH, every item is mapped to
 ``phi(x)_k = exp(-||x - a_k||^2 / (2 sigma^2))`` for anchor points ``a_k``, here chosen by
 k-means, with ``sigma`` the mean distance from the training points to the anchors. The
-features of ``n`` items cost ``O(n * n_anchors)`` memory, never ``n x n``.
+features of ``n`` items cost ``O(n * n_anchors)`` memory, never ``n x n``. ``X`` may be scipy
+sparse (a text block): k-means and the distances ``||x||^2 - 2 x.a + ||a||^2`` then use sparse
+products, and only the ``(n, n_anchors)`` features are dense.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.cluster import KMeans
 
+from ._linear_algebra import row_slices
+from ._logistic_bits import fit_logistic_bits
 
-def _squared_distances(X: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+
+def _squared_row_norms(X) -> np.ndarray:
+    if sp.issparse(X):
+        X = X if X.dtype == np.float64 else X.astype(np.float64)
+        return np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", X, X)
+
+
+def _squared_distances(X, anchors: np.ndarray) -> np.ndarray:
     """Squared Euclidean distances, clipped at 0 against round-off."""
     d2 = (
-        np.einsum("ij,ij->i", X, X)[:, None]
-        - 2.0 * (X @ anchors.T)
+        _squared_row_norms(X)[:, None]
+        - 2.0 * np.asarray(X @ anchors.T)
         + np.einsum("ij,ij->i", anchors, anchors)[None, :]
     )
     return np.maximum(d2, 0.0)
@@ -40,7 +53,7 @@ class _RBFAnchorFeatures:
         self.random_state = random_state
         self.max_iter = max_iter
 
-    def fit(self, X: np.ndarray) -> _RBFAnchorFeatures:
+    def fit(self, X) -> _RBFAnchorFeatures:
         n_anchors = min(self.n_anchors, X.shape[0])
         km = KMeans(
             n_clusters=n_anchors,
@@ -55,13 +68,26 @@ class _RBFAnchorFeatures:
         self.sigma_ = sigma if sigma > 0 else 1.0
         return self
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
+    def transform(self, X) -> np.ndarray:
         return np.exp(-_squared_distances(X, self.anchors_) / (2.0 * self.sigma_**2))
 
-    def project(self, X: np.ndarray, W: np.ndarray, b: np.ndarray, chunk: int = 4096):
-        """``transform(X) @ W + b`` by blocks of rows, so memory stays ``O(chunk * n_anchors)``."""
+    def project(self, X, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``transform(X) @ W + b`` by blocks of rows within sklearn's ``working_memory``."""
         out = np.empty((X.shape[0], W.shape[1]))
-        for start in range(0, X.shape[0], chunk):
-            rows = slice(start, start + chunk)
+        # Per row: the distances, their exponential and two temporaries of the same size.
+        for rows in row_slices(X.shape[0], 8 * 4 * len(self.anchors_)):
             out[rows] = self.transform(X[rows]) @ W + b
         return out
+
+
+def fit_kernel_logistic_bits(X, targets: np.ndarray, n_anchors: int, C: float, rng):
+    """RBF anchor features of ``X`` and one logistic regression per bit onto ``targets``.
+
+    The kernel hash functions of SePH and KDLFH. ``rng`` (a ``RandomState``) draws the k-means
+    seed. Returns ``(features, W, b)``: bits are ``features.project(X, W, b) > 0``.
+    """
+    features = _RBFAnchorFeatures(
+        n_anchors, random_state=int(rng.randint(np.iinfo(np.int32).max))
+    ).fit(X)
+    W, b = fit_logistic_bits(features.transform(X), targets, C)
+    return features, W, b

@@ -16,8 +16,16 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._base import BaseCrossModalHasher
+from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import cosine_cross_product, normalized_labels
+from ._linear_algebra import (
+    centred_gram,
+    centred_matmul,
+    centred_rmatmul,
+    column_means,
+    sign_flips,
+)
+from ._linear_projection import _LinearProjectionHasher
 
 __all__ = ["SCMHasher"]
 
@@ -45,13 +53,13 @@ def _top_correlation_pairs(Wx_white, Wz_white, Cxz, n_pairs):
         # slower QR-iteration driver does not.
         U, sigma, Vt = scipy.linalg.svd(M, full_matrices=False, lapack_driver="gesvd")
     # Fix each singular pair's sign so that the result does not depend on the LAPACK build.
-    signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(U.shape[1])])
-    signs[signs == 0] = 1.0
+    signs = sign_flips(U)
     U, Vt = U * signs, Vt * signs[:, None]
     return Wx_white @ U[:, :n_pairs], Wz_white @ Vt[:n_pairs].T, sigma[:n_pairs]
 
 
-class SCMHasher(BaseCrossModalHasher):
+@Substitution(**SHARED_DOCS)
+class SCMHasher(_LinearProjectionHasher):
     """Semantic correlation maximisation (SCM) cross-modal hashing.
 
     Supervised, linear and fast: training cost is linear in the number of items. Two variants
@@ -62,8 +70,8 @@ class SCMHasher(BaseCrossModalHasher):
       mutually orthogonal in the ``Cxx`` metric. Only ``rank(X^T S~ Z) <= n_classes - 1``
       directions (after centring) carry label correlation; further bits come from directions
       of zero correlation and add noise, so with few classes SCM-Orth degrades as codes grow
-      (``correlations_`` shows the zeros). Measured on UCI digits (10 classes, 1,800 items):
-      mean mAP 0.56 at 8 bits, 0.37 at 16, 0.19 at 64; prefer ``"sequential"``.
+      (``correlations_`` shows the zeros; :ref:`choosing` has measurements). Prefer
+      ``"sequential"``.
     * ``"sequential"`` (SCM-Seq): one bit at a time; after each bit the residual
       ``Cxz <- Cxz - (X^T hx)(Z^T hz)^T`` removes the similarity the learned bit pair
       ``hx = sign(X wx)``, ``hz = sign(Z wz)`` already explains (``Cxz`` starts at
@@ -74,36 +82,33 @@ class SCMHasher(BaseCrossModalHasher):
     row-normalised labels): ``2 S - 1`` exactly for single-label data, and for multi-label data a
     graded similarity that is ``> -1`` exactly for the pairs sharing a label. It enters only
     through its low-rank factors, so memory is ``O(n (d_x + d_z + n_classes))``.
+    SCM is deterministic, so it has no ``random_state``. {sparse_text}
 
     Parameters
     ----------
-    n_bits : int, default=32
-        Code length.
-    n_image_features : int, default=None
-        Number of leading columns of ``X`` that are image features; required.
+    {n_bits}
+    {n_image_features}
     variant : {"sequential", "orthogonal"}, default="sequential"
         SCM-Seq (the more accurate variant in the paper) or SCM-Orth.
         ``"orthogonal"`` needs ``n_bits <= min(n_image_features, n_text_features)``.
     reg : float, default=1e-6
         Ridge added to the diagonal of each modality's covariance ``X^T X`` (the authors' code
         uses ``1e-6``). Raise it for collinear or nearly constant features.
-    random_state : None, int or RandomState, default=None
-        Unused: SCM is deterministic. Accepted so that every hasher shares one signature.
 
     Attributes
     ----------
-    image_mean_, text_mean_ : ndarray
-        Training means, subtracted before projecting (the paper assumes centred features).
+    {linear_attributes} The paper assumes centred features.
     image_projection_ : ndarray of shape (n_image_features, n_bits)
+        Image bits are ``(X_image - image_mean_) @ image_projection_ > 0``.
     text_projection_ : ndarray of shape (n_text_features_, n_bits)
+        The same for texts.
     correlations_ : ndarray of shape (n_bits,)
         The singular value (relaxed correlation with the label similarity) behind each bit;
         for ``"sequential"`` the value on the residual when that bit was learned, ``nan`` for
         bits that fell back to CCA.
     n_fallback_bits_ : int
         Number of sequential bits that fell back to CCA directions (0 for ``"orthogonal"``).
-    database_codes_, database_labels_, classes_, multilabel_, n_features_in_, n_text_features_
-        See :class:`~skmetacmh.BaseCrossModalHasher`.
+    {base_attributes}
 
     See Also
     --------
@@ -118,7 +123,7 @@ class SCMHasher(BaseCrossModalHasher):
     Examples
     --------
     >>> import numpy as np
-    >>> from skmetacmh.baselines.scm import SCMHasher
+    >>> from skmetacmh.baselines import SCMHasher
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat(np.arange(4), 25)
     >>> centres = rng.normal(size=(4, 12))
@@ -129,26 +134,16 @@ class SCMHasher(BaseCrossModalHasher):
     """
 
     _parameter_constraints: dict = {
-        **BaseCrossModalHasher._parameter_constraints,
+        **_LinearProjectionHasher._parameter_constraints,
         "variant": [StrOptions({"sequential", "orthogonal"})],
         "reg": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
     }
 
-    def __init__(
-        self,
-        n_bits=32,
-        n_image_features=None,
-        *,
-        variant="sequential",
-        reg=1e-6,
-        random_state=None,
-    ):
+    def __init__(self, n_bits=32, n_image_features=None, *, variant="sequential", reg=1e-6):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
         self.variant = variant
         self.reg = reg
-        self.random_state = random_state
 
     def _fit(self, X_image, X_text, Y):
         rank = min(X_image.shape[1], X_text.shape[1])
@@ -158,27 +153,30 @@ class SCMHasher(BaseCrossModalHasher):
                 f"n_text_features) = {rank} orthogonal projections; got n_bits={self.n_bits}. "
                 "Use variant='sequential' or fewer bits."
             )
-        self.image_mean_ = X_image.mean(axis=0)
-        self.text_mean_ = X_text.mean(axis=0)
-        X = np.asarray(X_image - self.image_mean_, dtype=np.float64)
-        Z = np.asarray(X_text - self.text_mean_, dtype=np.float64)
+        # X and Z stand for the centred blocks; they are centred inside each product.
+        X, mx = X_image, column_means(X_image)
+        Z, mz = X_text, column_means(X_text)
+        self.image_mean_, self.text_mean_ = mx, mz
         Yn = normalized_labels(Y)
 
-        Cxz = cosine_cross_product(X, Z, Yn)
-        Wx_white = _inverse_sqrt(X.T @ X + self.reg * np.eye(X.shape[1]))
-        Wz_white = _inverse_sqrt(Z.T @ Z + self.reg * np.eye(Z.shape[1]))
+        Cxz = cosine_cross_product(X, mx, Z, mz, Yn)
+        Wx_white = _inverse_sqrt(centred_gram(X, mx) + self.reg * np.eye(X.shape[1]))
+        Wz_white = _inverse_sqrt(centred_gram(Z, mz) + self.reg * np.eye(Z.shape[1]))
 
         if self.variant == "orthogonal":
             Wx, Wz, corr = _top_correlation_pairs(Wx_white, Wz_white, Cxz, self.n_bits)
             self.n_fallback_bits_ = 0
         else:
-            Wx, Wz, corr = self._fit_sequential(X, Z, Cxz, Wx_white, Wz_white)
+            Wx, Wz, corr = self._fit_sequential(X, mx, Z, mz, Cxz, Wx_white, Wz_white)
         self.image_projection_ = Wx
         self.text_projection_ = Wz
         self.correlations_ = corr
 
-    def _fit_sequential(self, X, Z, Cxz, Wx_white, Wz_white):
-        """SCM-Seq (Zhang & Li, AAAI 2014): one bit per residual update."""
+    def _fit_sequential(self, X, mx, Z, mz, Cxz, Wx_white, Wz_white):
+        """SCM-Seq (Zhang & Li, AAAI 2014): one bit per residual update.
+
+        ``X`` and ``Z`` are the raw blocks and ``mx``, ``mz`` their means.
+        """
         b = self.n_bits
         Wx = np.zeros((X.shape[1], b))
         Wz = np.zeros((Z.shape[1], b))
@@ -193,13 +191,14 @@ class SCMHasher(BaseCrossModalHasher):
                 break
             last = sigma[0]
             Wx[:, t], Wz[:, t], corr[t] = wx[:, 0], wz[:, 0], sigma[0]
-            hx = np.where(X @ wx[:, 0] > 0, 1.0, -1.0)
-            hz = np.where(Z @ wz[:, 0] > 0, 1.0, -1.0)
-            residual -= np.outer(X.T @ hx, Z.T @ hz)
+            hx = np.where(centred_matmul(X, mx, wx[:, 0]) > 0, 1.0, -1.0)
+            hz = np.where(centred_matmul(Z, mz, wz[:, 0]) > 0, 1.0, -1.0)
+            residual -= np.outer(centred_rmatmul(X, mx, hx), centred_rmatmul(Z, mz, hz))
         if fallback_from < b:
             # The authors' fallback: plain CCA directions (Cxz = X^T Z) for the remaining bits.
             n_cca = min(b - fallback_from, min(X.shape[1], Z.shape[1]))
-            cx, cz, _ = _top_correlation_pairs(Wx_white, Wz_white, X.T @ Z, n_cca)
+            cross = centred_gram(X, mx, Z, mz)
+            cx, cz, _ = _top_correlation_pairs(Wx_white, Wz_white, cross, n_cca)
             Wx[:, fallback_from : fallback_from + n_cca] = cx
             Wz[:, fallback_from : fallback_from + n_cca] = cz
             # Bits beyond the CCA rank reuse CCA directions cyclically (duplicate bits) rather
@@ -209,8 +208,3 @@ class SCMHasher(BaseCrossModalHasher):
                 Wz[:, t] = cz[:, (t - fallback_from) % n_cca]
         self.n_fallback_bits_ = b - fallback_from
         return Wx, Wz, corr
-
-    def _project(self, X, modality):
-        if modality == "image":
-            return (X - self.image_mean_) @ self.image_projection_
-        return (X - self.text_mean_) @ self.text_projection_

@@ -15,13 +15,14 @@ from scipy.linalg import cho_factor, solve_triangular, svd
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from .._base import BaseCrossModalHasher
+from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     centred_matmul,
     check_n_bits_for_correlated_directions,
     paired_covariances,
     sign_flips,
 )
+from ._linear_projection import _LinearProjectionHasher
 
 __all__ = ["CCAITQHasher"]
 
@@ -89,7 +90,8 @@ def _itq_rotation(V, n_iter, random_state):
     return R, np.asarray(losses)
 
 
-class CCAITQHasher(BaseCrossModalHasher):
+@Substitution(**SHARED_DOCS)
+class CCAITQHasher(_LinearProjectionHasher):
     """Cross-modal CCA-ITQ: canonical correlation analysis, then iterative quantisation.
 
     Each modality is centred; regularised CCA between the image and the text view gives
@@ -101,11 +103,10 @@ class CCAITQHasher(BaseCrossModalHasher):
 
     Parameters
     ----------
-    n_bits : int, default=32
-        Code length per modality. At most ``min(n_image_features, n_text_features)``, the number
-        of canonical direction pairs two views have.
-    n_image_features : int, default=None
-        Number of image columns at the start of ``X``; the rest are text columns. Required.
+    {n_bits}
+        At most ``min(n_image_features, n_text_features)``, the number of canonical direction
+        pairs two views have.
+    {n_image_features}
     reg : float, default=1e-4
         Ridge added to each view's covariance, relative to its mean eigenvalue
         (``C + reg * trace(C) / d * I``); 1e-4 is the ridge commonly used with CCA-ITQ.
@@ -115,19 +116,16 @@ class CCAITQHasher(BaseCrossModalHasher):
         correlation, the eigenvalue of CCA in its symmetric form
         ``[[0, C_it], [C_ti, 0]] w = rho [[C_ii, 0], [0, C_tt]] w``. Scaling lets the strongly
         correlated directions dominate the rotation, so weakly correlated (noisy) directions
-        matter less as ``n_bits`` grows. 0 disables it. On UCI Multiple Features (pix/fou,
-        16-64 bits) p = 4 gave the best mAP among 0, 1, 2, 4, 6 and 8.
+        matter less as ``n_bits`` grows. 0 disables it; the measured effect of ``p`` is in
+        :ref:`choosing`.
     n_iter : int, default=50
         ITQ iterations, the paper's value.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the random initial rotation. An int gives bit-identical codes.
+    {random_state}
+        Seeds the random initial rotation.
 
     Attributes
     ----------
-    image_mean_ : ndarray of shape (n_image_features,)
-        Column means of the training image block.
-    text_mean_ : ndarray of shape (n_text_features_,)
-        Column means of the training text block.
+    {linear_attributes}
     image_projection_ : ndarray of shape (n_image_features, n_bits)
         Scaled canonical directions times the rotation: image bits are
         ``(X_image - image_mean_) @ image_projection_ > 0``.
@@ -140,9 +138,12 @@ class CCAITQHasher(BaseCrossModalHasher):
     quantization_loss_ : ndarray of shape (n_iter + 1,)
         ``||B - V R||_F^2`` on the stacked training projections: at the random start, then after
         each iteration (non-increasing).
-    database_codes_, database_labels_, classes_, multilabel_, n_features_in_, \
-n_text_features_, n_unlabeled_
-        See :class:`~skmetacmh.BaseCrossModalHasher`.
+    {base_attributes}
+
+    Notes
+    -----
+    {sparse_text} The text covariance is a dense ``(n_text_features_, n_text_features_)``
+    matrix, as CCA needs.
 
     See Also
     --------
@@ -160,7 +161,7 @@ n_text_features_, n_unlabeled_
     Examples
     --------
     >>> import numpy as np
-    >>> from skmetacmh.baselines.cca_itq import CCAITQHasher
+    >>> from skmetacmh.baselines import CCAITQHasher
     >>> rng = np.random.default_rng(0)
     >>> latent = rng.standard_normal((200, 4))
     >>> X = np.hstack([latent @ rng.standard_normal((4, 10)), latent @ rng.standard_normal((4, 6))])
@@ -171,7 +172,7 @@ n_text_features_, n_unlabeled_
     """
 
     _parameter_constraints = {
-        **BaseCrossModalHasher._parameter_constraints,
+        **_LinearProjectionHasher._parameter_constraints,
         "reg": [Interval(Real, 0, None, closed="neither")],
         "eigenvalue_power": [Interval(Real, 0, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
@@ -217,8 +218,3 @@ n_text_features_, n_unlabeled_
         self.quantization_loss_ = losses
         self.image_projection_ = W_image @ R
         self.text_projection_ = W_text @ R
-
-    def _project(self, X, modality):
-        if modality == "image":
-            return centred_matmul(X, self.image_mean_, self.image_projection_)
-        return centred_matmul(X, self.text_mean_, self.text_projection_)

@@ -17,8 +17,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from .._base import BaseCrossModalHasher
+from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import centred_gram, centred_matmul, column_means
+from ._linear_projection import _LinearProjectionHasher
 
 __all__ = ["CMFHHasher"]
 
@@ -111,7 +112,8 @@ def _collective_matrix_factorisation(
     return P, np.asarray(objective), converged
 
 
-class CMFHHasher(BaseCrossModalHasher):
+@Substitution(**SHARED_DOCS)
+class CMFHHasher(_LinearProjectionHasher):
     """Collective matrix factorisation hashing (CMFH), unsupervised.
 
     Both modalities are centred and factorised with one shared latent factor ``V`` (``n`` by
@@ -129,10 +131,9 @@ class CMFHHasher(BaseCrossModalHasher):
 
     Parameters
     ----------
-    n_bits : int, default=32
-        Code length per modality (the rank of the shared latent factor).
-    n_image_features : int, default=None
-        Number of image columns at the start of ``X``; the rest are text columns. Required.
+    {n_bits}
+        It is the rank of the shared latent factor, so at most the number of training items.
+    {n_image_features}
     image_weight : float, default=0.5
         ``lambda`` in the paper: the weight of the image reconstruction; the text reconstruction
         gets ``1 - image_weight``. Strictly between 0 and 1.
@@ -145,15 +146,12 @@ class CMFHHasher(BaseCrossModalHasher):
     tol : float, default=1e-4
         Stop when a sweep lowers the objective by less than ``tol`` times the objective after
         the first sweep (the criterion of scikit-learn's NMF).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the random initial latent factor. An int gives bit-identical codes.
+    {random_state}
+        Seeds the random initial latent factor.
 
     Attributes
     ----------
-    image_mean_ : ndarray of shape (n_image_features,)
-        Column means of the training image block.
-    text_mean_ : ndarray of shape (n_text_features_,)
-        Column means of the training text block.
+    {linear_attributes}
     image_projection_ : ndarray of shape (n_image_features, n_bits)
         ``P_image``: image bits are ``(X_image - image_mean_) @ image_projection_ > 0``.
     text_projection_ : ndarray of shape (n_text_features_, n_bits)
@@ -162,9 +160,7 @@ class CMFHHasher(BaseCrossModalHasher):
         The objective after each sweep (non-increasing).
     n_iter_ : int
         Sweeps run.
-    database_codes_, database_labels_, classes_, multilabel_, n_features_in_, \
-n_text_features_, n_unlabeled_
-        See :class:`~skmetacmh.BaseCrossModalHasher`.
+    {base_attributes}
 
     See Also
     --------
@@ -176,14 +172,13 @@ n_text_features_, n_unlabeled_
     The defaults (``lambda = 0.5``, ``mu = 100``, ``gamma = 0.01``) follow the paper's
     experimental setting. The objective measures reconstruction, not retrieval, so they are
     worth tuning with :class:`~sklearn.model_selection.GridSearchCV` and the cross-modal
-    scorer: on UCI Multiple Features (pix/fou, 16-64 bits) ``mu`` in [1, 10] scored about
-    0.02-0.05 mAP above ``mu = 100``.
+    scorer; what ``mu`` changed in our measurements is in :ref:`choosing`.
 
     Memory is linear in the number of samples: besides the training data (centred block by
     block, never copied whole), only ``(n, n_bits)`` latent factors and ``(d, d)`` Gram
-    matrices are formed. One sweep costs
-    ``O(n d n_bits)`` with ``d = n_image_features + n_text_features_``, plus ``O(n d^2 + d^3)``
-    once for the Gram matrices and their factorisation.
+    matrices are formed. One sweep costs ``O(n d n_bits + n_bits^3)`` with
+    ``d = n_image_features + n_text_features_``, plus ``O(n d^2 + d^3)`` once for the Gram
+    matrices and their factorisation. {sparse_text}
 
     References
     ----------
@@ -193,7 +188,7 @@ n_text_features_, n_unlabeled_
     Examples
     --------
     >>> import numpy as np
-    >>> from skmetacmh.baselines.cmfh import CMFHHasher
+    >>> from skmetacmh.baselines import CMFHHasher
     >>> rng = np.random.default_rng(0)
     >>> latent = rng.standard_normal((200, 4))
     >>> X = np.hstack([latent @ rng.standard_normal((4, 10)), latent @ rng.standard_normal((4, 6))])
@@ -204,7 +199,7 @@ n_text_features_, n_unlabeled_
     """
 
     _parameter_constraints = {
-        **BaseCrossModalHasher._parameter_constraints,
+        **_LinearProjectionHasher._parameter_constraints,
         "image_weight": [Interval(Real, 0, 1, closed="neither")],
         "mu": [Interval(Real, 0, None, closed="neither")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
@@ -235,6 +230,16 @@ n_text_features_, n_unlabeled_
         self.random_state = random_state
 
     def _fit(self, X_image, X_text, Y):
+        n_samples = X_image.shape[0]
+        if self.n_bits > n_samples:
+            # V is (n_samples, n_bits): its rank, and so the number of independent bits, is at
+            # most n_samples, while every sweep costs O(n_bits^3); 4,096 bits on 60 rows would
+            # look like a hang and give no more information than 60 bits.
+            raise ValueError(
+                f"CMFHHasher learns a shared latent factor of rank n_bits, which cannot exceed "
+                f"the number of training items: got n_bits={self.n_bits} for {n_samples} "
+                f"items. Choose n_bits <= {n_samples}, or train on more items."
+            )
         self.image_mean_, self.text_mean_ = column_means(X_image), column_means(X_text)
         P, objective, converged = _collective_matrix_factorisation(
             [X_image, X_text],
@@ -257,8 +262,3 @@ n_text_features_, n_unlabeled_
         self.image_projection_, self.text_projection_ = P
         self.objective_ = objective
         self.n_iter_ = len(objective)
-
-    def _project(self, X, modality):
-        if modality == "image":
-            return centred_matmul(X, self.image_mean_, self.image_projection_)
-        return centred_matmul(X, self.text_mean_, self.text_projection_)
