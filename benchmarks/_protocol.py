@@ -112,9 +112,9 @@ def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *,
     X_db = scaler.transform(X[split.database])
     y_train, y_query, y_db = (y[split[k]] for k in ("train", "query", "database"))
 
-    hasher = clone(hasher_class(**params)).set_params(
-        n_bits=n_bits, n_image_features=n_img, random_state=seed
-    )
+    hasher = clone(hasher_class(**params)).set_params(n_bits=n_bits, n_image_features=n_img)
+    if "random_state" in hasher.get_params():  # SCM and CVH are deterministic
+        hasher.set_params(random_state=seed)
     start = time.perf_counter()
     hasher.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start

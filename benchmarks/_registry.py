@@ -15,12 +15,12 @@ __all__ = ["HASHERS", "resolve_hasher", "hasher_spec"]
 HASHERS = {
     "MetaCMH": "skmetacmh.metacmh:MetaCMHHasher",
     "DCMH": "skmetacmh.metacmh:DCMHHasher",
-    "SePH": "skmetacmh.baselines.seph:SePHHasher",
-    "SCM": "skmetacmh.baselines.scm:SCMHasher",
-    "DLFH": "skmetacmh.baselines.dlfh:DLFHHasher",
-    "CMFH": "skmetacmh.baselines.cmfh:CMFHHasher",
-    "CVH": "skmetacmh.baselines.cvh:CVHHasher",
-    "CCA-ITQ": "skmetacmh.baselines.cca_itq:CCAITQHasher",
+    "SePH": "skmetacmh.baselines:SePHHasher",
+    "SCM": "skmetacmh.baselines:SCMHasher",
+    "DLFH": "skmetacmh.baselines:DLFHHasher",
+    "CMFH": "skmetacmh.baselines:CMFHHasher",
+    "CVH": "skmetacmh.baselines:CVHHasher",
+    "CCA-ITQ": "skmetacmh.baselines:CCAITQHasher",
 }
 
 

@@ -34,12 +34,14 @@ import warnings
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-from skmetacmh.baselines.cca_itq import CCAITQHasher
-from skmetacmh.baselines.cmfh import CMFHHasher
-from skmetacmh.baselines.cvh import CVHHasher
-from skmetacmh.baselines.dlfh import DLFHHasher
-from skmetacmh.baselines.scm import SCMHasher
-from skmetacmh.baselines.seph import SePHHasher
+from skmetacmh.baselines import (
+    CCAITQHasher,
+    CMFHHasher,
+    CVHHasher,
+    DLFHHasher,
+    SCMHasher,
+    SePHHasher,
+)
 from skmetacmh.datasets import load_uci_mfeat
 from skmetacmh.metrics import cross_modal_map, mean_average_precision
 
@@ -63,7 +65,9 @@ TRACED_ITERATIONS = 2
 def make_hasher(name: str, n_bits: int, n_image_features: int, seed: int):
     """A fresh hasher of benchmark ``name``: defaults, but ``n_bits`` and ``random_state``."""
     cls, params = HASHERS[name]
-    return cls(n_bits, n_image_features, **params, random_state=seed)
+    if "random_state" in cls().get_params():  # SCM and CVH are deterministic
+        params = {**params, "random_state": seed}
+    return cls(n_bits, n_image_features, **params)
 
 
 def stratified_queries(y: np.ndarray, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -190,6 +190,17 @@ def test_cmfh_codes_threshold_at_the_training_mean():
         assert np.all((bits.mean(axis=0) > 0.1) & (bits.mean(axis=0) < 0.9))
 
 
+def test_cmfh_refuses_more_bits_than_training_items_at_once():
+    # 4,096 bits on 60 rows used to run O(n_bits^3) sweeps that looked like a hang.
+    X, y, d_image = _paired_views(n=60)
+    with pytest.raises(ValueError, match=r"n_bits=4096 for 60 items.*n_bits <= 60"):
+        CMFHHasher(n_bits=4096, n_image_features=d_image, random_state=0).fit(X, y)
+    hasher = CMFHHasher(n_bits=60, n_image_features=d_image, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        hasher.fit(X, y)  # the limit itself is allowed
+    assert hasher.database_codes_.shape == (60, 120)
+
+
 def test_cmfh_converges_with_defaults_on_noisy_data():
     X, y, d_image = _paired_views()
     hasher = CMFHHasher(n_bits=4, n_image_features=d_image, random_state=0).fit(X, y)
