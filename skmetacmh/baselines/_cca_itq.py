@@ -117,7 +117,7 @@ class CCAITQHasher(_LinearProjectionHasher):
         ``[[0, C_it], [C_ti, 0]] w = rho [[C_ii, 0], [0, C_tt]] w``. Scaling lets the strongly
         correlated directions dominate the rotation, so weakly correlated (noisy) directions
         matter less as ``n_bits`` grows. 0 disables it; the measured effect of ``p`` is in
-        :ref:`choosing`.
+        :ref:`baseline_parameters`.
     n_iter : int, default=50
         ITQ iterations, the paper's value.
     {random_state}

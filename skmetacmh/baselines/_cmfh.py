@@ -172,7 +172,7 @@ class CMFHHasher(_LinearProjectionHasher):
     The defaults (``lambda = 0.5``, ``mu = 100``, ``gamma = 0.01``) follow the paper's
     experimental setting. The objective measures reconstruction, not retrieval, so they are
     worth tuning with :class:`~sklearn.model_selection.GridSearchCV` and the cross-modal
-    scorer; what ``mu`` changed in our measurements is in :ref:`choosing`.
+    scorer; what ``mu`` changed in our measurements is in :ref:`baseline_parameters`.
 
     Memory is linear in the number of samples: besides the training data (centred block by
     block, never copied whole), only ``(n, n_bits)`` latent factors and ``(d, d)`` Gram

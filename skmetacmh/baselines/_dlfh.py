@@ -148,7 +148,7 @@ class DLFHHasher(BaseCrossModalHasher):
         monotone, but ``O(n^2 n_bits)`` time per pass (memory stays linear: blocks of ``S``
         only), and from random codes its bound's curvature term ``n lambda^2 / (4 b^2)`` can
         outweigh the gain of any flip, so with few bits it may hardly move (measured in
-        :ref:`choosing`). Prefer the sampled default.
+        :ref:`baseline_parameters`). Prefer the sampled default.
     hash_function : {"linear", "kernel"}, default="linear"
         ``"linear"``: ridge regression of the centred features onto the codes (DLFH).
         ``"kernel"``: RBF features on ``n_anchors`` k-means anchors and one logistic regression

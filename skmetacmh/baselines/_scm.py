@@ -70,7 +70,7 @@ class SCMHasher(_LinearProjectionHasher):
       mutually orthogonal in the ``Cxx`` metric. Only ``rank(X^T S~ Z) <= n_classes - 1``
       directions (after centring) carry label correlation; further bits come from directions
       of zero correlation and add noise, so with few classes SCM-Orth degrades as codes grow
-      (``correlations_`` shows the zeros; :ref:`choosing` has measurements). Prefer
+      (``correlations_`` shows the zeros; :ref:`baseline_parameters` has measurements). Prefer
       ``"sequential"``.
     * ``"sequential"`` (SCM-Seq): one bit at a time; after each bit the residual
       ``Cxz <- Cxz - (X^T hx)(Z^T hz)^T`` removes the similarity the learned bit pair

@@ -101,7 +101,7 @@ class SePHHasher(BaseCrossModalHasher):
         public code derived from the authors', so that its balance with the KL term (which is
         O(1), ``P`` summing to one) does not depend on ``m``. Unscaled, it is ``m`` times larger
         and, from the paper's tiny initialisation, freezes the random initial signs (measured in
-        :ref:`choosing`).
+        :ref:`baseline_parameters`).
     n_samples_codes : int, default=2000
         Number of training items whose codes are learned (and on which the hash functions are
         fitted). Time grows with its square.
