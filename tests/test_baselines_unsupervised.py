@@ -5,6 +5,8 @@ the hasher contract (reproducibility, labels ignored for learning, errors), then
 retrieval problem on which every method must beat random codes by a wide margin.
 """
 
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -322,3 +324,22 @@ def test_fit_memory_is_linear_in_n(Hasher):
     finally:
         tracemalloc.stop()
     assert peak < 4 * X.nbytes  # X is 1.2 MB
+
+
+# --------------------------------------------------------------------------- shared docs
+def test_shared_parameter_docs_are_filled_in_and_survive_python_OO():
+    from skmetacmh.baselines import DLFHHasher, SCMHasher, SePHHasher
+    from skmetacmh.baselines._docstring import Substitution
+
+    for Hasher in (*HASHERS, SCMHasher, SePHHasher, DLFHHasher):
+        assert "{n_bits}" not in Hasher.__doc__ and "n_bits : int, default=32" in Hasher.__doc__
+        assert "n_image_features : int, default=None" in Hasher.__doc__
+    with pytest.raises(KeyError, match=r"\{n_bit\}"):
+
+        @Substitution(n_bits="n_bits : int")
+        class Misspelt:
+            """{n_bit}"""
+
+    # Docstrings are None under -OO: importing must still work.
+    code = "import skmetacmh.baselines as b; assert b.CVHHasher.__doc__ is None"
+    subprocess.run([sys.executable, "-OO", "-c", code], check=True)

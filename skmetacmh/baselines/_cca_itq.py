@@ -140,15 +140,15 @@ class CCAITQHasher(_LinearProjectionHasher):
         each iteration (non-increasing).
     {base_attributes}
 
+    See Also
+    --------
+    CVHHasher : The same canonical directions without rotation, from the cross-view eigenproblem.
+    CMFHHasher : A shared latent factor learned by collective matrix factorisation.
+
     Notes
     -----
     {sparse_text} The text covariance is a dense ``(n_text_features_, n_text_features_)``
     matrix, as CCA needs.
-
-    See Also
-    --------
-    CVHHasher : the same canonical directions without rotation, from the cross-view eigenproblem.
-    CMFHHasher : a shared latent factor learned by collective matrix factorisation.
 
     References
     ----------

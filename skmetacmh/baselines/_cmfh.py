@@ -164,8 +164,8 @@ class CMFHHasher(_LinearProjectionHasher):
 
     See Also
     --------
-    CCAITQHasher : canonical correlation analysis followed by iterative quantisation.
-    CVHHasher : cross-view hashing by a generalised eigenproblem.
+    CCAITQHasher : Canonical correlation analysis followed by iterative quantisation.
+    CVHHasher : Cross-view hashing by a generalised eigenproblem.
 
     Notes
     -----

@@ -84,16 +84,16 @@ class CVHHasher(_LinearProjectionHasher):
         correlations of the bits.
     {base_attributes}
 
+    See Also
+    --------
+    CCAITQHasher : The same directions, followed by a learned rotation (ITQ).
+    CMFHHasher : A shared latent factor learned by collective matrix factorisation.
+
     Notes
     -----
     CVH is deterministic (a dense symmetric eigensolver, with eigenvector signs fixed), so it has
     no ``random_state``. {sparse_text} The eigenproblem is dense, of size
     ``n_image_features + n_text_features_``.
-
-    See Also
-    --------
-    CCAITQHasher : the same directions, followed by a learned rotation (ITQ).
-    CMFHHasher : a shared latent factor learned by collective matrix factorisation.
 
     References
     ----------

@@ -179,8 +179,8 @@ class DLFHHasher(BaseCrossModalHasher):
 
     See Also
     --------
-    SCMHasher : supervised linear hashing by semantic correlation maximisation.
-    SePHHasher : supervised hashing through a KL divergence to the label affinity.
+    SCMHasher : Supervised linear hashing by semantic correlation maximisation.
+    SePHHasher : Supervised hashing through a KL divergence to the label affinity.
 
     References
     ----------

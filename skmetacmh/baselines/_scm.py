@@ -112,8 +112,8 @@ class SCMHasher(_LinearProjectionHasher):
 
     See Also
     --------
-    SePHHasher : supervised hashing through a KL divergence to the label affinity.
-    DLFHHasher : supervised discrete latent factor hashing.
+    SePHHasher : Supervised hashing through a KL divergence to the label affinity.
+    DLFHHasher : Supervised discrete latent factor hashing.
 
     References
     ----------

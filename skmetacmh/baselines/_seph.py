@@ -133,8 +133,8 @@ class SePHHasher(BaseCrossModalHasher):
 
     See Also
     --------
-    SCMHasher : supervised linear hashing by semantic correlation maximisation.
-    DLFHHasher : supervised discrete latent factor hashing.
+    SCMHasher : Supervised linear hashing by semantic correlation maximisation.
+    DLFHHasher : Supervised discrete latent factor hashing.
 
     References
     ----------
