@@ -8,7 +8,7 @@ Hashers are imported lazily so that ``import skmetacmh`` stays light and never i
 from importlib import import_module
 
 from ._base import BaseCrossModalHasher
-from ._validation import join_modalities
+from ._modalities import join_modalities
 
 __version__ = "0.1.0.dev0"
 

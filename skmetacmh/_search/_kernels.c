@@ -1,10 +1,11 @@
 /*
- * Exact Hamming top-k and radius search over packed binary codes (optional compiled kernel).
+ * The compiled search engine of skmetacmh (optional): exact Hamming top-k, radius search and
+ * average precision over packed binary codes.
  *
  * Codes are rows of ``n_words`` little-endian uint64 words (the layout of
- * skmetacmh._hamming.pack_codes). Every result is sorted by (distance, database index), the
- * package-wide ranking rule, and is bit-for-bit what the pure numpy path in skmetacmh._topk
- * returns.
+ * skmetacmh._search._packing.pack_codes). Every result is sorted by (distance, database index),
+ * the package-wide ranking rule, and is what the pure numpy engine in
+ * skmetacmh._search._numpy_engine returns.
  *
  * Why it is fast: a Hamming distance takes only n_bits + 1 values, so the k-th smallest distance
  * can be tracked with a histogram instead of a heap. While scanning, each query keeps a threshold
@@ -13,10 +14,13 @@
  * inner loop is XOR, popcount, compare. The kept items are appended in index order, so a final
  * counting sort by distance yields the exact (distance, index) order with no comparison sort.
  * Queries are processed in blocks against cache-sized chunks of the database, so each chunk is
- * read from memory once per block of queries rather than once per query.
+ * read from memory once per block of queries rather than once per query. Average precision uses
+ * the same counting sort over the whole database (O(n_db) per query, no sorting).
  *
- * The module uses only the CPython C API and the buffer protocol (no numpy headers). The heavy
- * loops run without the GIL.
+ * Popcount: setup.py compiles this file with -mpopcnt on x86-64 (every x86-64 CPU of the last
+ * 15 years has the instruction), so there is no runtime dispatch; other compilers and CPUs use
+ * their own builtin. The module uses only the CPython C API and the buffer protocol (no numpy
+ * headers). The heavy loops run without the GIL.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -27,19 +31,17 @@
 #define QUERY_BLOCK 32
 #define CHUNK_BYTES (128 * 1024)
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define HK_X86_DISPATCH 1
-#define HK_INLINE static inline __attribute__((always_inline))
-#else
-#define HK_X86_DISPATCH 0
-#define HK_INLINE static inline
-#endif
-
 #if defined(_MSC_VER)
 #include <intrin.h>
-#define HK_POPCOUNT64(x) ((uint32_t)__popcnt64(x))
+#define HK_INLINE static __forceinline
+static __forceinline uint32_t popcount64(uint64_t x) { return (uint32_t)__popcnt64(x); }
 #else
-#define HK_POPCOUNT64(x) ((uint32_t)__builtin_popcountll(x))
+#if defined(__GNUC__)
+#define HK_INLINE static inline __attribute__((always_inline))
+#else
+#define HK_INLINE static inline
+#endif
+static inline uint32_t popcount64(uint64_t x) { return (uint32_t)__builtin_popcountll(x); }
 #endif
 
 /* ------------------------------------------------------------------ per-query top-k state */
@@ -109,7 +111,7 @@ static void topk_push(topk_state *s, int64_t i, uint32_t d, int64_t k)
 HK_INLINE uint32_t hk_distance(const uint64_t *q, const uint64_t *row, int64_t n_words)
 {
     uint32_t d = 0;
-    for (int64_t w = 0; w < n_words; w++) d += HK_POPCOUNT64(q[w] ^ row[w]);
+    for (int64_t w = 0; w < n_words; w++) d += popcount64(q[w] ^ row[w]);
     return d;
 }
 
@@ -156,8 +158,7 @@ HK_INLINE void topk_scan(const uint64_t *db, const uint64_t *q, int64_t n_words,
 }
 
 /* Write the exact top-k of one query, sorted by (distance, index), padding with -1. */
-static void topk_emit(topk_state *s, int64_t n_bits, int64_t k, int32_t *out_d, int64_t *out_i,
-                      int64_t *offset)
+static void topk_emit(topk_state *s, int64_t k, int32_t *out_d, int64_t *out_i, int64_t *offset)
 {
     const uint32_t t = s->threshold;
     const int64_t take = s->n_le < k ? s->n_le : k;
@@ -181,7 +182,6 @@ static void topk_emit(topk_state *s, int64_t n_bits, int64_t k, int32_t *out_d, 
         out_d[p] = -1;
         out_i[p] = -1;
     }
-    (void)n_bits;
 }
 
 static int64_t chunk_rows(int64_t n_words)
@@ -191,7 +191,7 @@ static int64_t chunk_rows(int64_t n_words)
 }
 
 /* Returns 0 on success, -1 when memory ran out. */
-HK_INLINE int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
+static int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
                        int64_t n_words, int64_t n_bits, int64_t k, int32_t *out_d, int64_t *out_i)
 {
     const int64_t n_hist = n_bits + 1;
@@ -232,7 +232,7 @@ HK_INLINE int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries
                 status = -1;
                 break;
             }
-            topk_emit(&st[j], n_bits, k, out_d + (q0 + j) * k, out_i + (q0 + j) * k, offset);
+            topk_emit(&st[j], k, out_d + (q0 + j) * k, out_i + (q0 + j) * k, offset);
         }
     }
     for (int j = 0; j < QUERY_BLOCK; j++) {
@@ -244,58 +244,27 @@ HK_INLINE int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries
 }
 
 /* ------------------------------------------------------------------ radius search */
-HK_INLINE void range_count_rows(const uint64_t *db, const uint64_t *q, const int64_t n_words,
-                                int64_t start, int64_t stop, uint32_t r, int64_t *h)
-{
-    for (int64_t i = start; i < stop; i++) {
-        uint32_t d = hk_distance(q, db + n_words * i, n_words);
-        if (d <= r) h[d]++;
-    }
-}
-
-HK_INLINE void range_fill_rows(const uint64_t *db, const uint64_t *q, const int64_t n_words,
-                               int64_t start, int64_t stop, uint32_t r, int64_t *cursor,
-                               int32_t *out_d, int64_t *out_i, int64_t n_out)
+/* One pass of the two-pass radius search: every item at distance d <= r takes slot cursor[d]++.
+ * Pass 1 (out_d == NULL) starts the cursors at zero, so they end as the distance histogram;
+ * pass 2 starts them at the counting-sort offsets and scatters (distance, index). */
+HK_INLINE void range_rows(const uint64_t *db, const uint64_t *q, const int64_t n_words,
+                          int64_t start, int64_t stop, uint32_t r, int64_t *cursor, int32_t *out_d,
+                          int64_t *out_i, int64_t n_out)
 {
     for (int64_t i = start; i < stop; i++) {
         uint32_t d = hk_distance(q, db + n_words * i, n_words);
         if (d <= r) {
             int64_t p = cursor[d]++;
-            if (p < 0 || p >= n_out) continue; /* inconsistent cursors: the caller checks */
+            if (out_d == NULL || p < 0 || p >= n_out) continue; /* bad cursors: the caller checks */
             out_d[p] = (int32_t)d;
             out_i[p] = i;
         }
     }
 }
 
-/* Pass 1: hist[q, d] = number of items at distance d <= radius from query q. */
-HK_INLINE void range_count_body(const uint64_t *db, int64_t n_db, const uint64_t *queries,
-                                int64_t n_query, int64_t n_words, int64_t radius, int64_t *hist)
-{
-    const int64_t rows = chunk_rows(n_words);
-    const uint32_t r = (uint32_t)radius;
-    for (int64_t q0 = 0; q0 < n_query; q0 += QUERY_BLOCK) {
-        const int64_t qb = (n_query - q0) < QUERY_BLOCK ? (n_query - q0) : QUERY_BLOCK;
-        for (int64_t c0 = 0; c0 < n_db; c0 += rows) {
-            const int64_t c1 = (c0 + rows) < n_db ? (c0 + rows) : n_db;
-            for (int64_t j = 0; j < qb; j++) {
-                const uint64_t *q = queries + (q0 + j) * n_words;
-                int64_t *h = hist + (q0 + j) * (radius + 1);
-                switch (n_words) {
-                case 1: range_count_rows(db, q, 1, c0, c1, r, h); break;
-                case 2: range_count_rows(db, q, 2, c0, c1, r, h); break;
-                case 4: range_count_rows(db, q, 4, c0, c1, r, h); break;
-                default: range_count_rows(db, q, n_words, c0, c1, r, h);
-                }
-            }
-        }
-    }
-}
-
-/* Pass 2: scatter each item to cursor[q, d]++ (cursors start at the counting-sort offsets). */
-HK_INLINE void range_fill_body(const uint64_t *db, int64_t n_db, const uint64_t *queries,
-                               int64_t n_query, int64_t n_words, int64_t radius, int64_t *cursor,
-                               int32_t *out_d, int64_t *out_i, int64_t n_out)
+static void range_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
+                       int64_t n_words, int64_t radius, int64_t *cursor, int32_t *out_d,
+                       int64_t *out_i, int64_t n_out)
 {
     const int64_t rows = chunk_rows(n_words);
     const uint32_t r = (uint32_t)radius;
@@ -307,50 +276,90 @@ HK_INLINE void range_fill_body(const uint64_t *db, int64_t n_db, const uint64_t 
                 const uint64_t *q = queries + (q0 + j) * n_words;
                 int64_t *c = cursor + (q0 + j) * (radius + 1);
                 switch (n_words) {
-                case 1: range_fill_rows(db, q, 1, c0, c1, r, c, out_d, out_i, n_out); break;
-                case 2: range_fill_rows(db, q, 2, c0, c1, r, c, out_d, out_i, n_out); break;
-                case 4: range_fill_rows(db, q, 4, c0, c1, r, c, out_d, out_i, n_out); break;
-                default: range_fill_rows(db, q, n_words, c0, c1, r, c, out_d, out_i, n_out);
+                case 1: range_rows(db, q, 1, c0, c1, r, c, out_d, out_i, n_out); break;
+                case 2: range_rows(db, q, 2, c0, c1, r, c, out_d, out_i, n_out); break;
+                case 4: range_rows(db, q, 4, c0, c1, r, c, out_d, out_i, n_out); break;
+                default: range_rows(db, q, n_words, c0, c1, r, c, out_d, out_i, n_out);
                 }
             }
         }
     }
 }
 
-/* ------------------------------------------------------------------ ISA dispatch */
-#if HK_X86_DISPATCH
-#define HK_DEFINE_VARIANTS(attr, suffix)                                                        \
-    attr static int knn_##suffix(const uint64_t *db, int64_t n_db, const uint64_t *q,           \
-                                 int64_t n_q, int64_t n_words, int64_t n_bits, int64_t k,       \
-                                 int32_t *od, int64_t *oi)                                      \
-    {                                                                                           \
-        return knn_body(db, n_db, q, n_q, n_words, n_bits, k, od, oi);                          \
-    }                                                                                           \
-    attr static void range_count_##suffix(const uint64_t *db, int64_t n_db, const uint64_t *q,  \
-                                          int64_t n_q, int64_t n_words, int64_t radius,         \
-                                          int64_t *hist)                                        \
-    {                                                                                           \
-        range_count_body(db, n_db, q, n_q, n_words, radius, hist);                              \
-    }                                                                                           \
-    attr static void range_fill_##suffix(const uint64_t *db, int64_t n_db, const uint64_t *q,   \
-                                         int64_t n_q, int64_t n_words, int64_t radius,          \
-                                         int64_t *cursor, int32_t *od, int64_t *oi,             \
-                                         int64_t n_out)                                         \
-    {                                                                                           \
-        range_fill_body(db, n_db, q, n_q, n_words, radius, cursor, od, oi, n_out);              \
-    }
-HK_DEFINE_VARIANTS(__attribute__((target("popcnt"))), popcnt)
-HK_DEFINE_VARIANTS(, generic)
-
-static int have_popcnt(void)
+/* ------------------------------------------------------------------ average precision */
+/* Per-query AP of the stable Hamming ranking. The ranking (distance, then index) is a counting
+ * sort: after a histogram of the distances, walking the database in index order hands out ranks
+ * bucket by bucket. Precision at a relevant item needs only its rank and how many relevant items
+ * precede it, which a second histogram (of relevant items) gives the same way.
+ * label_words == 0: labels are int64 class ids, relevant iff equal; label_words > 0: labels are
+ * (n, label_words) uint64 bit sets, relevant iff they intersect. top_k == 0 ranks everything.
+ * Returns 0, or -1 when memory ran out. */
+static int ap_body(const uint64_t *q, int64_t n_query, const uint64_t *d, int64_t n_db,
+                   int64_t n_words, int64_t n_bits, const void *q_labels, const void *db_labels,
+                   int64_t label_words, int64_t top_k, double *ap, int64_t *n_relevant)
 {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("popcnt");
+    const int64_t n_values = n_bits + 1;
+    const uint64_t *ql = (const uint64_t *)q_labels, *dl = (const uint64_t *)db_labels;
+    const int64_t *qc = (const int64_t *)q_labels, *dc = (const int64_t *)db_labels;
+    /* key = distance * 2 + relevant, one per database item */
+    uint32_t *key = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(n_db > 0 ? n_db : 1));
+    int64_t *offset = (int64_t *)calloc((size_t)n_values, sizeof(int64_t));
+    int64_t *rel_offset = (int64_t *)calloc((size_t)n_values, sizeof(int64_t));
+    if (!key || !offset || !rel_offset) {
+        free(key);
+        free(offset);
+        free(rel_offset);
+        return -1;
+    }
+    for (int64_t i = 0; i < n_query; i++) {
+        const uint64_t *qi = q + i * n_words;
+        memset(offset, 0, sizeof(int64_t) * (size_t)n_values);
+        memset(rel_offset, 0, sizeof(int64_t) * (size_t)n_values);
+        int64_t total_relevant = 0;
+        for (int64_t j = 0; j < n_db; j++) {
+            const uint32_t dist = hk_distance(qi, d + j * n_words, n_words);
+            int rel = 0;
+            if (label_words == 0) {
+                rel = qc[i] == dc[j];
+            } else {
+                const uint64_t *a = ql + i * label_words, *b = dl + j * label_words;
+                for (int64_t w = 0; w < label_words && !rel; w++) rel = (a[w] & b[w]) != 0;
+            }
+            key[j] = (dist << 1) | (uint32_t)rel;
+            offset[dist]++;
+            rel_offset[dist] += rel;
+            total_relevant += rel;
+        }
+        /* histograms -> number of items (relevant items) ranked before each bucket */
+        int64_t seen = 0, rel_seen = 0;
+        for (int64_t v = 0; v < n_values; v++) {
+            int64_t c = offset[v], r = rel_offset[v];
+            offset[v] = seen;
+            rel_offset[v] = rel_seen;
+            seen += c;
+            rel_seen += r;
+        }
+        double precision_sum = 0.0;
+        int64_t hits = 0;
+        for (int64_t j = 0; j < n_db; j++) {
+            const uint32_t dist = key[j] >> 1;
+            const int64_t rank = offset[dist]++; /* 0-based */
+            if (key[j] & 1u) {
+                const int64_t hit = rel_offset[dist]++; /* relevant items ranked before */
+                if (top_k == 0 || rank < top_k) {
+                    precision_sum += (double)(hit + 1) / (double)(rank + 1);
+                    hits++;
+                }
+            }
+        }
+        n_relevant[i] = total_relevant;
+        ap[i] = hits > 0 ? precision_sum / (double)hits : 0.0;
+    }
+    free(key);
+    free(offset);
+    free(rel_offset);
+    return 0;
 }
-#define HK_CALL(name, ...) (have_popcnt() ? name##_popcnt(__VA_ARGS__) : name##_generic(__VA_ARGS__))
-#else
-#define HK_CALL(name, ...) name##_body(__VA_ARGS__)
-#endif
 
 /* ------------------------------------------------------------------ Python wrappers */
 static int check_len(Py_buffer *b, Py_ssize_t expected, const char *what)
@@ -382,7 +391,7 @@ static PyObject *py_knn(PyObject *self, PyObject *args)
         goto done;
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = HK_CALL(knn, (const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words,
+    status = knn_body((const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words,
                      n_bits, k, (int32_t *)od.buf, (int64_t *)oi.buf);
     Py_END_ALLOW_THREADS
     if (status != 0) {
@@ -414,9 +423,10 @@ static PyObject *py_range_count(PyObject *self, PyObject *args)
     if (check_len(&db, n_db * n_words * 8, "database") || check_len(&q, n_q * n_words * 8, "queries")
         || check_len(&hist, n_q * (radius + 1) * 8, "histogram"))
         goto done;
+    memset(hist.buf, 0, (size_t)hist.len);
     Py_BEGIN_ALLOW_THREADS
-    HK_CALL(range_count, (const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words,
-            radius, (int64_t *)hist.buf);
+    range_body((const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words, radius,
+               (int64_t *)hist.buf, NULL, NULL, 0);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
@@ -446,8 +456,8 @@ static PyObject *py_range_fill(PyObject *self, PyObject *args)
     const Py_ssize_t n_out = oi.len / 8;
     if (check_len(&od, n_out * 4, "distances")) goto done;
     Py_BEGIN_ALLOW_THREADS
-    HK_CALL(range_fill, (const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words,
-            radius, (int64_t *)cursor.buf, (int32_t *)od.buf, (int64_t *)oi.buf, n_out);
+    range_body((const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words, radius,
+               (int64_t *)cursor.buf, (int32_t *)od.buf, (int64_t *)oi.buf, n_out);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
@@ -460,6 +470,47 @@ done:
     return result;
 }
 
+static PyObject *py_average_precision(PyObject *self, PyObject *args)
+{
+    Py_buffer q, db, ql, dl, ap, nr;
+    Py_ssize_t n_q, n_db, n_words, n_bits, label_words, top_k;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*ny*nnny*y*nnw*w*", &q, &n_q, &db, &n_db, &n_words, &n_bits, &ql,
+                          &dl, &label_words, &top_k, &ap, &nr))
+        return NULL;
+    PyObject *result = NULL;
+    /* Sizes first: every buffer length below is computed from them. */
+    if (n_words < 1 || n_bits < 1 || n_bits > 64 * n_words || n_bits > INT32_MAX / 2 || n_q < 0 ||
+        n_db < 0 || label_words < 0 || top_k < 0) {
+        PyErr_SetString(PyExc_ValueError, "average_precision: invalid sizes");
+        goto done;
+    }
+    const Py_ssize_t lw = label_words > 0 ? label_words : 1;
+    if (check_len(&q, n_q * n_words * 8, "queries") || check_len(&db, n_db * n_words * 8, "database")
+        || check_len(&ql, n_q * lw * 8, "query labels") || check_len(&dl, n_db * lw * 8, "database labels")
+        || check_len(&ap, n_q * 8, "ap") || check_len(&nr, n_q * 8, "n_relevant"))
+        goto done;
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = ap_body((const uint64_t *)q.buf, n_q, (const uint64_t *)db.buf, n_db, n_words, n_bits,
+                     ql.buf, dl.buf, label_words, top_k, (double *)ap.buf, (int64_t *)nr.buf);
+    Py_END_ALLOW_THREADS
+    if (status != 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&q);
+    PyBuffer_Release(&db);
+    PyBuffer_Release(&ql);
+    PyBuffer_Release(&dl);
+    PyBuffer_Release(&ap);
+    PyBuffer_Release(&nr);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"knn", py_knn, METH_VARARGS,
      "knn(db, n_db, queries, n_query, n_words, n_bits, k, out_dist, out_idx): exact top-k."},
@@ -467,13 +518,17 @@ static PyMethodDef methods[] = {
      "range_count(db, n_db, queries, n_query, n_words, radius, hist): distance histograms."},
     {"range_fill", py_range_fill, METH_VARARGS,
      "range_fill(db, n_db, queries, n_query, n_words, radius, cursor, out_dist, out_idx)."},
+    {"average_precision", py_average_precision, METH_VARARGS,
+     "average_precision(queries, n_query, db, n_db, n_words, n_bits, query_labels, db_labels, "
+     "label_words, top_k, out_ap, out_n_relevant): per-query AP of the stable ranking."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef moduledef = {
-    PyModuleDef_HEAD_INIT, "_hamming_kernel",
-    "Compiled exact Hamming top-k and radius search (optional; see skmetacmh._topk).", -1,
+    PyModuleDef_HEAD_INIT, "_kernels",
+    "Compiled Hamming top-k, radius search and average precision (optional; see "
+    "skmetacmh._search).", -1,
     methods, NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__hamming_kernel(void) { return PyModule_Create(&moduledef); }
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&moduledef); }
