@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from sklearn.utils._param_validation import InvalidParameterError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skmetacmh.datasets import frequency_groups
 
