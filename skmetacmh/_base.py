@@ -62,6 +62,32 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     n_unlabeled_ : int
         Training items with no label at all. They are allowed and kept in the database, but are
         relevant to nothing: never a hit for any query.
+
+    See Also
+    --------
+    skmetacmh.join_modalities : Build the single ``X`` from two modality blocks.
+    skmetacmh.metrics.cross_modal_map : What ``score`` computes, in both directions.
+
+    Examples
+    --------
+    A hasher only says how to learn and how to project; the base does the rest.
+
+    >>> import numpy as np
+    >>> from skmetacmh import BaseCrossModalHasher
+    >>> class SignHasher(BaseCrossModalHasher):
+    ...     def __init__(self, n_bits=2, n_image_features=None):
+    ...         self.n_bits = n_bits
+    ...         self.n_image_features = n_image_features
+    ...
+    ...     def _fit(self, X_image, X_text, Y):
+    ...         self.fitted_ = True
+    ...
+    ...     def _project(self, X, modality):
+    ...         return X[:, : self.n_bits] - 0.5
+    >>> X = np.array([[0.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 1.0]])
+    >>> SignHasher(n_image_features=2).fit(X, [0, 1]).transform(X)
+    array([[0, 1, 1, 0],
+           [1, 0, 0, 1]], dtype=uint8)
     """
 
     _parameter_constraints: dict = {
@@ -157,7 +183,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return self._bits(X, modality)
 
     def transform(self, X) -> np.ndarray:
-        """Codes of both modalities of each row: image bits then text bits.
+        """Encode both modalities of each row: image bits then text bits.
 
         Parameters
         ----------
@@ -167,6 +193,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         codes : ndarray of shape (n_samples, 2 * n_bits), dtype uint8
+            0/1 bits; :func:`skmetacmh._modalities.split_codes` cuts them into the two halves.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -198,7 +225,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return cross_modal_map(self, X, y)["mean"]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Names of the output bits: ``image_bit0``..., then ``text_bit0``....
+        """Get the names of the output bits: ``image_bit0``..., then ``text_bit0``....
 
         Parameters
         ----------

@@ -27,6 +27,9 @@ MODALITIES = ("image", "text")
 def join_modalities(X_image, X_text):
     """Stack two modality blocks into the single ``X`` every hasher takes.
 
+    The image block comes first; its width is the ``n_image_features`` every hasher needs, so
+    both are returned together. A sparse text block gives a sparse ``X``.
+
     Parameters
     ----------
     X_image : array-like of shape (n_samples, n_image_features)
@@ -40,6 +43,10 @@ def join_modalities(X_image, X_text):
         ``[X_image | X_text]``.
     n_image_features : int
         The value to pass as ``n_image_features`` to a hasher.
+
+    See Also
+    --------
+    skmetacmh.BaseCrossModalHasher : The hashers that take this ``X``.
 
     Examples
     --------

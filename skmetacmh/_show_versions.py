@@ -28,6 +28,10 @@ def show_versions() -> None:
     kernels are built (or switched off by ``SKMETACMH_NO_KERNELS=1``), whether faiss is
     installed, and which engine the metrics and ``HammingIndex(backend="auto")`` use.
 
+    See Also
+    --------
+    skmetacmh.index.HammingIndex : Its ``backend`` parameter picks an engine by name.
+
     Examples
     --------
     >>> import skmetacmh

@@ -38,6 +38,10 @@ def _check_positive_int(value, name: str) -> int:
 class HammingIndex:
     """Exact nearest-neighbour search by Hamming distance over binary codes, in faiss style.
 
+    Codes are added in batches and get consecutive ids; ``search`` returns the ``k`` nearest
+    stored codes of each query and ``range_search`` every code within a radius, both sorted by
+    (distance, id) whatever the engine, so the answers are deterministic and shardable.
+
     Parameters
     ----------
     n_bits : int
@@ -109,6 +113,7 @@ class HammingIndex:
 
     @property
     def ntotal(self) -> int:
+        """Number of stored codes."""
         return self._ntotal
 
     def __len__(self) -> int:
@@ -116,6 +121,7 @@ class HammingIndex:
 
     @property
     def active_backend(self) -> str:
+        """The engine that answers searches, resolved once from ``backend``."""
         return self._engine.name
 
     @property
@@ -216,7 +222,9 @@ class HammingIndex:
         Returns
         -------
         distances : ndarray of int32, shape (n_query, k)
+            Hamming distances, ascending; ``-1`` in padded slots.
         indices : ndarray of int64, shape (n_query, k)
+            Ids of the neighbours (ties by id); ``-1`` in padded slots.
         """
         k = _check_positive_int(k, "k")
         queries = self._prepare_queries(query_codes)
@@ -232,7 +240,7 @@ class HammingIndex:
         radius : int or float
             Non-negative; items with ``distance <= radius`` are returned. (faiss's own
             ``range_search`` is strict, ``distance < radius``; this one is inclusive, as the
-            Hamming-ball radius of :func:`skmetacmh.metrics.precision_recall_curve`.)
+            Hamming-ball radius of :func:`skmetacmh.metrics.precision_recall_curve`).
 
         Returns
         -------
@@ -240,7 +248,9 @@ class HammingIndex:
             The results of query ``q`` are ``distances[lims[q]:lims[q + 1]]`` and
             ``indices[lims[q]:lims[q + 1]]``, sorted by (distance, id).
         distances : ndarray of int32
+            Hamming distances of all results, query after query.
         indices : ndarray of int64
+            Ids of all results, aligned with ``distances``.
         """
         if (
             isinstance(radius, (bool, np.bool_))
@@ -288,8 +298,15 @@ def merge_search_results(distances_list, indices_list, k: int, offsets=None) -> 
     Returns
     -------
     distances : ndarray of int32, shape (n_query, k)
+        Merged distances, ascending; ``-1`` in padded slots.
     indices : ndarray of int64, shape (n_query, k)
-        Padded with ``-1`` where the shards hold fewer than ``k`` items in total.
+        Global ids, ties by id; padded with ``-1`` where the shards hold fewer than ``k`` items
+        in total.
+
+    See Also
+    --------
+    HammingIndex.search : The per-shard searches to merge.
+    skmetacmh.distributed.encode_dask : Encode a database too large for one machine.
 
     Examples
     --------

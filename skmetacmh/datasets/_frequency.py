@@ -20,6 +20,9 @@ __all__ = ["frequency_groups", "GROUP_NAMES"]
 def frequency_groups(y_train, *, method: str = "thirds", thresholds=(100, 20)) -> dict:
     """Split classes into head, medium and tail groups by how often they occur in training.
 
+    Long-tail evaluation reports mAP per group, so that the rare (tail) classes are not hidden
+    by the frequent ones in one overall mean.
+
     Parameters
     ----------
     y_train : array-like or sparse matrix of shape (n_samples,) or (n_samples, n_labels)
@@ -40,6 +43,10 @@ def frequency_groups(y_train, *, method: str = "thirds", thresholds=(100, 20)) -
         ``{"head": classes, "medium": classes, "tail": classes}``, each a 1-D array of class
         values (1-D ``y_train``) or label column indices (indicator ``y_train``). Classes that
         never occur in training are put in the tail.
+
+    See Also
+    --------
+    skmetacmh.metrics.map_by_frequency_group : The mAP of each group's queries.
 
     Examples
     --------

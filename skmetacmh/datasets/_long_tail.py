@@ -112,6 +112,10 @@ def make_long_tailed(
         For ``imbalance_factor < 1``, or when ``n_max`` asks more items of a class than it
         has (the message names the class).
 
+    See Also
+    --------
+    split_query_database : The retrieval split, with a long-tailed training set.
+
     Examples
     --------
     >>> import numpy as np

@@ -106,6 +106,10 @@ def split_query_database(
         For bad arguments, a class with too few items for ``n_query`` queries, or more
         queries or training items than there are items.
 
+    See Also
+    --------
+    make_long_tailed : The long-tailed subset drawn for ``train_imbalance_factor``.
+
     Examples
     --------
     The calibration protocol: 20 queries per class, the rest as database, a training set with

@@ -148,6 +148,10 @@ def mean_average_precision(
 ):
     """Mean average precision of Hamming ranking (mAP@all, or mAP@k with ``top_k``).
 
+    Each query ranks the database by Hamming distance (ties by database index); its AP is the
+    mean precision at the ranks of its relevant items, and mAP the mean over the queries that
+    have a relevant item at all. See the module docstring for the exact definitions.
+
     Parameters
     ----------
     query_codes : array-like of shape (n_queries, n_bits)
@@ -233,6 +237,10 @@ def precision_at_k(query_codes, db_codes, query_labels, db_labels, k):
     precision : float or ndarray of shape (n_k,)
         A float for an int ``k``, an array for a sequence.
 
+    See Also
+    --------
+    mean_average_precision : The same ranking, averaged over the relevant ranks.
+
     Examples
     --------
     >>> import numpy as np
@@ -302,6 +310,10 @@ def precision_recall_curve(query_codes, db_codes, query_labels, db_labels):
     radii : ndarray of shape (n_bits + 1,)
         The radii, ``0 .. n_bits``.
 
+    See Also
+    --------
+    skmetacmh.index.HammingIndex.range_search : The same Hamming-ball retrieval, per query.
+
     Examples
     --------
     >>> import numpy as np
@@ -357,7 +369,7 @@ def _query_membership(query_labels):
     prefer_skip_nested_validation=True,
 )
 def map_per_class(query_codes, db_codes, query_labels, db_labels, top_k=None) -> Bunch:
-    """mAP of the queries of each class.
+    """Compute the mAP of the queries of each class.
 
     A multi-label query counts for each of its labels. Classes with no counted query are left
     out of the result rather than reported as NaN.
@@ -373,13 +385,17 @@ def map_per_class(query_codes, db_codes, query_labels, db_labels, top_k=None) ->
     db_labels : array-like or sparse matrix of shape (n_db,) or (n_db, n_labels)
         The database's labels, of the same kind.
     top_k : int, default=None
-        mAP@k instead of mAP@all.
+        Compute mAP@k instead of mAP@all.
 
     Returns
     -------
     result : Bunch
         ``classes`` (class values, or label columns for indicator labels), ``map`` (mAP of each
         class's queries) and ``n_queries`` (how many counted queries each class has).
+
+    See Also
+    --------
+    map_by_frequency_group : The same, for head, medium and tail groups of classes.
 
     Examples
     --------
@@ -425,7 +441,7 @@ def map_by_frequency_group(
     groups: dict | None = None,
     top_k: int | None = None,
 ) -> Bunch:
-    """mAP of the queries of head, medium and tail classes.
+    """Compute the mAP of the queries of head, medium and tail classes.
 
     Classes are grouped by how often they occur in ``train_labels`` as
     :func:`skmetacmh.datasets.frequency_groups` does by default (thirds of the classes by
@@ -448,13 +464,18 @@ def map_by_frequency_group(
     groups : dict, default=None
         A dict mapping a group name to its classes, instead of the frequency thirds.
     top_k : int, default=None
-        mAP@k instead of mAP@all.
+        Compute mAP@k instead of mAP@all.
 
     Returns
     -------
     result : Bunch
         ``map`` (dict group -> mAP), ``n_queries`` (dict group -> counted queries) and
         ``groups`` (dict group -> classes).
+
+    See Also
+    --------
+    skmetacmh.datasets.frequency_groups : The default grouping.
+    map_per_class : The mAP of each class.
 
     Examples
     --------

@@ -108,10 +108,14 @@ def _cross_modal_map(hasher, X_query, y_query, X_db, y_db, top_k, direction):
 def cross_modal_map(hasher, X_query, y_query, X_db=None, y_db=None, top_k=None) -> dict:
     """Image->text and text->image mAP of a fitted hasher, and their mean.
 
+    The query rows are encoded once and their image bits searched against the database's text
+    bits (image->text), and the other way round; the database is the hasher's fitted one
+    unless ``X_db`` is given.
+
     Parameters
     ----------
     hasher : estimator
-        A fitted cross-modal hasher, a fitted Pipeline that ends in one (its preprocessing
+        The fitted cross-modal hasher, a fitted Pipeline that ends in one (its preprocessing
         steps transform the queries and ``X_db`` first), or a fitted ``GridSearchCV`` /
         ``RandomizedSearchCV`` over either (its ``best_estimator_`` is scored).
     X_query : array-like of shape (n_queries, n_features)
@@ -123,7 +127,7 @@ def cross_modal_map(hasher, X_query, y_query, X_db=None, y_db=None, top_k=None) 
     y_db : array-like of shape (n_db,) or (n_db, n_labels), default=None
         Labels of ``X_db``; given exactly when ``X_db`` is.
     top_k : int, default=None
-        mAP@k instead of mAP@all.
+        Compute mAP@k instead of mAP@all.
 
     Returns
     -------
@@ -180,7 +184,7 @@ def make_cross_modal_scorer(direction: str = "both", top_k: int | None = None):
     direction : {"both", "image_to_text", "text_to_image"}, default="both"
         ``"both"`` averages the two directions.
     top_k : int, default=None
-        mAP@k instead of mAP@all.
+        Compute mAP@k instead of mAP@all.
 
     Returns
     -------
