@@ -19,7 +19,7 @@ from skmetacmh.metrics import (
     precision_at_k,
     precision_recall_curve,
 )
-from skmetacmh.metrics._ranking import _per_query_ap
+from skmetacmh.metrics._ranking import _per_query_ap, _Problem
 
 NUMPY = _search.resolve_engine("numpy", 64)
 COMPILED = _search.resolve_engine("compiled", 64) if _search.kernels_available() else None
@@ -97,34 +97,54 @@ def test_map_matches_per_query_reference(problem):
     assert details.n_excluded == n_excluded
 
 
-@pytest.mark.skipif(not _search.kernels_available(), reason="compiled kernels not built")
+ENGINES = [NUMPY] + ([COMPILED] if COMPILED is not None else [])
+
+
 @settings(max_examples=300, deadline=None)
 @given(retrieval_problem())
-def test_compiled_kernel_and_numpy_path_agree(problem):
+def test_every_engine_and_route_matches_the_reference(problem):
+    # mAP@k is computed by a top-k search or by a ranking of the whole database, depending on
+    # k / n_db; both routes, on every engine, must give the reference AP of every query.
     qc, dbc, ql, dbl, top_k = problem
-    ap_c, valid_c = _per_query_ap(qc, dbc, ql, dbl, top_k, engine=COMPILED)
-    ap_n, valid_n = _per_query_ap(qc, dbc, ql, dbl, top_k, engine=NUMPY)
-    np.testing.assert_array_equal(valid_c, valid_n)
-    np.testing.assert_allclose(ap_c, ap_n, rtol=0, atol=1e-12)
-    if top_k is not None and top_k < len(dbc):  # mAP@k: one top-k search, the same sum order
-        np.testing.assert_array_equal(ap_c, ap_n)
+    expected = [reference_ap(qc[i], dbc, ql[i], dbl, top_k) for i in range(len(qc))]
+    valid = np.array([e is not None for e in expected])
+    expected = np.array([0.0 if e is None else e for e in expected])
+    p = _Problem(qc, dbc, ql, dbl)
+    args = (p.queries, p.db, p.n_bits, p.query_labels, p.db_labels, p.label_words)
+    k = None if top_k is None or top_k >= len(dbc) else top_k
+    results = {}
+    for engine in ENGINES:
+        routes = {"full": engine._average_precision_all(*args, k)}
+        if k is not None:
+            routes["top-k"] = engine._average_precision_top_k(*args, k)
+        for route, (ap, got_valid) in routes.items():
+            np.testing.assert_array_equal(got_valid, valid)
+            np.testing.assert_allclose(ap[valid], expected[valid], rtol=0, atol=1e-12)
+            results[engine.name, route] = ap
+    if k is not None and COMPILED is not None:
+        # The top-k route sums in the order of the compiled kernel: bit-identical to it.
+        for engine in ENGINES:
+            np.testing.assert_array_equal(
+                results[engine.name, "top-k"], results["compiled", "full"]
+            )
 
 
 @pytest.mark.parametrize("engine", ["compiled", "numpy"])
-def test_map_at_k_runs_a_top_k_search_not_a_full_ranking(engine, monkeypatch):
-    if engine == "compiled" and not _search.kernels_available():
+def test_map_at_small_k_runs_a_top_k_search_not_a_full_ranking(engine, monkeypatch):
+    if engine == "compiled" and COMPILED is None:
         pytest.skip("compiled kernels not built")
     engine = COMPILED if engine == "compiled" else NUMPY
     rng = np.random.default_rng(0)
-    qc, dbc = rng.integers(0, 2, (30, 16), dtype=np.uint8), rng.integers(0, 2, (500, 16), np.uint8)
-    ql, dbl = rng.integers(0, 4, 30), rng.integers(0, 4, 500)
-    expected = [reference_map(qc, dbc, ql, dbl, k)[0] for k in (1, 10, 499)]
+    qc, dbc = rng.integers(0, 2, (30, 16), np.uint8), rng.integers(0, 2, (2000, 16), np.uint8)
+    ql, dbl = rng.integers(0, 4, 30), rng.integers(0, 4, 2000)
+    ks = (1, 10, 2000 // _search._engine.TOP_K_SEARCH_RATIO)
+    expected = [reference_map(qc, dbc, ql, dbl, k)[0] for k in ks]
 
     def full_ranking(*args, **kwargs):
         raise AssertionError("mAP@k ranked the whole database")
 
     monkeypatch.setattr(engine, "_average_precision_all", full_ranking)
-    for k, want in zip((1, 10, 499), expected):
+    for k, want in zip(ks, expected):
         ap, valid = _per_query_ap(qc, dbc, ql, dbl, k, engine=engine)
         assert ap[valid].mean() == pytest.approx(want, abs=1e-12)
 

@@ -48,7 +48,9 @@ class CompiledEngine(SearchEngine):
             )
         return lims, out_d, out_i
 
-    def _average_precision_all(self, queries, db, n_bits, query_labels, db_labels, label_words):
+    def _average_precision_all(
+        self, queries, db, n_bits, query_labels, db_labels, label_words, top_k=None
+    ):
         # Counting-sort AP in compiled code: O(n_db) per query, no chunk matrices at all.
         queries, db = np.ascontiguousarray(queries), np.ascontiguousarray(db)
         ap = np.zeros(queries.shape[0])
@@ -63,7 +65,7 @@ class CompiledEngine(SearchEngine):
             np.ascontiguousarray(query_labels),
             np.ascontiguousarray(db_labels),
             label_words,
-            0,
+            0 if top_k is None else top_k,
             ap,
             n_relevant,
         )

@@ -170,11 +170,14 @@ def _range_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
 _AP_BYTES_PER_PAIR = 28
 
 
-def _average_precision_chunk(dist, rel):
-    """Per-query AP over every rank for one chunk, and whether each query has a relevant item."""
+def _average_precision_chunk(dist, rel, top_k=None):
+    """Per-query AP of one chunk (first ``top_k`` ranks), and which queries have a relevant item."""
+    n_relevant = rel.sum(axis=1)
     # Stable sort on small unsigned ints is a radix sort in numpy: linear, and ties stay in
     # database order, which is exactly the tie rule.
     order = np.argsort(dist, axis=1, kind="stable")
+    if top_k is not None:
+        order = order[:, :top_k]
     hits = np.take_along_axis(rel, order, axis=1)
     rows, cols = np.nonzero(hits)
     hits_per_row = np.bincount(rows, minlength=hits.shape[0])
@@ -187,7 +190,7 @@ def _average_precision_chunk(dist, rel):
         out=np.zeros(hits.shape[0], dtype=np.float64),
         where=hits_per_row > 0,
     )
-    return ap, hits_per_row > 0
+    return ap, n_relevant > 0
 
 
 class NumpyEngine(SearchEngine):
@@ -201,7 +204,9 @@ class NumpyEngine(SearchEngine):
     def _range(self, db, queries, n_bits, radius):
         return _range_numpy(db, queries, n_bits, radius)
 
-    def _average_precision_all(self, queries, db, n_bits, query_labels, db_labels, label_words):
+    def _average_precision_all(
+        self, queries, db, n_bits, query_labels, db_labels, label_words, top_k=None
+    ):
         ap = np.zeros(queries.shape[0])
         valid = np.zeros(queries.shape[0], dtype=bool)
         rows = get_chunk_n_rows(_AP_BYTES_PER_PAIR * db.shape[0], max_n_rows=queries.shape[0])
@@ -209,5 +214,5 @@ class NumpyEngine(SearchEngine):
             chunk = slice(start, start + rows)
             dist = hamming_distances(queries[chunk], db, n_bits)
             rel = relevance(query_labels[chunk], db_labels, label_words)
-            ap[chunk], valid[chunk] = _average_precision_chunk(dist, rel)
+            ap[chunk], valid[chunk] = _average_precision_chunk(dist, rel, top_k)
         return ap, valid
