@@ -362,6 +362,8 @@ static int ap_body(const uint64_t *q, int64_t n_query, const uint64_t *d, int64_
 }
 
 /* ------------------------------------------------------------------ Python wrappers */
+/* Every wrapper checks the sizes first (every buffer length is computed from them), then that
+ * each buffer holds exactly the bytes those sizes imply, and only then runs its loop. */
 static int check_len(Py_buffer *b, Py_ssize_t expected, const char *what)
 {
     if (b->len != expected) {
@@ -372,143 +374,125 @@ static int check_len(Py_buffer *b, Py_ssize_t expected, const char *what)
     return 0;
 }
 
+/* The database and query codes: n rows of n_words uint64 words each. */
+static int check_codes(Py_buffer *db, Py_ssize_t n_db, Py_buffer *q, Py_ssize_t n_q,
+                       Py_ssize_t n_words)
+{
+    return check_len(db, n_db * n_words * 8, "database") || check_len(q, n_q * n_words * 8, "queries");
+}
+
+static int invalid_sizes(const char *function)
+{
+    PyErr_Format(PyExc_ValueError, "%s: invalid sizes", function);
+    return -1;
+}
+
+/* Release the buffers; return None, or NULL with the error set (status -1: already set,
+ * 1: the loop ran out of memory). */
+static PyObject *finish(Py_buffer *buffers, int n, int status)
+{
+    for (int i = 0; i < n; i++) PyBuffer_Release(&buffers[i]);
+    if (status == 1) return PyErr_NoMemory();
+    if (status != 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *py_knn(PyObject *self, PyObject *args)
 {
-    Py_buffer db, q, od, oi;
+    enum { DB, Q, OUT_D, OUT_I, N_BUF };
+    Py_buffer b[N_BUF];
     Py_ssize_t n_db, n_q, n_words, n_bits, k;
+    int status = -1;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*nnnnw*w*", &db, &n_db, &q, &n_q, &n_words, &n_bits, &k, &od,
-                          &oi))
+    if (!PyArg_ParseTuple(args, "y*ny*nnnnw*w*", &b[DB], &n_db, &b[Q], &n_q, &n_words, &n_bits, &k,
+                          &b[OUT_D], &b[OUT_I]))
         return NULL;
-    PyObject *result = NULL;
     if (n_words < 1 || n_bits < 1 || k < 1 || n_db < 0 || n_q < 0 || n_bits > 64 * n_words ||
-        n_bits > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "knn: invalid sizes");
-        goto done;
+        n_bits > INT32_MAX)
+        invalid_sizes("knn");
+    else if (!check_codes(&b[DB], n_db, &b[Q], n_q, n_words) &&
+             !check_len(&b[OUT_D], n_q * k * 4, "distances") &&
+             !check_len(&b[OUT_I], n_q * k * 8, "indices")) {
+        Py_BEGIN_ALLOW_THREADS
+        status = knn_body((const uint64_t *)b[DB].buf, n_db, (const uint64_t *)b[Q].buf, n_q,
+                          n_words, n_bits, k, (int32_t *)b[OUT_D].buf, (int64_t *)b[OUT_I].buf)
+                     ? 1
+                     : 0;
+        Py_END_ALLOW_THREADS
     }
-    if (check_len(&db, n_db * n_words * 8, "database") || check_len(&q, n_q * n_words * 8, "queries")
-        || check_len(&od, n_q * k * 4, "distances") || check_len(&oi, n_q * k * 8, "indices"))
-        goto done;
-    int status;
-    Py_BEGIN_ALLOW_THREADS
-    status = knn_body((const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words,
-                     n_bits, k, (int32_t *)od.buf, (int64_t *)oi.buf);
-    Py_END_ALLOW_THREADS
-    if (status != 0) {
-        PyErr_NoMemory();
-        goto done;
+    return finish(b, N_BUF, status);
+}
+
+/* range_count (fill == 0) and range_fill (fill == 1): the two passes of the radius search. */
+static PyObject *range_pass(PyObject *args, int fill)
+{
+    enum { DB, Q, CURSOR, OUT_D, OUT_I, N_BUF };
+    Py_buffer b[N_BUF];
+    Py_ssize_t n_db, n_q, n_words, radius;
+    int status = -1, n_buf = fill ? N_BUF : OUT_D;
+    const char *name = fill ? "range_fill" : "range_count";
+    int parsed = fill ? PyArg_ParseTuple(args, "y*ny*nnnw*w*w*", &b[DB], &n_db, &b[Q], &n_q,
+                                         &n_words, &radius, &b[CURSOR], &b[OUT_D], &b[OUT_I])
+                      : PyArg_ParseTuple(args, "y*ny*nnnw*", &b[DB], &n_db, &b[Q], &n_q,
+                                         &n_words, &radius, &b[CURSOR]);
+    if (!parsed) return NULL;
+    if (n_words < 1 || radius < 0 || n_db < 0 || n_q < 0 || radius > INT32_MAX)
+        invalid_sizes(name);
+    else if (!check_codes(&b[DB], n_db, &b[Q], n_q, n_words) &&
+             !check_len(&b[CURSOR], n_q * (radius + 1) * 8, fill ? "cursor" : "histogram") &&
+             (!fill || !check_len(&b[OUT_D], (b[OUT_I].len / 8) * 4, "distances"))) {
+        const Py_ssize_t n_out = fill ? b[OUT_I].len / 8 : 0;
+        if (!fill) memset(b[CURSOR].buf, 0, (size_t)b[CURSOR].len);
+        Py_BEGIN_ALLOW_THREADS
+        range_body((const uint64_t *)b[DB].buf, n_db, (const uint64_t *)b[Q].buf, n_q, n_words,
+                   radius, (int64_t *)b[CURSOR].buf, fill ? (int32_t *)b[OUT_D].buf : NULL,
+                   fill ? (int64_t *)b[OUT_I].buf : NULL, n_out);
+        Py_END_ALLOW_THREADS
+        status = 0;
     }
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    PyBuffer_Release(&db);
-    PyBuffer_Release(&q);
-    PyBuffer_Release(&od);
-    PyBuffer_Release(&oi);
-    return result;
+    return finish(b, n_buf, status);
 }
 
 static PyObject *py_range_count(PyObject *self, PyObject *args)
 {
-    Py_buffer db, q, hist;
-    Py_ssize_t n_db, n_q, n_words, radius;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*nnnw*", &db, &n_db, &q, &n_q, &n_words, &radius, &hist))
-        return NULL;
-    PyObject *result = NULL;
-    if (n_words < 1 || radius < 0 || n_db < 0 || n_q < 0 || radius > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "range_count: invalid sizes");
-        goto done;
-    }
-    if (check_len(&db, n_db * n_words * 8, "database") || check_len(&q, n_q * n_words * 8, "queries")
-        || check_len(&hist, n_q * (radius + 1) * 8, "histogram"))
-        goto done;
-    memset(hist.buf, 0, (size_t)hist.len);
-    Py_BEGIN_ALLOW_THREADS
-    range_body((const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words, radius,
-               (int64_t *)hist.buf, NULL, NULL, 0);
-    Py_END_ALLOW_THREADS
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    PyBuffer_Release(&db);
-    PyBuffer_Release(&q);
-    PyBuffer_Release(&hist);
-    return result;
+    return range_pass(args, 0);
 }
 
 static PyObject *py_range_fill(PyObject *self, PyObject *args)
 {
-    Py_buffer db, q, cursor, od, oi;
-    Py_ssize_t n_db, n_q, n_words, radius;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*nnnw*w*w*", &db, &n_db, &q, &n_q, &n_words, &radius, &cursor,
-                          &od, &oi))
-        return NULL;
-    PyObject *result = NULL;
-    if (n_words < 1 || radius < 0 || n_db < 0 || n_q < 0 || radius > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "range_fill: invalid sizes");
-        goto done;
-    }
-    if (check_len(&db, n_db * n_words * 8, "database") || check_len(&q, n_q * n_words * 8, "queries")
-        || check_len(&cursor, n_q * (radius + 1) * 8, "cursor"))
-        goto done;
-    const Py_ssize_t n_out = oi.len / 8;
-    if (check_len(&od, n_out * 4, "distances")) goto done;
-    Py_BEGIN_ALLOW_THREADS
-    range_body((const uint64_t *)db.buf, n_db, (const uint64_t *)q.buf, n_q, n_words, radius,
-               (int64_t *)cursor.buf, (int32_t *)od.buf, (int64_t *)oi.buf, n_out);
-    Py_END_ALLOW_THREADS
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    PyBuffer_Release(&db);
-    PyBuffer_Release(&q);
-    PyBuffer_Release(&cursor);
-    PyBuffer_Release(&od);
-    PyBuffer_Release(&oi);
-    return result;
+    return range_pass(args, 1);
 }
 
 static PyObject *py_average_precision(PyObject *self, PyObject *args)
 {
-    Py_buffer q, db, ql, dl, ap, nr;
+    enum { Q, DB, Q_LAB, DB_LAB, OUT_AP, OUT_NREL, N_BUF };
+    Py_buffer b[N_BUF];
     Py_ssize_t n_q, n_db, n_words, n_bits, label_words, top_k;
+    int status = -1;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*nnny*y*nnw*w*", &q, &n_q, &db, &n_db, &n_words, &n_bits, &ql,
-                          &dl, &label_words, &top_k, &ap, &nr))
+    if (!PyArg_ParseTuple(args, "y*ny*nnny*y*nnw*w*", &b[Q], &n_q, &b[DB], &n_db, &n_words, &n_bits,
+                          &b[Q_LAB], &b[DB_LAB], &label_words, &top_k, &b[OUT_AP], &b[OUT_NREL]))
         return NULL;
-    PyObject *result = NULL;
-    /* Sizes first: every buffer length below is computed from them. */
-    if (n_words < 1 || n_bits < 1 || n_bits > 64 * n_words || n_bits > INT32_MAX / 2 || n_q < 0 ||
-        n_db < 0 || label_words < 0 || top_k < 0) {
-        PyErr_SetString(PyExc_ValueError, "average_precision: invalid sizes");
-        goto done;
-    }
+    /* Labels: int64 class ids (label_words == 0) or label_words uint64 words per item. */
     const Py_ssize_t lw = label_words > 0 ? label_words : 1;
-    if (check_len(&q, n_q * n_words * 8, "queries") || check_len(&db, n_db * n_words * 8, "database")
-        || check_len(&ql, n_q * lw * 8, "query labels") || check_len(&dl, n_db * lw * 8, "database labels")
-        || check_len(&ap, n_q * 8, "ap") || check_len(&nr, n_q * 8, "n_relevant"))
-        goto done;
-    int status;
-    Py_BEGIN_ALLOW_THREADS
-    status = ap_body((const uint64_t *)q.buf, n_q, (const uint64_t *)db.buf, n_db, n_words, n_bits,
-                     ql.buf, dl.buf, label_words, top_k, (double *)ap.buf, (int64_t *)nr.buf);
-    Py_END_ALLOW_THREADS
-    if (status != 0) {
-        PyErr_NoMemory();
-        goto done;
+    if (n_words < 1 || n_bits < 1 || n_bits > 64 * n_words || n_bits > INT32_MAX / 2 || n_q < 0 ||
+        n_db < 0 || label_words < 0 || top_k < 0)
+        invalid_sizes("average_precision");
+    else if (!check_codes(&b[DB], n_db, &b[Q], n_q, n_words) &&
+             !check_len(&b[Q_LAB], n_q * lw * 8, "query labels") &&
+             !check_len(&b[DB_LAB], n_db * lw * 8, "database labels") &&
+             !check_len(&b[OUT_AP], n_q * 8, "ap") && !check_len(&b[OUT_NREL], n_q * 8, "n_relevant")) {
+        Py_BEGIN_ALLOW_THREADS
+        status = ap_body((const uint64_t *)b[Q].buf, n_q, (const uint64_t *)b[DB].buf, n_db, n_words,
+                         n_bits, b[Q_LAB].buf, b[DB_LAB].buf, label_words, top_k,
+                         (double *)b[OUT_AP].buf, (int64_t *)b[OUT_NREL].buf)
+                     ? 1
+                     : 0;
+        Py_END_ALLOW_THREADS
     }
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    PyBuffer_Release(&q);
-    PyBuffer_Release(&db);
-    PyBuffer_Release(&ql);
-    PyBuffer_Release(&dl);
-    PyBuffer_Release(&ap);
-    PyBuffer_Release(&nr);
-    return result;
+    return finish(b, N_BUF, status);
 }
 
 static PyMethodDef methods[] = {
