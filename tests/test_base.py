@@ -317,3 +317,15 @@ def test_cross_modal_map_sees_through_a_fitted_search(search):
     unfitted = GridSearchCV(ToyHasher(8, n_img), {"n_bits": [4, 8]}, cv=3, refit=False)
     with pytest.raises(ValueError, match="refit=False"):
         cross_modal_map(unfitted.fit(X[:150], y[:150]), X[150:], y[150:])
+
+
+def test_split_codes_is_the_inverse_of_transforms_layout():
+    from skmetacmh._modalities import split_codes
+
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X, y)
+    image, text = split_codes(h.transform(X[:5]), h.n_bits)
+    np.testing.assert_array_equal(image, h.encode(X[:5, :n_img], modality="image"))
+    np.testing.assert_array_equal(text, h.encode(X[:5, n_img:], modality="text"))
+    with pytest.raises(ValueError, match=r"\(n_samples, 2 \* n_bits\) = \(n, 16\)"):
+        split_codes(np.zeros((5, 15), dtype=np.uint8), 8)
