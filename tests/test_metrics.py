@@ -341,3 +341,24 @@ def test_metrics_do_not_import_the_dataset_loaders():
     code = "import sys, skmetacmh.metrics; print('skmetacmh.datasets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_precision_at_small_k_by_top_k_search_matches_reference(engine, monkeypatch):
+    if engine == "compiled" and COMPILED is None:
+        pytest.skip("compiled kernels not built")
+    monkeypatch.setattr(_search, "_COMPILED", COMPILED if engine == "compiled" else None)
+    rng = np.random.default_rng(4)
+    pool = rng.integers(0, 2, (30, 20), dtype=np.uint8)  # heavy ties
+    qc, dbc = pool[rng.integers(0, 30, 25)], pool[rng.integers(0, 30, 3000)]
+    ql, dbl = (rng.random((25, 5)) < 0.3).astype(np.uint8), (rng.random((3000, 5)) < 0.3)
+    ks = [1, 7, 3000 // _search._engine.TOP_K_SEARCH_RATIO]
+    valid = [i for i in range(len(qc)) if _relevant(ql[i], dbl).any()]
+    expected = []
+    for k in ks:
+        per_query = []
+        for i in valid:
+            order, _ = _ranking(qc[i], dbc)
+            per_query.append(_relevant(ql[i], dbl)[order][:k].sum() / k)
+        expected.append(np.mean(per_query))
+    np.testing.assert_allclose(precision_at_k(qc, dbc, ql, dbl, ks), expected, rtol=0, atol=1e-12)

@@ -25,7 +25,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._chunking import get_chunk_n_rows
 
-__all__ = ["SearchEngine", "relevance", "gathered_relevance"]
+__all__ = [
+    "TOP_K_SEARCH_RATIO",
+    "SearchEngine",
+    "gathered_relevance",
+    "has_relevant",
+    "relevance",
+]
 
 
 def relevance(query_labels: np.ndarray, db_labels: np.ndarray, label_words: int) -> np.ndarray:

@@ -12,8 +12,9 @@ Definitions (the contract every number in this package follows):
   the others are excluded (and counted in the details), since their AP is undefined.
 * With ``top_k``, only the first ``top_k`` ranks count and AP is normalised by the number of
   relevant items found within them (the usual mAP@k of hashing papers); a query whose relevant
-  items all lie beyond ``top_k`` scores 0. mAP@k runs one exact top-k search per query (the
-  engine of :class:`~skmetacmh.index.HammingIndex`), not a ranking of the whole database.
+  items all lie beyond ``top_k`` scores 0. mAP@k and precision@k with a small ``k`` run one
+  exact top-k search per query (the engine of :class:`~skmetacmh.index.HammingIndex`), not a
+  ranking of the whole database.
 
 The work runs on the search engine chosen once in ``skmetacmh._search`` (compiled when built);
 the numpy paths go through the queries in chunks sized from scikit-learn's ``working_memory``.
@@ -30,7 +31,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, val
 
 from .._labels import as_label_indicator, check_label_pair, class_counts, group_by_frequency
 from .._search import check_codes, default_engine, n_words, pack_codes
-from .._search._engine import relevance
+from .._search._engine import TOP_K_SEARCH_RATIO, gathered_relevance, has_relevant, relevance
 from .._search._numpy_engine import hamming_distances
 
 __all__ = [
@@ -98,15 +99,38 @@ class _Problem:
             top_k,
         )
 
-    def chunks(self):
-        """Query slices sized from ``working_memory``, with their distances and relevance."""
+    def _slices(self):
         n_query, n_db = self.queries.shape[0], self.db.shape[0]
         rows = get_chunk_n_rows(_BYTES_PER_PAIR * n_db, max_n_rows=n_query)
         for start in range(0, n_query, rows):
-            chunk = slice(start, start + rows)
+            yield slice(start, start + rows)
+
+    def chunks(self):
+        """Query slices sized from ``working_memory``, with their distances and relevance."""
+        for chunk in self._slices():
             dist = hamming_distances(self.queries[chunk], self.db, self.n_bits)
             rel = relevance(self.query_labels[chunk], self.db_labels, self.label_words)
             yield dist, rel
+
+    def ranked_hits(self, k: int, engine=None):
+        """Per chunk: relevance of the first ``k`` ranks, and which queries have a relevant item.
+
+        A top-k search when ``k`` is small against the database (as mAP@k), else a stable sort
+        of each chunk's distances; the same chunks either way, so sums over them do not change.
+        """
+        engine = default_engine() if engine is None else engine
+        top_k_search = k * TOP_K_SEARCH_RATIO <= self.db.shape[0]
+        for chunk in self._slices():
+            q_labels = self.query_labels[chunk]
+            if top_k_search:
+                _, ids = engine.knn(self.db, self.queries[chunk], self.n_bits, k)
+                hits = gathered_relevance(q_labels, self.db_labels, self.label_words, ids)
+                yield hits, has_relevant(q_labels, self.db_labels, self.label_words)
+            else:
+                dist = hamming_distances(self.queries[chunk], self.db, self.n_bits)
+                rel = relevance(q_labels, self.db_labels, self.label_words)
+                order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+                yield np.take_along_axis(rel, order, axis=1), rel.any(axis=1)
 
 
 def mean_over_valid(ap, valid, what="mAP") -> float:
@@ -266,10 +290,8 @@ def precision_at_k(query_codes, db_codes, query_labels, db_labels, k):
     clipped = np.minimum(ks, n_db)
     sums = np.zeros(ks.shape[0])
     n_valid = 0
-    for dist, rel in problem.chunks():
-        valid = rel.any(axis=1)
-        order = np.argsort(dist, axis=1, kind="stable")[:, :kmax]
-        hits = np.cumsum(np.take_along_axis(rel, order, axis=1), axis=1)[valid]
+    for ranked, valid in problem.ranked_hits(kmax):
+        hits = np.cumsum(ranked, axis=1)[valid]
         sums += (hits[:, clipped - 1] / ks).sum(axis=0)
         n_valid += int(valid.sum())
     if n_valid == 0:
