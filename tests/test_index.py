@@ -66,7 +66,7 @@ def tied_codes(rng, n, n_bits, n_distinct=None, p_one=0.1):
 ENGINES = ["compiled", "numpy", "faiss"]
 
 
-def make_index(engine, n_bits, monkeypatch=None):
+def make_index(engine, n_bits):
     """An index whose searches run on ``engine``; skips what this machine cannot run."""
     if engine == "compiled" and not _search.kernels_available():
         pytest.skip("compiled kernel not built")
@@ -88,11 +88,11 @@ def assert_same(result, expected):
 # --------------------------------------------------------------------------- exactness
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("n_bits", N_BITS)
-def test_search_equals_bruteforce_with_heavy_ties(engine, n_bits, monkeypatch):
+def test_search_equals_bruteforce_with_heavy_ties(engine, n_bits):
     rng = np.random.default_rng(n_bits)
     db = tied_codes(rng, 700, n_bits)
     queries = np.vstack([tied_codes(rng, 12, n_bits), db[:3]])
-    index = make_index(engine, n_bits, monkeypatch)
+    index = make_index(engine, n_bits)
     for part in np.array_split(db, [100, 101, 450]):  # several add() calls, one of size 1
         index.add(part)
     assert index.ntotal == len(db)
@@ -104,11 +104,11 @@ def test_search_equals_bruteforce_with_heavy_ties(engine, n_bits, monkeypatch):
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("n_bits", N_BITS)
-def test_range_search_equals_bruteforce(engine, n_bits, monkeypatch):
+def test_range_search_equals_bruteforce(engine, n_bits):
     rng = np.random.default_rng(100 + n_bits)
     db = tied_codes(rng, 400, n_bits)
     queries = tied_codes(rng, 9, n_bits)
-    index = make_index(engine, n_bits, monkeypatch)
+    index = make_index(engine, n_bits)
     index.add(db[:150])
     index.add(db[150:])
     for radius in sorted({0, 1, n_bits // 3, n_bits, n_bits + 5}):
@@ -166,7 +166,7 @@ def test_property_all_engines_equal_bruteforce(n_bits, n_db, n_query, k, n_disti
 
 
 @pytest.mark.parametrize("n_bits", [8, 64])
-def test_large_database_with_extreme_ties_all_engines_identical(n_bits, monkeypatch):
+def test_large_database_with_extreme_ties_all_engines_identical(n_bits):
     # 30,000 codes from 40 patterns: each distance is shared by hundreds of items, so the k-th
     # neighbour sits inside a large tie that faiss alone would cut arbitrarily; it also spans
     # several database chunks, exercising the running threshold of the numpy and C paths.
@@ -493,14 +493,14 @@ def test_faiss_adapter_is_exact_whatever_tie_order_faiss_returns(n_bits):
 
 
 @pytest.mark.parametrize("engine", ["compiled", "numpy"])
-def test_search_when_every_item_is_closer_than_the_last(engine, monkeypatch):
+def test_search_when_every_item_is_closer_than_the_last(engine):
     # Distances strictly decrease along the database: every item displaces the current top-k,
     # the worst case for the running threshold (the kept-candidate buffers must be compacted).
     n_bits, n_db = 2600, 2500
     db = (np.arange(n_bits)[None, :] < (n_bits - 1 - np.arange(n_db))[:, None]).astype(np.uint8)
     queries = np.zeros((2, n_bits), dtype=np.uint8)
     queries[1, -1] = 1
-    index = make_index(engine, n_bits, monkeypatch)
+    index = make_index(engine, n_bits)
     index.add(db)
     for k in [1, 3, 700]:
         assert_same(index.search(queries, k), brute_search(queries, db, k))
