@@ -43,18 +43,12 @@ def _compile_args() -> list:
     return args
 
 
-# Compiled kernels are optional: when a compiler is missing the build goes on and the
-# pure-numpy paths (same results, slower) are used.
+# The compiled search engine is optional: when a compiler is missing the build goes on and the
+# pure-numpy engine (same results, slower) is used; skmetacmh.show_versions() says which.
 EXT_MODULES = [
     Extension(
-        "skmetacmh._hamming_kernel",
-        ["skmetacmh/_hamming_kernel.c"],
-        extra_compile_args=_compile_args(),
-        optional=True,
-    ),
-    Extension(
-        "skmetacmh._ranking",
-        ["skmetacmh/_ranking.c"],
+        "skmetacmh._search._kernels",
+        ["skmetacmh/_search/_kernels.c"],
         extra_compile_args=_compile_args(),
         optional=True,
     ),

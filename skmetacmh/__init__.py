@@ -8,7 +8,8 @@ Hashers are imported lazily so that ``import skmetacmh`` stays light and never i
 from importlib import import_module
 
 from ._base import BaseCrossModalHasher
-from ._validation import join_modalities
+from ._modalities import join_modalities
+from ._show_versions import show_versions
 
 __version__ = "0.1.0.dev0"
 
@@ -25,7 +26,7 @@ _LAZY = {
     "HammingIndex": ".index",
 }
 
-__all__ = ["BaseCrossModalHasher", "join_modalities", "__version__", *_LAZY]
+__all__ = ["BaseCrossModalHasher", "join_modalities", "show_versions", "__version__", *_LAZY]
 
 
 def __getattr__(name):

@@ -14,22 +14,23 @@ and provides ``encode``, ``transform``, ``score`` and the feature names.
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
-
-from ._validation import (
-    check_fit_labels,
-    check_modality,
-    check_n_image_features,
-    labels_to_indicator,
-    split_modalities,
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
 )
+
+from ._labels import check_fit_labels, labels_to_indicator
+from ._modalities import check_modality, check_n_image_features, split_modalities
+from ._search import pack_database
 
 __all__ = ["BaseCrossModalHasher", "MAX_BITS"]
 
@@ -47,7 +48,7 @@ class _IntervalNotBool(Interval):
         return f"{super().__str__()}, not a bool"
 
 
-class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
+class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for cross-modal hashers: the data contract, encoding and scoring.
 
     Parameters shared by every hasher are ``n_bits`` and ``n_image_features``; subclasses
@@ -71,6 +72,32 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
     n_unlabeled_ : int
         Training items with no label at all. They are allowed and kept in the database, but are
         relevant to nothing: never a hit for any query.
+
+    See Also
+    --------
+    skmetacmh.join_modalities : Build the single ``X`` from two modality blocks.
+    skmetacmh.metrics.cross_modal_map : What ``score`` computes, in both directions.
+
+    Examples
+    --------
+    A hasher only says how to learn and how to project; the base does the rest.
+
+    >>> import numpy as np
+    >>> from skmetacmh import BaseCrossModalHasher
+    >>> class SignHasher(BaseCrossModalHasher):
+    ...     def __init__(self, n_bits=2, n_image_features=None):
+    ...         self.n_bits = n_bits
+    ...         self.n_image_features = n_image_features
+    ...
+    ...     def _fit(self, X_image, X_text, Y):
+    ...         self.fitted_ = True
+    ...
+    ...     def _project(self, X, modality):
+    ...         return X[:, : self.n_bits] - 0.5
+    >>> X = np.array([[0.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 1.0]])
+    >>> SignHasher(n_image_features=2).fit(X, [0, 1]).transform(X)
+    array([[0, 1, 1, 0],
+           [1, 0, 0, 1]], dtype=uint8)
     """
 
     _parameter_constraints: dict = {
@@ -118,13 +145,29 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
         # Densify once: the same blocks train the hash functions and give the database codes.
         X_image, X_text = self._dense(X_image), self._text_block(X_text)
         self._fit(X_image, X_text, Y)
-        self.database_codes_ = np.hstack([self._bits(X_image, "image"), self._bits(X_text, "text")])
+        image_bits, text_bits = self._bits(X_image, "image"), self._bits(X_text, "text")
+        self.database_codes_ = np.hstack([image_bits, text_bits])
         self.database_labels_ = Y
+        # Packed once here, so that score() and every CV fold search these words directly.
+        self._packed_database = pack_database(image_bits, text_bits, Y)
         return self
 
-    def fit_transform(self, X, y=None, **fit_params):
-        """Fit, then return the training set's codes (the stored database codes)."""
-        return self.fit(X, y, **fit_params).database_codes_.copy()
+    def fit_transform(self, X, y=None):
+        """Fit, then return the training set's codes (the stored database codes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            ``[image block | text block]``, as in ``fit``.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels or a {0,1} label indicator matrix, as in ``fit``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, 2 * n_bits), dtype uint8
+            Image bits then text bits of the training items.
+        """
+        return self.fit(X, y).database_codes_.copy()
 
     # ------------------------------------------------------------------ encoding
     def encode(self, X, modality: str) -> np.ndarray:
@@ -150,7 +193,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
         return self._bits(X, modality)
 
     def transform(self, X) -> np.ndarray:
-        """Codes of both modalities of each row: image bits then text bits.
+        """Encode both modalities of each row: image bits then text bits.
 
         Parameters
         ----------
@@ -160,6 +203,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
         Returns
         -------
         codes : ndarray of shape (n_samples, 2 * n_bits), dtype uint8
+            0/1 bits; :func:`skmetacmh._modalities.split_codes` cuts them into the two halves.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -184,20 +228,45 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
         Returns
         -------
         score : float
+            Mean of the two directions' mAP.
         """
-        from .metrics import cross_modal_map
+        from .metrics._scorer import cross_modal_map
 
         return cross_modal_map(self, X, y)["mean"]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Names of the output bits: ``image_bit0``..., then ``text_bit0``...."""
+        """Get the names of the output bits: ``image_bit0``..., then ``text_bit0``....
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked, as scikit-learn's transformers check it: when given, it must match
+            ``feature_names_in_`` (if fit saw names) or have ``n_features_in_`` entries.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``2 * n_bits`` names.
+        """
         check_is_fitted(self)
+        _check_feature_names_in(self, input_features)
         b = self.n_bits
         names = [f"image_bit{i}" for i in range(b)] + [f"text_bit{i}" for i in range(b)]
         return np.asarray(names, dtype=object)
 
     def labels_to_indicator(self, y) -> np.ndarray:
-        """Map labels to the indicator columns learned in ``fit`` (unseen classes: zero rows)."""
+        """Map labels to the indicator columns learned in ``fit`` (unseen classes: zero rows).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels in the form used in ``fit``.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_classes), dtype uint8
+            One column per entry of ``classes_``.
+        """
         check_is_fitted(self)
         return labels_to_indicator(y, self.classes_, self.multilabel_)
 
@@ -213,8 +282,6 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
         )
 
     def _check_block(self, X, modality: str, expected: int):
-        from sklearn.utils.validation import check_array
-
         X = check_array(
             X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name=f"X ({modality})"
         )

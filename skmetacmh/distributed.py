@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_modality
+from ._modalities import check_modality
 
 __all__ = ["transform_dask", "encode_dask"]
 

@@ -2,13 +2,15 @@
 
 The index stores codes packed into 64-bit words (any positive ``n_bits``) and answers
 ``search`` and ``range_search`` with results sorted by (distance, database index), the ranking
-rule of :mod:`skmetacmh.metrics`. Two backends give identical results, tie order included:
+rule of :mod:`skmetacmh.metrics`. Three engines give identical results, tie order included:
 
-* ``"numpy"``: the package's own search. It runs a compiled kernel when the optional C
-  extension is built, else a pure numpy path; both keep a per-query distance histogram rather
-  than sorting, since a Hamming distance takes only ``n_bits + 1`` values.
+* ``"compiled"``: the package's optional C extension;
+* ``"numpy"``: the same algorithm in pure numpy (both keep a per-query distance histogram
+  rather than sorting, since a Hamming distance takes only ``n_bits + 1`` values);
 * ``"faiss"``: ``faiss.IndexBinaryFlat`` (needs ``n_bits % 8 == 0``), with ties at the k-th
   distance re-ranked by index.
+
+The engine is resolved once, when the index is built (see ``skmetacmh._search``).
 
 :func:`merge_search_results` merges the results of indexes that each hold one shard of a
 database into the exact result of one index over the whole database (see the sharding page of
@@ -20,13 +22,11 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
-from . import _faiss_backend, _topk
-from ._hamming import check_codes, pack_codes, unpack_codes
+from ._search import BACKENDS, check_codes, n_words, pack_codes, resolve_engine, unpack_codes
 
 __all__ = ["HammingIndex", "merge_search_results"]
-
-_BACKENDS = ("auto", "numpy", "faiss")
 
 
 def _check_positive_int(value, name: str) -> int:
@@ -38,17 +38,22 @@ def _check_positive_int(value, name: str) -> int:
 class HammingIndex:
     """Exact nearest-neighbour search by Hamming distance over binary codes, in faiss style.
 
+    Codes are added in batches and get consecutive ids; ``search`` returns the ``k`` nearest
+    stored codes of each query and ``range_search`` every code within a radius, both sorted by
+    (distance, id) whatever the engine, so the answers are deterministic and shardable.
+
     Parameters
     ----------
     n_bits : int
         Code length. Any positive value; codes are stored packed, ``ceil(n_bits / 64)`` 64-bit
         words per code.
-    backend : {"auto", "numpy", "faiss"}, default="auto"
-        ``"numpy"`` uses the package's own exact search (a compiled kernel when built, pure
-        numpy otherwise). ``"faiss"`` uses ``faiss.IndexBinaryFlat`` and needs faiss installed
-        and ``n_bits`` divisible by 8. ``"auto"`` uses the compiled kernel when it is built
-        (it is faster than faiss on one thread), else faiss when installed and ``n_bits % 8 ==
-        0``, else pure numpy. Every backend returns the same arrays.
+    backend : {"auto", "compiled", "numpy", "faiss"}, default="auto"
+        The search engine. ``"compiled"`` is the package's C extension (an ``ImportError`` if it
+        is not built, or switched off with ``SKMETACMH_NO_KERNELS=1``); ``"numpy"`` the same
+        search in pure numpy; ``"faiss"`` uses ``faiss.IndexBinaryFlat`` and needs faiss
+        installed and ``n_bits`` divisible by 8. ``"auto"`` uses the compiled engine when it
+        is built (it is faster than faiss on one thread), else faiss when installed and
+        ``n_bits % 8 == 0``, else numpy. Every engine returns the same arrays.
 
     Attributes
     ----------
@@ -59,7 +64,8 @@ class HammingIndex:
     ntotal : int
         Number of codes added so far; they have ids ``0 .. ntotal - 1`` in the order added.
     active_backend : str
-        What answers searches now: ``"compiled"``, ``"numpy"`` or ``"faiss"``.
+        The engine ``backend`` resolved to, once, at construction: ``"compiled"``, ``"numpy"``
+        or ``"faiss"``.
 
     See Also
     --------
@@ -92,26 +98,22 @@ class HammingIndex:
 
     def __init__(self, n_bits: int, *, backend: str = "auto"):
         self.n_bits = _check_positive_int(n_bits, "n_bits")
-        if backend not in _BACKENDS:
-            raise ValueError(f"backend must be one of {_BACKENDS}; got {backend!r}.")
-        if backend == "faiss":
-            _faiss_backend.import_faiss()
-            if self.n_bits % 8:
-                raise ValueError(
-                    f"backend='faiss' needs n_bits divisible by 8 (faiss.IndexBinaryFlat works on "
-                    f"bytes); got n_bits={self.n_bits}. Use backend='numpy' or 'auto'."
-                )
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}.")
         self.backend = backend
+        # "auto" is resolved once, here, as sklearn's neighbors resolve their algorithm in fit.
+        self._engine = resolve_engine(backend, self.n_bits)
         self.reset()
 
     # ------------------------------------------------------------------ state
     @property
     def n_words(self) -> int:
         """Number of 64-bit words per stored code."""
-        return max(1, -(-self.n_bits // 64))
+        return n_words(self.n_bits)
 
     @property
     def ntotal(self) -> int:
+        """Number of stored codes."""
         return self._ntotal
 
     def __len__(self) -> int:
@@ -119,13 +121,8 @@ class HammingIndex:
 
     @property
     def active_backend(self) -> str:
-        if self.backend == "faiss":
-            return "faiss"
-        if _topk.KERNEL_AVAILABLE:
-            return "compiled"
-        if self.backend == "auto" and self.n_bits % 8 == 0 and _faiss_backend.faiss_available():
-            return "faiss"
-        return "numpy"
+        """The engine that answers searches, resolved once from ``backend``."""
+        return self._engine.name
 
     @property
     def packed_codes(self) -> np.ndarray:
@@ -135,15 +132,41 @@ class HammingIndex:
         return view
 
     def reconstruct_n(self, start: int = 0, n: int | None = None) -> np.ndarray:
-        """Return ``n`` stored codes from id ``start`` as 0/1 ``uint8`` bits (all by default)."""
-        stop = self._ntotal if n is None else min(self._ntotal, start + n)
-        return unpack_codes(self._packed[start:stop], self.n_bits)
+        """Return up to ``n`` stored codes from id ``start`` as 0/1 ``uint8`` bits.
+
+        Parameters
+        ----------
+        start : int, default=0
+            First id, ``0 <= start <= ntotal``.
+        n : int or None, default=None
+            How many codes (fewer when the index ends first); ``None`` means up to the end.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_returned, n_bits), dtype uint8
+            Possibly empty.
+        """
+        if (
+            isinstance(start, (bool, np.bool_))
+            or not isinstance(start, Integral)
+            or not 0 <= start <= self._ntotal
+        ):
+            raise ValueError(
+                f"start must be an integer id in [0, ntotal] = [0, {self._ntotal}]; got {start!r}."
+            )
+        if n is not None and (
+            isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or n < 0
+        ):
+            raise ValueError(f"n must be None or a non-negative integer; got {n!r}.")
+        stop = self._ntotal if n is None else min(self._ntotal, int(start) + int(n))
+        return unpack_codes(self._packed[int(start) : stop], self.n_bits)
 
     def reset(self) -> None:
         """Remove every code."""
         self._packed = np.zeros((0, self.n_words), dtype=np.uint64)
         self._ntotal = 0
-        self._faiss_index = None
+        if hasattr(self._engine, "forget"):  # the faiss engine caches faiss's copy of the codes
+            self._engine.forget()
 
     def __repr__(self) -> str:
         return f"HammingIndex(n_bits={self.n_bits}, backend={self.backend!r}, ntotal={self.ntotal})"
@@ -151,8 +174,13 @@ class HammingIndex:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_packed"] = self._packed[: self._ntotal].copy()  # drop spare capacity
-        state["_faiss_index"] = None  # faiss objects do not pickle; rebuilt on demand
+        # Engines hold compiled modules or faiss objects, which do not pickle: resolve again.
+        del state["_engine"]
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._engine = resolve_engine(self.backend, self.n_bits)
 
     # ------------------------------------------------------------------ adding
     def add(self, codes) -> None:
@@ -174,24 +202,11 @@ class HammingIndex:
         self._packed[self._ntotal : needed] = packed
         self._ntotal = needed
 
-    def _faiss(self):
-        """The faiss index, built or topped up from the packed codes."""
-        if self._faiss_index is None:
-            faiss = _faiss_backend.import_faiss()
-            self._faiss_index = faiss.IndexBinaryFlat(self.n_bits)
-        missing = self._packed[self._faiss_index.ntotal : self._ntotal]
-        if missing.shape[0]:
-            self._faiss_index.add(_faiss_backend.packed_to_faiss_bytes(missing, self.n_bits))
-        return self._faiss_index
-
     # ------------------------------------------------------------------ searching
-    def _prepare_queries(self, query_codes, backend: str) -> np.ndarray:
+    def _prepare_queries(self, query_codes) -> np.ndarray:
         if self._ntotal == 0:
             raise ValueError("The index is empty: add codes with .add(codes) before searching.")
-        packed = pack_codes(check_codes(query_codes, "query_codes", self.n_bits))
-        if backend == "faiss":
-            return _faiss_backend.packed_to_faiss_bytes(packed, self.n_bits)
-        return packed
+        return pack_codes(check_codes(query_codes, "query_codes", self.n_bits))
 
     def search(self, query_codes, k: int):
         """The ``k`` nearest stored codes of each query, sorted by (distance, id).
@@ -207,21 +222,13 @@ class HammingIndex:
         Returns
         -------
         distances : ndarray of int32, shape (n_query, k)
+            Hamming distances, ascending; ``-1`` in padded slots.
         indices : ndarray of int64, shape (n_query, k)
+            Ids of the neighbours (ties by id); ``-1`` in padded slots.
         """
         k = _check_positive_int(k, "k")
-        backend = self.active_backend
-        queries = self._prepare_queries(query_codes, backend)
-        if backend != "faiss":
-            db = self._packed[: self._ntotal]
-            return _topk.knn_search(db, queries, self.n_bits, k, use_kernel=backend == "compiled")
-        k_eff = min(k, self._ntotal)
-        distances, indices = _faiss_backend.faiss_knn(self._faiss(), queries, k_eff)
-        if k_eff < k:
-            pad = ((0, 0), (0, k - k_eff))
-            distances = np.pad(distances, pad, constant_values=-1)
-            indices = np.pad(indices, pad, constant_values=-1)
-        return distances, indices
+        queries = self._prepare_queries(query_codes)
+        return self._engine.knn(self._packed[: self._ntotal], queries, self.n_bits, k)
 
     def range_search(self, query_codes, radius):
         """Every stored code within Hamming distance ``radius`` (inclusive) of each query.
@@ -233,7 +240,7 @@ class HammingIndex:
         radius : int or float
             Non-negative; items with ``distance <= radius`` are returned. (faiss's own
             ``range_search`` is strict, ``distance < radius``; this one is inclusive, as the
-            Hamming-ball radius of :func:`skmetacmh.metrics.precision_recall_curve`.)
+            Hamming-ball radius of :func:`skmetacmh.metrics.precision_recall_curve`).
 
         Returns
         -------
@@ -241,7 +248,9 @@ class HammingIndex:
             The results of query ``q`` are ``distances[lims[q]:lims[q + 1]]`` and
             ``indices[lims[q]:lims[q + 1]]``, sorted by (distance, id).
         distances : ndarray of int32
+            Hamming distances of all results, query after query.
         indices : ndarray of int64
+            Ids of all results, aligned with ``distances``.
         """
         if (
             isinstance(radius, (bool, np.bool_))
@@ -251,17 +260,20 @@ class HammingIndex:
         ):
             raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
         radius = int(min(np.floor(radius), self.n_bits))
-        backend = self.active_backend
-        queries = self._prepare_queries(query_codes, backend)
-        if backend == "faiss":
-            return _faiss_backend.faiss_range(self._faiss(), queries, radius)
-        db = self._packed[: self._ntotal]
-        return _topk.range_search(
-            db, queries, self.n_bits, radius, use_kernel=backend == "compiled"
-        )
+        queries = self._prepare_queries(query_codes)
+        return self._engine.range(self._packed[: self._ntotal], queries, self.n_bits, radius)
 
 
-def merge_search_results(distances_list, indices_list, k: int, offsets=None):
+@validate_params(
+    {
+        "distances_list": ["array-like"],
+        "indices_list": ["array-like"],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "offsets": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def merge_search_results(distances_list, indices_list, k: int, offsets=None) -> tuple:
     """Merge per-shard top-k results into the exact top-k over the whole database.
 
     Each shard ``s`` is searched on its own (``HammingIndex.search`` with the same queries and
@@ -286,8 +298,15 @@ def merge_search_results(distances_list, indices_list, k: int, offsets=None):
     Returns
     -------
     distances : ndarray of int32, shape (n_query, k)
+        Merged distances, ascending; ``-1`` in padded slots.
     indices : ndarray of int64, shape (n_query, k)
-        Padded with ``-1`` where the shards hold fewer than ``k`` items in total.
+        Global ids, ties by id; padded with ``-1`` where the shards hold fewer than ``k`` items
+        in total.
+
+    See Also
+    --------
+    HammingIndex.search : The per-shard searches to merge.
+    skmetacmh.distributed.encode_dask : Encode a database too large for one machine.
 
     Examples
     --------
@@ -308,7 +327,7 @@ def merge_search_results(distances_list, indices_list, k: int, offsets=None):
     >>> bool((D == D_whole).all() and (I == I_whole).all())
     True
     """
-    k = _check_positive_int(k, "k")
+    k = _check_positive_int(k, "k")  # validate_params lets a bool through as an int
     if len(distances_list) != len(indices_list) or len(distances_list) == 0:
         raise ValueError(
             f"distances_list and indices_list must hold one array per shard (at least one); got "

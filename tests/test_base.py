@@ -231,3 +231,101 @@ def test_join_modalities_errors():
         join_modalities(np.ones(3), np.ones((3, 2)))
     with pytest.raises(ValueError, match="at least one feature"):
         join_modalities(np.ones((3, 0)), np.ones((3, 2)))
+
+
+def test_a_hasher_without_fit_or_project_cannot_be_built():
+    from skmetacmh import BaseCrossModalHasher
+
+    class NoProject(BaseCrossModalHasher):
+        def __init__(self, n_bits=8, n_image_features=None):
+            self.n_bits = n_bits
+            self.n_image_features = n_image_features
+
+        def _fit(self, X_image, X_text, Y):
+            pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoProject()
+    with pytest.raises(TypeError, match="abstract"):
+        BaseCrossModalHasher()
+
+
+def test_fit_transform_returns_the_database_codes():
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0)
+    codes = h.fit_transform(X, y)
+    np.testing.assert_array_equal(codes, h.database_codes_)
+    codes[:] = 0  # a copy: the database is untouched
+    assert h.database_codes_.any()
+    with pytest.raises(TypeError):
+        h.fit_transform(X, y, sample_weight=np.ones(len(X)))  # no fit parameters to pass on
+
+
+def test_get_feature_names_out_checks_input_features():
+    X, y, n_img = _data()
+    h = ToyHasher(4, n_img, random_state=0).fit(X, y)
+    names = [f"x{i}" for i in range(X.shape[1])]
+    assert h.get_feature_names_out(names).tolist() == h.get_feature_names_out().tolist()
+    with pytest.raises(ValueError, match="input_features"):
+        h.get_feature_names_out(names[:-1])
+    import pandas as pd
+
+    h = ToyHasher(4, n_img, random_state=0).fit(pd.DataFrame(X, columns=names), y)
+    with pytest.raises(ValueError, match="input_features"):
+        h.get_feature_names_out([f"other{i}" for i in range(X.shape[1])])
+
+
+def test_score_searches_the_database_packed_in_fit(monkeypatch):
+    # The fitted database is packed once in fit; score packs only the queries (and their labels).
+    from skmetacmh._search import _packing
+
+    X, y, n_img = _data(n=200)
+    h = ToyHasher(8, n_img, random_state=0).fit(X[:150], y[:150])
+    expected = h.score(X[150:], y[150:])
+    rows_packed = []
+    original = _packing.pack_codes
+
+    def counting(codes):
+        rows_packed.append(len(codes))
+        return original(codes)
+
+    monkeypatch.setattr(_packing, "pack_codes", counting)
+    assert h.score(X[150:], y[150:]) == expected
+    assert rows_packed and set(rows_packed) == {50}
+    # An explicit database is encoded and packed, once per call.
+    rows_packed.clear()
+    cross_modal_map(h, X[150:], y[150:], X[:150], y[:150])
+    assert sorted(set(rows_packed)) == [50, 150]
+
+
+@pytest.mark.parametrize("search", ["grid", "randomized", "pipeline_in_grid"])
+def test_cross_modal_map_sees_through_a_fitted_search(search):
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, n_img = _data(n=200)
+    estimator, grid = ToyHasher(8, n_img, random_state=0), {"n_bits": [4, 8]}
+    if search == "pipeline_in_grid":
+        estimator, grid = make_pipeline(StandardScaler(), estimator), {"toyhasher__n_bits": [4, 8]}
+    cls = RandomizedSearchCV if search == "randomized" else GridSearchCV
+    kwargs = {"n_iter": 2, "random_state": 0} if search == "randomized" else {}
+    fitted = cls(estimator, grid, cv=3, **kwargs).fit(X[:150], y[:150])
+    result = cross_modal_map(fitted, X[150:], y[150:])
+    assert result == cross_modal_map(fitted.best_estimator_, X[150:], y[150:])
+    assert result["mean"] == fitted.score(X[150:], y[150:])
+    unfitted = GridSearchCV(ToyHasher(8, n_img), {"n_bits": [4, 8]}, cv=3, refit=False)
+    with pytest.raises(ValueError, match="refit=False"):
+        cross_modal_map(unfitted.fit(X[:150], y[:150]), X[150:], y[150:])
+
+
+def test_split_codes_is_the_inverse_of_transforms_layout():
+    from skmetacmh._modalities import split_codes
+
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X, y)
+    image, text = split_codes(h.transform(X[:5]), h.n_bits)
+    np.testing.assert_array_equal(image, h.encode(X[:5, :n_img], modality="image"))
+    np.testing.assert_array_equal(text, h.encode(X[:5, n_img:], modality="text"))
+    with pytest.raises(ValueError, match=r"\(n_samples, 2 \* n_bits\) = \(n, 16\)"):
+        split_codes(np.zeros((5, 15), dtype=np.uint8), 8)

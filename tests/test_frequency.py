@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skmetacmh.datasets import frequency_groups
 
@@ -65,11 +66,13 @@ def test_thresholds_method_uses_absolute_counts():
 
 def test_bad_arguments_are_refused_clearly():
     y = np.array([0, 1, 1])
-    with pytest.raises(ValueError, match="method must be"):
+    with pytest.raises(InvalidParameterError, match="'method' parameter of frequency_groups"):
         frequency_groups(y, method="quartiles")
+    with pytest.raises(ValueError, match="pair"):
+        frequency_groups(y, method="thresholds", thresholds=(5,))
     with pytest.raises(ValueError, match="few <= many"):
         frequency_groups(y, method="thresholds", thresholds=(5, 10))
     with pytest.raises(ValueError, match="indicator"):
         frequency_groups(np.array([[0, 2], [1, 0]]))
-    with pytest.raises(ValueError, match="1-D labels or a 2-D indicator"):
+    with pytest.raises(ValueError, match="1-D class labels or a 2-D"):
         frequency_groups(np.zeros((2, 2, 2)))

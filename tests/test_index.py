@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.utils._param_validation import InvalidParameterError
 
-from skmetacmh import _topk
+from skmetacmh import _search
+from skmetacmh._search import pack_codes, resolve_engine
 from skmetacmh.index import HammingIndex, merge_search_results
 
 try:
@@ -64,20 +66,16 @@ def tied_codes(rng, n, n_bits, n_distinct=None, p_one=0.1):
 ENGINES = ["compiled", "numpy", "faiss"]
 
 
-def make_index(engine, n_bits, monkeypatch):
+def make_index(engine, n_bits):
     """An index whose searches run on ``engine``; skips what this machine cannot run."""
-    if engine == "compiled" and not _topk.KERNEL_AVAILABLE:
+    if engine == "compiled" and not _search.kernels_available():
         pytest.skip("compiled kernel not built")
     if engine == "faiss":
         if not HAVE_FAISS:
             pytest.skip("faiss not installed")
         if n_bits % 8:
             pytest.skip("faiss needs n_bits % 8 == 0")
-        index = HammingIndex(n_bits, backend="faiss")
-    else:
-        if engine == "numpy":
-            monkeypatch.setattr(_topk, "KERNEL_AVAILABLE", False)
-        index = HammingIndex(n_bits, backend="numpy")
+    index = HammingIndex(n_bits, backend=engine)
     assert index.active_backend == engine
     return index
 
@@ -90,11 +88,11 @@ def assert_same(result, expected):
 # --------------------------------------------------------------------------- exactness
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("n_bits", N_BITS)
-def test_search_equals_bruteforce_with_heavy_ties(engine, n_bits, monkeypatch):
+def test_search_equals_bruteforce_with_heavy_ties(engine, n_bits):
     rng = np.random.default_rng(n_bits)
     db = tied_codes(rng, 700, n_bits)
     queries = np.vstack([tied_codes(rng, 12, n_bits), db[:3]])
-    index = make_index(engine, n_bits, monkeypatch)
+    index = make_index(engine, n_bits)
     for part in np.array_split(db, [100, 101, 450]):  # several add() calls, one of size 1
         index.add(part)
     assert index.ntotal == len(db)
@@ -106,11 +104,11 @@ def test_search_equals_bruteforce_with_heavy_ties(engine, n_bits, monkeypatch):
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("n_bits", N_BITS)
-def test_range_search_equals_bruteforce(engine, n_bits, monkeypatch):
+def test_range_search_equals_bruteforce(engine, n_bits):
     rng = np.random.default_rng(100 + n_bits)
     db = tied_codes(rng, 400, n_bits)
     queries = tied_codes(rng, 9, n_bits)
-    index = make_index(engine, n_bits, monkeypatch)
+    index = make_index(engine, n_bits)
     index.add(db[:150])
     index.add(db[150:])
     for radius in sorted({0, 1, n_bits // 3, n_bits, n_bits + 5}):
@@ -149,34 +147,26 @@ def test_property_all_engines_equal_bruteforce(n_bits, n_db, n_query, k, n_disti
     expected = brute_search(queries, db, k)
     index = HammingIndex(n_bits)
     index.add(db)
-    packed_db, packed_q = index.packed_codes, _pack(queries)
-    engines = [False, True] if _topk.KERNEL_AVAILABLE else [False]
-    for use_kernel in engines:
-        assert_same(
-            _topk.knn_search(packed_db, packed_q, n_bits, k, use_kernel=use_kernel), expected
-        )
+    packed_db, packed_q = index.packed_codes, pack_codes(queries)
+    engines = [resolve_engine("numpy", n_bits)]
+    if _search.kernels_available():
+        engines.append(resolve_engine("compiled", n_bits))
+    for engine in engines:
+        assert_same(engine.knn(packed_db, packed_q, n_bits, k), expected)
     if HAVE_FAISS and n_bits % 8 == 0:
         faiss_index = HammingIndex(n_bits, backend="faiss")
         faiss_index.add(db)
         assert_same(faiss_index.search(queries, k), expected)
     radius = int(rng.integers(0, n_bits + 1))
-    results = [
-        _topk.range_search(packed_db, packed_q, n_bits, radius, use_kernel=u) for u in engines
-    ]
+    results = [engine.range(packed_db, packed_q, n_bits, radius) for engine in engines]
     for lims, distances, indices in results:
         for q, (want_d, want_i) in enumerate(brute_range(queries, db, radius)):
             np.testing.assert_array_equal(distances[lims[q] : lims[q + 1]], want_d)
             np.testing.assert_array_equal(indices[lims[q] : lims[q + 1]], want_i)
 
 
-def _pack(codes):
-    from skmetacmh._hamming import pack_codes
-
-    return pack_codes(codes)
-
-
 @pytest.mark.parametrize("n_bits", [8, 64])
-def test_large_database_with_extreme_ties_all_engines_identical(n_bits, monkeypatch):
+def test_large_database_with_extreme_ties_all_engines_identical(n_bits):
     # 30,000 codes from 40 patterns: each distance is shared by hundreds of items, so the k-th
     # neighbour sits inside a large tie that faiss alone would cut arbitrarily; it also spans
     # several database chunks, exercising the running threshold of the numpy and C paths.
@@ -185,14 +175,13 @@ def test_large_database_with_extreme_ties_all_engines_identical(n_bits, monkeypa
     queries = tied_codes(rng, 70, n_bits, n_distinct=40, p_one=0.3)
     results = {}
     for engine in ENGINES:
-        if (engine == "compiled" and not _topk.KERNEL_AVAILABLE) or (
+        if (engine == "compiled" and not _search.kernels_available()) or (
             engine == "faiss" and not HAVE_FAISS
         ):
             continue
-        with monkeypatch.context() as patch:
-            index = make_index(engine, n_bits, patch)
-            index.add(db)
-            results[engine] = index.search(queries, 100)
+        index = make_index(engine, n_bits)
+        index.add(db)
+        results[engine] = index.search(queries, 100)
     expected = brute_search(queries[:10], db, 100)
     for result in results.values():
         assert_same((result[0][:10], result[1][:10]), expected)
@@ -263,24 +252,55 @@ def test_packed_codes_are_read_only():
 
 
 # --------------------------------------------------------------------------- backends
-def test_auto_prefers_compiled_kernel_then_faiss_then_numpy(monkeypatch):
-    if _topk.KERNEL_AVAILABLE:
-        assert HammingIndex(13).active_backend == "compiled"
-    monkeypatch.setattr(_topk, "KERNEL_AVAILABLE", False)
-    assert HammingIndex(13).active_backend == "numpy"  # faiss cannot take 13 bits
+def _run_without_kernels(code: str) -> str:
+    """Run ``code`` in a fresh interpreter with SKMETACMH_NO_KERNELS=1; return its stdout."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "SKMETACMH_NO_KERNELS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_backend_names_are_honest_and_resolved_once():
+    # backend="numpy" used to report (and run) "compiled".
     assert HammingIndex(16, backend="numpy").active_backend == "numpy"
-    assert HammingIndex(16).active_backend == ("faiss" if HAVE_FAISS else "numpy")
+    if _search.kernels_available():
+        assert HammingIndex(13).active_backend == "compiled"
+        assert HammingIndex(16, backend="compiled").active_backend == "compiled"
+    else:  # pragma: no cover - depends on the build
+        with pytest.raises(ImportError, match="compiled"):
+            HammingIndex(16, backend="compiled")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        HammingIndex(16, backend="kernel")
+
+
+def test_environment_switch_forces_pure_numpy():
+    out = _run_without_kernels(
+        "import sys; sys.modules['faiss'] = None\n"
+        "from skmetacmh import _search\n"
+        "from skmetacmh.index import HammingIndex\n"
+        "print(_search.default_engine().name, HammingIndex(16).active_backend)\n"
+        "try:\n    HammingIndex(16, backend='compiled')\n"
+        "except ImportError as exc:\n    print('SKMETACMH_NO_KERNELS' in str(exc))\n"
+    )
+    assert out.split() == ["numpy", "numpy", "True"]
+
+
+def test_show_versions_reports_the_engines(capsys):
+    import skmetacmh
+
+    skmetacmh.show_versions()
+    out = capsys.readouterr().out
+    assert "compiled kernels" in out and "metrics engine" in out and "numpy" in out
 
 
 def test_faiss_backend_without_faiss_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "faiss", None)  # makes `import faiss` fail
     with pytest.raises(ImportError, match="pip install faiss-cpu"):
         HammingIndex(64, backend="faiss")
-    monkeypatch.setattr(_topk, "KERNEL_AVAILABLE", False)
-    index = HammingIndex(64)  # auto falls back to numpy silently
-    assert index.active_backend == "numpy"
-    index.add(np.zeros((2, 64), dtype=np.uint8))
-    assert index.search(np.zeros((1, 64), dtype=np.uint8), 1)[1][0, 0] == 0
 
 
 @pytest.mark.skipif(not HAVE_FAISS, reason="faiss not installed")
@@ -425,8 +445,12 @@ def test_merge_rejects_inconsistent_inputs():
         merge_search_results([d, d[:1]], [i, i[:1]], 3, offsets=[0, 10])
     with pytest.raises(ValueError, match="fewer than k=4"):
         merge_search_results([d], [i], 4)
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+    with pytest.raises(InvalidParameterError, match="'k' parameter of merge_search_results"):
         merge_search_results([d], [i], 0)
+    with pytest.raises(InvalidParameterError, match="'offsets' parameter"):
+        merge_search_results([d], [i], 3, offsets=3)
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        merge_search_results([d], [i], True)
 
 
 class ArbitraryTieIndex:
@@ -451,13 +475,14 @@ class ArbitraryTieIndex:
 
 @pytest.mark.parametrize("n_bits", [8, 24])
 def test_faiss_adapter_is_exact_whatever_tie_order_faiss_returns(n_bits):
-    from skmetacmh._faiss_backend import faiss_knn, packed_to_faiss_bytes
+    from skmetacmh._search._faiss_engine import _faiss_knn as faiss_knn
+    from skmetacmh._search._faiss_engine import packed_to_faiss_bytes
 
     rng = np.random.default_rng(n_bits)
     db = tied_codes(rng, 400, n_bits, n_distinct=12)
     queries = tied_codes(rng, 25, n_bits, n_distinct=12)
-    fake = ArbitraryTieIndex(packed_to_faiss_bytes(_pack(db), n_bits), seed=n_bits)
-    query_bytes = packed_to_faiss_bytes(_pack(queries), n_bits)
+    fake = ArbitraryTieIndex(packed_to_faiss_bytes(pack_codes(db), n_bits), seed=n_bits)
+    query_bytes = packed_to_faiss_bytes(pack_codes(queries), n_bits)
     for k in [1, 7, 60, 400]:
         raw_d, raw_i = fake.search(query_bytes, k)
         want_d, want_i = brute_search(queries, db, k)
@@ -468,14 +493,14 @@ def test_faiss_adapter_is_exact_whatever_tie_order_faiss_returns(n_bits):
 
 
 @pytest.mark.parametrize("engine", ["compiled", "numpy"])
-def test_search_when_every_item_is_closer_than_the_last(engine, monkeypatch):
+def test_search_when_every_item_is_closer_than_the_last(engine):
     # Distances strictly decrease along the database: every item displaces the current top-k,
     # the worst case for the running threshold (the kept-candidate buffers must be compacted).
     n_bits, n_db = 2600, 2500
     db = (np.arange(n_bits)[None, :] < (n_bits - 1 - np.arange(n_db))[:, None]).astype(np.uint8)
     queries = np.zeros((2, n_bits), dtype=np.uint8)
     queries[1, -1] = 1
-    index = make_index(engine, n_bits, monkeypatch)
+    index = make_index(engine, n_bits)
     index.add(db)
     for k in [1, 3, 700]:
         assert_same(index.search(queries, k), brute_search(queries, db, k))
@@ -496,9 +521,9 @@ def test_concurrent_searches_from_threads_agree():
         assert_same(answer, index.search(q, 30))
 
 
-@pytest.mark.skipif(not _topk.KERNEL_AVAILABLE, reason="compiled kernel not built")
+@pytest.mark.skipif(not _search.kernels_available(), reason="compiled kernel not built")
 def test_kernel_rejects_buffers_of_the_wrong_size():
-    from skmetacmh import _hamming_kernel
+    from skmetacmh._search import _kernels as _hamming_kernel
 
     db = np.zeros((10, 1), dtype=np.uint64)
     queries = np.zeros((2, 1), dtype=np.uint64)
@@ -512,3 +537,41 @@ def test_kernel_rejects_buffers_of_the_wrong_size():
     hist = np.zeros((2, 4), dtype=np.int64)
     with pytest.raises(ValueError, match="histogram"):
         _hamming_kernel.range_count(db, 10, queries, 2, 1, 4, hist)
+    # average_precision checks its sizes before it divides or reads anything.
+    ap, n_rel = np.zeros(2), np.zeros(2, dtype=np.int64)
+    labels_q, labels_db = np.zeros(2, dtype=np.int64), np.zeros(10, dtype=np.int64)
+    args = (labels_q, labels_db, 0, 0, ap, n_rel)
+    with pytest.raises(ValueError, match="invalid sizes"):  # n_words = 0 once crashed (SIGFPE)
+        _hamming_kernel.average_precision(queries, 2, db, 10, 0, 64, *args)
+    with pytest.raises(ValueError, match="database"):
+        _hamming_kernel.average_precision(queries, 2, db, 9, 1, 64, *args)
+    with pytest.raises(ValueError, match="ap"):
+        _hamming_kernel.average_precision(queries, 2, db, 10, 1, 64, *args[:4], ap[:1], n_rel)
+    with pytest.raises(ValueError, match="labels"):
+        _hamming_kernel.average_precision(
+            queries, 2, db, 10, 1, 64, labels_q, labels_db, 2, 0, ap, n_rel
+        )
+
+
+def test_reconstruct_n_edges():
+    rng = np.random.default_rng(3)
+    db = rng.integers(0, 2, (6, 70), dtype=np.uint8)
+    index = HammingIndex(70)
+    assert index.reconstruct_n().shape == (0, 70)  # empty index
+    index.add(db)
+    assert index.reconstruct_n(6).shape == (0, 70)  # empty range at the end
+    assert index.reconstruct_n(2, 0).shape == (0, 70)
+    np.testing.assert_array_equal(index.reconstruct_n(4, 10), db[4:])
+    for start in [-1, 7, 1.5, True]:
+        with pytest.raises(ValueError, match="start"):
+            index.reconstruct_n(start)
+    with pytest.raises(ValueError, match="non-negative"):
+        index.reconstruct_n(0, -2)
+
+
+def test_pickled_index_resolves_its_engine_again():
+    index = HammingIndex(16, backend="numpy")
+    index.add(np.eye(16, dtype=np.uint8))
+    loaded = pickle.loads(pickle.dumps(index))
+    assert loaded.active_backend == "numpy"
+    assert_same(loaded.search(np.eye(16, dtype=np.uint8)[:3], 2), index.search(np.eye(16)[:3], 2))

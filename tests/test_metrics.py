@@ -7,9 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import config_context
+from sklearn.utils._param_validation import InvalidParameterError
 
-from skmetacmh import metrics
+from skmetacmh import _search
 from skmetacmh.metrics import (
+    cross_modal_map,
     make_cross_modal_scorer,
     map_by_frequency_group,
     map_per_class,
@@ -17,6 +19,10 @@ from skmetacmh.metrics import (
     precision_at_k,
     precision_recall_curve,
 )
+from skmetacmh.metrics._ranking import _per_query_ap, _Problem
+
+NUMPY = _search.resolve_engine("numpy", 64)
+COMPILED = _search.resolve_engine("compiled", 64) if _search.kernels_available() else None
 
 
 # ----------------------------------------------------------------------------- references
@@ -63,7 +69,8 @@ def retrieval_problem(draw):
     pool = rng.integers(0, 2, size=(n_distinct, n_bits), dtype=np.uint8)
     qc = pool[rng.integers(0, n_distinct, n_query)]
     dbc = pool[rng.integers(0, n_distinct, n_db)]
-    n_labels = draw(st.integers(1, 5))
+    # An indicator has at least two columns: one column is a column of class labels.
+    n_labels = draw(st.integers(2 if multilabel else 1, 5))
     if multilabel:
         ql = (rng.random((n_query, n_labels)) < 0.35).astype(np.uint8)
         dbl = (rng.random((n_db, n_labels)) < 0.35).astype(np.uint8)
@@ -90,15 +97,56 @@ def test_map_matches_per_query_reference(problem):
     assert details.n_excluded == n_excluded
 
 
-@pytest.mark.skipif(metrics._ranking is None, reason="compiled _ranking kernel not built")
+ENGINES = [NUMPY] + ([COMPILED] if COMPILED is not None else [])
+
+
 @settings(max_examples=300, deadline=None)
 @given(retrieval_problem())
-def test_compiled_kernel_and_numpy_path_agree(problem):
+def test_every_engine_and_route_matches_the_reference(problem):
+    # mAP@k is computed by a top-k search or by a ranking of the whole database, depending on
+    # k / n_db; both routes, on every engine, must give the reference AP of every query.
     qc, dbc, ql, dbl, top_k = problem
-    ap_c, valid_c = metrics._per_query_ap(qc, dbc, ql, dbl, top_k, use_kernel=True)
-    ap_n, valid_n = metrics._per_query_ap(qc, dbc, ql, dbl, top_k, use_kernel=False)
-    np.testing.assert_array_equal(valid_c, valid_n)
-    np.testing.assert_allclose(ap_c, ap_n, rtol=0, atol=1e-12)
+    expected = [reference_ap(qc[i], dbc, ql[i], dbl, top_k) for i in range(len(qc))]
+    valid = np.array([e is not None for e in expected])
+    expected = np.array([0.0 if e is None else e for e in expected])
+    p = _Problem(qc, dbc, ql, dbl)
+    args = (p.queries, p.db, p.n_bits, p.query_labels, p.db_labels, p.label_words)
+    k = None if top_k is None or top_k >= len(dbc) else top_k
+    results = {}
+    for engine in ENGINES:
+        routes = {"full": engine._average_precision_all(*args, k)}
+        if k is not None:
+            routes["top-k"] = engine._average_precision_top_k(*args, k)
+        for route, (ap, got_valid) in routes.items():
+            np.testing.assert_array_equal(got_valid, valid)
+            np.testing.assert_allclose(ap[valid], expected[valid], rtol=0, atol=1e-12)
+            results[engine.name, route] = ap
+    if k is not None and COMPILED is not None:
+        # The top-k route sums in the order of the compiled kernel: bit-identical to it.
+        for engine in ENGINES:
+            np.testing.assert_array_equal(
+                results[engine.name, "top-k"], results["compiled", "full"]
+            )
+
+
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_map_at_small_k_runs_a_top_k_search_not_a_full_ranking(engine, monkeypatch):
+    if engine == "compiled" and COMPILED is None:
+        pytest.skip("compiled kernels not built")
+    engine = COMPILED if engine == "compiled" else NUMPY
+    rng = np.random.default_rng(0)
+    qc, dbc = rng.integers(0, 2, (30, 16), np.uint8), rng.integers(0, 2, (2000, 16), np.uint8)
+    ql, dbl = rng.integers(0, 4, 30), rng.integers(0, 4, 2000)
+    ks = (1, 10, 2000 // _search._engine.TOP_K_SEARCH_RATIO)
+    expected = [reference_map(qc, dbc, ql, dbl, k)[0] for k in ks]
+
+    def full_ranking(*args, **kwargs):
+        raise AssertionError("mAP@k ranked the whole database")
+
+    monkeypatch.setattr(engine, "_average_precision_all", full_ranking)
+    for k, want in zip(ks, expected):
+        ap, valid = _per_query_ap(qc, dbc, ql, dbl, k, engine=engine)
+        assert ap[valid].mean() == pytest.approx(want, abs=1e-12)
 
 
 @settings(max_examples=150, deadline=None)
@@ -181,10 +229,11 @@ def test_results_do_not_depend_on_chunking():
     dbc = rng.integers(0, 2, (2000, 24), dtype=np.uint8)
     ql = (rng.random((300, 6)) < 0.3).astype(np.uint8)
     dbl = (rng.random((2000, 6)) < 0.3).astype(np.uint8)
-    full, _ = metrics._per_query_ap(qc, dbc, ql, dbl, use_kernel=False)
-    with config_context(working_memory=1):  # a few queries per chunk
-        chunked, _ = metrics._per_query_ap(qc, dbc, ql, dbl, use_kernel=False)
-    np.testing.assert_array_equal(chunked, full)
+    for top_k in (None, 50):
+        full, _ = _per_query_ap(qc, dbc, ql, dbl, top_k, engine=NUMPY)
+        with config_context(working_memory=1):  # a few queries per chunk
+            chunked, _ = _per_query_ap(qc, dbc, ql, dbl, top_k, engine=NUMPY)
+        np.testing.assert_array_equal(chunked, full)
 
 
 def test_memory_is_bounded_by_working_memory():
@@ -196,9 +245,9 @@ def test_memory_is_bounded_by_working_memory():
     tracemalloc.start()
     try:
         with config_context(working_memory=16):
-            metrics._per_query_ap(qc, dbc, ql, dbl, use_kernel=False)
-            if metrics._ranking is not None:
-                metrics._per_query_ap(qc, dbc, ql, dbl, use_kernel=True)
+            _per_query_ap(qc, dbc, ql, dbl, engine=NUMPY)
+            if COMPILED is not None:
+                _per_query_ap(qc, dbc, ql, dbl, engine=COMPILED)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -234,7 +283,10 @@ def test_map_per_class_and_groups_average_the_right_queries():
         (np.full((2, 4), 2), np.zeros((3, 4)), [0, 1], [0, 1, 1], "only 0 and 1"),
         (np.zeros(4), np.zeros((3, 4)), [0], [0, 1, 1], "2-D"),
         (np.zeros((2, 4)), np.zeros((3, 4)), [0], [0, 1, 1], "one row per code"),
-        (np.zeros((2, 4)), np.zeros((3, 4)), [[1], [0]], [0, 1, 1], "both be 2-D|both 1-D"),
+        (np.zeros((2, 4)), np.zeros((3, 4)), [[1, 0], [0, 1]], [0, 1, 1], "both be class"),
+        (np.zeros((2, 4)), np.zeros((3, 4)), [[1, 0], [0, 1]], [[1, 0, 0]] * 3, "label columns"),
+        (np.zeros((2, 4)), np.zeros((3, 4)), [0.0, np.nan], [0, 1, 1], "NaN"),
+        (np.zeros((2, 4)), np.zeros((3, 4)), [0, 1], np.zeros((3, 2, 2)), "3 dimensions"),
         (np.zeros((0, 4)), np.zeros((3, 4)), [], [0, 1, 1], "empty"),
         (np.zeros((1, 4)), np.zeros((0, 4)), [0], [], "empty"),
         (np.full((1, 4), np.nan), np.zeros((1, 4)), [0], [0], "NaN"),
@@ -252,7 +304,61 @@ def test_bad_top_k(top_k):
 
 
 def test_bad_k_and_direction():
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises(InvalidParameterError, match="'k' parameter of precision_at_k"):
         precision_at_k(np.zeros((1, 2)), np.zeros((2, 2)), [0], [0, 0], k=0)
-    with pytest.raises(ValueError, match="direction"):
+    with pytest.raises(ValueError, match="k must be"):
+        precision_at_k(np.zeros((1, 2)), np.zeros((2, 2)), [0], [0, 0], k=[2, 0])
+    with pytest.raises(InvalidParameterError, match="'direction' parameter"):
         make_cross_modal_scorer(direction="sideways")
+
+
+CODES = np.zeros((2, 2)), np.zeros((3, 2)), [0, 1], [0, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "call, parameter",
+    [
+        (lambda: mean_average_precision(*CODES, top_k="5"), "top_k"),
+        (lambda: mean_average_precision(*CODES, return_details="yes"), "return_details"),
+        (lambda: map_per_class(*CODES, top_k=-1), "top_k"),
+        (lambda: map_by_frequency_group(*CODES, [0, 1], groups=[1]), "groups"),
+        (lambda: map_by_frequency_group(*CODES, [0, 1], top_k=0), "top_k"),
+        (lambda: precision_at_k(*CODES, k="3"), "k"),
+        (lambda: precision_recall_curve(None, *CODES[1:]), "query_codes"),
+        (lambda: make_cross_modal_scorer(top_k=0), "top_k"),
+        (lambda: cross_modal_map(None, np.zeros((2, 2)), [0, 1], top_k=0), "top_k"),
+    ],
+)
+def test_public_metrics_validate_their_parameters(call, parameter):
+    with pytest.raises(InvalidParameterError, match=f"'{parameter}' parameter"):
+        call()
+
+
+def test_metrics_do_not_import_the_dataset_loaders():
+    import subprocess
+    import sys
+
+    code = "import sys, skmetacmh.metrics; print('skmetacmh.datasets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_precision_at_small_k_by_top_k_search_matches_reference(engine, monkeypatch):
+    if engine == "compiled" and COMPILED is None:
+        pytest.skip("compiled kernels not built")
+    monkeypatch.setattr(_search, "_COMPILED", COMPILED if engine == "compiled" else None)
+    rng = np.random.default_rng(4)
+    pool = rng.integers(0, 2, (30, 20), dtype=np.uint8)  # heavy ties
+    qc, dbc = pool[rng.integers(0, 30, 25)], pool[rng.integers(0, 30, 3000)]
+    ql, dbl = (rng.random((25, 5)) < 0.3).astype(np.uint8), (rng.random((3000, 5)) < 0.3)
+    ks = [1, 7, 3000 // _search._engine.TOP_K_SEARCH_RATIO]
+    valid = [i for i in range(len(qc)) if _relevant(ql[i], dbl).any()]
+    expected = []
+    for k in ks:
+        per_query = []
+        for i in valid:
+            order, _ = _ranking(qc[i], dbc)
+            per_query.append(_relevant(ql[i], dbl)[order][:k].sum() / k)
+        expected.append(np.mean(per_query))
+    np.testing.assert_allclose(precision_at_k(qc, dbc, ql, dbl, ks), expected, rtol=0, atol=1e-12)

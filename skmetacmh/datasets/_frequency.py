@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-import numpy as np
+from sklearn.utils._param_validation import StrOptions, validate_params
+
+from .._labels import GROUP_NAMES, class_counts, group_by_frequency
 
 __all__ = ["frequency_groups", "GROUP_NAMES"]
 
-GROUP_NAMES = ("head", "medium", "tail")
 
-
-def _class_counts(y_train):
-    y = np.asarray(y_train)
-    if y.ndim == 2:
-        if not np.all((y == 0) | (y == 1)):
-            raise ValueError("A 2-D y_train must be a {0,1} label indicator matrix.")
-        return np.arange(y.shape[1]), y.sum(axis=0).astype(np.int64)
-    if y.ndim != 1:
-        raise ValueError(f"y_train must be 1-D labels or a 2-D indicator; got shape {y.shape}.")
-    classes, counts = np.unique(y, return_counts=True)
-    return classes, counts.astype(np.int64)
-
-
+@validate_params(
+    {
+        "y_train": ["array-like", "sparse matrix"],
+        "method": [StrOptions({"thirds", "thresholds"})],
+        "thresholds": [tuple, list],
+    },
+    prefer_skip_nested_validation=True,
+)
 def frequency_groups(y_train, *, method: str = "thirds", thresholds=(100, 20)) -> dict:
     """Split classes into head, medium and tail groups by how often they occur in training.
 
+    Long-tail evaluation reports mAP per group, so that the rare (tail) classes are not hidden
+    by the frequent ones in one overall mean.
+
     Parameters
     ----------
-    y_train : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Training labels: class labels, or a {0,1} indicator matrix (a multi-label item counts
-        once for each of its labels).
+    y_train : array-like or sparse matrix of shape (n_samples,) or (n_samples, n_labels)
+        Training labels: class labels (1-D or an ``(n, 1)`` column), or a {0,1} indicator
+        matrix (a multi-label item counts once for each of its labels).
     method : {"thirds", "thresholds"}, default="thirds"
         ``"thirds"`` (default) sorts the classes by training frequency, most frequent first
         (ties by class order), and cuts the list into three groups of (nearly) equal size; the
@@ -45,6 +44,10 @@ def frequency_groups(y_train, *, method: str = "thirds", thresholds=(100, 20)) -
         values (1-D ``y_train``) or label column indices (indicator ``y_train``). Classes that
         never occur in training are put in the tail.
 
+    See Also
+    --------
+    skmetacmh.metrics.map_by_frequency_group : The mAP of each group's queries.
+
     Examples
     --------
     >>> import numpy as np
@@ -53,27 +56,6 @@ def frequency_groups(y_train, *, method: str = "thirds", thresholds=(100, 20)) -
     >>> {k: v.tolist() for k, v in frequency_groups(y).items()}
     {'head': [0, 1], 'medium': [2, 3], 'tail': [4, 5]}
     """
-    classes, counts = _class_counts(y_train)
-    if method == "thirds":
-        order = np.argsort(-counts, kind="stable")
-        n = classes.shape[0]
-        # Sizes as equal as possible; any remainder goes to head then medium.
-        base, extra = divmod(n, 3)
-        sizes = [base + (extra > 0), base + (extra > 1), base]
-        bounds = np.cumsum([0, *sizes])
-        return {
-            name: np.sort(classes[order[bounds[i] : bounds[i + 1]]])
-            for i, name in enumerate(GROUP_NAMES)
-        }
-    if method == "thresholds":
-        many, few = thresholds
-        if not few <= many:
-            raise ValueError(
-                f"thresholds must be (many, few) with few <= many; got {thresholds!r}."
-            )
-        return {
-            "head": classes[counts > many],
-            "medium": classes[(counts >= few) & (counts <= many)],
-            "tail": classes[counts < few],
-        }
-    raise ValueError(f"method must be 'thirds' or 'thresholds'; got {method!r}.")
+    if len(thresholds) != 2:
+        raise ValueError(f"thresholds must be a pair (many, few); got {thresholds!r}.")
+    return group_by_frequency(*class_counts(y_train, name="y_train"), method, thresholds)

@@ -8,6 +8,8 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from .._labels import as_label_indicator
+
 __all__ = ["make_long_tailed", "profile_ratios", "PROFILES"]
 
 PROFILES = ("exponential", "linear", "step")
@@ -35,24 +37,11 @@ def profile_ratios(n_classes: int, imbalance_factor: float, profile: str = "expo
 
 
 def _check_labels(y):
-    """``(indicator Y of shape (n, C) bool, class values, multilabel)`` from 1-D or 2-D y."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1 and y.dtype.kind in "biuf" and y.size:
-        y = y.ravel() if not np.all((y == 0) | (y == 1)) else y
-    if y.ndim == 1:
-        if y.shape[0] == 0:
-            raise ValueError("y is empty.")
-        classes, inverse = np.unique(y, return_inverse=True)
-        indicator = np.zeros((y.shape[0], classes.shape[0]), dtype=bool)
-        indicator[np.arange(y.shape[0]), inverse.ravel()] = True
-        return indicator, classes, False
-    if y.ndim == 2:
-        if y.shape[0] == 0:
-            raise ValueError("y is empty.")
-        if y.dtype.kind not in "biuf" or not np.all((y == 0) | (y == 1)):
-            raise ValueError("A 2-D y must be a {0,1} label indicator matrix.")
-        return y.astype(bool), np.arange(y.shape[1]), True
-    raise ValueError(f"y must be 1-D class labels or a 2-D indicator matrix; got shape {y.shape}.")
+    """``(indicator Y of shape (n, C) bool, class values, multilabel)`` by the label contract."""
+    indicator, classes, multilabel = as_label_indicator(y)
+    if indicator.shape[0] == 0:
+        raise ValueError("y is empty.")
+    return indicator.astype(bool), classes, multilabel
 
 
 def _class_name(value) -> str:
@@ -66,7 +55,7 @@ def _targets(ratios, n_max):
 
 @validate_params(
     {
-        "y": ["array-like"],
+        "y": ["array-like", "sparse matrix"],
         "imbalance_factor": [Interval(Real, 1, None, closed="left")],
         "profile": [StrOptions(set(PROFILES))],
         "n_max": [Interval(Integral, 1, None, closed="left"), None],
@@ -95,8 +84,9 @@ def make_long_tailed(
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Class labels or a {0,1} label indicator matrix. Labels that never occur are ignored.
+    y : array-like or sparse matrix of shape (n_samples,) or (n_samples, n_labels)
+        Class labels (1-D or an ``(n, 1)`` column) or a {0,1} label indicator matrix. Labels
+        that never occur are ignored.
     imbalance_factor : float >= 1
         Ratio of the head quota to the tail quota (1 means balanced).
     profile : {"exponential", "linear", "step"}, default="exponential"
@@ -121,6 +111,10 @@ def make_long_tailed(
     ValueError
         For ``imbalance_factor < 1``, or when ``n_max`` asks more items of a class than it
         has (the message names the class).
+
+    See Also
+    --------
+    split_query_database : The retrieval split, with a long-tailed training set.
 
     Examples
     --------

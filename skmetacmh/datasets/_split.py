@@ -41,7 +41,7 @@ def _per_class_queries(indicator, classes, n_query, rng):
 
 @validate_params(
     {
-        "y": ["array-like"],
+        "y": ["array-like", "sparse matrix"],
         "n_query": [Interval(Integral, 1, None, closed="left")],
         "n_train": [Interval(Integral, 1, None, closed="left"), None],
         "query": [StrOptions({"per_class", "random"})],
@@ -70,8 +70,8 @@ def split_query_database(
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Class labels, or a {0,1} label indicator matrix.
+    y : array-like or sparse matrix of shape (n_samples,) or (n_samples, n_labels)
+        Class labels (1-D or an ``(n, 1)`` column), or a {0,1} label indicator matrix.
     n_query : int
         With ``query="per_class"``, the number of queries **per class**: exactly ``n_query``
         for single-label ``y``; for multi-label ``y`` at least ``n_query`` queries carry each
@@ -106,6 +106,10 @@ def split_query_database(
         For bad arguments, a class with too few items for ``n_query`` queries, or more
         queries or training items than there are items.
 
+    See Also
+    --------
+    make_long_tailed : The long-tailed subset drawn for ``train_imbalance_factor``.
+
     Examples
     --------
     The calibration protocol: 20 queries per class, the rest as database, a training set with
@@ -120,7 +124,7 @@ def split_query_database(
     >>> np.bincount(y[split.train]).tolist()
     [180, 117, 75, 49, 32, 20, 13, 9, 6, 4]
     """
-    indicator, classes, _ = _check_labels(y)
+    indicator, classes, multilabel = _check_labels(y)
     n_samples = indicator.shape[0]
     rng = check_random_state(random_state)
     if query == "per_class":
@@ -140,7 +144,9 @@ def split_query_database(
                 "n_train must be None when train_imbalance_factor is given; to choose the "
                 "head size, call make_long_tailed(y[split.database], ..., n_max=...) yourself."
             )
-        y_db = np.asarray(y)[database]
+        # The parsed labels, so that a column, a sparse matrix or strings mean what they meant
+        # above: the indicator itself, or the class of each item.
+        y_db = indicator[database] if multilabel else classes[indicator[database].argmax(axis=1)]
         subset = make_long_tailed(y_db, train_imbalance_factor, profile, random_state=rng)
         train = database[subset.indices]
     elif n_train is None:

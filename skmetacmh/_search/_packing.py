@@ -1,4 +1,4 @@
-"""Bit packing and Hamming distances, the primitives shared by the metrics and the index.
+"""Bit packing, the one code layout every search engine, the index and the metrics share.
 
 Codes travel through the public API as ``uint8`` arrays of 0/1 bits, shape ``(n, n_bits)``.
 Internally they are packed into 64-bit words so that one XOR and one popcount compare 64 bits.
@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_codes", "pack_codes", "unpack_codes", "hamming_distances"]
+__all__ = [
+    "check_codes",
+    "distance_dtype",
+    "n_words",
+    "pack_codes",
+    "pack_database",
+    "unpack_codes",
+]
 
 
 def check_codes(codes, name: str = "codes", n_bits: int | None = None) -> np.ndarray:
@@ -41,6 +48,19 @@ def check_codes(codes, name: str = "codes", n_bits: int | None = None) -> np.nda
     return np.ascontiguousarray(arr, dtype=np.uint8)
 
 
+def n_words(n_bits: int) -> int:
+    """Number of 64-bit words that hold one ``n_bits`` code (at least one)."""
+    return max(1, -(-n_bits // 64))
+
+
+def distance_dtype(n_bits: int):
+    """Smallest unsigned type holding every distance and one more (the bound ``<= n_bits``).
+
+    Small types keep memory low and let a stable argsort use radix sort.
+    """
+    return np.uint8 if n_bits < 255 else np.uint16 if n_bits < 65535 else np.uint32
+
+
 def pack_codes(codes: np.ndarray) -> np.ndarray:
     """Pack ``(n, n_bits)`` 0/1 codes into ``(n, ceil(n_bits / 64))`` ``uint64`` words.
 
@@ -49,8 +69,7 @@ def pack_codes(codes: np.ndarray) -> np.ndarray:
     """
     codes = np.asarray(codes, dtype=np.uint8)
     n, n_bits = codes.shape
-    n_words = max(1, -(-n_bits // 64))
-    padded = np.zeros((n, n_words * 64), dtype=np.uint8)
+    padded = np.zeros((n, n_words(n_bits) * 64), dtype=np.uint8)
     padded[:, :n_bits] = codes
     packed_bytes = np.packbits(padded, axis=1, bitorder="little")
     return np.ascontiguousarray(packed_bytes).view("<u8").astype(np.uint64, copy=False)
@@ -59,20 +78,23 @@ def pack_codes(codes: np.ndarray) -> np.ndarray:
 def unpack_codes(packed: np.ndarray, n_bits: int) -> np.ndarray:
     """Inverse of :func:`pack_codes`: ``(n, n_words)`` words back to ``(n, n_bits)`` bits."""
     packed = np.ascontiguousarray(packed, dtype=np.uint64)
-    as_bytes = packed.view(np.uint8).reshape(packed.shape[0], -1)
+    as_bytes = packed.view(np.uint8).reshape(packed.shape[0], 8 * packed.shape[1])
     return np.unpackbits(as_bytes, axis=1, count=n_bits, bitorder="little")
 
 
-def hamming_distances(packed_query: np.ndarray, packed_db: np.ndarray) -> np.ndarray:
-    """All Hamming distances between two sets of packed codes, shape ``(n_query, n_db)``.
+def pack_database(image_codes, text_codes, labels):
+    """A cross-modal database packed for the engines, with its labels as packed bit sets.
 
-    The result is ``uint8`` when every distance fits (fewer than 256 bits), else ``uint16``:
-    small integer types keep memory low and let a stable argsort use radix sort.
+    Returns
+    -------
+    image_words, text_words : ndarray of uint64, shape (n, n_words)
+    label_words : ndarray of uint64, shape (n, ceil(n_classes / 64))
+        The {0,1} indicator ``labels`` as bit sets: relevant iff two rows intersect.
+    n_label_words : int
     """
-    n_words = packed_query.shape[1]
-    dtype = np.uint8 if n_words * 64 < 256 else np.uint16
-    out = np.zeros((packed_query.shape[0], packed_db.shape[0]), dtype=dtype)
-    for w in range(n_words):
-        xor = np.bitwise_xor(packed_query[:, w, None], packed_db[None, :, w])
-        out += np.bitwise_count(xor).astype(dtype, copy=False)
-    return out
+    return (
+        pack_codes(image_codes),
+        pack_codes(text_codes),
+        pack_codes(labels),
+        n_words(labels.shape[1]),
+    )

@@ -1,18 +1,22 @@
-"""The optional faiss backend of HammingIndex, made to return exactly what the numpy path returns.
+"""The faiss search engine: ``faiss.IndexBinaryFlat``, made to return exactly what ours return.
 
 ``faiss.IndexBinaryFlat`` finds the exact k smallest distances, but among items tied at the k-th
 distance it keeps an arbitrary subset in an arbitrary order. The package ranks ties by database
 index, so the adapter asks faiss for more than k neighbours until, for every query, the last
 returned distance is larger than the k-th one (or everything was returned): then every item tied
 at the boundary is among the results, and an exact (distance, index) sort of them gives the same
-answer as :func:`skmetacmh._topk.knn_search`.
+answer as the numpy and compiled engines.
+
+faiss has no average precision; the engine hands it to the package's own engine.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["import_faiss", "packed_to_faiss_bytes", "faiss_knn", "faiss_range"]
+from ._engine import SearchEngine
+
+__all__ = ["FaissEngine", "faiss_available", "import_faiss", "packed_to_faiss_bytes"]
 
 _INSTALL_HINT = "pip install faiss-cpu"
 
@@ -48,7 +52,7 @@ def _exact_rows(distances: np.ndarray, indices: np.ndarray, k: int):
     return np.take_along_axis(distances, order, -1), np.take_along_axis(indices, order, -1)
 
 
-def faiss_knn(index, queries: np.ndarray, k: int):
+def _faiss_knn(index, queries: np.ndarray, k: int):
     """Exact top-``k`` (``k <= index.ntotal``) from a faiss binary index, ties by index."""
     ntotal = index.ntotal
     n_query = queries.shape[0]
@@ -71,7 +75,7 @@ def faiss_knn(index, queries: np.ndarray, k: int):
     return out_d, out_i
 
 
-def faiss_range(index, queries: np.ndarray, radius: int):
+def _faiss_range(index, queries: np.ndarray, radius: int):
     """Items within distance ``radius`` inclusive, sorted by (distance, index) per query."""
     # faiss keeps distances strictly below its radius.
     lims, distances, indices = index.range_search(queries, radius + 1)
@@ -79,3 +83,47 @@ def faiss_range(index, queries: np.ndarray, radius: int):
     owner = np.repeat(np.arange(queries.shape[0]), np.diff(lims))
     order = np.lexsort((indices, distances, owner))
     return lims, distances[order].astype(np.int32), indices[order].astype(np.int64)
+
+
+class FaissEngine(SearchEngine):
+    """faiss behind the engine protocol; one instance per index, since it caches faiss's copy.
+
+    The database an instance is asked about must only grow by appending (as a HammingIndex's
+    does): the cached ``IndexBinaryFlat`` is topped up with the rows it has not seen yet.
+    ``forget`` drops it (after ``reset``). faiss objects do not pickle: an index that owns this
+    engine resolves a fresh one after loading.
+
+    Parameters
+    ----------
+    fallback : SearchEngine
+        Answers ``average_precision``, which faiss does not have.
+    """
+
+    name = "faiss"
+
+    def __init__(self, fallback: SearchEngine):
+        self._faiss = import_faiss()
+        self._fallback = fallback
+        self._index = None
+
+    def forget(self) -> None:
+        self._index = None
+
+    def _faiss_index(self, db: np.ndarray, n_bits: int):
+        if self._index is None or self._index.d != n_bits or self._index.ntotal > db.shape[0]:
+            self._index = self._faiss.IndexBinaryFlat(n_bits)
+        missing = db[self._index.ntotal :]
+        if missing.shape[0]:
+            self._index.add(packed_to_faiss_bytes(missing, n_bits))
+        return self._index
+
+    def _knn(self, db, queries, n_bits, k):
+        index = self._faiss_index(db, n_bits)
+        return _faiss_knn(index, packed_to_faiss_bytes(queries, n_bits), k)
+
+    def _range(self, db, queries, n_bits, radius):
+        index = self._faiss_index(db, n_bits)
+        return _faiss_range(index, packed_to_faiss_bytes(queries, n_bits), radius)
+
+    def average_precision(self, *args, **kwargs):
+        return self._fallback.average_precision(*args, **kwargs)

@@ -1,10 +1,7 @@
-"""Exact Hamming top-k and radius search over packed codes, the engine behind HammingIndex.
+"""The pure numpy search engine: always available, and what the compiled engine must match.
 
-Both searches return results sorted by (distance, database index), the ranking rule of the whole
-package (see :mod:`skmetacmh.metrics`). Two implementations give identical results:
-
-* the compiled kernel ``skmetacmh._hamming_kernel`` (an optional C extension), used when built;
-* a pure numpy path, always available.
+Every result is sorted by (distance, database index), the ranking rule of the whole package (see
+:mod:`skmetacmh.metrics`).
 
 The top-k selection exploits the fact that a Hamming distance takes only ``n_bits + 1`` values:
 instead of sorting or keeping a heap, each query tracks a threshold ``T``, the smallest distance
@@ -18,15 +15,12 @@ temporaries stay in cache and each chunk is read once per block of queries.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils._chunking import get_chunk_n_rows
 
-try:  # the compiled kernel is optional: a source install without a compiler still works
-    from . import _hamming_kernel
-except ImportError:  # pragma: no cover - depends on the build
-    _hamming_kernel = None
+from ._engine import SearchEngine, relevance
+from ._packing import distance_dtype
 
-__all__ = ["KERNEL_AVAILABLE", "knn_search", "range_search"]
-
-KERNEL_AVAILABLE = _hamming_kernel is not None
+__all__ = ["NumpyEngine", "hamming_distances"]
 
 # numpy path: queries per block and the size of one (queries x chunk) distance block; 2**18
 # uint64 XOR temporaries are 2 MiB, about one L2 cache.
@@ -34,20 +28,15 @@ _QUERY_BLOCK = 64
 _BLOCK_PAIRS = 2**18
 
 
-def _distance_dtype(n_bits: int):
-    # One more than the largest distance must fit too: it is the bound of "distance <= n_bits".
-    return np.uint8 if n_bits < 255 else np.uint16 if n_bits < 65535 else np.uint32
-
-
 class _BlockDistances:
     """Hamming distances of a query block against database chunks, reusing its buffers."""
 
     def __init__(self, n_bits: int, n_query: int, n_rows: int):
-        self.dtype = _distance_dtype(n_bits)
+        self.dtype = distance_dtype(n_bits)
         self._xor = np.empty((n_query, n_rows), dtype=np.uint64)
         self._count = np.empty((n_query, n_rows), dtype=np.uint8)
         self._acc = np.empty((n_query, n_rows), dtype=self.dtype)
-        self._mask = np.empty((n_query, n_rows), dtype=bool)
+        self._mask = None  # only the searches need it
 
     def __call__(self, queries: np.ndarray, chunk: np.ndarray) -> np.ndarray:
         nq, nr = queries.shape[0], chunk.shape[0]
@@ -67,6 +56,8 @@ class _BlockDistances:
     def within(self, queries: np.ndarray, chunk: np.ndarray, bound: np.ndarray):
         """``(query, row, distance)`` of the pairs with ``distance < bound[query]``."""
         dist = self(queries, chunk)
+        if self._mask is None:
+            self._mask = np.empty(self._acc.shape, dtype=bool)
         mask = self._mask[: dist.shape[0], : dist.shape[1]]
         # Same-dtype comparison and a 1-D nonzero: both several times faster than the obvious
         # ``np.nonzero(dist <= limit[:, None])``.
@@ -74,6 +65,11 @@ class _BlockDistances:
         flat = np.flatnonzero(mask)
         qq, ii = np.divmod(flat, dist.shape[1])
         return qq, ii, dist.ravel()[flat].astype(np.int64)
+
+
+def hamming_distances(queries: np.ndarray, db: np.ndarray, n_bits: int) -> np.ndarray:
+    """All Hamming distances between two sets of packed codes, shape ``(n_query, n_db)``."""
+    return _BlockDistances(n_bits, queries.shape[0], db.shape[0])(queries, db)
 
 
 def _chunk_rows(n_query_block: int) -> int:
@@ -147,56 +143,6 @@ def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
     return out_d, out_i
 
 
-def _knn_kernel(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
-    n_query = queries.shape[0]
-    out_d = np.empty((n_query, k), dtype=np.int32)
-    out_i = np.empty((n_query, k), dtype=np.int64)
-    _hamming_kernel.knn(db, db.shape[0], queries, n_query, db.shape[1], n_bits, k, out_d, out_i)
-    return out_d, out_i
-
-
-def knn_search(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int, *, use_kernel=None):
-    """Exact ``k`` nearest codes by Hamming distance, ties broken by database index.
-
-    Parameters
-    ----------
-    db, queries : ndarray of uint64, shape (n, n_words)
-        Packed codes (:func:`skmetacmh._hamming.pack_codes`).
-    n_bits : int
-        Code length; bounds the distances.
-    k : int
-        Number of neighbours; when ``k`` exceeds the database size the missing slots hold
-        distance ``-1`` and index ``-1``.
-    use_kernel : bool or None
-        Use the compiled kernel; ``None`` means "when it is built".
-
-    Returns
-    -------
-    distances : ndarray of int32, shape (n_query, k)
-    indices : ndarray of int64, shape (n_query, k)
-    """
-    db = np.ascontiguousarray(db, dtype=np.uint64)
-    queries = np.ascontiguousarray(queries, dtype=np.uint64)
-    n_query, n_db = queries.shape[0], db.shape[0]
-    k_eff = min(k, n_db)
-    if k_eff == 0 or n_query == 0:
-        return (
-            np.full((n_query, k), -1, dtype=np.int32),
-            np.full((n_query, k), -1, dtype=np.int64),
-        )
-    if use_kernel is None:
-        use_kernel = KERNEL_AVAILABLE
-    if use_kernel:
-        distances, indices = _knn_kernel(db, queries, n_bits, k_eff)
-    else:
-        distances, indices = _knn_numpy(db, queries, n_bits, k_eff)
-    if k_eff < k:
-        pad = ((0, 0), (0, k - k_eff))
-        distances = np.pad(distances, pad, constant_values=-1)
-        indices = np.pad(indices, pad, constant_values=-1)
-    return distances, indices
-
-
 def _range_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
     n_query, n_db = queries.shape[0], db.shape[0]
     qb_max = min(_QUERY_BLOCK, max(1, n_query))
@@ -219,38 +165,54 @@ def _range_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
     return lims, d_s.astype(np.int32), i_s.astype(np.int64)
 
 
-def _range_kernel(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
-    n_query, n_db, n_words = queries.shape[0], db.shape[0], db.shape[1]
-    hist = np.zeros((n_query, radius + 1), dtype=np.int64)
-    _hamming_kernel.range_count(db, n_db, queries, n_query, n_words, radius, hist)
-    # Counting sort: where each (query, distance) group starts in the flat result.
-    starts = np.zeros(hist.size + 1, dtype=np.int64)
-    np.cumsum(hist.ravel(), out=starts[1:])
-    lims = starts[:: radius + 1].copy()
-    total = int(starts[-1])
-    cursor = starts[:-1].reshape(n_query, radius + 1).copy()
-    out_d = np.empty(total, dtype=np.int32)
-    out_i = np.empty(total, dtype=np.int64)
-    _hamming_kernel.range_fill(db, n_db, queries, n_query, n_words, radius, cursor, out_d, out_i)
-    if not np.array_equal(cursor.ravel(), starts[1:]):  # every group filled exactly
-        raise RuntimeError("range search: the two passes of the kernel disagree (please report).")
-    return lims, out_d, out_i
+# Bytes of working memory one (query, database item) pair costs in a chunk of the full-ranking
+# AP: distances and XOR temporaries, the argsort output (8), relevance and its reordered copy.
+_AP_BYTES_PER_PAIR = 28
 
 
-def range_search(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int, *, use_kernel=None):
-    """Every code within Hamming distance ``radius`` (inclusive), sorted by (distance, index).
+def _average_precision_chunk(dist, rel, top_k=None):
+    """Per-query AP of one chunk (first ``top_k`` ranks), and which queries have a relevant item."""
+    n_relevant = rel.sum(axis=1)
+    # Stable sort on small unsigned ints is a radix sort in numpy: linear, and ties stay in
+    # database order, which is exactly the tie rule.
+    order = np.argsort(dist, axis=1, kind="stable")
+    if top_k is not None:
+        order = order[:, :top_k]
+    hits = np.take_along_axis(rel, order, axis=1)
+    rows, cols = np.nonzero(hits)
+    hits_per_row = np.bincount(rows, minlength=hits.shape[0])
+    first_hit = np.cumsum(hits_per_row) - hits_per_row
+    hit_rank = np.arange(rows.shape[0]) - np.repeat(first_hit, hits_per_row) + 1
+    precision_sum = np.bincount(rows, weights=hit_rank / (cols + 1.0), minlength=hits.shape[0])
+    ap = np.divide(
+        precision_sum,
+        hits_per_row,
+        out=np.zeros(hits.shape[0], dtype=np.float64),
+        where=hits_per_row > 0,
+    )
+    return ap, n_relevant > 0
 
-    Returns ``lims, distances, indices`` as faiss does: the results of query ``q`` are
-    ``distances[lims[q]:lims[q + 1]]`` and ``indices[lims[q]:lims[q + 1]]``.
-    """
-    db = np.ascontiguousarray(db, dtype=np.uint64)
-    queries = np.ascontiguousarray(queries, dtype=np.uint64)
-    radius = int(min(radius, n_bits))
-    if use_kernel is None:
-        use_kernel = KERNEL_AVAILABLE
-    if queries.shape[0] == 0 or db.shape[0] == 0:
-        lims = np.zeros(queries.shape[0] + 1, dtype=np.int64)
-        return lims, np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
-    if use_kernel:
-        return _range_kernel(db, queries, n_bits, radius)
-    return _range_numpy(db, queries, n_bits, radius)
+
+class NumpyEngine(SearchEngine):
+    """The pure numpy engine (see the module docstring)."""
+
+    name = "numpy"
+
+    def _knn(self, db, queries, n_bits, k):
+        return _knn_numpy(db, queries, n_bits, k)
+
+    def _range(self, db, queries, n_bits, radius):
+        return _range_numpy(db, queries, n_bits, radius)
+
+    def _average_precision_all(
+        self, queries, db, n_bits, query_labels, db_labels, label_words, top_k=None
+    ):
+        ap = np.zeros(queries.shape[0])
+        valid = np.zeros(queries.shape[0], dtype=bool)
+        rows = get_chunk_n_rows(_AP_BYTES_PER_PAIR * db.shape[0], max_n_rows=queries.shape[0])
+        for start in range(0, queries.shape[0], rows):
+            chunk = slice(start, start + rows)
+            dist = hamming_distances(queries[chunk], db, n_bits)
+            rel = relevance(query_labels[chunk], db_labels, label_words)
+            ap[chunk], valid[chunk] = _average_precision_chunk(dist, rel, top_k)
+        return ap, valid

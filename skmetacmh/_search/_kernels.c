@@ -1,0 +1,518 @@
+/*
+ * The compiled search engine of skmetacmh (optional): exact Hamming top-k, radius search and
+ * average precision over packed binary codes.
+ *
+ * Codes are rows of ``n_words`` little-endian uint64 words (the layout of
+ * skmetacmh._search._packing.pack_codes). Every result is sorted by (distance, database index),
+ * the package-wide ranking rule, and is what the pure numpy engine in
+ * skmetacmh._search._numpy_engine returns.
+ *
+ * Why it is fast: a Hamming distance takes only n_bits + 1 values, so the k-th smallest distance
+ * can be tracked with a histogram instead of a heap. While scanning, each query keeps a threshold
+ * T (the smallest t with at least k seen items at distance <= t); T only goes down. An item is
+ * kept only when its distance is <= T, which after the first few thousand items is rare, so the
+ * inner loop is XOR, popcount, compare. The kept items are appended in index order, so a final
+ * counting sort by distance yields the exact (distance, index) order with no comparison sort.
+ * Queries are processed in blocks against cache-sized chunks of the database, so each chunk is
+ * read from memory once per block of queries rather than once per query. Average precision uses
+ * the same counting sort over the whole database (O(n_db) per query, no sorting).
+ *
+ * Popcount: setup.py compiles this file with -mpopcnt on x86-64 (every x86-64 CPU of the last
+ * 15 years has the instruction), so there is no runtime dispatch; other compilers and CPUs use
+ * their own builtin. The module uses only the CPython C API and the buffer protocol (no numpy
+ * headers). The heavy loops run without the GIL.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUERY_BLOCK 32
+#define CHUNK_BYTES (128 * 1024)
+
+#if defined(_MSC_VER)
+#include <intrin.h>
+#define HK_INLINE static __forceinline
+static __forceinline uint32_t popcount64(uint64_t x) { return (uint32_t)__popcnt64(x); }
+#else
+#if defined(__GNUC__)
+#define HK_INLINE static inline __attribute__((always_inline))
+#else
+#define HK_INLINE static inline
+#endif
+static inline uint32_t popcount64(uint64_t x) { return (uint32_t)__builtin_popcountll(x); }
+#endif
+
+/* ------------------------------------------------------------------ per-query top-k state */
+typedef struct {
+    uint32_t threshold;  /* current T: the k-th smallest distance seen so far (n_bits before) */
+    int64_t limit;       /* accept an item iff its distance <= limit (T, or T - 1 once full) */
+    int64_t n_le;        /* number of kept items with distance <= T */
+    int64_t *hist;       /* hist[d] = kept items at distance d (exact for d <= T) */
+    int64_t *cand_idx;   /* kept items, in index order */
+    uint32_t *cand_dist;
+    int64_t len, cap;
+    int failed;
+} topk_state;
+
+static int topk_reserve(topk_state *s, int64_t cap)
+{
+    int64_t *ni = (int64_t *)realloc(s->cand_idx, (size_t)cap * sizeof(int64_t));
+    if (ni == NULL) return -1;
+    s->cand_idx = ni;
+    uint32_t *nd = (uint32_t *)realloc(s->cand_dist, (size_t)cap * sizeof(uint32_t));
+    if (nd == NULL) return -1;
+    s->cand_dist = nd;
+    s->cap = cap;
+    return 0;
+}
+
+/* Drop kept items that can no longer make the top-k, and grow the buffer if still crowded. */
+static int topk_compact(topk_state *s)
+{
+    int64_t w = 0;
+    for (int64_t r = 0; r < s->len; r++) {
+        if (s->cand_dist[r] <= s->threshold) {
+            s->cand_idx[w] = s->cand_idx[r];
+            s->cand_dist[w] = s->cand_dist[r];
+            w++;
+        }
+    }
+    s->len = w;
+    if (w * 2 > s->cap) return topk_reserve(s, s->cap * 2);
+    return 0;
+}
+
+/* Rare path: keep item i (distance d <= limit) and lower T while at least k items lie below it.
+ * Once k items at distance <= T are kept, a later item at distance T cannot enter the top-k
+ * (every kept one has a smaller index), hence limit = T - 1: hist[d] stays exact for d < T and
+ * the kept items at distance T are the first ones in index order, which is all the final
+ * selection needs. */
+static void topk_push(topk_state *s, int64_t i, uint32_t d, int64_t k)
+{
+    if (s->failed) return;
+    if (s->len == s->cap && topk_compact(s) != 0) {
+        s->failed = 1;
+        return;
+    }
+    s->cand_idx[s->len] = i;
+    s->cand_dist[s->len] = d;
+    s->len++;
+    s->hist[d]++;
+    s->n_le++;
+    while (s->n_le - s->hist[s->threshold] >= k) {
+        s->n_le -= s->hist[s->threshold];
+        s->threshold--;
+    }
+    s->limit = s->n_le >= k ? (int64_t)s->threshold - 1 : (int64_t)s->threshold;
+}
+
+HK_INLINE uint32_t hk_distance(const uint64_t *q, const uint64_t *row, int64_t n_words)
+{
+    uint32_t d = 0;
+    for (int64_t w = 0; w < n_words; w++) d += popcount64(q[w] ^ row[w]);
+    return d;
+}
+
+/* Scan rows [start, stop) of the database for one query. Called with a constant n_words for
+ * the common code lengths, so that the word loop unrolls and the query stays in registers.
+ * Four rows are compared at a time against the acceptance limit, with a single branch. */
+HK_INLINE void topk_scan_words(const uint64_t *db, const uint64_t *q, const int64_t n_words,
+                               int64_t start, int64_t stop, int64_t k, topk_state *s)
+{
+    int64_t t = s->limit;
+    int64_t i = start;
+    for (; i + 4 <= stop; i += 4) {
+        const uint64_t *row = db + n_words * i;
+        uint32_t d0 = hk_distance(q, row, n_words);
+        uint32_t d1 = hk_distance(q, row + n_words, n_words);
+        uint32_t d2 = hk_distance(q, row + 2 * n_words, n_words);
+        uint32_t d3 = hk_distance(q, row + 3 * n_words, n_words);
+        uint32_t lo01 = d0 < d1 ? d0 : d1;
+        uint32_t lo23 = d2 < d3 ? d2 : d3;
+        if ((int64_t)(lo01 < lo23 ? lo01 : lo23) <= t) {
+            if ((int64_t)d0 <= s->limit) topk_push(s, i, d0, k);
+            if ((int64_t)d1 <= s->limit) topk_push(s, i + 1, d1, k);
+            if ((int64_t)d2 <= s->limit) topk_push(s, i + 2, d2, k);
+            if ((int64_t)d3 <= s->limit) topk_push(s, i + 3, d3, k);
+            t = s->limit;
+        }
+    }
+    for (; i < stop; i++) {
+        uint32_t d = hk_distance(q, db + n_words * i, n_words);
+        if ((int64_t)d <= s->limit) topk_push(s, i, d, k);
+    }
+}
+
+HK_INLINE void topk_scan(const uint64_t *db, const uint64_t *q, int64_t n_words, int64_t start,
+                         int64_t stop, int64_t k, topk_state *s)
+{
+    switch (n_words) {
+    case 1: topk_scan_words(db, q, 1, start, stop, k, s); break;
+    case 2: topk_scan_words(db, q, 2, start, stop, k, s); break;
+    case 3: topk_scan_words(db, q, 3, start, stop, k, s); break;
+    case 4: topk_scan_words(db, q, 4, start, stop, k, s); break;
+    default: topk_scan_words(db, q, n_words, start, stop, k, s);
+    }
+}
+
+/* Write the exact top-k of one query, sorted by (distance, index), padding with -1. */
+static void topk_emit(topk_state *s, int64_t k, int32_t *out_d, int64_t *out_i, int64_t *offset)
+{
+    const uint32_t t = s->threshold;
+    const int64_t take = s->n_le < k ? s->n_le : k;
+    int64_t pos = 0;
+    for (uint32_t d = 0; d <= t; d++) {
+        offset[d] = pos;
+        pos += s->hist[d];
+    }
+    /* Items at the boundary distance T fill the remaining slots in index order. */
+    const int64_t boundary_end = take;
+    for (int64_t r = 0; r < s->len; r++) {
+        uint32_t d = s->cand_dist[r];
+        if (d > t) continue;
+        int64_t p = offset[d];
+        if (d == t && p >= boundary_end) continue;
+        offset[d] = p + 1;
+        out_d[p] = (int32_t)d;
+        out_i[p] = s->cand_idx[r];
+    }
+    for (int64_t p = take; p < k; p++) {
+        out_d[p] = -1;
+        out_i[p] = -1;
+    }
+}
+
+static int64_t chunk_rows(int64_t n_words)
+{
+    int64_t rows = CHUNK_BYTES / (8 * n_words);
+    return rows < 64 ? 64 : rows;
+}
+
+/* Returns 0 on success, -1 when memory ran out. */
+static int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
+                       int64_t n_words, int64_t n_bits, int64_t k, int32_t *out_d, int64_t *out_i)
+{
+    const int64_t n_hist = n_bits + 1;
+    const int64_t rows = chunk_rows(n_words);
+    int64_t init_cap = 2 * k + 1024;
+    if (init_cap > n_db + 1) init_cap = n_db + 1;
+    topk_state st[QUERY_BLOCK];
+    int64_t *hist = (int64_t *)malloc((size_t)(QUERY_BLOCK * n_hist + n_hist) * sizeof(int64_t));
+    if (hist == NULL) return -1;
+    int64_t *offset = hist + QUERY_BLOCK * n_hist;
+    int status = 0;
+    memset(st, 0, sizeof(st));
+    /* Fewer queries per block when k is huge, so that the kept candidates (up to about 2k per
+     * query) stay within a few hundred MB whatever k is. */
+    int64_t qblock = ((int64_t)1 << 22) / k;
+    if (qblock < 1) qblock = 1;
+    if (qblock > QUERY_BLOCK) qblock = QUERY_BLOCK;
+    for (int64_t q0 = 0; q0 < n_query && status == 0; q0 += qblock) {
+        const int64_t qb = (n_query - q0) < qblock ? (n_query - q0) : qblock;
+        memset(hist, 0, (size_t)(QUERY_BLOCK * n_hist) * sizeof(int64_t));
+        for (int64_t j = 0; j < qb; j++) {
+            st[j].threshold = (uint32_t)n_bits;
+            st[j].limit = n_bits;
+            st[j].n_le = 0;
+            st[j].hist = hist + j * n_hist;
+            st[j].len = 0;
+            st[j].failed = 0;
+            if (st[j].cap < init_cap && topk_reserve(&st[j], init_cap) != 0) status = -1;
+        }
+        if (status != 0) break;
+        for (int64_t c0 = 0; c0 < n_db; c0 += rows) {
+            const int64_t c1 = (c0 + rows) < n_db ? (c0 + rows) : n_db;
+            for (int64_t j = 0; j < qb; j++)
+                topk_scan(db, queries + (q0 + j) * n_words, n_words, c0, c1, k, &st[j]);
+        }
+        for (int64_t j = 0; j < qb; j++) {
+            if (st[j].failed) {
+                status = -1;
+                break;
+            }
+            topk_emit(&st[j], k, out_d + (q0 + j) * k, out_i + (q0 + j) * k, offset);
+        }
+    }
+    for (int j = 0; j < QUERY_BLOCK; j++) {
+        free(st[j].cand_idx);
+        free(st[j].cand_dist);
+    }
+    free(hist);
+    return status;
+}
+
+/* ------------------------------------------------------------------ radius search */
+/* One pass of the two-pass radius search: every item at distance d <= r takes slot cursor[d]++.
+ * Pass 1 (out_d == NULL) starts the cursors at zero, so they end as the distance histogram;
+ * pass 2 starts them at the counting-sort offsets and scatters (distance, index). */
+HK_INLINE void range_rows(const uint64_t *db, const uint64_t *q, const int64_t n_words,
+                          int64_t start, int64_t stop, uint32_t r, int64_t *cursor, int32_t *out_d,
+                          int64_t *out_i, int64_t n_out)
+{
+    for (int64_t i = start; i < stop; i++) {
+        uint32_t d = hk_distance(q, db + n_words * i, n_words);
+        if (d <= r) {
+            int64_t p = cursor[d]++;
+            if (out_d == NULL || p < 0 || p >= n_out) continue; /* bad cursors: the caller checks */
+            out_d[p] = (int32_t)d;
+            out_i[p] = i;
+        }
+    }
+}
+
+static void range_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
+                       int64_t n_words, int64_t radius, int64_t *cursor, int32_t *out_d,
+                       int64_t *out_i, int64_t n_out)
+{
+    const int64_t rows = chunk_rows(n_words);
+    const uint32_t r = (uint32_t)radius;
+    for (int64_t q0 = 0; q0 < n_query; q0 += QUERY_BLOCK) {
+        const int64_t qb = (n_query - q0) < QUERY_BLOCK ? (n_query - q0) : QUERY_BLOCK;
+        for (int64_t c0 = 0; c0 < n_db; c0 += rows) {
+            const int64_t c1 = (c0 + rows) < n_db ? (c0 + rows) : n_db;
+            for (int64_t j = 0; j < qb; j++) {
+                const uint64_t *q = queries + (q0 + j) * n_words;
+                int64_t *c = cursor + (q0 + j) * (radius + 1);
+                switch (n_words) {
+                case 1: range_rows(db, q, 1, c0, c1, r, c, out_d, out_i, n_out); break;
+                case 2: range_rows(db, q, 2, c0, c1, r, c, out_d, out_i, n_out); break;
+                case 4: range_rows(db, q, 4, c0, c1, r, c, out_d, out_i, n_out); break;
+                default: range_rows(db, q, n_words, c0, c1, r, c, out_d, out_i, n_out);
+                }
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ average precision */
+/* Per-query AP of the stable Hamming ranking. The ranking (distance, then index) is a counting
+ * sort: after a histogram of the distances, walking the database in index order hands out ranks
+ * bucket by bucket. Precision at a relevant item needs only its rank and how many relevant items
+ * precede it, which a second histogram (of relevant items) gives the same way.
+ * label_words == 0: labels are int64 class ids, relevant iff equal; label_words > 0: labels are
+ * (n, label_words) uint64 bit sets, relevant iff they intersect. top_k == 0 ranks everything.
+ * Returns 0, or -1 when memory ran out. */
+static int ap_body(const uint64_t *q, int64_t n_query, const uint64_t *d, int64_t n_db,
+                   int64_t n_words, int64_t n_bits, const void *q_labels, const void *db_labels,
+                   int64_t label_words, int64_t top_k, double *ap, int64_t *n_relevant)
+{
+    const int64_t n_values = n_bits + 1;
+    const uint64_t *ql = (const uint64_t *)q_labels, *dl = (const uint64_t *)db_labels;
+    const int64_t *qc = (const int64_t *)q_labels, *dc = (const int64_t *)db_labels;
+    /* key = distance * 2 + relevant, one per database item */
+    uint32_t *key = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(n_db > 0 ? n_db : 1));
+    int64_t *offset = (int64_t *)calloc((size_t)n_values, sizeof(int64_t));
+    int64_t *rel_offset = (int64_t *)calloc((size_t)n_values, sizeof(int64_t));
+    if (!key || !offset || !rel_offset) {
+        free(key);
+        free(offset);
+        free(rel_offset);
+        return -1;
+    }
+    for (int64_t i = 0; i < n_query; i++) {
+        const uint64_t *qi = q + i * n_words;
+        memset(offset, 0, sizeof(int64_t) * (size_t)n_values);
+        memset(rel_offset, 0, sizeof(int64_t) * (size_t)n_values);
+        int64_t total_relevant = 0;
+        for (int64_t j = 0; j < n_db; j++) {
+            const uint32_t dist = hk_distance(qi, d + j * n_words, n_words);
+            int rel = 0;
+            if (label_words == 0) {
+                rel = qc[i] == dc[j];
+            } else {
+                const uint64_t *a = ql + i * label_words, *b = dl + j * label_words;
+                for (int64_t w = 0; w < label_words && !rel; w++) rel = (a[w] & b[w]) != 0;
+            }
+            key[j] = (dist << 1) | (uint32_t)rel;
+            offset[dist]++;
+            rel_offset[dist] += rel;
+            total_relevant += rel;
+        }
+        /* histograms -> number of items (relevant items) ranked before each bucket */
+        int64_t seen = 0, rel_seen = 0;
+        for (int64_t v = 0; v < n_values; v++) {
+            int64_t c = offset[v], r = rel_offset[v];
+            offset[v] = seen;
+            rel_offset[v] = rel_seen;
+            seen += c;
+            rel_seen += r;
+        }
+        double precision_sum = 0.0;
+        int64_t hits = 0;
+        for (int64_t j = 0; j < n_db; j++) {
+            const uint32_t dist = key[j] >> 1;
+            const int64_t rank = offset[dist]++; /* 0-based */
+            if (key[j] & 1u) {
+                const int64_t hit = rel_offset[dist]++; /* relevant items ranked before */
+                if (top_k == 0 || rank < top_k) {
+                    precision_sum += (double)(hit + 1) / (double)(rank + 1);
+                    hits++;
+                }
+            }
+        }
+        n_relevant[i] = total_relevant;
+        ap[i] = hits > 0 ? precision_sum / (double)hits : 0.0;
+    }
+    free(key);
+    free(offset);
+    free(rel_offset);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ Python wrappers */
+/* Every wrapper checks the sizes first (every buffer length is computed from them), then that
+ * each buffer holds exactly the bytes those sizes imply, and only then runs its loop. */
+static int check_len(Py_buffer *b, Py_ssize_t expected, const char *what)
+{
+    if (b->len != expected) {
+        PyErr_Format(PyExc_ValueError, "%s: buffer holds %zd bytes, expected %zd", what, b->len,
+                     expected);
+        return -1;
+    }
+    return 0;
+}
+
+/* The database and query codes: n rows of n_words uint64 words each. */
+static int check_codes(Py_buffer *db, Py_ssize_t n_db, Py_buffer *q, Py_ssize_t n_q,
+                       Py_ssize_t n_words)
+{
+    return check_len(db, n_db * n_words * 8, "database") || check_len(q, n_q * n_words * 8, "queries");
+}
+
+static int invalid_sizes(const char *function)
+{
+    PyErr_Format(PyExc_ValueError, "%s: invalid sizes", function);
+    return -1;
+}
+
+/* Release the buffers; return None, or NULL with the error set (status -1: already set,
+ * 1: the loop ran out of memory). */
+static PyObject *finish(Py_buffer *buffers, int n, int status)
+{
+    for (int i = 0; i < n; i++) PyBuffer_Release(&buffers[i]);
+    if (status == 1) return PyErr_NoMemory();
+    if (status != 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_knn(PyObject *self, PyObject *args)
+{
+    enum { DB, Q, OUT_D, OUT_I, N_BUF };
+    Py_buffer b[N_BUF];
+    Py_ssize_t n_db, n_q, n_words, n_bits, k;
+    int status = -1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*ny*nnnnw*w*", &b[DB], &n_db, &b[Q], &n_q, &n_words, &n_bits, &k,
+                          &b[OUT_D], &b[OUT_I]))
+        return NULL;
+    if (n_words < 1 || n_bits < 1 || k < 1 || n_db < 0 || n_q < 0 || n_bits > 64 * n_words ||
+        n_bits > INT32_MAX)
+        invalid_sizes("knn");
+    else if (!check_codes(&b[DB], n_db, &b[Q], n_q, n_words) &&
+             !check_len(&b[OUT_D], n_q * k * 4, "distances") &&
+             !check_len(&b[OUT_I], n_q * k * 8, "indices")) {
+        Py_BEGIN_ALLOW_THREADS
+        status = knn_body((const uint64_t *)b[DB].buf, n_db, (const uint64_t *)b[Q].buf, n_q,
+                          n_words, n_bits, k, (int32_t *)b[OUT_D].buf, (int64_t *)b[OUT_I].buf)
+                     ? 1
+                     : 0;
+        Py_END_ALLOW_THREADS
+    }
+    return finish(b, N_BUF, status);
+}
+
+/* range_count (fill == 0) and range_fill (fill == 1): the two passes of the radius search. */
+static PyObject *range_pass(PyObject *args, int fill)
+{
+    enum { DB, Q, CURSOR, OUT_D, OUT_I, N_BUF };
+    Py_buffer b[N_BUF];
+    Py_ssize_t n_db, n_q, n_words, radius;
+    int status = -1, n_buf = fill ? N_BUF : OUT_D;
+    const char *name = fill ? "range_fill" : "range_count";
+    int parsed = fill ? PyArg_ParseTuple(args, "y*ny*nnnw*w*w*", &b[DB], &n_db, &b[Q], &n_q,
+                                         &n_words, &radius, &b[CURSOR], &b[OUT_D], &b[OUT_I])
+                      : PyArg_ParseTuple(args, "y*ny*nnnw*", &b[DB], &n_db, &b[Q], &n_q,
+                                         &n_words, &radius, &b[CURSOR]);
+    if (!parsed) return NULL;
+    if (n_words < 1 || radius < 0 || n_db < 0 || n_q < 0 || radius > INT32_MAX)
+        invalid_sizes(name);
+    else if (!check_codes(&b[DB], n_db, &b[Q], n_q, n_words) &&
+             !check_len(&b[CURSOR], n_q * (radius + 1) * 8, fill ? "cursor" : "histogram") &&
+             (!fill || !check_len(&b[OUT_D], (b[OUT_I].len / 8) * 4, "distances"))) {
+        const Py_ssize_t n_out = fill ? b[OUT_I].len / 8 : 0;
+        if (!fill) memset(b[CURSOR].buf, 0, (size_t)b[CURSOR].len);
+        Py_BEGIN_ALLOW_THREADS
+        range_body((const uint64_t *)b[DB].buf, n_db, (const uint64_t *)b[Q].buf, n_q, n_words,
+                   radius, (int64_t *)b[CURSOR].buf, fill ? (int32_t *)b[OUT_D].buf : NULL,
+                   fill ? (int64_t *)b[OUT_I].buf : NULL, n_out);
+        Py_END_ALLOW_THREADS
+        status = 0;
+    }
+    return finish(b, n_buf, status);
+}
+
+static PyObject *py_range_count(PyObject *self, PyObject *args)
+{
+    (void)self;
+    return range_pass(args, 0);
+}
+
+static PyObject *py_range_fill(PyObject *self, PyObject *args)
+{
+    (void)self;
+    return range_pass(args, 1);
+}
+
+static PyObject *py_average_precision(PyObject *self, PyObject *args)
+{
+    enum { Q, DB, Q_LAB, DB_LAB, OUT_AP, OUT_NREL, N_BUF };
+    Py_buffer b[N_BUF];
+    Py_ssize_t n_q, n_db, n_words, n_bits, label_words, top_k;
+    int status = -1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*ny*nnny*y*nnw*w*", &b[Q], &n_q, &b[DB], &n_db, &n_words, &n_bits,
+                          &b[Q_LAB], &b[DB_LAB], &label_words, &top_k, &b[OUT_AP], &b[OUT_NREL]))
+        return NULL;
+    /* Labels: int64 class ids (label_words == 0) or label_words uint64 words per item. */
+    const Py_ssize_t lw = label_words > 0 ? label_words : 1;
+    if (n_words < 1 || n_bits < 1 || n_bits > 64 * n_words || n_bits > INT32_MAX / 2 || n_q < 0 ||
+        n_db < 0 || label_words < 0 || top_k < 0)
+        invalid_sizes("average_precision");
+    else if (!check_codes(&b[DB], n_db, &b[Q], n_q, n_words) &&
+             !check_len(&b[Q_LAB], n_q * lw * 8, "query labels") &&
+             !check_len(&b[DB_LAB], n_db * lw * 8, "database labels") &&
+             !check_len(&b[OUT_AP], n_q * 8, "ap") && !check_len(&b[OUT_NREL], n_q * 8, "n_relevant")) {
+        Py_BEGIN_ALLOW_THREADS
+        status = ap_body((const uint64_t *)b[Q].buf, n_q, (const uint64_t *)b[DB].buf, n_db, n_words,
+                         n_bits, b[Q_LAB].buf, b[DB_LAB].buf, label_words, top_k,
+                         (double *)b[OUT_AP].buf, (int64_t *)b[OUT_NREL].buf)
+                     ? 1
+                     : 0;
+        Py_END_ALLOW_THREADS
+    }
+    return finish(b, N_BUF, status);
+}
+
+static PyMethodDef methods[] = {
+    {"knn", py_knn, METH_VARARGS,
+     "knn(db, n_db, queries, n_query, n_words, n_bits, k, out_dist, out_idx): exact top-k."},
+    {"range_count", py_range_count, METH_VARARGS,
+     "range_count(db, n_db, queries, n_query, n_words, radius, hist): distance histograms."},
+    {"range_fill", py_range_fill, METH_VARARGS,
+     "range_fill(db, n_db, queries, n_query, n_words, radius, cursor, out_dist, out_idx)."},
+    {"average_precision", py_average_precision, METH_VARARGS,
+     "average_precision(queries, n_query, db, n_db, n_words, n_bits, query_labels, db_labels, "
+     "label_words, top_k, out_ap, out_n_relevant): per-query AP of the stable ranking."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_kernels",
+    "Compiled Hamming top-k, radius search and average precision (optional; see "
+    "skmetacmh._search).", -1,
+    methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&moduledef); }
