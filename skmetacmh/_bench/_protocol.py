@@ -25,17 +25,19 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
 from skmetacmh import metrics
 
-__all__ = ["split_long_tailed", "make_scaler", "run_once", "DIRECTIONS"]
+from ._registry import make_hasher
 
+__all__ = ["split_long_tailed", "make_scaler", "run_once", "DIRECTIONS", "GROUP_NAMES"]
+
+#: The two retrieval directions, named (query modality)_to_(database modality).
 DIRECTIONS = ("image_to_text", "text_to_image")
-# The group names of skmetacmh.datasets.frequency_groups, head (most frequent third) first.
+#: The group names of skmetacmh.datasets.frequency_groups, head (most frequent third) first.
 GROUP_NAMES = ("head", "medium", "tail")
 
 
@@ -92,8 +94,21 @@ def _mean_pair(a, b):
     return float(np.mean(values)) if values else None
 
 
-def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *, protocol: dict):
+def run_once(
+    data: Bunch,
+    hasher_class,
+    params: dict,
+    n_bits: int,
+    seed: int,
+    *,
+    protocol: dict,
+    keep_hasher: bool = False,
+):
     """Fit one hasher on one seed's split and return every number the report needs.
+
+    The hasher is ``hasher_class(**params)`` with the run's ``n_bits``, the image block's width
+    and ``random_state=seed`` (when it has that parameter). With ``keep_hasher`` the fitted
+    hasher is returned too, under ``"hasher"`` (the rest of the dict stays JSON-ready).
 
     Returns
     -------
@@ -112,22 +127,23 @@ def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *,
     X_db = scaler.transform(X[split.database])
     y_train, y_query, y_db = (y[split[k]] for k in ("train", "query", "database"))
 
-    hasher = clone(hasher_class(**params)).set_params(
-        n_bits=n_bits, n_image_features=n_img, random_state=seed
-    )
+    hasher = make_hasher(hasher_class, params, n_bits, n_img, seed)
     start = time.perf_counter()
     hasher.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
 
-    start = time.perf_counter()
-    db_codes = np.asarray(hasher.transform(X_db))
-    encode_seconds = time.perf_counter() - start
-    query_codes = np.asarray(hasher.transform(X_query))
+    def codes(X):
+        return {m: np.asarray(hasher.encode(X[:, cols], modality=m)) for m, cols in blocks}
 
-    b = n_bits
+    blocks = (("image", slice(0, n_img)), ("text", slice(n_img, None)))
+    start = time.perf_counter()
+    db_codes = codes(X_db)
+    encode_seconds = time.perf_counter() - start
+    query_codes = codes(X_query)
+
     pairs = {
-        "image_to_text": (query_codes[:, :b], db_codes[:, b:]),
-        "text_to_image": (query_codes[:, b:], db_codes[:, :b]),
+        "image_to_text": (query_codes["image"], db_codes["text"]),
+        "text_to_image": (query_codes["text"], db_codes["image"]),
     }
     result = {"map": {}, "groups": {}, "per_class": {}, "pr": {}}
     for direction, (q, d) in pairs.items():
@@ -149,7 +165,7 @@ def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *,
     head_medium_tail = {
         g: _mean_pair(*(result["groups"][d][g] for d in DIRECTIONS)) for g in GROUP_NAMES
     }
-    return {
+    numbers = {
         "image_to_text": result["map"]["image_to_text"],
         "text_to_image": result["map"]["text_to_image"],
         "mean": _mean_pair(result["map"]["image_to_text"], result["map"]["text_to_image"]),
@@ -165,6 +181,9 @@ def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *,
         "per_class_map": per_class_mean,
         "pr": result["pr"],
     }
+    if keep_hasher:
+        numbers["hasher"] = hasher
+    return numbers
 
 
 def _all_classes(y):
