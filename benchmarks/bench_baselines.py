@@ -35,7 +35,7 @@ import numpy as np
 
 from skmetacmh._bench._data import dataset_options, load_dataset, make_timing_data
 from skmetacmh._bench._measure import peak_traced_bytes
-from skmetacmh._bench._protocol import run_once, split_long_tailed
+from skmetacmh._bench._protocol import DIRECTIONS, run_once, split_long_tailed
 from skmetacmh._bench._registry import make_hasher, resolve_hasher
 from skmetacmh.metrics import mean_average_precision
 
@@ -102,8 +102,7 @@ def run_uci(bits, seeds, methods) -> list[dict]:
                         "method": name,
                         "bits": n_bits,
                         "seed": seed,
-                        "image_to_text": numbers["image_to_text"],
-                        "text_to_image": numbers["text_to_image"],
+                        **{direction: numbers[direction] for direction in DIRECTIONS},
                         "fit_s": numbers["fit_seconds"],
                     }
                 )
@@ -123,7 +122,7 @@ def uci_table(rows, bits) -> str:
     for method in methods:
         cells = []
         for b in bits:
-            for key in ("image_to_text", "text_to_image"):
+            for key in DIRECTIONS:
                 values = [r[key] for r in rows if r["method"] == method and r["bits"] == b]
                 cells.append(f"{np.mean(values):.3f} ± {np.std(values):.3f}")
         fit = np.mean([r["fit_s"] for r in rows if r["method"] == method])

@@ -38,7 +38,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from skmetacmh._bench._data import dataset_options, load_dataset, make_timing_data
-from skmetacmh._bench._protocol import GROUP_NAMES, run_once, split_long_tailed
+from skmetacmh._bench._protocol import DIRECTIONS, GROUP_NAMES, run_once, split_long_tailed
 from skmetacmh._bench._registry import make_hasher, resolve_hasher
 
 # name -> (benchmark hasher name, parameters); the ablation of the extensions over the
@@ -132,7 +132,7 @@ def run_one(name, n_bits, seed, overrides, data, n_query_per_class=20, imbalance
     )
     history = getattr(numbers["hasher"], "history_", None)
     res = {"all": numbers["mean"], **{g: numbers[g] for g in GROUP_NAMES}}
-    for short, direction in (("i2t", "image_to_text"), ("t2i", "text_to_image")):
+    for short, direction in zip(("i2t", "t2i"), DIRECTIONS):
         res[f"{short}_all"] = numbers[direction]
         for group in GROUP_NAMES:
             res[f"{short}_{group}"] = numbers["groups_by_direction"][direction][group]

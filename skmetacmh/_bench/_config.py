@@ -208,7 +208,9 @@ def validate_config(config: dict, where: str = "configuration") -> dict:
     _check_values(config, where)
     try:
         hashers = [canonical_name(name) for name in config["hashers"]]
-        params = {canonical_name(name): dict(v) for name, v in config["params"].items()}
+        params = {}
+        for name, settings in config["params"].items():
+            params.setdefault(canonical_name(name), {}).update(settings)
         for dataset in config["datasets"]:
             dataset_options(
                 dataset, n_samples=config.get("n_samples"), data_path=config.get("data_path")
