@@ -44,6 +44,8 @@ __all__ = ["main", "load_config", "run_benchmark", "DEFAULT_CONFIG", "HASHERS"]
 
 #: Libraries whose version can change a run's numbers; part of every resume key.
 _LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch")
+# Build products left out of the source digest.
+_BUILT = {".so", ".pyd", ".pyc", ".dll", ".dylib"}
 
 
 def _parse_args(argv):
@@ -199,13 +201,18 @@ def _environment(threads: int) -> dict:
 
 
 def _source_fingerprint() -> str:
-    """A digest of the package's Python and C sources: a changed hasher is other code, even
-    before the version number moves."""
+    """A digest of the package's files (sources, C code, shipped data and configurations).
+
+    A changed hasher is other code even before the version number moves. Compiled extensions
+    and bytecode are left out: they follow from the sources, and differ between builds.
+    """
     import skmetacmh
 
     root = Path(skmetacmh.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([*root.rglob("*.py"), *root.rglob("*.c")]):
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix in _BUILT:
+            continue
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
