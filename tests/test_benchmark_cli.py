@@ -526,3 +526,16 @@ def test_bench_baselines_scores_with_the_benchmark_protocol():
     data = load_dataset("uci-mfeat", dataset_options("uci-mfeat"))
     split = _protocol.split_long_tailed(data.y, script.PROTOCOL, 0)
     assert len(split.query) == 200 and np.array_equal(split.train, split.database)
+
+
+def test_peak_traced_bytes_sees_the_arrays_a_call_allocates():
+    from skmetacmh._bench._measure import peak_traced_bytes
+
+    kept = np.ones(1_000_000)  # allocated before the call: not counted
+
+    def allocate(n):
+        return float(np.ones(n).sum() + kept[0])
+
+    peak, value = peak_traced_bytes(allocate, 500_000)
+    assert value == 500_001.0
+    assert 4_000_000 <= peak < 6_000_000  # the 4 MB temporary, not the 8 MB kept array
