@@ -62,8 +62,8 @@ setup(
     long_description_content_type="text/markdown",
     license="BSD-3-Clause",
     python_requires=">=3.9",
-    packages=find_packages(include=["skmetacmh", "skmetacmh.*", "benchmarks", "benchmarks.*"]),
-    package_data={"benchmarks": ["configs/*.json"]},
+    packages=find_packages(include=["skmetacmh", "skmetacmh.*"]),
+    package_data={"skmetacmh._bench": ["configs/*.json"]},
     install_requires=[
         "numpy>=1.23",
         "scipy>=1.9",
@@ -73,7 +73,7 @@ setup(
     ],
     extras_require=EXTRAS,
     ext_modules=EXT_MODULES,
-    entry_points={"console_scripts": ["skmetacmh-bench=benchmarks.run:main"]},
+    entry_points={"console_scripts": ["skmetacmh-bench=skmetacmh._bench.run:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Intended Audience :: Science/Research",

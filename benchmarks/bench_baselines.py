@@ -1,10 +1,11 @@
 """The six baselines (CCA-ITQ, CVH, CMFH, SCM, SePH, DLFH) against random codes.
 
-Accuracy protocol (balanced UCI Multiple Features): all 2,000 items; 200 stratified queries
-(20 per digit, drawn per seed); the other 1,800 items are both the training set and the
-retrieval database (codes from the learned hash functions). View ``pix`` (240 features) is the
-image modality and ``fou`` (76) the text; each feature is standardised with a scaler fit on the
-training set. Relevant = same digit. The seed draws the queries and is the hasher's
+Accuracy protocol (balanced UCI Multiple Features), the benchmark's protocol
+(:mod:`skmetacmh._bench._protocol`) without a long tail: all 2,000 items; 200 queries (20 per
+digit, drawn per seed by :func:`~skmetacmh.datasets.split_query_database`); the other 1,800
+items are both the training set and the retrieval database. View ``pix`` (240 features) is the
+image modality and ``fou`` (76) the text; each modality is standardised with a scaler fit on
+the training set. Relevant = same digit. The seed draws the queries and is the hasher's
 ``random_state``. Every hasher runs with its defaults except ``n_bits`` and ``random_state``
 (SCM twice, once per ``variant``). Reported: image->text and text->image mAP@all, mean and
 standard deviation over seeds, and the mean fit time.
@@ -28,55 +29,45 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import tracemalloc
 import warnings
 
 import numpy as np
-from sklearn.preprocessing import StandardScaler
 
-from skmetacmh.baselines import (
-    CCAITQHasher,
-    CMFHHasher,
-    CVHHasher,
-    DLFHHasher,
-    SCMHasher,
-    SePHHasher,
-)
-from skmetacmh.datasets import load_uci_mfeat
-from skmetacmh.metrics import cross_modal_map, mean_average_precision
+from skmetacmh._bench._data import dataset_options, load_dataset, make_timing_data
+from skmetacmh._bench._measure import peak_traced_bytes
+from skmetacmh._bench._protocol import DIRECTIONS, run_once, split_long_tailed
+from skmetacmh._bench._registry import make_hasher, resolve_hasher
+from skmetacmh.metrics import mean_average_precision
 
-#: Benchmark name -> (hasher class, the parameters that make the method what it is). Nothing
-#: else is set: every other parameter keeps the class default.
-HASHERS = {
-    "CCA-ITQ": (CCAITQHasher, {}),
-    "CVH": (CVHHasher, {}),
-    "CMFH": (CMFHHasher, {}),
-    "SCM-Orth": (SCMHasher, {"variant": "orthogonal"}),
-    "SCM-Seq": (SCMHasher, {"variant": "sequential"}),
-    "SePH": (SePHHasher, {}),
-    "DLFH": (DLFHHasher, {}),
+#: Method label -> (benchmark hasher name, the parameters that make the method what it is).
+#: Nothing else is set: every other parameter keeps the class default.
+METHODS = {
+    "CCA-ITQ": ("CCA-ITQ", {}),
+    "CVH": ("CVH", {}),
+    "CMFH": ("CMFH", {}),
+    "SCM-Orth": ("SCM", {"variant": "orthogonal"}),
+    "SCM-Seq": ("SCM", {"variant": "sequential"}),
+    "SePH": ("SePH", {}),
+    "DLFH": ("DLFH", {}),
 }
 RANDOM = "random codes"
+#: Balanced UCI: 20 queries per digit, every other item is the database and the training set.
+PROTOCOL = {
+    "query": "per_class",
+    "n_query": 20,
+    "imbalance_factor": None,
+    "n_train": None,
+    "shuffle_classes": False,
+}
 # Iterations of the traced (memory) fits: every iteration allocates the same arrays, so a few
 # show the peak, and tracing the full run would take far longer than the timed one.
 TRACED_ITERATIONS = 2
 
 
-def make_hasher(name: str, n_bits: int, n_image_features: int, seed: int):
-    """A fresh hasher of benchmark ``name``: defaults, but ``n_bits`` and ``random_state``."""
-    cls, params = HASHERS[name]
-    if "random_state" in cls().get_params():  # SCM and CVH are deterministic
-        params = {**params, "random_state": seed}
-    return cls(n_bits, n_image_features, **params)
-
-
-def stratified_queries(y: np.ndarray, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of ``per_class`` random queries per class, and of all other items."""
-    rng = np.random.default_rng(seed)
-    query = np.concatenate(
-        [rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in np.unique(y)]
-    )
-    return np.sort(query), np.setdiff1d(np.arange(len(y)), query)
+def method_hasher(name: str, n_bits: int, n_image_features: int, seed: int):
+    """A fresh hasher of method ``name``: defaults, but ``n_bits`` and the seed."""
+    hasher, params = METHODS[name]
+    return make_hasher(resolve_hasher(hasher), params, n_bits, n_image_features, seed)
 
 
 def random_codes_map(y_query, y_db, n_bits, seed) -> dict:
@@ -93,31 +84,26 @@ def random_codes_map(y_query, y_db, n_bits, seed) -> dict:
 
 def run_uci(bits, seeds, methods) -> list[dict]:
     """One row per (seed, code length, method), random codes included."""
-    data = load_uci_mfeat(views=("pix", "fou"))
-    y = data.labels
+    data = load_dataset("uci-mfeat", dataset_options("uci-mfeat"))
+    y = data.y
     rows = []
     for seed in seeds:
-        query, train = stratified_queries(y, 20, seed)
-        image = StandardScaler().fit(data.image[train]).transform(data.image)
-        text = StandardScaler().fit(data.text[train]).transform(data.text)
-        X, d_image = np.hstack([image, text]), image.shape[1]
+        split = split_long_tailed(y, PROTOCOL, seed)
         for n_bits in bits:
-            result = random_codes_map(y[query], y[train], n_bits, seed)
+            result = random_codes_map(y[split.query], y[split.database], n_bits, seed)
             rows.append({"method": RANDOM, "bits": n_bits, "seed": seed, **result})
             for name in methods:
-                hasher = make_hasher(name, n_bits, d_image, seed)
-                start = time.perf_counter()
-                hasher.fit(X[train], y[train])
-                fit_s = time.perf_counter() - start
-                result = cross_modal_map(hasher, X[query], y[query])
+                hasher, params = METHODS[name]
+                numbers = run_once(
+                    data, resolve_hasher(hasher), params, n_bits, seed, protocol=PROTOCOL
+                )
                 rows.append(
                     {
                         "method": name,
                         "bits": n_bits,
                         "seed": seed,
-                        "image_to_text": result["image_to_text"],
-                        "text_to_image": result["text_to_image"],
-                        "fit_s": fit_s,
+                        **{direction: numbers[direction] for direction in DIRECTIONS},
+                        "fit_s": numbers["fit_seconds"],
                     }
                 )
             print(f"seed {seed}, {n_bits} bits done", flush=True)
@@ -136,30 +122,12 @@ def uci_table(rows, bits) -> str:
     for method in methods:
         cells = []
         for b in bits:
-            for key in ("image_to_text", "text_to_image"):
+            for key in DIRECTIONS:
                 values = [r[key] for r in rows if r["method"] == method and r["bits"] == b]
                 cells.append(f"{np.mean(values):.3f} ± {np.std(values):.3f}")
         fit = np.mean([r["fit_s"] for r in rows if r["method"] == method])
         lines.append(f"| {method} | " + " | ".join(cells) + f" | {fit:.2f} |")
     return "\n".join(lines)
-
-
-def synthetic(size, d_image, d_text, rng):
-    """Gaussian features around 10 class centres (balanced classes), for timing only."""
-    y = rng.integers(10, size=size)
-    centres = rng.standard_normal((10, d_image + d_text))
-    return centres[y] + 3.0 * rng.standard_normal((size, d_image + d_text)), y
-
-
-def peak_fit_memory(hasher, X, y) -> int:
-    """Peak traced memory (bytes) allocated during ``fit``, the input X excluded."""
-    tracemalloc.start()
-    try:
-        hasher.fit(X, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak
 
 
 def run_scale(n, d_image, d_text, n_bits, budget_gb, methods, seed=0) -> list[dict]:
@@ -174,14 +142,14 @@ def run_scale(n, d_image, d_text, n_bits, budget_gb, methods, seed=0) -> list[di
     """
     rng = np.random.default_rng(seed)
     sizes = (n // 2, n, 2 * n)
-    data = {size: synthetic(size, d_image, d_text, rng) for size in sizes}
+    data = {size: make_timing_data(size, d_image, d_text, rng) for size in sizes}
     input_per_sample = 8 * (d_image + d_text)
     rows = []
     for name in methods:
         X, y = data[n]
         # Timed without tracing: tracemalloc slows allocation-heavy code, so the time comes
         # from this run and the memory from the traced ones.
-        hasher = make_hasher(name, n_bits, d_image, seed)
+        hasher = method_hasher(name, n_bits, d_image, seed)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -190,14 +158,14 @@ def run_scale(n, d_image, d_text, n_bits, budget_gb, methods, seed=0) -> list[di
             fit_cpu_s = time.process_time() - start_cpu
         peaks = {}
         for size in sizes:
-            traced = make_hasher(name, n_bits, d_image, seed)
+            traced = method_hasher(name, n_bits, d_image, seed)
             for param in ("n_iter", "max_iter"):
                 if param in traced.get_params():
                     traced.set_params(**{param: TRACED_ITERATIONS})
             with warnings.catch_warnings():
                 # The capped iterations warn that they did not converge, by design.
                 warnings.simplefilter("ignore")
-                peaks[size] = peak_fit_memory(traced, *data[size])
+                peaks[size] = peak_traced_bytes(traced.fit, *data[size])[0]
         slopes = [(peaks[b] - peaks[a]) / (b - a) for a, b in zip(sizes, sizes[1:])]
         per_sample = max(max(slopes), 8.0 * n_bits)
         fixed = max(peaks[size] - per_sample * size for size in sizes)
@@ -246,7 +214,7 @@ def scale_table(rows, budget_gb) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=("uci", "scale", "all"), default="all")
-    parser.add_argument("--methods", nargs="+", default=list(HASHERS), choices=list(HASHERS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--bits", type=int, nargs="+", default=[16, 32, 64])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n", type=int, default=20_000, help="samples for the scale run")

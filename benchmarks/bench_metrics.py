@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import time
-import tracemalloc
 
 import numpy as np
 
 from skmetacmh import _search
+from skmetacmh._bench._measure import peak_traced_bytes
 from skmetacmh.metrics import mean_average_precision
 from skmetacmh.metrics._ranking import _per_query_ap
 
@@ -97,16 +97,12 @@ def main() -> None:
 
     if args.big:
         qc, dbc, ql, dbl = make_problem(10_000, 1_000_000, 64, 24, 0.12, seed=1)
-        tracemalloc.start()
-        base, _ = tracemalloc.get_traced_memory()
         t0 = time.perf_counter()
-        value = mean_average_precision(qc, dbc, ql, dbl)
+        peak, value = peak_traced_bytes(mean_average_precision, qc, dbc, ql, dbl)
         elapsed = time.perf_counter() - t0
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         print(
             f"10,000 x 1,000,000: mAP={value:.6f} in {elapsed:.0f} s, "
-            f"peak extra memory {(peak - base) / 2**30:.2f} GiB"
+            f"peak extra memory {peak / 2**30:.2f} GiB"
         )
 
 

@@ -8,7 +8,9 @@ The peak resident memory of the process is reported, which is what "fits on one 
 Run::
 
     python benchmarks/bench_scale.py                       # MetaCMH, 1,000,000 items, 64 bits
-    python benchmarks/bench_scale.py --hasher CCAITQHasher --n-items 200000
+    python benchmarks/bench_scale.py --hasher CCA-ITQ --n-items 200000
+
+``--hasher`` takes the benchmark's hasher names (``skmetacmh-bench --list``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 
 import numpy as np
 
-import skmetacmh
+from skmetacmh._bench._registry import HASHERS, make_hasher, resolve_hasher
 from skmetacmh.datasets import make_cross_modal_classification
 from skmetacmh.distributed import transform_dask
 from skmetacmh.index import HammingIndex
@@ -31,7 +33,7 @@ def peak_rss_gib() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hasher", default="MetaCMHHasher")
+    parser.add_argument("--hasher", default="MetaCMH", choices=list(HASHERS))
     parser.add_argument("--n-items", type=int, default=1_000_000)
     parser.add_argument("--n-bits", type=int, default=64)
     parser.add_argument("--n-image-features", type=int, default=128)
@@ -47,9 +49,7 @@ def main() -> None:
     X_train, y = make_cross_modal_classification(
         n_samples=args.n_train, n_image_features=n_img, n_text_features=n_txt, random_state=0
     )
-    hasher = getattr(skmetacmh, args.hasher)(
-        n_bits=args.n_bits, n_image_features=n_img, random_state=0
-    )
+    hasher = make_hasher(resolve_hasher(args.hasher), {}, args.n_bits, n_img, 0)
     t0 = time.perf_counter()
     hasher.fit(X_train, y)
     print(f"fit {args.hasher} on {args.n_train} items: {time.perf_counter() - t0:.1f} s")

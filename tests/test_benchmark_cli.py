@@ -8,8 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from benchmarks import _protocol, _report
-from benchmarks import run as bench
+from skmetacmh import BaseCrossModalHasher
+from skmetacmh._bench import _protocol, _report
+from skmetacmh._bench import run as bench
 
 TINY = [
     "--config",
@@ -198,7 +199,7 @@ def test_shuffled_classes_make_other_classes_rare_in_each_seed():
 
 
 def test_scaler_is_fitted_on_training_items_only(monkeypatch):
-    from benchmarks._data import dataset_options, load_dataset
+    from skmetacmh._bench._data import dataset_options, load_dataset
     from tests._toy import ToyHasher
 
     fitted_rows = []
@@ -259,11 +260,282 @@ def test_default_configuration_names_every_shipped_hasher():
     assert config["datasets"] == ["uci-mfeat"]
 
 
-def test_module_entry_point_lists_datasets_and_hashers():
+@pytest.mark.parametrize("module", ["skmetacmh._bench", "benchmarks.run"])
+def test_module_entry_point_lists_datasets_and_hashers(module):
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--list"],
+        [sys.executable, "-m", module, "--list"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     assert "uci-mfeat" in out and "MetaCMH" in out and "CCA-ITQ" in out
+
+
+# ---------------------------------------------------------------- names checked before any run
+def _error_line(capsys) -> str:
+    """The one line the CLI prints for a configuration error (and that nothing else came)."""
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("skmetacmh-bench: error: ")
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+def test_an_unknown_hasher_name_fails_before_any_run_with_the_valid_names(
+    tmp_path, capsys, count_runs
+):
+    args = [*TINY, "--hashers", "SCM", "Nope", "--output-dir", str(tmp_path / "out")]
+    assert bench.main([*args, "--no-plots"]) == 2
+    line = _error_line(capsys)
+    assert "Unknown hasher 'Nope'" in line
+    for name in bench.HASHERS:
+        assert repr(name) in line
+    assert count_runs == [] and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "param, message",
+    [
+        ("SCMM.reg=3", "Unknown hasher 'SCMM'"),
+        ("SCM.regg=3", "Unknown parameter(s) ['regg'] for hasher 'SCM'"),
+        ("SCM.n_bits=3", "set by the benchmark"),
+        ("SCM", "--param expects HASHER.NAME=VALUE"),
+    ],
+)
+def test_a_misspelt_hasher_parameter_fails_before_any_run(
+    tmp_path, capsys, count_runs, param, message
+):
+    args = [*TINY, "--hashers", "SCM", "--param", param, "--output-dir", str(tmp_path)]
+    assert bench.main([*args, "--no-plots"]) == 2
+    line = _error_line(capsys)
+    assert message in line
+    if "regg" in param:
+        assert "'variant'" in line  # the valid parameters are listed
+    assert count_runs == []
+
+
+def test_hasher_names_are_case_insensitive_and_parameters_follow(tmp_path):
+    args = [*TINY, "--hashers", "scm", "--param", 'Scm.variant="orthogonal"', "--no-plots"]
+    assert bench.main([*args, "--output-dir", str(tmp_path)]) == 0
+    (run,) = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert run["hasher"] == "SCM" and run["params"] == {"variant": "orthogonal"}
+
+
+# ---------------------------------------------------------------- the configuration schema
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"bits": "16"}', "'bits' must be a non-empty list of ints >= 1; got '16'"),
+        ('{"datasets": "synthetic"}', "'datasets' must be a non-empty list of dataset names"),
+        ('{"datasets": ["nope"]}', "'datasets' must be a non-empty list of dataset names"),
+        ('{"bits": [true]}', "'bits' must be a non-empty list of ints >= 1"),
+        ('{"seeds": []}', "'seeds' must be a non-empty list of ints >= 0"),
+        ('{"n_query": 2.5}', "'n_query' must be an int >= 1"),
+        ('{"imbalance_factor": "50"}', "'imbalance_factor' must be a number >= 1 or null"),
+        ('{"query": "all"}', "'query' must be one of ['per_class', 'random']"),
+        ('{"params": {"SCM": 3}}', "'params' must be an object"),
+        ('{"bitz": [8]}', "unknown configuration keys ['bitz']"),
+        ('{"bits": [8],', "not valid JSON"),
+        ("[8]", "must be a JSON object; got list"),
+    ],
+)
+def test_configuration_errors_are_one_line_and_run_nothing(
+    tmp_path, capsys, count_runs, content, message
+):
+    config = tmp_path / "config.json"
+    smoke = json.loads((bench.DEFAULT_CONFIG.parent / "smoke.json").read_text())
+    try:  # a smoke configuration with the one bad value
+        config.write_text(json.dumps({**smoke, **json.loads(content)}))
+    except (ValueError, TypeError):  # the malformed ones go in as they are
+        config.write_text(content)
+    args = ["--config", str(config), "--output-dir", str(tmp_path / "out"), "--no-plots"]
+    assert bench.main(args) == 2
+    assert message in _error_line(capsys)
+    assert count_runs == [] and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--config", "no_such_config.json"], "cannot read the configuration"),
+        (["--datasets", "nope"], "'datasets' must be a non-empty list of dataset names"),
+        (["--datasets", "mirflickr25k"], "pass --data-path"),
+        (["--threads", "0"], "--threads must be >= 1"),
+        (["--n-query", "0"], "'n_query' must be an int >= 1"),
+    ],
+)
+def test_flag_errors_are_one_line_and_run_nothing(tmp_path, capsys, count_runs, extra, message):
+    args = [*TINY, "--output-dir", str(tmp_path / "out"), "--no-plots", *extra]
+    assert bench.main(args) == 2
+    assert message in _error_line(capsys)
+    assert count_runs == []
+
+
+def test_an_output_directory_that_is_a_file_is_a_one_line_error(tmp_path, capsys, count_runs):
+    target = tmp_path / "results"
+    target.write_text("not a directory")
+    assert bench.main([*TINY, "--output-dir", str(target), "--no-plots"]) == 2
+    assert "is a file, not a directory" in _error_line(capsys)
+    assert count_runs == [] and target.read_text() == "not a directory"
+
+
+def test_a_corrupt_results_file_is_a_one_line_error_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "results.json").write_text("{ truncated")
+    assert bench.main([*TINY, "--output-dir", str(tmp_path), "--no-plots"]) == 2
+    assert "pass --fresh" in _error_line(capsys)
+    assert bench.main([*TINY, "--output-dir", str(tmp_path), "--no-plots", "--fresh"]) == 0
+
+
+def test_the_command_line_prints_configuration_errors_without_a_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "skmetacmh._bench", "--config", str(tmp_path / "missing.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("skmetacmh-bench: error: cannot read the configuration")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- what the resume key holds
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda mp: mp.setattr("skmetacmh.__version__", "99.0"), id="version"),
+        pytest.param(
+            lambda mp: mp.setattr(bench, "_source_fingerprint", lambda: "other-code"),
+            id="source",
+        ),
+        pytest.param("--threads", id="threads"),
+    ],
+)
+def test_runs_of_other_code_or_threads_are_not_reused(
+    tmp_path, monkeypatch, capsys, count_runs, change
+):
+    args = [*TINY, "--hashers", "tests._toy:ToyHasher", "--output-dir", str(tmp_path)]
+    args += ["--no-plots"]
+    assert bench.main(args) == 0
+    assert bench.main(args) == 0
+    assert len(count_runs) == 1  # same code, same threads: reused
+    if change == "--threads":
+        args += ["--threads", "2"]
+    else:
+        change(monkeypatch)
+    capsys.readouterr()
+    assert bench.main(args) == 0
+    assert len(count_runs) == 2
+    assert "1 run(s) there were made by other code" in capsys.readouterr().err
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert len(runs) == 2 and runs[0]["environment"] != runs[1]["environment"]
+    assert {"skmetacmh", "source", "numpy", "scikit-learn", "threads"} <= set(
+        runs[1]["environment"]
+    )
+
+
+# ---------------------------------------------------------------- one protocol for every script
+class _NoSeedHasher(BaseCrossModalHasher):
+    """A deterministic hasher: it has no random_state for the benchmark to set."""
+
+    def __init__(self, n_bits=8, n_image_features=None):
+        self.n_bits = n_bits
+        self.n_image_features = n_image_features
+
+    def _fit(self, X_image, X_text, Y):
+        self.centres_ = {"image": X_image.mean(axis=0), "text": X_text.mean(axis=0)}
+
+    def _project(self, X, modality):
+        X = X - self.centres_[modality]
+        return X[:, : self.n_bits]
+
+
+def test_the_seed_is_set_only_on_hashers_that_have_a_random_state():
+    from skmetacmh._bench._data import dataset_options, load_dataset
+
+    data = load_dataset("synthetic", dataset_options("synthetic", n_samples=600))
+    protocol = {"query": "per_class", "n_query": 5, "imbalance_factor": 10.0, "n_train": None}
+    result = _protocol.run_once(data, _NoSeedHasher, {}, 8, 3, protocol=protocol, keep_hasher=True)
+    assert "random_state" not in result["hasher"].get_params()
+    assert 0 < result["mean"] <= 1
+
+
+def test_ridge_floor_runs_through_the_benchmark_like_any_hasher(tmp_path):
+    args = [*TINY, "--hashers", "RidgeFloor", "--param", "RidgeFloor.alpha=10", "--no-plots"]
+    assert bench.main([*args, "--output-dir", str(tmp_path)]) == 0
+    (run,) = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert run["hasher"] == "RidgeFloor" and 0.2 < run["mean"] <= 1
+    assert "RidgeFloor(alpha=10)" in (tmp_path / "results.md").read_text()
+
+
+def test_ridge_floor_codes_are_reproducible_and_follow_the_seed():
+    from skmetacmh._bench._ridge_floor import _RidgeFloorHasher
+    from skmetacmh.datasets import make_cross_modal_classification
+
+    X, y = make_cross_modal_classification(
+        n_samples=300, n_image_features=12, n_text_features=8, random_state=0
+    )
+
+    def codes(seed, **params):
+        hasher = _RidgeFloorHasher(16, 12, random_state=seed, **params)
+        return hasher.fit(X, y).transform(X)
+
+    assert np.array_equal(codes(0), codes(0))
+    assert not np.array_equal(codes(0), codes(1))
+    assert not np.array_equal(codes(0), codes(0, balanced=False, alpha=1e3))
+    with pytest.raises(ValueError, match="alpha"):
+        _RidgeFloorHasher(16, 12, alpha=-1.0).fit(X, y)
+
+
+def _script(name):
+    """Import a focused benchmark script from the source tree's benchmarks/ folder."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_script_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_metacmh_scores_with_the_benchmark_protocol():
+    script = _script("bench_metacmh")
+    data = script.load("uci")
+    protocol = script.protocol(20, 50)
+    row = script.run_one("ridge_floor", 16, 1, {"max_epochs": 1}, data, 20, 50)
+    from skmetacmh._bench._registry import resolve_hasher
+
+    same = _protocol.run_once(data, resolve_hasher("RidgeFloor"), {}, 16, 1, protocol=protocol)
+    assert row["all"] == same["mean"] and row["tail"] == same["tail"]
+    assert row["i2t_all"] == same["image_to_text"] and row["n_train"] == same["n_train"]
+    # The --set overrides reach the deep models only, and DCMH + ext takes MetaCMH's options.
+    _, params = script.variant("dcmh_balanced_head", {"max_epochs": 3})
+    metacmh = resolve_hasher("MetaCMH")()
+    assert params["class_weight"] == metacmh.class_weight and params["max_epochs"] == 3
+    assert script.variant("ridge_floor", {"max_epochs": 3})[1] == {}
+
+
+def test_bench_baselines_scores_with_the_benchmark_protocol():
+    script = _script("bench_baselines")
+    rows = script.run_uci([8], [0], ["CCA-ITQ"])
+    random_codes, cca = rows
+    assert random_codes["method"] == "random codes" and cca["method"] == "CCA-ITQ"
+    assert cca["image_to_text"] > random_codes["image_to_text"] + 0.2
+    from skmetacmh._bench._data import dataset_options, load_dataset
+
+    data = load_dataset("uci-mfeat", dataset_options("uci-mfeat"))
+    split = _protocol.split_long_tailed(data.y, script.PROTOCOL, 0)
+    assert len(split.query) == 200 and np.array_equal(split.train, split.database)
+
+
+def test_peak_traced_bytes_sees_the_arrays_a_call_allocates():
+    from skmetacmh._bench._measure import peak_traced_bytes
+
+    kept = np.ones(1_000_000)  # allocated before the call: not counted
+
+    def allocate(n):
+        return float(np.ones(n).sum() + kept[0])
+
+    peak, value = peak_traced_bytes(allocate, 500_000)
+    assert value == 500_001.0
+    assert 4_000_000 <= peak < 6_000_000  # the 4 MB temporary, not the 8 MB kept array

@@ -25,18 +25,19 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
 from skmetacmh import metrics
+from skmetacmh._labels import GROUP_NAMES, as_label_indicator
 
-__all__ = ["split_long_tailed", "make_scaler", "run_once", "DIRECTIONS"]
+from ._registry import make_hasher
 
+__all__ = ["split_long_tailed", "make_scaler", "run_once", "DIRECTIONS", "GROUP_NAMES"]
+
+#: The two retrieval directions, named (query modality)_to_(database modality).
 DIRECTIONS = ("image_to_text", "text_to_image")
-# The group names of skmetacmh.datasets.frequency_groups, head (most frequent third) first.
-GROUP_NAMES = ("head", "medium", "tail")
 
 
 def split_long_tailed(y, protocol: dict, random_state: int):
@@ -79,21 +80,27 @@ def make_scaler(n_image_features: int) -> ColumnTransformer:
     )
 
 
-def _train_counts(y_train, classes):
-    y_train = np.asarray(y_train)
-    if y_train.ndim == 2:
-        return y_train.sum(axis=0).astype(int)
-    return np.array([(y_train == c).sum() for c in classes], dtype=int)
-
-
 def _mean_pair(a, b):
     """Mean of the two directions, or the one present when the other is undefined."""
     values = [v for v in (a, b) if v is not None]
     return float(np.mean(values)) if values else None
 
 
-def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *, protocol: dict):
+def run_once(
+    data: Bunch,
+    hasher_class,
+    params: dict,
+    n_bits: int,
+    seed: int,
+    *,
+    protocol: dict,
+    keep_hasher: bool = False,
+):
     """Fit one hasher on one seed's split and return every number the report needs.
+
+    The hasher is ``hasher_class(**params)`` with the run's ``n_bits``, the image block's width
+    and ``random_state=seed`` (when it has that parameter). With ``keep_hasher`` the fitted
+    hasher is returned too, under ``"hasher"`` (the rest of the dict stays JSON-ready).
 
     Returns
     -------
@@ -112,22 +119,23 @@ def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *,
     X_db = scaler.transform(X[split.database])
     y_train, y_query, y_db = (y[split[k]] for k in ("train", "query", "database"))
 
-    hasher = clone(hasher_class(**params)).set_params(n_bits=n_bits, n_image_features=n_img)
-    if "random_state" in hasher.get_params():  # SCM and CVH are deterministic
-        hasher.set_params(random_state=seed)
+    hasher = make_hasher(hasher_class, params, n_bits, n_img, seed)
     start = time.perf_counter()
     hasher.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
 
-    start = time.perf_counter()
-    db_codes = np.asarray(hasher.transform(X_db))
-    encode_seconds = time.perf_counter() - start
-    query_codes = np.asarray(hasher.transform(X_query))
+    def codes(X):
+        return {m: np.asarray(hasher.encode(X[:, cols], modality=m)) for m, cols in blocks}
 
-    b = n_bits
+    blocks = (("image", slice(0, n_img)), ("text", slice(n_img, None)))
+    start = time.perf_counter()
+    db_codes = codes(X_db)
+    encode_seconds = time.perf_counter() - start
+    query_codes = codes(X_query)
+
     pairs = {
-        "image_to_text": (query_codes[:, :b], db_codes[:, b:]),
-        "text_to_image": (query_codes[:, b:], db_codes[:, :b]),
+        "image_to_text": (query_codes["image"], db_codes["text"]),
+        "text_to_image": (query_codes["text"], db_codes["image"]),
     }
     result = {"map": {}, "groups": {}, "per_class": {}, "pr": {}}
     for direction, (q, d) in pairs.items():
@@ -141,15 +149,17 @@ def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *,
         precision, recall, _ = metrics.precision_recall_curve(q, d, y_query, y_db)
         result["pr"][direction] = {"precision": precision.tolist(), "recall": recall.tolist()}
 
-    classes = _all_classes(y)
-    counts = _train_counts(y_train, classes)
+    # Classes of the whole dataset, so that a class absent from training is reported with 0.
+    classes = as_label_indicator(y)[1]
+    counts = as_label_indicator(y_train, classes=classes)[0].sum(axis=0, dtype=np.int64)
+    classes = classes.tolist()
     per_class_mean = []
     for c in classes:
         per_class_mean.append(_mean_pair(*(result["per_class"][d].get(c) for d in DIRECTIONS)))
     head_medium_tail = {
         g: _mean_pair(*(result["groups"][d][g] for d in DIRECTIONS)) for g in GROUP_NAMES
     }
-    return {
+    numbers = {
         "image_to_text": result["map"]["image_to_text"],
         "text_to_image": result["map"]["text_to_image"],
         "mean": _mean_pair(result["map"]["image_to_text"], result["map"]["text_to_image"]),
@@ -165,13 +175,9 @@ def run_once(data: Bunch, hasher_class, params: dict, n_bits: int, seed: int, *,
         "per_class_map": per_class_mean,
         "pr": result["pr"],
     }
-
-
-def _all_classes(y):
-    y = np.asarray(y)
-    if y.ndim == 2:
-        return np.arange(y.shape[1]).tolist()
-    return np.unique(y).tolist()
+    if keep_hasher:
+        numbers["hasher"] = hasher
+    return numbers
 
 
 def _json_scalar(value):

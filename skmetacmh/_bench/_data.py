@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["DATASETS", "load_dataset", "dataset_options"]
+__all__ = ["DATASETS", "load_dataset", "dataset_options", "make_timing_data"]
 
 #: Benchmark dataset name -> one-line description (shown by ``--list``).
 DATASETS = {
@@ -106,3 +106,15 @@ def _dense_float(block):
     if hasattr(block, "toarray"):
         block = block.toarray()
     return np.asarray(block, dtype=np.float64)
+
+
+def make_timing_data(n_samples: int, n_image_features: int, n_text_features: int, rng):
+    """Gaussian features around 10 class centres (balanced classes), for timing runs only.
+
+    Returns ``(X, y)`` with ``X = [image | text]`` of ``n_image_features + n_text_features``
+    columns; ``rng`` is a :class:`numpy.random.Generator`, so consecutive calls draw new data.
+    """
+    y = rng.integers(10, size=n_samples)
+    centres = rng.standard_normal((10, n_image_features + n_text_features))
+    noise = rng.standard_normal((n_samples, n_image_features + n_text_features))
+    return centres[y] + 3.0 * noise, y

@@ -1,0 +1,7 @@
+"""``python -m skmetacmh._bench``: the same as the ``skmetacmh-bench`` command."""
+
+import sys
+
+from .run import main
+
+sys.exit(main())
