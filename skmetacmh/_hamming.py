@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._popcount import bitwise_count
+
 __all__ = ["check_codes", "pack_codes", "unpack_codes", "hamming_distances"]
 
 
@@ -74,5 +76,5 @@ def hamming_distances(packed_query: np.ndarray, packed_db: np.ndarray) -> np.nda
     out = np.zeros((packed_query.shape[0], packed_db.shape[0]), dtype=dtype)
     for w in range(n_words):
         xor = np.bitwise_xor(packed_query[:, w, None], packed_db[None, :, w])
-        out += np.bitwise_count(xor).astype(dtype, copy=False)
+        out += bitwise_count(xor).astype(dtype, copy=False)
     return out

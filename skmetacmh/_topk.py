@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._popcount import bitwise_count
+
 try:  # the compiled kernel is optional: a source install without a compiler still works
     from . import _hamming_kernel
 except ImportError:  # pragma: no cover - depends on the build
@@ -55,12 +57,12 @@ class _BlockDistances:
         for w in range(queries.shape[1]):
             np.bitwise_xor(queries[:, w, None], chunk[None, :, w], out=xor)
             if w == 0 and self.dtype == np.uint8:
-                np.bitwise_count(xor, out=acc)
+                bitwise_count(xor, out=acc)
             elif w == 0:
-                np.bitwise_count(xor, out=count)
+                bitwise_count(xor, out=count)
                 acc[...] = count
             else:
-                np.bitwise_count(xor, out=count)
+                bitwise_count(xor, out=count)
                 np.add(acc, count, out=acc, casting="unsafe")
         return acc
 

