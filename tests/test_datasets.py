@@ -355,6 +355,92 @@ def test_arrays_that_share_no_item_count_are_rejected(tmp_path):
         load_mirflickr25k(tmp_path)
 
 
+def test_mismatched_item_counts_are_an_error_never_a_transpose(tmp_path):
+    # 100 images and labels but 90 texts; the 24 columns must not be read as 24 items.
+    shapes = {"XAll": (100, 24), "YAll": (90, 24), "LAll": (100, 24)}
+    rng = np.random.default_rng(0)
+    arrays = {k: rng.random(shape) for k, shape in shapes.items()}
+    arrays["LAll"] = (arrays["LAll"] > 0.5).astype(np.uint8)
+    path = tmp_path / "mirflickr.mat"
+    scipy.io.savemat(path, arrays)
+    listed = r"image \(100, 24\), text \(90, 24\), labels \(100, 24\)"
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}.*{listed}"):
+        load_mirflickr25k(path)
+    with pytest.raises(FileNotFoundError, match=rf"mirflickr\.mat \(unusable.*{listed}"):
+        load_mirflickr25k(tmp_path)
+    # The same mismatch in the three-file layout, and with the items in columns (h5py files).
+    triple = tmp_path / "triple"
+    triple.mkdir()
+    for suffix, key in (("iall", "XAll"), ("yall", "YAll"), ("lall", "LAll")):
+        scipy.io.savemat(
+            triple / f"mirflickr25k-{suffix}.mat", {key.replace("X", "I"): arrays[key]}
+        )
+    with pytest.raises(ValueError, match=listed):
+        load_mirflickr25k(triple / "mirflickr25k-iall.mat")
+    with pytest.raises(ValueError, match=r"image \(7, 100\), text \(9, 90\), labels \(5, 100\)"):
+        item_axes({"image": (7, 100), "text": (9, 90), "labels": (5, 100)})
+
+
+def test_item_axes_reads_items_first_last_and_mixed():
+    assert item_axes({"image": (12, 7), "text": (12, 9), "labels": (12,)}) == (
+        12, {"image": 0, "text": 0, "labels": 0})  # fmt: skip
+    assert item_axes({"image": (7, 12), "text": (9, 12), "labels": (5, 12)}) == (
+        12, {"image": 1, "text": 1, "labels": 1})  # fmt: skip
+    # one file of a set written with the items in columns, raw images in MATLAB's (h, w, c, n)
+    assert item_axes({"image": (8, 6, 3, 12), "text": (12, 9), "labels": (5, 12)}) == (
+        12, {"image": 3, "text": 0, "labels": 1})  # fmt: skip
+
+
+def _complete_mat(path):
+    data = _dataset()
+    scipy.io.savemat(path, {"XAll": data["features"], "YAll": data["text"],
+                            "LAll": data["labels"]})  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "cut in the header", "garbage", "h5"])
+def test_an_unreadable_file_is_an_error_naming_it(tmp_path, damage):
+    path = _complete_mat(tmp_path / "mirflickr.mat")
+    raw = path.read_bytes()
+    if damage == "h5":
+        _write("v7.3", path, {"XAll": np.zeros((4, 2)), "YAll": np.zeros((4, 3)),
+                              "LAll": np.ones((4, 2))})  # fmt: skip
+        raw = path.read_bytes()
+    cut = {"empty": b"", "truncated": raw[: len(raw) - 40], "cut in the header": raw[:100],
+           "garbage": b"<html>404 Not Found</html>" * 10, "h5": raw[: len(raw) // 2]}  # fmt: skip
+    path.write_bytes(cut[damage])
+    expected = {"empty": "is empty", "truncated": "is truncated"}.get(damage, "is not a readable")
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} {expected}"):
+        load_mirflickr25k(path)
+    with pytest.raises(FileNotFoundError, match=rf"mirflickr\.mat \(unusable: .*{expected}"):
+        load_mirflickr25k(tmp_path)
+
+
+def test_folder_with_a_broken_file_beside_a_valid_one_loads_and_names_the_broken_one(tmp_path):
+    _complete_mat(tmp_path / "mirflickr25k.mat")
+    (tmp_path / "mirflickr25k-new.mat").write_bytes(b"")  # an interrupted download
+    with pytest.warns(UserWarning, match=r"Skipped mirflickr25k-new\.mat .* is empty \(0 bytes\)"):
+        data = load_mirflickr25k(tmp_path)
+    assert data.image.shape == (N_ITEMS, N_IMAGE)
+    # Both broken: the error lists each file and why.
+    truncated = (tmp_path / "mirflickr25k.mat").read_bytes()[:-16]
+    (tmp_path / "mirflickr25k.mat").write_bytes(truncated)
+    with pytest.raises(FileNotFoundError, match=r"mirflickr25k-new\.mat \(unusable: .*is empty.*"
+                       r"mirflickr25k\.mat \(unusable: .*is truncated"):  # fmt: skip
+        load_mirflickr25k(tmp_path)
+
+
+def test_import_works_under_python_OO():
+    """Docstrings are stripped under -OO; the shared loader docs must not assume them."""
+    import subprocess
+
+    for module in ("skmetacmh.datasets", "skmetacmh.metrics"):
+        done = subprocess.run([sys.executable, "-OO", "-c", f"import {module}"],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert "image_key : str" in load_nuswide.__doc__ and "{common}" not in load_nuswide.__doc__
+
+
 def test_non_binary_label_matrix_is_rejected(tmp_path):
     path = tmp_path / "mirflickr.mat"
     scipy.io.savemat(path, {"XAll": np.zeros((4, 2)), "YAll": np.zeros((4, 3)),

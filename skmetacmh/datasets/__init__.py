@@ -13,7 +13,11 @@ The protocol: :func:`make_cross_modal_classification` (synthetic paired data),
 training inside the database) and :func:`frequency_groups` (head, medium and tail classes).
 """
 
-from ._benchmarks import (
+from ._fashion import FASHION_MNIST_LABELS, load_fashion_mnist_halves
+from ._frequency import frequency_groups
+from ._generator import make_cross_modal_classification
+from ._long_tail import make_long_tailed
+from ._mat_loaders import (
     MIRFLICKR25K_LABELS,
     MSCOCO_LABELS,
     NUSWIDE81_LABELS,
@@ -21,10 +25,6 @@ from ._benchmarks import (
     load_mscoco,
     load_nuswide,
 )
-from ._fashion import FASHION_MNIST_LABELS, load_fashion_mnist_halves
-from ._frequency import frequency_groups
-from ._generator import make_cross_modal_classification
-from ._long_tail import make_long_tailed
 from ._split import split_query_database
 from ._uci import MFEAT_VIEWS, load_uci_mfeat
 
