@@ -8,6 +8,7 @@ Hashers are imported lazily so that ``import skmetacmh`` stays light and never i
 from importlib import import_module
 
 from ._base import BaseCrossModalHasher
+from ._fit_checks import CodeCollapseWarning
 from ._validation import join_modalities
 
 __version__ = "0.1.0.dev0"
@@ -25,7 +26,7 @@ _LAZY = {
     "HammingIndex": ".index",
 }
 
-__all__ = ["BaseCrossModalHasher", "join_modalities", "__version__", *_LAZY]
+__all__ = ["BaseCrossModalHasher", "CodeCollapseWarning", "join_modalities", "__version__", *_LAZY]
 
 
 def __getattr__(name):

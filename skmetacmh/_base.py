@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._fit_checks import check_feature_scale, warn_if_codes_collapse
 from ._validation import (
     check_fit_labels,
     check_modality,
@@ -107,8 +108,10 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator):
         X_image, X_text = split_modalities(X, n_img)
         # Densify once: the same blocks train the hash functions and give the database codes.
         X_image, X_text = self._dense(X_image), self._text_block(X_text)
+        check_feature_scale(self, X_image, X_text)
         self._fit(X_image, X_text, Y)
         self.database_codes_ = np.hstack([self._bits(X_image, "image"), self._bits(X_text, "text")])
+        warn_if_codes_collapse(self, self.database_codes_, X_image, X_text, Y)
         self.database_labels_ = Y
         return self
 
