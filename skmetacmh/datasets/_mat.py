@@ -58,6 +58,8 @@ def _check_readable(path) -> None:
         if len(header) < _V5_HEADER_BYTES or header[126:128] not in (b"IM", b"MI"):
             return  # not a v5 file (v4, or not MATLAB at all): scipy says what is wrong
         order = "<" if header[126:128] == b"IM" else ">"
+        if struct.unpack(order + "H", header[124:126])[0] != 0x0100:
+            return  # v7.3 (0x0200): an HDF5 file behind a MATLAB header, checked by h5py
         position = _V5_HEADER_BYTES
         while position + 8 <= size:
             f.seek(position)
