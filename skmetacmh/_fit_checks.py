@@ -97,6 +97,15 @@ def _n_distinct_rows(codes: np.ndarray) -> int:
     return int(np.unique(packed.view(np.dtype((np.void, packed.shape[1])))).shape[0])
 
 
+def _at_most_two_rows(codes: np.ndarray) -> bool:
+    """Whether ``codes`` holds at most two distinct rows, in two linear passes (no sort)."""
+    other = np.any(codes != codes[0], axis=1)
+    if not other.any():
+        return True
+    second = codes[np.argmax(other)]
+    return bool(np.all(np.all(codes[other] == second, axis=1)))
+
+
 def _diagnosis(X) -> str:
     """What in the features most likely made the codes collapse."""
     largest, _ = _max_abs(X)
@@ -147,14 +156,13 @@ def warn_if_codes_collapse(estimator, database_codes, X_image, X_text, Y) -> Non
     for offset, (modality, X) in enumerate((("image", X_image), ("text", X_text))):
         codes = database_codes[:, offset * n_bits : (offset + 1) * n_bits]
         n_constant = int(np.sum(np.all(codes == codes[:1], axis=0)))
-        n_codes = _n_distinct_rows(codes)
         few_codes = False
-        if n_bits > 1 and n_codes <= 2:
+        if n_bits > 1 and _at_most_two_rows(codes):
             if n_label_sets is None:
                 n_label_sets = _n_distinct_rows(np.asarray(Y, dtype=np.uint8))
             few_codes = n_label_sets > 2
         if 2 * n_constant > n_bits or few_codes:
-            name = type(estimator).__name__
+            name, n_codes = type(estimator).__name__, _n_distinct_rows(codes)
             warnings.warn(
                 f"{name}: the {modality} codes of the {n} training items collapsed: "
                 f"{n_constant} of {n_bits} bits are the same for every item, and there are "

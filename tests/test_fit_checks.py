@@ -57,14 +57,14 @@ def _fit_quietly(hasher, X, y):
 
 
 @pytest.mark.parametrize("name", list(FAST))
-@pytest.mark.parametrize("scale", [1e30, 1e200])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "scale, dtype",
+    [(1e30, np.float64), (1e30, np.float32), (1e200, np.float64)],  # 1e200: squares overflow
+)
 def test_huge_features_are_refused_with_a_message_saying_what_to_do(
     data, name, scale, dtype, capfd
 ):
     X, y = data
-    if dtype == np.float32 and scale > 1e38:
-        pytest.skip("not representable in float32")
     X_big = X.astype(dtype)
     X_big[:, N_IMAGE + 3] *= dtype(scale)  # one text column only
     with pytest.raises(ValueError) as info:
