@@ -134,8 +134,9 @@ def _h5_read(node, name, path):
     return value.T if _h5_is_matlab(node) else value
 
 
-_NUMERIC = {"double", "single", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
-            "uint64", "logical", "sparse"}  # fmt: skip
+_NUMERIC = set(
+    "double single int8 uint8 int16 uint16 int32 uint32 int64 uint64 logical sparse".split()
+)
 
 
 def mat_shapes(path) -> dict:
@@ -267,9 +268,13 @@ def item_axes(shapes: dict, where=None) -> tuple[int, dict]:
             )
         lasts = [shape[-1] for shape in shapes.values()]
         n_items = max(common, key=lambda n: (lasts.count(n), n))
-    axes = {
-        key: 0 if shape[0] == n_items else len(shape) - 1 if shape[-1] == n_items
-        else shape.index(n_items)
-        for key, shape in shapes.items()
-    }  # fmt: skip
-    return n_items, axes
+    return n_items, {key: _item_axis(shape, n_items) for key, shape in shapes.items()}
+
+
+def _item_axis(shape: tuple, n_items: int) -> int:
+    """The first axis of size ``n_items`` if that is the first one, else the last, else any."""
+    if shape[0] == n_items:
+        return 0
+    if shape[-1] == n_items:
+        return len(shape) - 1
+    return shape.index(n_items)
