@@ -63,12 +63,19 @@ setup(
     license="BSD-3-Clause",
     python_requires=">=3.9",
     packages=find_packages(include=["skmetacmh", "skmetacmh.*"]),
-    package_data={"skmetacmh._bench": ["configs/*.json"]},
+    package_data={
+        "skmetacmh._bench": ["configs/*.json"],
+        "skmetacmh.datasets": ["data/*.csv.gz", "data/*.rst"],
+    },
+    # Floors are tested: .ci/oldest installs the oldest of numpy, scipy, scikit-learn and joblib
+    # allowed here and runs the suite. scipy 1.11 gives L-BFGS callbacks the OptimizeResult
+    # (SePH); joblib 1.4 has Parallel(return_as="generator_unordered") (the benchmark);
+    # scikit-learn 1.6 has validate_data. numpy 1.x works through skmetacmh._search._popcount.
     install_requires=[
         "numpy>=1.23",
-        "scipy>=1.9",
+        "scipy>=1.11",
         "scikit-learn>=1.6",
-        "joblib>=1.2",
+        "joblib>=1.4",
         "torch>=2.1",
     ],
     extras_require=EXTRAS,

@@ -8,6 +8,7 @@ Hashers are imported lazily so that ``import skmetacmh`` stays light and never i
 from importlib import import_module
 
 from ._base import BaseCrossModalHasher
+from ._fit_checks import CodeCollapseWarning
 from ._modalities import join_modalities
 from ._show_versions import show_versions
 
@@ -26,7 +27,14 @@ _LAZY = {
     "HammingIndex": ".index",
 }
 
-__all__ = ["BaseCrossModalHasher", "join_modalities", "show_versions", "__version__", *_LAZY]
+__all__ = [
+    "BaseCrossModalHasher",
+    "CodeCollapseWarning",
+    "join_modalities",
+    "show_versions",
+    "__version__",
+    *_LAZY,
+]
 
 
 def __getattr__(name):

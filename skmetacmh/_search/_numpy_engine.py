@@ -19,6 +19,7 @@ from sklearn.utils._chunking import get_chunk_n_rows
 
 from ._engine import SearchEngine, relevance
 from ._packing import distance_dtype
+from ._popcount import bitwise_count
 
 __all__ = ["NumpyEngine", "hamming_distances"]
 
@@ -44,12 +45,12 @@ class _BlockDistances:
         for w in range(queries.shape[1]):
             np.bitwise_xor(queries[:, w, None], chunk[None, :, w], out=xor)
             if w == 0 and self.dtype == np.uint8:
-                np.bitwise_count(xor, out=acc)
+                bitwise_count(xor, out=acc)
             elif w == 0:
-                np.bitwise_count(xor, out=count)
+                bitwise_count(xor, out=count)
                 acc[...] = count
             else:
-                np.bitwise_count(xor, out=count)
+                bitwise_count(xor, out=count)
                 np.add(acc, count, out=acc, casting="unsafe")
         return acc
 

