@@ -58,6 +58,12 @@ EXT_MODULES = [
         extra_compile_args=_compile_args(),
         optional=True,
     ),
+    Extension(
+        "skmetacmh._mih_kernel",
+        ["skmetacmh/_mih_kernel.c"],
+        extra_compile_args=_compile_args(),
+        optional=True,
+    ),
 ]
 
 setup(

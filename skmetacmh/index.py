@@ -21,7 +21,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from . import _faiss_backend, _topk
+from . import _faiss_backend, _mih, _topk
 from ._hamming import check_codes, pack_codes, unpack_codes
 
 __all__ = ["HammingIndex", "merge_search_results"]
@@ -49,6 +49,17 @@ class HammingIndex:
         and ``n_bits`` divisible by 8. ``"auto"`` uses the compiled kernel when it is built
         (it is faster than faiss on one thread), else faiss when installed and ``n_bits % 8 ==
         0``, else pure numpy. Every backend returns the same arrays.
+    method : {"auto", "scan", "mih"}, default="auto"
+        ``"scan"`` reads every stored code (the search of ``backend``). ``"mih"`` is exact
+        multi-index hashing (Norouzi, Punjani & Fleet, CVPR 2012 / TPAMI 2014): hash tables
+        on ``n_substrings`` substrings of the codes, probed until the k-th distance is proven,
+        sub-linear in ``ntotal`` and with the same results as the scan, ties included (a
+        compiled kernel when built, numpy otherwise; not with ``backend="faiss"``). ``"auto"``
+        runs MIH from 131,072 codes on for codes of at most 256 bits, else the scan (the
+        measured crossover, see the Hamming index page of the user guide).
+    n_substrings : int or None, default=None
+        Substrings (hash tables) of MIH. ``None`` picks ``ceil(n_bits / min(floor(log2
+        ntotal), 16))`` each time the tables are built. Each substring must fit in 64 bits.
 
     Attributes
     ----------
@@ -60,6 +71,9 @@ class HammingIndex:
         Number of codes added so far; they have ids ``0 .. ntotal - 1`` in the order added.
     active_backend : str
         What answers searches now: ``"compiled"``, ``"numpy"`` or ``"faiss"``.
+    active_method : str
+        The search that answers now, ``"scan"`` or ``"mih"`` (``method="auto"`` resolved when
+        codes are added).
 
     See Also
     --------
@@ -90,8 +104,12 @@ class HammingIndex:
     array([1, 2])
     """
 
-    def __init__(self, n_bits: int, *, backend: str = "auto"):
+    def __init__(
+        self, n_bits: int, *, backend: str = "auto", method: str = "auto", n_substrings=None
+    ):
         self.n_bits = _check_positive_int(n_bits, "n_bits")
+        self.n_substrings = _mih.check_method(method, n_substrings, backend, self.n_bits)
+        self.method = method
         if backend not in _BACKENDS:
             raise ValueError(f"backend must be one of {_BACKENDS}; got {backend!r}.")
         if backend == "faiss":
@@ -128,6 +146,10 @@ class HammingIndex:
         return "numpy"
 
     @property
+    def active_method(self) -> str:
+        return self._method
+
+    @property
     def packed_codes(self) -> np.ndarray:
         """The stored codes as ``(ntotal, n_words)`` little-endian ``uint64`` words (read-only)."""
         view = self._packed[: self._ntotal]
@@ -144,6 +166,8 @@ class HammingIndex:
         self._packed = np.zeros((0, self.n_words), dtype=np.uint64)
         self._ntotal = 0
         self._faiss_index = None
+        self._mih = _mih.MultiIndex(self.n_bits, self.n_substrings)  # tables built on search
+        self._method = _mih.resolve_method(self.method, self.backend, 0, self.n_bits)
 
     def __repr__(self) -> str:
         return f"HammingIndex(n_bits={self.n_bits}, backend={self.backend!r}, ntotal={self.ntotal})"
@@ -173,6 +197,7 @@ class HammingIndex:
             self._packed = grown
         self._packed[self._ntotal : needed] = packed
         self._ntotal = needed
+        self._method = _mih.resolve_method(self.method, self.backend, needed, self.n_bits)
 
     def _faiss(self):
         """The faiss index, built or topped up from the packed codes."""
@@ -185,6 +210,11 @@ class HammingIndex:
         return self._faiss_index
 
     # ------------------------------------------------------------------ searching
+    @staticmethod
+    def _mih_kernel(backend: str):
+        """MIH's compiled kernel when built, where the scan would run compiled code too."""
+        return None if backend == "compiled" else False
+
     def _prepare_queries(self, query_codes, backend: str) -> np.ndarray:
         if self._ntotal == 0:
             raise ValueError("The index is empty: add codes with .add(codes) before searching.")
@@ -211,6 +241,9 @@ class HammingIndex:
         """
         k = _check_positive_int(k, "k")
         backend = self.active_backend
+        if self._method == "mih":
+            queries, db = self._prepare_queries(query_codes, "numpy"), self._packed[: self._ntotal]
+            return self._mih.search(db, queries, k, use_kernel=self._mih_kernel(backend))
         queries = self._prepare_queries(query_codes, backend)
         if backend != "faiss":
             db = self._packed[: self._ntotal]
@@ -252,6 +285,9 @@ class HammingIndex:
             raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
         radius = int(min(np.floor(radius), self.n_bits))
         backend = self.active_backend
+        if self._method == "mih":
+            queries, db = self._prepare_queries(query_codes, "numpy"), self._packed[: self._ntotal]
+            return self._mih.range_search(db, queries, radius, use_kernel=self._mih_kernel(backend))
         queries = self._prepare_queries(query_codes, backend)
         if backend == "faiss":
             return _faiss_backend.faiss_range(self._faiss(), queries, radius)
