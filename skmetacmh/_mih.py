@@ -291,15 +291,15 @@ def _last_step(tables: _Tables) -> int:
     return int(np.max(tables.lengths * tables.m + np.arange(tables.m)))
 
 
-def _budget(n: int) -> int:
-    return max(1, int(BUDGET_PER_ITEM * n))
+def _budget(n: int, per_item: float) -> int:
+    return max(1, int(min(2.0**62, per_item * n)))
 
 
-def _knn_one_numpy(tables: _Tables, q: np.ndarray, n_bits: int, k: int):
+def _knn_one_numpy(tables: _Tables, q: np.ndarray, n_bits: int, k: int, budget: int):
     qkeys = [
         _substring_keys(q[None], s, s_len)[0] for s, s_len in zip(tables.starts, tables.lengths)
     ]
-    state = {"cost": 0, "budget": _budget(tables.n)}
+    state = {"cost": 0, "budget": budget}
     hist = np.zeros(n_bits + 2, dtype=np.int64)
     threshold = n_bits  # the k-th smallest distance seen so far (n_bits until k are seen)
     found_d, found_i = [], []
@@ -322,11 +322,11 @@ def _knn_one_numpy(tables: _Tables, q: np.ndarray, n_bits: int, k: int):
     return dist[order], ids[order]
 
 
-def _range_one_numpy(tables: _Tables, q: np.ndarray, radius: int):
+def _range_one_numpy(tables: _Tables, q: np.ndarray, radius: int, budget: int):
     qkeys = [
         _substring_keys(q[None], s, s_len)[0] for s, s_len in zip(tables.starts, tables.lengths)
     ]
-    state = {"cost": 0, "budget": _budget(tables.n)}
+    state = {"cost": 0, "budget": budget}
     found_d, found_i = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for t in range(min(radius, _last_step(tables)) + 1):
         step = _probe_numpy(tables, q, qkeys, t, radius, state)
@@ -339,7 +339,7 @@ def _range_one_numpy(tables: _Tables, q: np.ndarray, radius: int):
     return dist[order], ids[order]
 
 
-def _knn_kernel(tables: _Tables, queries: np.ndarray, n_bits: int, k: int):
+def _knn_kernel(tables: _Tables, queries: np.ndarray, n_bits: int, k: int, budget: int):
     n_query = queries.shape[0]
     out_d = np.empty((n_query, k), dtype=np.int32)
     out_i = np.empty((n_query, k), dtype=np.int64)
@@ -347,18 +347,18 @@ def _knn_kernel(tables: _Tables, queries: np.ndarray, n_bits: int, k: int):
     _mih_kernel.knn(
         tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, tables.codes,
         tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
-        queries, n_query, k, _budget(tables.n), PROBE_COST, out_d, out_i, status,
+        queries, n_query, k, budget, PROBE_COST, out_d, out_i, status,
     )  # fmt: skip
     return out_d, out_i, status.astype(bool)
 
 
-def _range_kernel(tables: _Tables, queries: np.ndarray, n_bits: int, radius: int):
+def _range_kernel(tables: _Tables, queries: np.ndarray, n_bits: int, radius: int, budget: int):
     n_query = queries.shape[0]
     status = np.zeros(n_query, dtype=np.int8)
     counts, dist, ids = _mih_kernel.range(
         tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, tables.codes,
         tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
-        queries, n_query, radius, _budget(tables.n), PROBE_COST, status,
+        queries, n_query, radius, budget, PROBE_COST, status,
     )  # fmt: skip
     counts = np.frombuffer(counts, dtype=np.int64)
     lims = np.zeros(n_query + 1, dtype=np.int64)
@@ -389,11 +389,17 @@ class MultiIndex:
         Code length.
     n_substrings : int or None
         Fixed substring count, or ``None`` for :func:`default_substring_count` at each build.
+    budget_per_item : float
+        Work allowed per query, per indexed code, before the query falls back to the scan
+        (``inf``: never).
     """
 
-    def __init__(self, n_bits: int, n_substrings: int | None = None):
+    def __init__(
+        self, n_bits: int, n_substrings: int | None = None, budget_per_item=BUDGET_PER_ITEM
+    ):
         self.n_bits = n_bits
         self.n_substrings = n_substrings
+        self.budget_per_item = budget_per_item
         self._tables = None
 
     def __getstate__(self):
@@ -432,51 +438,62 @@ class MultiIndex:
     def search(self, db, queries, k: int, *, use_kernel=None):
         """Exact ``k`` nearest codes, as :func:`skmetacmh._topk.knn_search` returns them."""
         use_kernel = _resolve_kernel(use_kernel)
+        scan_kernel = use_kernel and _topk.KERNEL_AVAILABLE
+        db = np.ascontiguousarray(db, dtype=np.uint64)
+        queries = np.ascontiguousarray(queries, dtype=np.uint64)
         tables = self._refresh(db)
         n_query, n_bits = queries.shape[0], self.n_bits
         k_eff = min(k, tables.n)
+        budget = _budget(tables.n, self.budget_per_item)
         out_d = np.full((n_query, k), -1, dtype=np.int32)
         out_i = np.full((n_query, k), -1, dtype=np.int64)
         if use_kernel:
-            dist, ids, over = _knn_kernel(tables, queries, n_bits, k_eff)
+            dist, ids, over = _knn_kernel(tables, queries, n_bits, k_eff, budget)
             out_d[:, :k_eff], out_i[:, :k_eff] = dist, ids
         else:
             over = np.zeros(n_query, dtype=bool)
             for q in range(n_query):
-                found = _knn_one_numpy(tables, queries[q], n_bits, k_eff)
+                found = _knn_one_numpy(tables, queries[q], n_bits, k_eff, budget)
                 if found is None:
                     over[q] = True
                 else:
                     out_d[q, :k_eff], out_i[q, :k_eff] = found
         if over.any():  # queries past their budget: the linear scan over the indexed codes
-            scan = _topk.knn_search(db[: tables.n], queries[over], n_bits, k, use_kernel=None)
+            scan = _topk.knn_search(
+                db[: tables.n], queries[over], n_bits, k, use_kernel=scan_kernel
+            )
             out_d[over], out_i[over] = scan
         if tables.n < db.shape[0]:
             from .index import merge_search_results  # index.py imports this module
 
-            tail = _topk.knn_search(db[tables.n :], queries, n_bits, k, use_kernel=None)
+            tail = _topk.knn_search(db[tables.n :], queries, n_bits, k, use_kernel=scan_kernel)
             return merge_search_results([out_d, tail[0]], [out_i, tail[1]], k, [0, tables.n])
         return out_d, out_i
 
     def range_search(self, db, queries, radius: int, *, use_kernel=None):
         """Every code within ``radius`` (inclusive), as :func:`skmetacmh._topk.range_search`."""
         use_kernel = _resolve_kernel(use_kernel)
+        scan_kernel = use_kernel and _topk.KERNEL_AVAILABLE
+        db = np.ascontiguousarray(db, dtype=np.uint64)
+        queries = np.ascontiguousarray(queries, dtype=np.uint64)
         tables = self._refresh(db)
-        n_query = queries.shape[0]
+        n_query, budget = queries.shape[0], _budget(tables.n, self.budget_per_item)
         if use_kernel:
-            per_query, over = _range_kernel(tables, queries, self.n_bits, radius)
+            per_query, over = _range_kernel(tables, queries, self.n_bits, radius, budget)
         else:
-            per_query = [_range_one_numpy(tables, queries[q], radius) for q in range(n_query)]
+            per_query = [
+                _range_one_numpy(tables, queries[q], radius, budget) for q in range(n_query)
+            ]
             over = np.array([found is None for found in per_query], dtype=bool)
         if over.any():
             lims, dist, ids = _topk.range_search(
-                db[: tables.n], queries[over], self.n_bits, radius, use_kernel=None
+                db[: tables.n], queries[over], self.n_bits, radius, use_kernel=scan_kernel
             )
             for r, q in enumerate(np.flatnonzero(over)):
                 per_query[q] = (dist[lims[r] : lims[r + 1]], ids[lims[r] : lims[r + 1]])
         if tables.n < db.shape[0]:
             lims, dist, ids = _topk.range_search(
-                db[tables.n :], queries, self.n_bits, radius, use_kernel=None
+                db[tables.n :], queries, self.n_bits, radius, use_kernel=scan_kernel
             )
             # Tail ids exceed every indexed id: within one distance they come last.
             for q in range(n_query):
