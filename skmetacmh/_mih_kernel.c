@@ -249,15 +249,18 @@ static int knn_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, heap_t
                     cost += hi[b] - lo[b];
                     if (cost > t->budget) return 1;
                     if (b + 1 < nb) prefetch_bucket(codes, lo[b + 1], hi[b + 1], nw);
+                    /* `worst` caches the heap root's distance (everything passes until the heap
+                     * is full), so the common case, a far candidate, is one compare. */
+                    int64_t worst = h->size == h->k ? h->d[0] : INT64_MAX;
                     for (int64_t p = lo[b]; p < hi[b]; p++) {
                         const uint64_t *c = codes + p * nw;
                         const int64_t d = nw == 1 ? MIH_POPCOUNT64(c[0] ^ q[0]) : distance(c, q, nw);
-                        const int full = h->size == h->k;
-                        if (full && d > h->d[0]) continue;
+                        if (d > worst) continue;
                         const int64_t id = read_index(t->ids, t->width, id_base + p);
-                        if (full && !before(d, id, h->d[0], h->id[0])) continue;
+                        if (h->size == h->k && !before(d, id, h->d[0], h->id[0])) continue;
                         if (!first_reached(t, c, q, j, rho)) continue;
                         heap_offer(h, d, id);
+                        if (h->size == h->k) worst = h->d[0];
                     }
                 }
             }
