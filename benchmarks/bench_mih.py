@@ -46,7 +46,7 @@ from skmetacmh import _mih, _topk  # noqa: E402
 from skmetacmh._hamming import pack_codes  # noqa: E402
 from skmetacmh.index import HammingIndex  # noqa: E402
 
-SECTIONS = ("random", "distributed", "fitted", "crossover")
+SECTIONS = ("random", "distributed", "fitted", "crossover", "substrings")
 CHUNK = 1_000_000
 
 
@@ -63,8 +63,14 @@ def _parse_args(argv=None):
         nargs="+",
         default=[10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000],
     )
-    parser.add_argument("--crossover-bits", type=int, nargs="+", default=[32, 64, 128, 256])
+    parser.add_argument("--crossover-bits", type=int, nargs="*", default=[32, 64, 128, 256])
     parser.add_argument("--crossover-queries", type=int, default=200)
+    parser.add_argument(
+        "--substring-counts", type=int, nargs="+", default=[3, 4, 5], help="m to compare"
+    )
+    parser.add_argument(
+        "--fitted-bits", type=int, nargs="+", default=[64], help="code lengths of the fitted codes"
+    )
     parser.add_argument("--json", help="also write the results to this JSON file")
     return parser.parse_args(argv)
 
@@ -94,22 +100,22 @@ def _random_codes(n: int, n_bits: int, seed: int):
         yield _random_block(block, rows, n_bits, seed)
 
 
-def _fitted_codes(n: int, n_query: int, seed: int):
+def _fitted_codes(n: int, n_query: int, seed: int, n_bits: int = 64):
     """A fitted CCA-ITQ hasher's text codes of ``n`` items, and image codes of the queries."""
     from skmetacmh import CCAITQHasher
     from skmetacmh.datasets import make_cross_modal_classification
 
-    n_image = 128
+    n_image = max(128, n_bits)
     X, y = make_cross_modal_classification(
         n_samples=200_000 + 5_000 + n_query,
         n_classes=100,
         n_image_features=n_image,
-        n_text_features=64,
+        n_text_features=max(64, n_bits),
         imbalance_factor=10,
         random_state=seed,
     )
     pool, train, held_out = X[:200_000], slice(200_000, 205_000), X[205_000:]
-    hasher = CCAITQHasher(n_bits=64, n_image_features=n_image, random_state=seed)
+    hasher = CCAITQHasher(n_bits=n_bits, n_image_features=n_image, random_state=seed)
     hasher.fit(X[train], y[train])
     queries = hasher.encode(held_out[:, :n_image], modality="image")
     rng = np.random.default_rng(seed + 1)
@@ -214,6 +220,22 @@ def _crossover(name, packed, queries, sizes, k_list, n_bits):
     return {"rows": rows, "crossover_n": {str(k): v for k, v in crossover.items()}}
 
 
+def _substrings(packed, queries, counts, ks, n_bits=64):
+    """MIH time for each substring count m on the same codes (the paper's m = n_bits / log2 n
+    against the 16-bit cap of the default)."""
+    rows = []
+    for m in counts:
+        tables = _mih.MultiIndex(n_bits, m)
+        _, build_s = _timed(lambda t=tables: t.search(packed, queries[:1], 1))
+        for k in ks:
+            _, t_mih = _timed(lambda k=k, t=tables: t.search(packed, queries, k))
+            rows.append({"m": m, "k": k, "mih_ms": 1e3 * t_mih / len(queries), "build_s": build_s})
+            print(f"[substrings] m={m} k={k:<4} MIH {rows[-1]['mih_ms']:.3f} ms/query")
+        del tables
+        gc.collect()
+    return rows
+
+
 def _distributed(n, queries, ks, seed, in_memory):
     import dask
     import dask.array as da
@@ -290,28 +312,41 @@ def main(argv=None):
                 _crossover("random", packed, queries, args.crossover_sizes, args.k, n_bits)
             )
             del packed
+    if "substrings" in args.sections:
+        packed = mih.packed_codes if mih is not None else None
+        if packed is None:
+            packed = np.concatenate(
+                [pack_codes(c) for c in _random_codes(args.n_db, 64, args.seed)]
+            )
+        summary["substrings"] = _substrings(
+            packed, pack_codes(random_queries), args.substring_counts, args.k
+        )
+        del packed
     mih = None
     gc.collect()
-    if "fitted" in args.sections:
-        chunks, queries = _fitted_codes(args.n_db, args.n_query, args.seed)
-        summary["fitted"], fitted = _compare("fitted CCA-ITQ", chunks, queries, args.k)
+    for n_bits in args.fitted_bits if "fitted" in args.sections else []:
+        chunks, queries = _fitted_codes(args.n_db, args.n_query, args.seed, n_bits)
+        name = f"fitted CCA-ITQ {n_bits} bits"
+        summary[f"fitted_{n_bits}"], fitted = _compare(name, chunks, queries, args.k, n_bits)
         if "crossover" in args.sections:
             summary["crossover"].append(
                 _crossover(
-                    "fitted CCA-ITQ",
+                    name,
                     fitted.packed_codes,
                     pack_codes(queries[: args.crossover_queries]),
                     args.crossover_sizes,
                     args.k,
-                    64,
+                    n_bits,
                 )
             )
+        del fitted
+        gc.collect()
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(summary, fh, indent=2)
     mismatch = [
         row
-        for part in ("random", "fitted")
+        for part in ["random", *(f"fitted_{b}" for b in args.fitted_bits)]
         for row in summary.get(part, {}).get("rows", [])
         if not row["mih_identical_to_scan"]
     ] + [row for row in summary.get("distributed", {}).get("rows", []) if not row["identical"]]

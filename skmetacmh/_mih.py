@@ -31,7 +31,8 @@ until the tail grows past a small fraction of the database; the next search then
 
 Worst case. When the k-th distance is large (far queries, very long codes) the probes outnumber
 the items; each query therefore has a work budget of about one linear scan, and a query that
-exceeds it is answered by the linear scan instead, so the cost stays within about twice a scan.
+exceeds it is answered by the linear scan instead, so the cost stays within a few scans
+(measured: at most about 3x the scan from 1e5 codes on).
 
 The compiled kernel ``skmetacmh._mih_kernel`` (optional) runs the probe/verify loop; the numpy
 path below gives the same results (both are exact).
@@ -78,9 +79,12 @@ BUDGET_PER_ITEM = 0.25
 # this fraction of the indexed codes, whichever is larger.
 _TAIL_MIN = 4096
 _TAIL_FRACTION = 1 / 32
-# method="auto": MIH from this many codes on, for codes of at most _AUTO_MAX_BITS bits (measured
-# crossover, see docs/hamming_index.rst and benchmarks/bench_mih.py).
-_AUTO_MIN_N = 1 << 17
+# method="auto": MIH from this many codes on, for codes of at most _AUTO_MAX_BITS bits. Measured
+# (benchmarks/bench_mih.py, one thread, k = 10 and 100): on codes of a fitted hasher MIH beats
+# the scan from 1e5 (k = 10) to 3e5 (k = 100) codes at 64, 128 and 256 bits; on random codes,
+# which have no structure, from 1e6 to 3e6 at 64 bits, and not up to 1e6 at 128 or 256 bits
+# (there the budget keeps it within about 3x of the scan).
+_AUTO_MIN_N = 1 << 18
 _AUTO_MAX_BITS = 256
 _MAX_AUTO_SUBSTRING_BITS = 16
 
