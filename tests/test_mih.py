@@ -323,3 +323,32 @@ def test_mih_with_faiss_backend_raises():
     pytest.importorskip("faiss")
     with pytest.raises(ValueError, match="backend='faiss' only serves"):
         HammingIndex(64, method="mih", backend="faiss")
+
+
+def test_benchmark_smoke(tmp_path):
+    # A tiny run of benchmarks/bench_mih.py (the real one uses 10M codes): it must finish and
+    # find MIH identical to the scan.
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("faiss")
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "bench.json"
+    args = ["--n-db", "20000", "--n-query", "20", "--k", "5", "--crossover-sizes", "5000", "20000"]
+    args += ["--crossover-bits", "32", "--sections", "random", "crossover", "substrings"]
+    result = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_mih.py"), *args, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(out.read_text())
+    assert all(row["mih_identical_to_scan"] for row in summary["random"]["rows"])
+    assert summary["random"]["memory"]["codes_bytes_per_code"] == 8
+    assert {row["m"] for row in summary["substrings"]} == {3, 4, 5}
