@@ -23,8 +23,9 @@ bucket reads contiguous memory. Keys are looked up in a direct array of ``2**s +
 when that is no larger than the database, else by binary search in the sorted distinct keys.
 
 Substring count. The paper takes substrings of about ``log2(n)`` bits, so that a table holds
-about one item per bucket: ``m = ceil(n_bits / floor(log2 n))``, recomputed when the tables are
-rebuilt for a grown database (``n_substrings`` fixes it instead).
+about one item per bucket; here they are also capped at 16 bits (a directory that stays in
+cache): ``m = ceil(n_bits / min(floor(log2 n), 16))``, recomputed when the tables are rebuilt
+for a grown database (``n_substrings`` fixes it instead).
 
 Incremental add. Codes added after the tables were built (the "tail") are scanned and merged in,
 until the tail grows past a small fraction of the database; the next search then rebuilds.
@@ -145,7 +146,13 @@ def check_n_substrings(n_substrings, n_bits: int):
 
 
 def auto_method(n: int, n_bits: int) -> str:
-    """What ``method="auto"`` runs for ``n`` codes of ``n_bits`` bits: ``"mih"`` or ``"scan"``."""
+    """What ``method="auto"`` runs for ``n`` codes of ``n_bits`` bits: ``"mih"`` or ``"scan"``.
+
+    MIH only with its compiled kernel: the numpy path, a Python loop per query, measured slower
+    than the numpy scan on 1M random 64-bit codes (2.8 against 1.7 ms per query, k = 10).
+    """
+    if not KERNEL_AVAILABLE:
+        return "scan"
     return "mih" if n >= _AUTO_MIN_N and n_bits <= _AUTO_MAX_BITS else "scan"
 
 

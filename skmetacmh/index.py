@@ -55,9 +55,9 @@ class HammingIndex:
         on ``n_substrings`` substrings of the codes, probed until the k-th distance is proven,
         sub-linear in ``ntotal`` and with the same results as the scan, ties included (a
         compiled kernel when built, numpy otherwise; not with ``backend="faiss"``). ``"auto"``
-        runs MIH from 262,144 codes on for codes of at most 256 bits, else the scan (the
-        measured crossover on a fitted hasher's codes, see the Hamming index page of the user
-        guide).
+        runs MIH (when its kernel is built) from 262,144 codes on for codes of at most 256
+        bits, else the scan (the measured crossover on a fitted hasher's codes, see the
+        Hamming index page of the user guide).
     n_substrings : int or None, default=None
         Substrings (hash tables) of MIH. ``None`` picks ``ceil(n_bits / min(floor(log2
         ntotal), 16))`` each time the tables are built. Each substring must fit in 64 bits.

@@ -276,14 +276,15 @@ def test_reset_then_refill_rebuilds():
 
 
 def test_auto_method_picks_mih_for_large_databases():
+    large = "mih" if _mih.KERNEL_AVAILABLE else "scan"  # MIH's numpy path loses to the scan
     assert _mih.auto_method(1000, 64) == "scan"
-    assert _mih.auto_method(_mih._AUTO_MIN_N, 64) == "mih"
+    assert _mih.auto_method(_mih._AUTO_MIN_N, 64) == large
     assert _mih.auto_method(_mih._AUTO_MIN_N, 512) == "scan"
     index = HammingIndex(16)
     index.add(np.zeros((10, 16), dtype=np.uint8))
     assert index.method == "auto" and index.active_method == "scan"
     index.add(np.ones((_mih._AUTO_MIN_N, 16), dtype=np.uint8))
-    assert index.active_method == "mih"
+    assert index.active_method == large
     distances, ids = index.search(np.zeros((1, 16), dtype=np.uint8), 12)
     np.testing.assert_array_equal(ids[0], [*range(10), 10, 11])
     np.testing.assert_array_equal(distances[0], [0] * 10 + [16, 16])
