@@ -42,6 +42,7 @@ path below gives the same results (both are exact).
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 from itertools import combinations
 
@@ -412,11 +413,17 @@ class MultiIndex:
         self.n_substrings = n_substrings
         self.budget_per_item = budget_per_item
         self._tables = None
+        self._lock = threading.Lock()  # one build at a time when threads share the index
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_tables"] = None  # rebuilt from the codes on the first search after loading
+        del state["_lock"]
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def n_indexed(self) -> int:
@@ -437,14 +444,15 @@ class MultiIndex:
 
     def _refresh(self, db: np.ndarray) -> _Tables:
         """Rebuild the tables when the tail of codes added since the last build grew too long."""
-        n, n_indexed = db.shape[0], self.n_indexed
-        if n < n_indexed:  # the owner was reset and refilled
-            self._tables = None
-            n_indexed = 0
-        tail = n - n_indexed
-        if self._tables is None or tail > max(_TAIL_MIN, _TAIL_FRACTION * n_indexed):
-            self._tables = _Tables(db, self.n_bits, self.substring_count(n))
-        return self._tables
+        with self._lock:
+            n, n_indexed = db.shape[0], self.n_indexed
+            if n < n_indexed:  # the owner was reset and refilled
+                self._tables = None
+                n_indexed = 0
+            tail = n - n_indexed
+            if self._tables is None or tail > max(_TAIL_MIN, _TAIL_FRACTION * n_indexed):
+                self._tables = _Tables(db, self.n_bits, self.substring_count(n))
+            return self._tables
 
     def search(self, db, queries, k: int, *, use_kernel=None):
         """Exact ``k`` nearest codes, as :func:`skmetacmh._topk.knn_search` returns them."""

@@ -277,7 +277,11 @@ class DistributedHammingIndex:
                 f"codes must have {self.n_bits} columns (n_bits); got {codes.shape[1]}."
             )
         client = self._client()
-        workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        try:
+            info = client.scheduler_info(n_workers=-1)  # all workers, not the first few
+        except TypeError:  # older distributed: no such argument, and every worker listed
+            info = client.scheduler_info()
+        workers = sorted(info["workers"])
         if not workers:
             raise RuntimeError("The dask cluster has no workers to hold the shards.")
         if len(codes.chunks[0]) < len(workers) and not np.isnan(codes.shape[0]):

@@ -353,3 +353,19 @@ def test_benchmark_smoke(tmp_path):
     assert all(row["mih_identical_to_scan"] for row in summary["random"]["rows"])
     assert summary["random"]["memory"]["codes_bytes_per_code"] == 8
     assert {row["m"] for row in summary["substrings"]} == {3, 4, 5}
+
+
+def test_concurrent_first_searches_from_threads_agree():
+    # Threads that search a fresh index at once share one build of the tables.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(12)
+    db = rng.integers(0, 2, size=(20_000, 32), dtype=np.uint8)
+    queries = rng.integers(0, 2, size=(8, 32), dtype=np.uint8)
+    index = HammingIndex(32, method="mih")
+    index.add(db)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: index.search(queries, 15), range(4)))
+    expected = brute_search(queries, db, 15)
+    for result in results:
+        assert_same(result, expected)
