@@ -369,3 +369,13 @@ def test_concurrent_first_searches_from_threads_agree():
     expected = brute_search(queries, db, 15)
     for result in results:
         assert_same(result, expected)
+
+
+def test_zero_queries_give_empty_results():
+    index = HammingIndex(16, method="mih")
+    index.add(np.random.default_rng(13).integers(0, 2, size=(500, 16), dtype=np.uint8))
+    distances, ids = index.search(np.zeros((0, 16), dtype=np.uint8), 5)
+    assert distances.shape == ids.shape == (0, 5)
+    lims, distances, ids = index.range_search(np.zeros((0, 16), dtype=np.uint8), 3)
+    np.testing.assert_array_equal(lims, [0])
+    assert distances.dtype == np.int32 and ids.dtype == np.int64 and ids.size == 0
