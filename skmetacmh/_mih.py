@@ -17,10 +17,13 @@ included, so the ``k`` best by (distance, id) are exactly the scan's. An item re
 several tables is counted only at its first step (its substring distances say which), so no
 per-query "seen" set is needed.
 
-Layout. The tables are sorted arrays (compressed sparse rows): for table ``j``, the items in
-(substring value, id) order, with a copy of their full codes beside the ids so that verifying a
-bucket reads contiguous memory. Keys are looked up in a direct array of ``2**s + 1`` offsets
-when that is no larger than the database, else by binary search in the sorted distinct keys.
+Layout. The tables are sorted arrays (compressed sparse rows): for table ``j``, the item ids in
+(substring value, id) order. For one-word codes (up to 64 bits) a copy of the codes sits beside
+the ids, so that verifying a bucket reads contiguous memory; longer codes are read from the
+database by id, since ``m`` copies would cost ``m`` times their memory (measured on a fitted
+hasher's codes at 1M items: 1.4 to 2.3 times slower, 3.5 to 6 times smaller). Keys are looked
+up in a direct array of ``2**s + 1`` offsets when that is no larger than the database, else by
+binary search in the sorted distinct keys.
 
 Substring count. The paper takes substrings of about ``log2(n)`` bits, so that a table holds
 about one item per bucket; here they are also capped at 16 bits (a directory that stays in
@@ -71,11 +74,13 @@ METHODS = ("auto", "scan", "mih")
 
 # Work budget, in units of one verified candidate (about 2 ns, 4 codes of the compiled scan). A
 # probe of a direct table (a random access) costs about PROBE_COST verifications, a probe of a
-# sparse table (a binary search) SPARSE_PROBE_FACTOR times more; a query whose work exceeds
+# sparse table (a binary search) SPARSE_PROBE_FACTOR times more, and a candidate read by id
+# BY_ID_VERIFY_COST verifications of a copied one; a query whose work exceeds
 # BUDGET_PER_ITEM * n falls back to the linear scan, which costs about that much (measured on
 # 1M random 64-bit codes, benchmarks/bench_mih.py).
 PROBE_COST = 10
 SPARSE_PROBE_FACTOR = 8
+BY_ID_VERIFY_COST = 4  # a code read from the database by id: a random access
 BUDGET_PER_ITEM = 0.25
 # Codes added since the last build that are scanned rather than indexed: at most this many, or
 # this fraction of the indexed codes, whichever is larger.
@@ -197,19 +202,21 @@ def _flip_masks(length: int, rho: int) -> np.ndarray:
 class _Tables:
     """The ``m`` sorted tables over the first ``n`` codes, in flat arrays the kernel reads.
 
-    ``meta[j] = (start bit, length, direct, offsets base, keys base, distinct keys)``.
+    ``meta[j] = (start bit, length, direct, offsets base, keys base, distinct keys)``. With
+    ``copies``, each table keeps its items' codes in bucket order (contiguous verification);
+    without, the codes are read from the database by id (``m`` times less memory).
     """
 
-    def __init__(self, packed: np.ndarray, n_bits: int, m: int):
+    def __init__(self, packed: np.ndarray, n_bits: int, m: int, copies: bool):
         n, n_words = packed.shape
-        self.n, self.n_words, self.m = n, n_words, m
+        self.n, self.n_words, self.m, self.copies = n, n_words, m, bool(copies)
         self.width = 4 if n < 2**32 - 1 else 8  # bytes per id and per offset
         index_dtype = np.uint32 if self.width == 4 else np.int64
         self.starts, self.lengths = _substring_bounds(n_bits, m)
         self.sub_masks = _substring_masks(n_words, self.starts, self.lengths)
         self.meta = np.zeros((m, 6), dtype=np.int64)
         self.ids = np.empty((m, n), dtype=index_dtype)
-        self.codes = np.empty((m, n, n_words), dtype=np.uint64)
+        self.codes = np.empty((m if copies else 0, n, n_words), dtype=np.uint64)
         offsets, keys, n_offsets, n_keys = [], [], 0, 0
         for j, (start, length) in enumerate(zip(self.starts, self.lengths)):
             sub = _substring_keys(packed, start, length)
@@ -218,7 +225,8 @@ class _Tables:
             order = np.argsort(sub.astype(key_type), kind="stable")
             sorted_keys = sub[order]
             self.ids[j] = order
-            self.codes[j] = packed[order]
+            if copies:
+                self.codes[j] = packed[order]
             direct = 2 ** int(length) <= max(n, 1)
             if direct:
                 # offsets[key] .. offsets[key + 1] is the bucket of ``key``.
@@ -269,7 +277,7 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return starts + np.arange(total, dtype=np.int64)
 
 
-def _probe_numpy(tables: _Tables, q: np.ndarray, qkeys, t: int, bound: int, state):
+def _probe_numpy(tables: _Tables, db, q: np.ndarray, qkeys, t: int, bound: int, state):
     """Run step ``t``; return the first-seen items at distance ``<= bound``, or None (budget)."""
     m = tables.m
     j, rho = t % m, t // m
@@ -282,10 +290,11 @@ def _probe_numpy(tables: _Tables, q: np.ndarray, qkeys, t: int, bound: int, stat
         return None
     keys = qkeys[j] ^ _flip_masks(length, rho)
     positions = _ranges(*tables.bucket(j, keys))
-    state["cost"] += positions.size
+    state["cost"] += positions.size * (1 if tables.copies else BY_ID_VERIFY_COST)
     if state["cost"] > state["budget"]:
         return None
-    xor = tables.codes[j, positions] ^ q
+    codes = tables.codes[j, positions] if tables.copies else db[tables.ids[j, positions]]
+    xor = codes ^ q
     dist = np.bitwise_count(xor).sum(axis=1, dtype=np.int64)
     near = dist <= bound
     xor, dist, positions = xor[near], dist[near], positions[near]
@@ -307,7 +316,7 @@ def _budget(n: int, per_item: float) -> int:
     return max(1, int(min(2.0**62, per_item * n)))
 
 
-def _knn_one_numpy(tables: _Tables, q: np.ndarray, n_bits: int, k: int, budget: int):
+def _knn_one_numpy(tables: _Tables, db, q: np.ndarray, n_bits: int, k: int, budget: int):
     qkeys = [
         _substring_keys(q[None], s, s_len)[0] for s, s_len in zip(tables.starts, tables.lengths)
     ]
@@ -316,7 +325,7 @@ def _knn_one_numpy(tables: _Tables, q: np.ndarray, n_bits: int, k: int, budget: 
     threshold = n_bits  # the k-th smallest distance seen so far (n_bits until k are seen)
     found_d, found_i = [], []
     for t in range(_last_step(tables) + 1):
-        step = _probe_numpy(tables, q, qkeys, t, threshold, state)
+        step = _probe_numpy(tables, db, q, qkeys, t, threshold, state)
         if step is None:
             return None
         dist, ids = step
@@ -334,14 +343,14 @@ def _knn_one_numpy(tables: _Tables, q: np.ndarray, n_bits: int, k: int, budget: 
     return dist[order], ids[order]
 
 
-def _range_one_numpy(tables: _Tables, q: np.ndarray, radius: int, budget: int):
+def _range_one_numpy(tables: _Tables, db, q: np.ndarray, radius: int, budget: int):
     qkeys = [
         _substring_keys(q[None], s, s_len)[0] for s, s_len in zip(tables.starts, tables.lengths)
     ]
     state = {"cost": 0, "budget": budget}
     found_d, found_i = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for t in range(min(radius, _last_step(tables)) + 1):
-        step = _probe_numpy(tables, q, qkeys, t, radius, state)
+        step = _probe_numpy(tables, db, q, qkeys, t, radius, state)
         if step is None:
             return None
         found_d.append(step[0])
@@ -351,25 +360,29 @@ def _range_one_numpy(tables: _Tables, q: np.ndarray, radius: int, budget: int):
     return dist[order], ids[order]
 
 
-def _knn_kernel(tables: _Tables, queries: np.ndarray, n_bits: int, k: int, budget: int):
+def _kernel_codes(tables: _Tables, db: np.ndarray) -> np.ndarray:
+    return tables.codes if tables.copies else db[: tables.n]
+
+
+def _knn_kernel(tables: _Tables, db, queries: np.ndarray, n_bits: int, k: int, budget: int):
     n_query = queries.shape[0]
     out_d = np.empty((n_query, k), dtype=np.int32)
     out_i = np.empty((n_query, k), dtype=np.int64)
     status = np.zeros(n_query, dtype=np.int8)
     _mih_kernel.knn(
-        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, tables.codes,
-        tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
+        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, _kernel_codes(tables, db),
+        tables.copies, tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
         queries, n_query, k, budget, PROBE_COST, out_d, out_i, status,
     )  # fmt: skip
     return out_d, out_i, status.astype(bool)
 
 
-def _range_kernel(tables: _Tables, queries: np.ndarray, n_bits: int, radius: int, budget: int):
+def _range_kernel(tables: _Tables, db, queries: np.ndarray, n_bits: int, radius: int, budget: int):
     n_query = queries.shape[0]
     status = np.zeros(n_query, dtype=np.int8)
     counts, dist, ids = _mih_kernel.range(
-        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, tables.codes,
-        tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
+        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, _kernel_codes(tables, db),
+        tables.copies, tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
         queries, n_query, radius, budget, PROBE_COST, status,
     )  # fmt: skip
     counts = np.frombuffer(counts, dtype=np.int64)
@@ -404,14 +417,23 @@ class MultiIndex:
     budget_per_item : float
         Work allowed per query, per indexed code, before the query falls back to the scan
         (``inf``: never).
+    copy_codes : bool or None
+        Keep a copy of the codes in each table, so that a bucket is verified from contiguous
+        memory (``m`` times the codes' memory). ``None``: for codes of one 64-bit word, where
+        it is fast and cheap; longer codes are read from the database by id.
     """
 
     def __init__(
-        self, n_bits: int, n_substrings: int | None = None, budget_per_item=BUDGET_PER_ITEM
+        self,
+        n_bits: int,
+        n_substrings: int | None = None,
+        budget_per_item=BUDGET_PER_ITEM,
+        copy_codes=None,
     ):
         self.n_bits = n_bits
         self.n_substrings = n_substrings
         self.budget_per_item = budget_per_item
+        self.copy_codes = copy_codes
         self._tables = None
         self._lock = threading.Lock()  # one build at a time when threads share the index
 
@@ -451,7 +473,8 @@ class MultiIndex:
                 n_indexed = 0
             tail = n - n_indexed
             if self._tables is None or tail > max(_TAIL_MIN, _TAIL_FRACTION * n_indexed):
-                self._tables = _Tables(db, self.n_bits, self.substring_count(n))
+                copies = db.shape[1] == 1 if self.copy_codes is None else self.copy_codes
+                self._tables = _Tables(db, self.n_bits, self.substring_count(n), copies)
             return self._tables
 
     def search(self, db, queries, k: int, *, use_kernel=None):
@@ -467,12 +490,12 @@ class MultiIndex:
         out_d = np.full((n_query, k), -1, dtype=np.int32)
         out_i = np.full((n_query, k), -1, dtype=np.int64)
         if use_kernel:
-            dist, ids, over = _knn_kernel(tables, queries, n_bits, k_eff, budget)
+            dist, ids, over = _knn_kernel(tables, db, queries, n_bits, k_eff, budget)
             out_d[:, :k_eff], out_i[:, :k_eff] = dist, ids
         else:
             over = np.zeros(n_query, dtype=bool)
             for q in range(n_query):
-                found = _knn_one_numpy(tables, queries[q], n_bits, k_eff, budget)
+                found = _knn_one_numpy(tables, db, queries[q], n_bits, k_eff, budget)
                 if found is None:
                     over[q] = True
                 else:
@@ -498,10 +521,10 @@ class MultiIndex:
         tables = self._refresh(db)
         n_query, budget = queries.shape[0], _budget(tables.n, self.budget_per_item)
         if use_kernel:
-            per_query, over = _range_kernel(tables, queries, self.n_bits, radius, budget)
+            per_query, over = _range_kernel(tables, db, queries, self.n_bits, radius, budget)
         else:
             per_query = [
-                _range_one_numpy(tables, queries[q], radius, budget) for q in range(n_query)
+                _range_one_numpy(tables, db, queries[q], radius, budget) for q in range(n_query)
             ]
             over = np.array([found is None for found in per_query], dtype=bool)
         if over.any():

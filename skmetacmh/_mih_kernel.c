@@ -14,7 +14,9 @@
  *   meta[6 * j + ...] = start bit, length, direct (0/1), offsets base, keys base, distinct keys
  *   direct:  bucket(key) = offsets[base + key] .. offsets[base + key + 1]
  *   sparse:  key found by binary search in keys[keys base ...], then offsets[base + rank] ..
- *   ids[j * n + p], codes[(j * n + p) * n_words + w]: items in (substring, id) order.
+ *   ids[j * n + p]: items in (substring, id) order; their codes are either copied beside them,
+ *   codes[(j * n + p) * n_words + w] ("copies", contiguous buckets, for one-word codes), or read
+ *   from the database, codes[ids[j * n + p] * n_words + w] (m times less memory).
  *
  * A query whose work (probes * probe_cost + verified candidates) passes the budget stops and is
  * flagged in `status`; the caller answers it with the linear scan. Uses only the CPython C API
@@ -43,6 +45,7 @@
 
 #define META_COLS 6
 #define SPARSE_PROBE_FACTOR 8 /* a binary search costs about 8 direct lookups (_mih.py) */
+#define BY_ID_VERIFY_COST 4   /* a code read by id (a random access) costs about 4 copied ones */
 
 typedef struct {
     const int64_t *meta;
@@ -51,6 +54,7 @@ typedef struct {
     const uint64_t *keys;
     const void *ids;
     const uint64_t *codes;
+    int copies;
     int width;
     int64_t n, n_words, n_bits;
     const uint64_t *sub_masks;
@@ -138,6 +142,18 @@ MIH_INLINE uint64_t first_mask(int64_t rho)
     return rho == 0 ? 0 : rho >= 64 ? ~(uint64_t)0 : ((((uint64_t)1) << rho) - 1);
 }
 
+/* The code of bucket item p: its copy in the table, or its row in the database (then the code
+ * a few items ahead is prefetched, since those rows are scattered); NULL for an invalid id. */
+MIH_INLINE const uint64_t *code_at(const tables_t *t, const uint64_t *codes, int64_t id_base,
+                                   int64_t p, int64_t hi)
+{
+    if (t->copies) return codes + p * t->n_words;
+    if (p + 4 < hi) MIH_PREFETCH(codes + read_index(t->ids, t->width, id_base + p + 4) * t->n_words);
+    const int64_t id = read_index(t->ids, t->width, id_base + p);
+    if (id < 0 || id >= t->n) return NULL; /* corrupt ids: never read outside the database */
+    return codes + id * t->n_words;
+}
+
 /* Prefetch a whole bucket (up to 32 cache lines) while the previous one is verified. */
 MIH_INLINE void prefetch_bucket(const uint64_t *codes, int64_t lo, int64_t hi, int64_t nw)
 {
@@ -167,10 +183,12 @@ static int probe_batch(const tables_t *t, int64_t j, int64_t length, uint64_t qk
     for (int b = 0; b < nb; b++) {
         const int found = bucket(t, j, keys[b], lo + b, hi + b);
         if (found < 0) return -1;
-        if (found)
+        if (!found)
+            lo[b] = hi[b] = 0;
+        else if (t->copies)
             MIH_PREFETCH(codes + lo[b] * t->n_words);
         else
-            lo[b] = hi[b] = 0;
+            MIH_PREFETCH((const char *)t->ids + (j * t->n + lo[b]) * t->width);
     }
     return nb;
 }
@@ -234,7 +252,7 @@ static int knn_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, heap_t
     for (int64_t step = 0; step <= t->last_step; step++) {
         const int64_t j = step % m, rho = step / m, length = t->meta[META_COLS * j + 1];
         if (rho <= length) {
-            const uint64_t *codes = t->codes + j * t->n * nw;
+            const uint64_t *codes = t->copies ? t->codes + j * t->n * nw : t->codes;
             const int64_t id_base = j * t->n;
             const int64_t probe_cost = t->probe_cost * (t->meta[META_COLS * j + 2] ? 1 : SPARSE_PROBE_FACTOR);
             uint64_t mask = first_mask(rho);
@@ -246,14 +264,15 @@ static int knn_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, heap_t
                 cost += nb * probe_cost;
                 if (cost > t->budget) return 1;
                 for (int b = 0; b < nb; b++) {
-                    cost += hi[b] - lo[b];
+                    cost += (hi[b] - lo[b]) * (t->copies ? 1 : BY_ID_VERIFY_COST);
                     if (cost > t->budget) return 1;
-                    if (b + 1 < nb) prefetch_bucket(codes, lo[b + 1], hi[b + 1], nw);
+                    if (b + 1 < nb && t->copies) prefetch_bucket(codes, lo[b + 1], hi[b + 1], nw);
                     /* `worst` caches the heap root's distance (everything passes until the heap
                      * is full), so the common case, a far candidate, is one compare. */
                     int64_t worst = h->size == h->k ? h->d[0] : INT64_MAX;
                     for (int64_t p = lo[b]; p < hi[b]; p++) {
-                        const uint64_t *c = codes + p * nw;
+                        const uint64_t *c = code_at(t, codes, id_base, p, hi[b]);
+                        if (c == NULL) return -1;
                         const int64_t d = nw == 1 ? MIH_POPCOUNT64(c[0] ^ q[0]) : distance(c, q, nw);
                         if (d > worst) continue;
                         const int64_t id = read_index(t->ids, t->width, id_base + p);
@@ -316,7 +335,7 @@ static int range_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, int6
     for (int64_t step = 0; step <= last; step++) {
         const int64_t j = step % m, rho = step / m, length = t->meta[META_COLS * j + 1];
         if (rho > length) continue;
-        const uint64_t *codes = t->codes + j * t->n * nw;
+        const uint64_t *codes = t->copies ? t->codes + j * t->n * nw : t->codes;
         const int64_t id_base = j * t->n;
         const int64_t probe_cost = t->probe_cost * (t->meta[META_COLS * j + 2] ? 1 : SPARSE_PROBE_FACTOR);
         uint64_t mask = first_mask(rho);
@@ -328,10 +347,11 @@ static int range_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, int6
             cost += nb * probe_cost;
             if (cost > t->budget) goto over;
             for (int b = 0; b < nb; b++) {
-                cost += hi[b] - lo[b];
+                cost += (hi[b] - lo[b]) * (t->copies ? 1 : BY_ID_VERIFY_COST);
                 if (cost > t->budget) goto over;
                 for (int64_t p = lo[b]; p < hi[b]; p++) {
-                    const uint64_t *c = codes + p * nw;
+                    const uint64_t *c = code_at(t, codes, id_base, p, hi[b]);
+                    if (c == NULL) return -1;
                     const int64_t d = distance(c, q, nw);
                     if (d > radius || !first_reached(t, c, q, j, rho)) continue;
                     if (pairs_push(out, d, read_index(t->ids, t->width, id_base + p))) return -2;
@@ -358,7 +378,8 @@ static int check_len(Py_buffer *b, Py_ssize_t expected, const char *what)
 
 /* Checks every size and every table descriptor, so that no lookup can leave the buffers. */
 static int setup_tables(tables_t *t, Py_buffer *meta, Py_ssize_t m, Py_buffer *offsets,
-                        Py_buffer *keys, Py_buffer *ids, Py_buffer *codes, Py_ssize_t width,
+                        Py_buffer *keys, Py_buffer *ids, Py_buffer *codes, int copies,
+                        Py_ssize_t width,
                         Py_ssize_t n, Py_ssize_t n_words, Py_ssize_t n_bits, Py_buffer *sub_masks,
                         Py_ssize_t budget, Py_ssize_t probe_cost)
 {
@@ -368,7 +389,7 @@ static int setup_tables(tables_t *t, Py_buffer *meta, Py_ssize_t m, Py_buffer *o
         return -1;
     }
     if (check_len(meta, m * META_COLS * 8, "meta") || check_len(ids, m * n * width, "ids") ||
-        check_len(codes, m * n * n_words * 8, "codes") ||
+        check_len(codes, (copies ? m : 1) * n * n_words * 8, "codes") ||
         check_len(sub_masks, m * n_words * 8, "substring masks"))
         return -1;
     if (offsets->len % width || keys->len % 8) {
@@ -401,6 +422,7 @@ static int setup_tables(tables_t *t, Py_buffer *meta, Py_ssize_t m, Py_buffer *o
     t->keys = (const uint64_t *)keys->buf;
     t->ids = ids->buf;
     t->codes = (const uint64_t *)codes->buf;
+    t->copies = copies;
     t->width = (int)width;
     t->n = n;
     t->n_words = n_words;
@@ -416,16 +438,17 @@ static PyObject *py_knn(PyObject *self, PyObject *args)
 {
     Py_buffer meta, offsets, keys, ids, codes, sub_masks, q, od, oi, status;
     Py_ssize_t m, width, n, n_words, n_bits, n_q, k, budget, probe_cost;
+    int copies;
     tables_t t;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*nnnny*y*nnnnw*w*w*", &meta, &m, &offsets, &keys, &ids,
-                          &codes, &width, &n, &n_words, &n_bits, &sub_masks, &q, &n_q, &k, &budget,
-                          &probe_cost, &od, &oi, &status))
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*w*w*", &meta, &m, &offsets, &keys, &ids,
+                          &codes, &copies, &width, &n, &n_words, &n_bits, &sub_masks, &q, &n_q, &k,
+                          &budget, &probe_cost, &od, &oi, &status))
         return NULL;
     PyObject *result = NULL;
     int64_t *hd = NULL, *hid = NULL;
     uint64_t *qkeys = NULL;
-    if (setup_tables(&t, &meta, m, &offsets, &keys, &ids, &codes, width, n, n_words, n_bits,
+    if (setup_tables(&t, &meta, m, &offsets, &keys, &ids, &codes, copies, width, n, n_words, n_bits,
                      &sub_masks, budget, probe_cost))
         goto done;
     if (k < 1 || k > n || n_q < 0) {
@@ -470,7 +493,7 @@ static PyObject *py_knn(PyObject *self, PyObject *args)
     }
     Py_END_ALLOW_THREADS
     if (corrupt) {
-        PyErr_SetString(PyExc_ValueError, "mih knn: table offsets out of range");
+        PyErr_SetString(PyExc_ValueError, "mih knn: table offsets or ids out of range");
         goto done;
     }
     result = Py_None;
@@ -496,11 +519,12 @@ static PyObject *py_range(PyObject *self, PyObject *args)
 {
     Py_buffer meta, offsets, keys, ids, codes, sub_masks, q, status;
     Py_ssize_t m, width, n, n_words, n_bits, n_q, radius, budget, probe_cost;
+    int copies;
     tables_t t;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*nnnny*y*nnnnw*", &meta, &m, &offsets, &keys, &ids,
-                          &codes, &width, &n, &n_words, &n_bits, &sub_masks, &q, &n_q, &radius,
-                          &budget, &probe_cost, &status))
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*", &meta, &m, &offsets, &keys, &ids,
+                          &codes, &copies, &width, &n, &n_words, &n_bits, &sub_masks, &q, &n_q,
+                          &radius, &budget, &probe_cost, &status))
         return NULL;
     PyObject *result = NULL;
     pairs_t found = {NULL, 0, 0};
@@ -508,7 +532,7 @@ static PyObject *py_range(PyObject *self, PyObject *args)
     uint64_t *qkeys = NULL;
     int32_t *dist = NULL;
     int64_t *idx = NULL;
-    if (setup_tables(&t, &meta, m, &offsets, &keys, &ids, &codes, width, n, n_words, n_bits,
+    if (setup_tables(&t, &meta, m, &offsets, &keys, &ids, &codes, copies, width, n, n_words, n_bits,
                      &sub_masks, budget, probe_cost))
         goto done;
     if (radius < 0 || n_q < 0) {
@@ -549,7 +573,7 @@ static PyObject *py_range(PyObject *self, PyObject *args)
     }
     Py_END_ALLOW_THREADS
     if (rc == -1) {
-        PyErr_SetString(PyExc_ValueError, "mih range: table offsets out of range");
+        PyErr_SetString(PyExc_ValueError, "mih range: table offsets or ids out of range");
         goto done;
     }
     if (rc == -2) {
@@ -578,10 +602,10 @@ done:
 
 static PyMethodDef methods[] = {
     {"knn", py_knn, METH_VARARGS,
-     "knn(meta, m, offsets, keys, ids, codes, width, n, n_words, n_bits, sub_masks, queries, "
+     "knn(meta, m, offsets, keys, ids, codes, copies, width, n, n_words, n_bits, sub_masks, queries, "
      "n_query, k, budget, probe_cost, out_dist, out_idx, status): exact MIH top-k."},
     {"range", py_range, METH_VARARGS,
-     "range(meta, m, offsets, keys, ids, codes, width, n, n_words, n_bits, sub_masks, queries, "
+     "range(meta, m, offsets, keys, ids, codes, copies, width, n, n_words, n_bits, sub_masks, queries, "
      "n_query, radius, budget, probe_cost, status) -> (counts, distances, ids) as bytes."},
     {NULL, NULL, 0, NULL},
 };

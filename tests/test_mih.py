@@ -34,13 +34,13 @@ def assert_same_range(result, queries, db, radius):
         np.testing.assert_array_equal(indices[lims[q] : lims[q + 1]], want_i)
 
 
-def unbounded(n_bits, n_substrings=None):
+def unbounded(n_bits, n_substrings=None, copy_codes=None):
     """Tables that never hand a query to the scan: every answer comes from the probes.
 
     Substrings of at most 10 bits keep the probes of any radius few (C(10, 5) = 252 keys).
     """
     assert n_substrings is None or -(-n_bits // n_substrings) <= 10
-    return _mih.MultiIndex(n_bits, n_substrings, budget_per_item=math.inf)
+    return _mih.MultiIndex(n_bits, n_substrings, budget_per_item=math.inf, copy_codes=copy_codes)
 
 
 # --------------------------------------------------------------------------- exactness
@@ -62,14 +62,15 @@ def test_property_probes_equal_bruteforce_on_tied_codes(
     queries = np.vstack([tied_codes(rng, n_query, n_bits, n_distinct=n_distinct), db[:1]])
     lowest = -(-n_bits // 10)
     n_substrings = None if m_choice == 0 else lowest + m_choice % (n_bits - lowest + 1)
-    index = unbounded(n_bits, n_substrings)
     packed_db, packed_q = pack_codes(db), pack_codes(queries)
     expected = brute_search(queries, db, k)
     radius = int(rng.integers(0, n_bits + 1))
-    for use_kernel in KERNELS:
-        assert_same(index.search(packed_db, packed_q, k, use_kernel=use_kernel), expected)
-        result = index.range_search(packed_db, packed_q, radius, use_kernel=use_kernel)
-        assert_same_range(result, queries, db, radius)
+    for copy_codes in (True, False):  # codes in the tables, or read from the database by id
+        index = unbounded(n_bits, n_substrings, copy_codes)
+        for use_kernel in KERNELS:
+            assert_same(index.search(packed_db, packed_q, k, use_kernel=use_kernel), expected)
+            result = index.range_search(packed_db, packed_q, radius, use_kernel=use_kernel)
+            assert_same_range(result, queries, db, radius)
 
 
 @settings(max_examples=25, deadline=None)
@@ -92,7 +93,7 @@ def test_odd_code_lengths_and_substrings_across_words(n_bits):
     queries = tied_codes(rng, 6, n_bits, n_distinct=60, p_one=0.2)
     lowest = -(-n_bits // 10)
     for n_substrings in sorted({lowest, min(n_bits, lowest + 1), min(n_bits, 2 * lowest + 1)}):
-        index = unbounded(n_bits, n_substrings)
+        index = unbounded(n_bits, n_substrings)  # codes copied for 1 word, else read by id
         for use_kernel in KERNELS:
             for k in (1, 9, 600, 601):
                 got = index.search(pack_codes(db), pack_codes(queries), k, use_kernel=use_kernel)
@@ -151,7 +152,8 @@ def test_sparse_tables_with_long_substrings():
         )
     assert not index._tables.meta[:, 2].any()  # both tables are sparse
     if _mih.KERNEL_AVAILABLE:
-        _, _, over = _mih._knn_kernel(index._tables, pack_codes(db[:3]), 40, 1, 1000)
+        tables = index._tables
+        _, _, over = _mih._knn_kernel(tables, pack_codes(db), pack_codes(db[:3]), 40, 1, 1000)
         assert not over.any()
 
 
@@ -178,7 +180,8 @@ def test_default_budget_lets_the_probes_answer_near_queries():
     queries = packed[:50] ^ np.uint64(0b101)
     index = _mih.MultiIndex(32)
     tables = index._refresh(packed)
-    _, _, over = _mih._knn_kernel(tables, queries, 32, 10, _mih._budget(tables.n, 0.25))
+    budget = _mih._budget(tables.n, 0.25)
+    _, _, over = _mih._knn_kernel(tables, packed, queries, 32, 10, budget)
     assert not over.any()
     assert_same(index.search(packed, queries, 10), _topk.knn_search(packed, queries, 32, 10))
 
@@ -206,24 +209,31 @@ def test_compiled_kernel_equals_numpy_path(n_bits):
 @needs_kernel
 def test_kernel_rejects_buffers_of_the_wrong_size():
     packed = pack_codes(np.random.default_rng(0).integers(0, 2, size=(50, 16), dtype=np.uint8))
-    t = _mih._Tables(packed, 16, 2)
+    t = _mih._Tables(packed, 16, 2, copies=True)
     queries = packed[:2]
-    args = [t.meta, t.m, t.offsets, t.keys, t.ids, t.codes, t.width, t.n, t.n_words, 16]
+    head = [t.meta, t.m, t.offsets, t.keys, t.ids]
+    tail = [t.width, t.n, t.n_words, 16, t.sub_masks, queries, 2]
     out = [np.empty((2, 3), np.int32), np.empty((2, 3), np.int64), np.zeros(2, np.int8)]
-    good = [*args, t.sub_masks, queries, 2, 3, 100, 10]
+    good = [*head, t.codes, True, *tail, 3, 100, 10]
     _mih._mih_kernel.knn(*good, *out)  # the right sizes pass
     with pytest.raises(ValueError, match="codes"):
-        _mih._mih_kernel.knn(*args[:5], t.codes.ravel()[:-1], *args[6:], *good[10:], *out)
+        _mih._mih_kernel.knn(*head, t.codes.ravel()[:-1], True, *tail, 3, 100, 10, *out)
+    with pytest.raises(ValueError, match="codes"):  # the database layout holds n codes
+        _mih._mih_kernel.knn(*head, t.codes, False, *tail, 3, 100, 10, *out)
     with pytest.raises(ValueError, match="distances"):
         _mih._mih_kernel.knn(*good, np.empty((2, 2), np.int32), *out[1:])
     with pytest.raises(ValueError, match="k must"):
-        _mih._mih_kernel.knn(*good[:13], 51, *good[14:], *out)
+        _mih._mih_kernel.knn(*head, t.codes, True, *tail, 51, 100, 10, *out)
     bad_meta = t.meta.copy()
     bad_meta[1, 3] = t.offsets.size  # offsets of table 1 past the end
     with pytest.raises(ValueError, match="descriptor"):
         _mih._mih_kernel.knn(bad_meta, *good[1:], *out)
     with pytest.raises(ValueError, match="status"):
-        _mih._mih_kernel.range(*good[:13], 4, 100, 10, np.zeros(3, np.int8))
+        _mih._mih_kernel.range(*head, t.codes, True, *tail, 4, 100, 10, np.zeros(3, np.int8))
+    bad_ids = t.ids.copy()
+    bad_ids[0, :] = 50  # ids past the database: refused, never read
+    with pytest.raises(ValueError, match="out of range"):
+        _mih._mih_kernel.knn(*head[:4], bad_ids, packed, False, *tail, 3, 10**9, 10, *out)
 
 
 # --------------------------------------------------------------------------- index contract
