@@ -20,8 +20,8 @@ per-query "seen" set is needed.
 Layout. The tables are sorted arrays (compressed sparse rows): for table ``j``, the item ids in
 (substring value, id) order. For one-word codes (up to 64 bits) a copy of the codes sits beside
 the ids, so that verifying a bucket reads contiguous memory; longer codes are read from the
-database by id, since ``m`` copies would cost ``m`` times their memory (measured on a fitted
-hasher's codes at 1M items: 1.4 to 2.3 times slower, 3.5 to 6 times smaller). Keys are looked
+database by id, since ``m`` copies would cost ``m`` times their memory (on a fitted hasher's
+codes at 1M items, 128 and 256 bits: 3.5 to 6 times smaller, and slower). Keys are looked
 up in a direct array of ``2**s + 1`` offsets when that is no larger than the database, else by
 binary search in the sorted distinct keys.
 
@@ -88,9 +88,9 @@ _TAIL_MIN = 4096
 _TAIL_FRACTION = 1 / 32
 # method="auto": MIH from this many codes on, for codes of at most _AUTO_MAX_BITS bits. Measured
 # (benchmarks/bench_mih.py, one thread, k = 10 and 100): on codes of a fitted hasher MIH beats
-# the scan from 1e5 (k = 10) to 3e5 (k = 100) codes at 64, 128 and 256 bits; on random codes,
-# which have no structure, from 1e6 to 3e6 at 64 bits, and not up to 1e6 at 128 or 256 bits
-# (there the budget keeps it within about 3x of the scan).
+# the scan from 1e5 (k = 10) to 3e5 (k = 100) codes at 64 and 128 bits (from 3e5 for k = 10 at
+# 256 bits); on random codes, which have no structure, from 1e6 to 3e6 at 64 bits, and not up
+# to 1e6 at 128 or 256 bits (there the budget keeps it within about 3x of the scan).
 _AUTO_MIN_N = 1 << 18
 _AUTO_MAX_BITS = 256
 _MAX_AUTO_SUBSTRING_BITS = 16
