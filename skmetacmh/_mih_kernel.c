@@ -241,6 +241,17 @@ static void heap_offer(heap_t *h, int64_t d, int64_t id)
     }
 }
 
+/* A candidate at distance d <= the heap's worst: add it when it beats the worst by (distance,
+ * id) and this is its first step. Returns whether the heap is full (its root is the bound). */
+MIH_INLINE int offer(const tables_t *t, heap_t *h, const uint64_t *c, const uint64_t *q, int64_t d,
+                     int64_t slot, int64_t j, int64_t rho)
+{
+    const int64_t id = read_index(t->ids, t->width, slot);
+    if (h->size == h->k && !before(d, id, h->d[0], h->id[0])) return 1;
+    if (first_reached(t, c, q, j, rho)) heap_offer(h, d, id);
+    return h->size == h->k;
+}
+
 /* 0: done; 1: over budget; -1: corrupt tables. */
 static int knn_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, heap_t *h)
 {
@@ -270,16 +281,20 @@ static int knn_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, heap_t
                     /* `worst` caches the heap root's distance (everything passes until the heap
                      * is full), so the common case, a far candidate, is one compare. */
                     int64_t worst = h->size == h->k ? h->d[0] : INT64_MAX;
+                    if (t->copies && nw == 1) { /* the common case, in a tight loop */
+                        const uint64_t q0 = q[0];
+                        for (int64_t p = lo[b]; p < hi[b]; p++) {
+                            const int64_t d = MIH_POPCOUNT64(codes[p] ^ q0);
+                            if (d <= worst && offer(t, h, codes + p, q, d, id_base + p, j, rho))
+                                worst = h->d[0];
+                        }
+                        continue;
+                    }
                     for (int64_t p = lo[b]; p < hi[b]; p++) {
                         const uint64_t *c = code_at(t, codes, id_base, p, hi[b]);
                         if (c == NULL) return -1;
                         const int64_t d = nw == 1 ? MIH_POPCOUNT64(c[0] ^ q[0]) : distance(c, q, nw);
-                        if (d > worst) continue;
-                        const int64_t id = read_index(t->ids, t->width, id_base + p);
-                        if (h->size == h->k && !before(d, id, h->d[0], h->id[0])) continue;
-                        if (!first_reached(t, c, q, j, rho)) continue;
-                        heap_offer(h, d, id);
-                        if (h->size == h->k) worst = h->d[0];
+                        if (d <= worst && offer(t, h, c, q, d, id_base + p, j, rho)) worst = h->d[0];
                     }
                 }
             }
