@@ -49,6 +49,7 @@ EXT_MODULES = [
     Extension(
         "skmetacmh._search._kernels",
         ["skmetacmh/_search/_kernels.c"],
+        depends=["skmetacmh/_search/_mih_kernel.h"],
         extra_compile_args=_compile_args(),
         optional=True,
     ),

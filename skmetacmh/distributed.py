@@ -1,23 +1,29 @@
-"""Encoding out of core with Dask: hash a database larger than one machine's memory.
+"""Encoding and searching out of core with Dask: databases larger than one machine's memory.
 
 A fitted hasher is a small object; encoding is embarrassingly parallel over rows. These
 helpers map ``transform``/``encode`` over the row blocks of a ``dask.array`` so each worker
 holds one block at a time; the result is a lazy ``uint8`` dask array of bits, which can be
-written to disk (``to_zarr``, ``to_npy_stack``) or fed block by block to sharded
-:class:`~skmetacmh.index.HammingIndex` objects. ``dask_ml.wrappers.ParallelPostFit`` works
-too; these functions only avoid that dependency and fix dtypes and chunk shapes up front.
+written to disk (``to_zarr``, ``to_npy_stack``) or indexed where it is computed by a
+:class:`DistributedHammingIndex`, one exact :class:`~skmetacmh.index.HammingIndex` shard per
+dask.distributed worker. ``dask_ml.wrappers.ParallelPostFit`` works too; these functions only
+avoid that dependency and fix dtypes and chunk shapes up front.
 
 Dask is an optional dependency (``pip install "dask[array,distributed]"``).
 """
 
 from __future__ import annotations
 
+import copy
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._modalities import check_modality
+from ._search import check_codes
+from .index import HammingIndex, merge_search_results
 
-__all__ = ["transform_dask", "encode_dask"]
+__all__ = ["transform_dask", "encode_dask", "DistributedHammingIndex"]
 
 
 def _dask_array(X, name):
@@ -96,3 +102,327 @@ def _transform_block(block, hasher):
 
 def _encode_block(block, hasher, modality):
     return hasher.encode(block, modality=modality)
+
+
+# ---------------------------------------------------------------------------- distributed index
+def _new_shard(n_bits, method, n_substrings, *blocks):
+    shard = HammingIndex(n_bits, method=method, n_substrings=n_substrings)
+    for block in blocks:
+        shard.add(block)
+    return shard
+
+
+def _extend_shard(shard, *blocks):
+    # A future's value must not change (a retried task would add twice): extend a copy.
+    shard = copy.deepcopy(shard)
+    for block in blocks:
+        shard.add(block)
+    return shard
+
+
+def _n_rows(*blocks):
+    return int(sum(np.shape(block)[0] for block in blocks))
+
+
+def _search_shard(shard, queries, k):
+    return shard.search(queries, k)
+
+
+def _range_search_shard(shard, queries, radius):
+    return shard.range_search(queries, radius)
+
+
+class _Shard:
+    """Client-side record of one worker's shard: its future and where its ids go globally.
+
+    Each ``add`` appends one contiguous run of global ids to a shard, at local ids
+    ``local_starts[r]`` onwards; later runs have larger global ids, so the local-to-global map
+    is increasing and keeps the shard's (distance, id) order.
+    """
+
+    def __init__(self, worker, future):
+        self.worker, self.future = worker, future
+        self.size, self.local_starts, self.global_starts = 0, [], []
+
+    def append_run(self, global_start: int, n: int) -> None:
+        self.local_starts.append(self.size)
+        self.global_starts.append(global_start)
+        self.size += n
+
+    def to_global(self, ids: np.ndarray) -> np.ndarray:
+        local = np.asarray(self.local_starts, dtype=np.int64)
+        shift = np.asarray(self.global_starts, dtype=np.int64) - local
+        run = np.searchsorted(local, ids, side="right") - 1
+        return np.where(ids < 0, -1, ids + shift[np.maximum(run, 0)])
+
+
+class DistributedHammingIndex:
+    """Exact Hamming search over shards held by dask.distributed workers, one shard per worker.
+
+    ``add`` takes a dask array of codes (for example the output of :func:`encode_dask`) and
+    builds, on each worker, a :class:`~skmetacmh.index.HammingIndex` of a contiguous run of
+    its row blocks, computed there: the codes never travel to the client. ``search`` scatters
+    the query codes to every worker, runs each shard's exact search where the shard lives, and
+    merges the ``(n_query, k)`` answers with :func:`~skmetacmh.index.merge_search_results`; the
+    result is exactly that of one in-memory ``HammingIndex`` over all codes, ties included.
+
+    Parameters
+    ----------
+    n_bits : int
+        Code length.
+    client : distributed.Client or None, default=None
+        The cluster to use; ``None`` means the current default client (the last one created),
+        looked up at the first ``add``.
+    method : {"auto", "scan", "mih"}, default="auto"
+        Search of each shard (see :class:`~skmetacmh.index.HammingIndex`); exact whatever it is.
+    n_substrings : int or None, default=None
+        Substring count of each shard's multi-index hashing tables.
+
+    Attributes
+    ----------
+    ntotal : int
+        Number of codes added; they have global ids ``0 .. ntotal - 1`` in row order.
+    shard_sizes : dict
+        Codes held by each worker, by worker address.
+
+    See Also
+    --------
+    skmetacmh.index.HammingIndex : The single-machine index each shard is.
+    skmetacmh.index.merge_search_results : The exact merge of per-shard results.
+
+    Notes
+    -----
+    Fault handling: a shard lives in its worker's memory as a dask future whose lineage (the
+    tasks that computed its row blocks) the scheduler keeps. When a worker is lost, the
+    scheduler recomputes its shard on a surviving worker and the search waits for it, so the
+    answer stays complete; when a shard cannot be rebuilt or its search fails, ``search``
+    raises a ``RuntimeError`` naming the shard and worker. It never returns a result that
+    misses a shard.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from distributed import Client, LocalCluster
+    >>> from skmetacmh.distributed import DistributedHammingIndex
+    >>> cluster = LocalCluster(n_workers=2, processes=False, dashboard_address=":0")
+    >>> client = Client(cluster)
+    >>> codes = np.random.default_rng(0).integers(0, 2, size=(1000, 32), dtype=np.uint8)
+    >>> index = DistributedHammingIndex(32, client=client)
+    >>> index.add(da.from_array(codes, chunks=(250, 32)))
+    >>> distances, ids = index.search(codes[:2], k=3)
+    >>> ids[:, 0]
+    array([0, 1])
+    >>> client.close(); cluster.close()
+    """
+
+    def __init__(self, n_bits: int, *, client=None, method: str = "auto", n_substrings=None):
+        HammingIndex(n_bits, method=method, n_substrings=n_substrings)  # validates them
+        self.n_bits = int(n_bits)
+        self.client = client
+        self.method = method
+        self.n_substrings = n_substrings
+        self._shards: dict = {}
+        self._ntotal = 0
+
+    @property
+    def ntotal(self) -> int:
+        """Number of codes held by all shards together."""
+        return self._ntotal
+
+    def __len__(self) -> int:
+        return self._ntotal
+
+    @property
+    def shard_sizes(self) -> dict:
+        """Worker address -> number of codes in the shard that worker holds."""
+        return {worker: shard.size for worker, shard in self._shards.items()}
+
+    def __repr__(self) -> str:
+        return (
+            f"DistributedHammingIndex(n_bits={self.n_bits}, ntotal={self.ntotal}, "
+            f"n_shards={len(self._shards)})"
+        )
+
+    def _client(self):
+        if self.client is not None:
+            return self.client
+        try:
+            from distributed import default_client
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                'DistributedHammingIndex needs dask.distributed: pip install "dask[distributed]".'
+            ) from exc
+        try:
+            return default_client()
+        except ValueError as exc:
+            raise ValueError(
+                "DistributedHammingIndex(client=None) uses the default dask.distributed client, "
+                "but none is running; create one (distributed.Client(...)) or pass client=."
+            ) from exc
+
+    # ------------------------------------------------------------------ adding
+    def add(self, codes) -> None:
+        """Index the rows of a dask array of 0/1 codes where they are computed.
+
+        Parameters
+        ----------
+        codes : dask.array.Array of shape (n, n_bits)
+            0/1 bits, chunked along rows (for example :func:`encode_dask`'s output). They get
+            the global ids ``ntotal, ntotal + 1, ...`` in row order. Row blocks are split into
+            one contiguous run per worker; each worker computes its blocks and adds them to its
+            shard, so only row counts reach the client.
+        """
+        codes = _dask_array(codes, "codes")
+        if codes.shape[1] != self.n_bits:
+            raise ValueError(
+                f"codes must have {self.n_bits} columns (n_bits); got {codes.shape[1]}."
+            )
+        client = self._client()
+        try:
+            info = client.scheduler_info(n_workers=-1)  # all workers, not the first few
+        except TypeError:  # older distributed: no such argument, and every worker listed
+            info = client.scheduler_info()
+        workers = sorted(info["workers"])
+        if not workers:
+            raise RuntimeError("The dask cluster has no workers to hold the shards.")
+        if len(codes.chunks[0]) < len(workers) and not np.isnan(codes.shape[0]):
+            codes = codes.rechunk({0: max(1, -(-codes.shape[0] // len(workers)))})  # one each
+        blocks = list(codes.to_delayed().ravel())
+        runs = _contiguous_runs(codes.chunks[0], len(workers))
+        new, counts = [], []
+        for worker, (lo, hi) in zip(workers, runs):
+            if lo == hi:
+                continue
+            block_futures = client.compute(
+                blocks[lo:hi], workers=[worker], allow_other_workers=True
+            )
+            placement = {"workers": [worker], "allow_other_workers": True, "pure": False}
+            shard = self._shards.get(worker)
+            if shard is None:
+                future = client.submit(
+                    _new_shard, self.n_bits, self.method, self.n_substrings, *block_futures,
+                    **placement,
+                )  # fmt: skip
+            else:
+                future = client.submit(_extend_shard, shard.future, *block_futures, **placement)
+            new.append((worker, future))
+            counts.append(client.submit(_n_rows, *block_futures, **placement))
+        self._wait([future for _, future in new], [worker for worker, _ in new], "building")
+        sizes = client.gather(counts)
+        start = self._ntotal
+        for (worker, future), size in zip(new, sizes):
+            shard = self._shards.setdefault(worker, _Shard(worker, future))
+            shard.future = future
+            shard.append_run(start, size)
+            start += size
+        self._ntotal = start
+
+    # ------------------------------------------------------------------ searching
+    @staticmethod
+    def _wait(futures, workers, what: str) -> None:
+        from distributed import wait
+
+        wait(futures)
+        for s, (future, worker) in enumerate(zip(futures, workers)):
+            if future.status != "finished":
+                try:
+                    cause = future.exception()
+                except Exception as exc:  # a cancelled future has no exception to fetch
+                    cause = exc
+                raise RuntimeError(
+                    f"{what} shard {s} (worker {worker}) failed: {type(cause).__name__}: {cause}. "
+                    f"No partial result is returned."
+                ) from cause
+
+    def _run_on_shards(self, func, query_codes, arg):
+        if self._ntotal == 0:
+            raise ValueError("The index is empty: add codes with .add(codes) before searching.")
+        queries = check_codes(query_codes, "query_codes", self.n_bits)
+        client = self._client()
+        shards = list(self._shards.values())
+        scattered = client.scatter(queries, broadcast=True, hash=False)
+        futures = [
+            client.submit(
+                func, shard.future, scattered, arg,
+                workers=[shard.worker], allow_other_workers=True, pure=False,
+            )
+            for shard in shards
+        ]  # fmt: skip
+        self._wait(futures, [shard.worker for shard in shards], "searching")
+        return shards, client.gather(futures), queries.shape[0]
+
+    def search(self, query_codes, k: int):
+        """The ``k`` nearest codes of each query over every shard, sorted by (distance, id).
+
+        Parameters
+        ----------
+        query_codes : array-like of shape (n_query, n_bits)
+            0/1 query codes (held by the client, scattered to the workers).
+        k : int
+            Number of neighbours; slots beyond ``ntotal`` hold distance and id ``-1``.
+
+        Returns
+        -------
+        distances : ndarray of int32, shape (n_query, k)
+            Hamming distances, ascending; ``-1`` in padded slots.
+        indices : ndarray of int64, shape (n_query, k)
+            Global ids, exactly those of one ``HammingIndex`` over all codes.
+        """
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, Integral) or k < 1:
+            raise ValueError(f"k must be a positive integer; got {k!r}.")
+        shards, answers, _ = self._run_on_shards(_search_shard, query_codes, int(k))
+        distances = [d for d, _ in answers]
+        ids = [shard.to_global(i) for shard, (_, i) in zip(shards, answers)]
+        return merge_search_results(distances, ids, int(k))
+
+    def range_search(self, query_codes, radius):
+        """Every code within Hamming distance ``radius`` (inclusive) over every shard.
+
+        Parameters
+        ----------
+        query_codes : array-like of shape (n_query, n_bits)
+            0/1 query codes.
+        radius : int or float
+            Non-negative; as :meth:`skmetacmh.index.HammingIndex.range_search`.
+
+        Returns
+        -------
+        lims : ndarray of int64, shape (n_query + 1,)
+            The results of query ``q`` are at ``lims[q]:lims[q + 1]``.
+        distances : ndarray of int32
+            Hamming distances of all results, query after query.
+        indices : ndarray of int64
+            As :meth:`skmetacmh.index.HammingIndex.range_search`, with global ids.
+        """
+        if (
+            isinstance(radius, (bool, np.bool_))
+            or not isinstance(radius, Real)
+            or not np.isfinite(radius)
+            or radius < 0
+        ):
+            raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
+        shards, answers, n_query = self._run_on_shards(_range_search_shard, query_codes, radius)
+        qs, ds, ids = [], [], []
+        for shard, (lims, dist, idx) in zip(shards, answers):
+            qs.append(np.repeat(np.arange(n_query), np.diff(lims)))
+            ds.append(dist)
+            ids.append(shard.to_global(idx))
+        q, d, i = np.concatenate(qs), np.concatenate(ds), np.concatenate(ids)
+        order = np.lexsort((i, d, q))
+        lims = np.zeros(n_query + 1, dtype=np.int64)
+        np.cumsum(np.bincount(q, minlength=n_query), out=lims[1:])
+        return lims, d[order].astype(np.int32), i[order].astype(np.int64)
+
+
+def _contiguous_runs(row_chunks, n_workers: int):
+    """Split row blocks into ``n_workers`` contiguous runs of about equal row counts."""
+    n_blocks = len(row_chunks)
+    sizes = np.asarray(row_chunks, dtype=float)
+    if np.isnan(sizes).any():  # unknown chunk sizes: balance the block counts instead
+        sizes = np.ones(n_blocks)
+    ends = np.concatenate([[0], np.cumsum(sizes)])
+    targets = ends[-1] * np.arange(1, n_workers) / n_workers
+    cuts = np.clip(np.searchsorted(ends, targets), 0, n_blocks)
+    bounds = [0, *cuts.tolist(), n_blocks]
+    return list(zip(bounds[:-1], bounds[1:]))

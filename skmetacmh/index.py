@@ -24,7 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._search import BACKENDS, check_codes, n_words, pack_codes, resolve_engine, unpack_codes
+from ._search import BACKENDS, _mih, check_codes, n_words, pack_codes, resolve_engine, unpack_codes
 
 __all__ = ["HammingIndex", "merge_search_results"]
 
@@ -54,6 +54,18 @@ class HammingIndex:
         installed and ``n_bits`` divisible by 8. ``"auto"`` uses the compiled engine when it
         is built (it is faster than faiss on one thread), else faiss when installed and
         ``n_bits % 8 == 0``, else numpy. Every engine returns the same arrays.
+    method : {"auto", "scan", "mih"}, default="auto"
+        ``"scan"`` reads every stored code (the search of ``backend``). ``"mih"`` is exact
+        multi-index hashing (Norouzi, Punjani & Fleet, CVPR 2012 / TPAMI 2014): hash tables
+        on ``n_substrings`` substrings of the codes, probed until the k-th distance is proven,
+        sub-linear in ``ntotal`` and with the same results as the scan, ties included (a
+        compiled kernel when built, numpy otherwise; not with ``backend="faiss"``). ``"auto"``
+        runs MIH (when its kernel is built) from 262,144 codes on for codes of at most 256
+        bits, else the scan (the measured crossover on a fitted hasher's codes, see the
+        Hamming index page of the user guide).
+    n_substrings : int or None, default=None
+        Substrings (hash tables) of MIH. ``None`` picks ``ceil(n_bits / min(floor(log2
+        ntotal), 16))`` each time the tables are built. Each substring must fit in 64 bits.
 
     Attributes
     ----------
@@ -66,6 +78,9 @@ class HammingIndex:
     active_backend : str
         The engine ``backend`` resolved to, once, at construction: ``"compiled"``, ``"numpy"``
         or ``"faiss"``.
+    active_method : str
+        The search that answers now, ``"scan"`` or ``"mih"`` (``method="auto"`` resolved when
+        codes are added).
 
     See Also
     --------
@@ -96,10 +111,14 @@ class HammingIndex:
     array([1, 2])
     """
 
-    def __init__(self, n_bits: int, *, backend: str = "auto"):
+    def __init__(
+        self, n_bits: int, *, backend: str = "auto", method: str = "auto", n_substrings=None
+    ):
         self.n_bits = _check_positive_int(n_bits, "n_bits")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}.")
+        self.n_substrings = _mih.check_method(method, n_substrings, backend, self.n_bits)
+        self.method = method
         self.backend = backend
         # "auto" is resolved once, here, as sklearn's neighbors resolve their algorithm in fit.
         self._engine = resolve_engine(backend, self.n_bits)
@@ -123,6 +142,19 @@ class HammingIndex:
     def active_backend(self) -> str:
         """The engine that answers searches, resolved once from ``backend``."""
         return self._engine.name
+
+    @property
+    def _mih_scan_engine(self):
+        # MIH scans parts of the database (queries past their budget, codes added since the
+        # tables were built); faiss keeps a copy of the whole database, so those use numpy.
+        return (
+            self._engine if self._engine.name != "faiss" else resolve_engine("numpy", self.n_bits)
+        )
+
+    @property
+    def active_method(self) -> str:
+        """The search that answers now, ``"scan"`` or ``"mih"`` (``"auto"`` resolved at ``add``)."""
+        return self._method
 
     @property
     def packed_codes(self) -> np.ndarray:
@@ -167,6 +199,8 @@ class HammingIndex:
         self._ntotal = 0
         if hasattr(self._engine, "forget"):  # the faiss engine caches faiss's copy of the codes
             self._engine.forget()
+        self._mih = _mih.MultiIndex(self.n_bits, self.n_substrings)  # tables built on search
+        self._method = _mih.resolve_method(self.method, self.backend, 0, self.n_bits)
 
     def __repr__(self) -> str:
         return f"HammingIndex(n_bits={self.n_bits}, backend={self.backend!r}, ntotal={self.ntotal})"
@@ -201,6 +235,7 @@ class HammingIndex:
             self._packed = grown
         self._packed[self._ntotal : needed] = packed
         self._ntotal = needed
+        self._method = _mih.resolve_method(self.method, self.backend, needed, self.n_bits)
 
     # ------------------------------------------------------------------ searching
     def _prepare_queries(self, query_codes) -> np.ndarray:
@@ -227,8 +262,10 @@ class HammingIndex:
             Ids of the neighbours (ties by id); ``-1`` in padded slots.
         """
         k = _check_positive_int(k, "k")
-        queries = self._prepare_queries(query_codes)
-        return self._engine.knn(self._packed[: self._ntotal], queries, self.n_bits, k)
+        queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
+        if self._method == "mih":
+            return self._mih.search(db, queries, k, engine=self._mih_scan_engine)
+        return self._engine.knn(db, queries, self.n_bits, k)
 
     def range_search(self, query_codes, radius):
         """Every stored code within Hamming distance ``radius`` (inclusive) of each query.
@@ -260,8 +297,10 @@ class HammingIndex:
         ):
             raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
         radius = int(min(np.floor(radius), self.n_bits))
-        queries = self._prepare_queries(query_codes)
-        return self._engine.range(self._packed[: self._ntotal], queries, self.n_bits, radius)
+        queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
+        if self._method == "mih":
+            return self._mih.range_search(db, queries, radius, engine=self._mih_scan_engine)
+        return self._engine.range(db, queries, self.n_bits, radius)
 
 
 @validate_params(

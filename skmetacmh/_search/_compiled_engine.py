@@ -21,6 +21,11 @@ class CompiledEngine(SearchEngine):
     def __init__(self, kernels):
         self._kernels = kernels
 
+    @property
+    def kernels(self):
+        """The extension module; multi-index hashing runs its probe/verify loop there too."""
+        return self._kernels
+
     def _knn(self, db, queries, n_bits, k):
         db, queries = np.ascontiguousarray(db), np.ascontiguousarray(queries)
         n_query = queries.shape[0]

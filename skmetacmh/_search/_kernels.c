@@ -1,6 +1,6 @@
 /*
  * The compiled search engine of skmetacmh (optional): exact Hamming top-k, radius search and
- * average precision over packed binary codes.
+ * average precision over packed binary codes, and exact multi-index hashing (_mih_kernel.h).
  *
  * Codes are rows of ``n_words`` little-endian uint64 words (the layout of
  * skmetacmh._search._packing.pack_codes). Every result is sorted by (distance, database index),
@@ -43,6 +43,9 @@ static __forceinline uint32_t popcount64(uint64_t x) { return (uint32_t)__popcnt
 #endif
 static inline uint32_t popcount64(uint64_t x) { return (uint32_t)__builtin_popcountll(x); }
 #endif
+
+/* Multi-index hashing's probe/verify loop: the same extension, the same popcount. */
+#include "_mih_kernel.h"
 
 /* ------------------------------------------------------------------ per-query top-k state */
 typedef struct {
@@ -505,6 +508,7 @@ static PyMethodDef methods[] = {
     {"average_precision", py_average_precision, METH_VARARGS,
      "average_precision(queries, n_query, db, n_db, n_words, n_bits, query_labels, db_labels, "
      "label_words, top_k, out_ap, out_n_relevant): per-query AP of the stable ranking."},
+    MIH_METHODS
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,0 +1,535 @@
+"""Exact multi-index hashing (MIH): sub-linear Hamming k-NN and radius search.
+
+Implements the search of Norouzi, Punjani & Fleet, "Fast Search in Hamming Space with
+Multi-Index Hashing" (CVPR 2012; TPAMI 36(6), 2014). Each ``n_bits`` code is cut into ``m``
+disjoint substrings of contiguous bits, and each substring gets one hash table from its value to
+the items holding it. By the pigeonhole principle, a code within distance ``r`` of the query
+matches it within ``r // m`` bits on at least one substring, so the neighbours can be found by
+probing each table with the keys close to the query's substring instead of reading every code.
+
+Search order (TPAMI section 4, "incremental k-NN"). Step ``t`` probes table ``j = t % m`` with
+every key at exactly ``rho = t // m`` bits from the query's substring ``j``. An item whose
+substring distances are ``d_0 .. d_{m-1}`` is first reached at step ``min_j(m * d_j + j)``, and
+``sum_j d_j >= min_j(m * d_j + j)``, so once steps ``0 .. t`` are done, every item at distance
+``<= t`` has been seen. The k-NN search stops after the first step ``t`` at which ``k`` seen items
+lie at distance ``<= t``: everything at or below the k-th distance has then been seen, ties
+included, so the ``k`` best by (distance, id) are exactly the scan's. An item reached through
+several tables is counted only at its first step (its substring distances say which), so no
+per-query "seen" set is needed.
+
+Layout. The tables are sorted arrays (compressed sparse rows): for table ``j``, the item ids in
+(substring value, id) order. For one-word codes (up to 64 bits) a copy of the codes sits beside
+the ids, so that verifying a bucket reads contiguous memory; longer codes are read from the
+database by id, since ``m`` copies would cost ``m`` times their memory (on a fitted hasher's
+codes at 1M items, 128 and 256 bits: 3.5 to 6 times smaller, and slower). Keys are looked
+up in a direct array of ``2**s + 1`` offsets when that is no larger than the database, else by
+binary search in the sorted distinct keys.
+
+Substring count. The paper takes substrings of about ``log2(n)`` bits, so that a table holds
+about one item per bucket; here they are also capped at 16 bits (a directory that stays in
+cache): ``m = ceil(n_bits / min(floor(log2 n), 16))``, recomputed when the tables are rebuilt
+for a grown database (``n_substrings`` fixes it instead).
+
+Incremental add. Codes added after the tables were built (the "tail") are scanned and merged in,
+until the tail grows past a small fraction of the database; the next search then rebuilds.
+
+Worst case. When the k-th distance is large (far queries, very long codes) the probes outnumber
+the items; each query therefore has a work budget of about one linear scan, and a query that
+exceeds it is answered by the linear scan instead, so the cost stays within a few scans
+(measured: at most about 3x the scan from 1e5 codes on).
+
+With the compiled engine the probe/verify loop runs in the package's one C extension
+(``_mih_kernel.h``, included by ``_kernels.c``); with the numpy engine, in the numpy path below.
+Both give the same results (both are exact), and the fallback scan is the same engine's.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from functools import lru_cache
+from itertools import combinations
+
+import numpy as np
+
+from . import kernels_available
+from ._engine import SearchEngine
+
+__all__ = [
+    "METHODS",
+    "MultiIndex",
+    "auto_method",
+    "check_method",
+    "check_n_substrings",
+    "default_substring_count",
+    "resolve_method",
+]
+
+METHODS = ("auto", "scan", "mih")
+
+# Work budget, in units of one verified candidate (about 2 ns, 4 codes of the compiled scan). A
+# probe of a direct table (a random access) costs about PROBE_COST verifications, a probe of a
+# sparse table (a binary search) SPARSE_PROBE_FACTOR times more, and a candidate read by id
+# BY_ID_VERIFY_COST verifications of a copied one; a query whose work exceeds
+# BUDGET_PER_ITEM * n falls back to the linear scan, which costs about that much (measured on
+# 1M random 64-bit codes, benchmarks/bench_mih.py).
+PROBE_COST = 10
+SPARSE_PROBE_FACTOR = 8
+BY_ID_VERIFY_COST = 4  # a code read from the database by id: a random access
+BUDGET_PER_ITEM = 0.25
+# Codes added since the last build that are scanned rather than indexed: at most this many, or
+# this fraction of the indexed codes, whichever is larger.
+_TAIL_MIN = 4096
+_TAIL_FRACTION = 1 / 32
+# method="auto": MIH from this many codes on, for codes of at most _AUTO_MAX_BITS bits. Measured
+# (benchmarks/bench_mih.py, one thread, k = 10 and 100): on codes of a fitted hasher MIH beats
+# the scan from 3e4-1e5 (k = 10) and 1e5-3e5 (k = 100) codes at 64 and 128 bits (from 3e5 for
+# k = 10 at 256 bits); on random codes, which have no structure, from 1e6 to 3e6 at 64 bits,
+# and not up to 1e6 at 128 or 256 bits (there the budget keeps it within about 3x of the scan).
+_AUTO_MIN_N = 1 << 18
+_AUTO_MAX_BITS = 256
+_MAX_AUTO_SUBSTRING_BITS = 16
+
+
+def default_substring_count(n: int, n_bits: int) -> int:
+    """Substrings of about ``log2(n)`` bits (Norouzi et al., TPAMI 2014, section 5), at most 16.
+
+    ``m = ceil(n_bits / min(floor(log2 n), 16))``. The paper's ``log2 n`` bits put about one
+    item in each bucket; capping them at 16 keeps a direct table (``2**16`` offsets, 256 KiB) in
+    the L2 cache, which measured faster than the paper's choice on 10M random 64-bit codes
+    (``m = 4``: 0.62 ms per query for k = 10, against 1.33 ms for ``m = 3``; the substrings
+    section of benchmarks/bench_mih.py).
+    """
+    bits_per_substring = max(1, min(_MAX_AUTO_SUBSTRING_BITS, int(math.log2(max(n, 2)))))
+    return max(1, min(n_bits, -(-n_bits // bits_per_substring)))
+
+
+def check_method(method, n_substrings, backend: str, n_bits: int):
+    """Validate ``HammingIndex``'s ``method`` and ``n_substrings``; return ``n_substrings``."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
+    if method == "mih" and backend == "faiss":
+        raise ValueError(
+            "method='mih' runs the package's own engine; backend='faiss' only serves "
+            "method='scan'. Use backend='auto' or 'numpy' with method='mih'."
+        )
+    if method == "scan" and n_substrings is not None:
+        raise ValueError(
+            f"n_substrings applies to method='mih' or 'auto'; got n_substrings={n_substrings!r} "
+            f"with method='scan'."
+        )
+    return check_n_substrings(n_substrings, n_bits)
+
+
+def resolve_method(method: str, backend: str, n: int, n_bits: int) -> str:
+    """The search that answers for ``n`` codes: ``"mih"`` or ``"scan"`` (``"auto"`` resolved)."""
+    if method != "auto":
+        return method
+    if backend == "faiss":  # asked for faiss's flat search explicitly
+        return "scan"
+    return auto_method(n, n_bits)
+
+
+def check_n_substrings(n_substrings, n_bits: int):
+    """Validate the ``n_substrings`` parameter; ``None`` means "from the database size"."""
+    if n_substrings is None:
+        return None
+    lowest = -(-n_bits // 64)
+    if (
+        isinstance(n_substrings, (bool, np.bool_))
+        or not isinstance(n_substrings, (int, np.integer))
+        or not lowest <= n_substrings <= n_bits
+    ):
+        raise ValueError(
+            f"n_substrings must be None or an integer in [{lowest}, {n_bits}] (each substring "
+            f"holds 1 to 64 of the n_bits={n_bits} bits); got {n_substrings!r}."
+        )
+    return int(n_substrings)
+
+
+def auto_method(n: int, n_bits: int) -> str:
+    """What ``method="auto"`` runs for ``n`` codes of ``n_bits`` bits: ``"mih"`` or ``"scan"``.
+
+    MIH only with its compiled kernel: the numpy path, a Python loop per query, measured slower
+    than the numpy scan on 1M random 64-bit codes (2.8 against 1.7 ms per query, k = 10).
+    """
+    if not kernels_available():
+        return "scan"
+    return "mih" if n >= _AUTO_MIN_N and n_bits <= _AUTO_MAX_BITS else "scan"
+
+
+def _substring_bounds(n_bits: int, m: int):
+    """Starts and lengths of ``m`` contiguous substrings; the first ``n_bits % m`` are longer."""
+    lengths = np.full(m, n_bits // m, dtype=np.int64)
+    lengths[: n_bits % m] += 1
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    return starts, lengths
+
+
+def _substring_keys(packed: np.ndarray, start: int, length: int) -> np.ndarray:
+    """Bits ``start .. start + length - 1`` of each packed code, as ``uint64`` integers."""
+    word, offset = divmod(int(start), 64)
+    keys = packed[:, word] >> np.uint64(offset)
+    if offset + length > 64:  # the substring runs into the next word
+        keys = keys | (packed[:, word + 1] << np.uint64(64 - offset))
+    if length < 64:
+        keys = keys & np.uint64((1 << int(length)) - 1)
+    return keys
+
+
+def _substring_masks(n_words: int, starts, lengths) -> np.ndarray:
+    """``(m, n_words)`` word masks selecting each substring's bits."""
+    bits = np.zeros((len(starts), n_words * 64), dtype=np.uint8)
+    for j, (start, length) in enumerate(zip(starts, lengths)):
+        bits[j, start : start + length] = 1
+    return np.packbits(bits, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+
+
+@lru_cache(maxsize=256)
+def _flip_masks(length: int, rho: int) -> np.ndarray:
+    """Every ``length``-bit mask with exactly ``rho`` bits set (the keys at distance ``rho``)."""
+    weights = np.uint64(1) << np.arange(length, dtype=np.uint64)
+    if rho == 0:
+        return np.zeros(1, dtype=np.uint64)
+    combos = np.array(list(combinations(range(length), rho)), dtype=np.int64)
+    return np.bitwise_or.reduce(weights[combos], axis=1)
+
+
+class _Tables:
+    """The ``m`` sorted tables over the first ``n`` codes, in flat arrays the kernel reads.
+
+    ``meta[j] = (start bit, length, direct, offsets base, keys base, distinct keys)``. With
+    ``copies``, each table keeps its items' codes in bucket order (contiguous verification);
+    without, the codes are read from the database by id (``m`` times less memory).
+    """
+
+    def __init__(self, packed: np.ndarray, n_bits: int, m: int, copies: bool):
+        n, n_words = packed.shape
+        self.n, self.n_words, self.m, self.copies = n, n_words, m, bool(copies)
+        self.width = 4 if n < 2**32 - 1 else 8  # bytes per id and per offset
+        index_dtype = np.uint32 if self.width == 4 else np.int64
+        self.starts, self.lengths = _substring_bounds(n_bits, m)
+        self.sub_masks = _substring_masks(n_words, self.starts, self.lengths)
+        self.meta = np.zeros((m, 6), dtype=np.int64)
+        self.ids = np.empty((m, n), dtype=index_dtype)
+        self.codes = np.empty((m if copies else 0, n, n_words), dtype=np.uint64)
+        offsets, keys, n_offsets, n_keys = [], [], 0, 0
+        for j, (start, length) in enumerate(zip(self.starts, self.lengths)):
+            sub = _substring_keys(packed, start, length)
+            # The smallest key type: stable argsort is a radix sort on 16-bit keys.
+            key_type = np.uint16 if length <= 16 else np.uint32 if length <= 32 else np.uint64
+            order = np.argsort(sub.astype(key_type), kind="stable")
+            sorted_keys = sub[order]
+            self.ids[j] = order
+            if copies:
+                self.codes[j] = packed[order]
+            direct = 2 ** int(length) <= max(n, 1)
+            if direct:
+                # offsets[key] .. offsets[key + 1] is the bucket of ``key``.
+                counts = np.bincount(sub.astype(np.intp), minlength=2 ** int(length))
+                table = np.concatenate([[0], np.cumsum(counts)])
+                distinct = np.zeros(0, dtype=np.uint64)
+            else:
+                distinct, first = np.unique(sorted_keys, return_index=True)
+                table = np.append(first, n)
+            self.meta[j] = (start, length, direct, n_offsets, n_keys, distinct.size)
+            offsets.append(table.astype(index_dtype))
+            keys.append(distinct)
+            n_offsets += table.size
+            n_keys += distinct.size
+        self.offsets = np.concatenate(offsets)
+        self.keys = np.concatenate(keys).astype(np.uint64)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.ids, self.codes, self.offsets, self.keys, self.meta))
+
+    def bucket(self, j: int, keys: np.ndarray):
+        """``[lo, hi)`` positions in table ``j`` of the items whose substring is in ``keys``."""
+        _, _, direct, off_base, key_base, n_keys = self.meta[j]
+        if direct:
+            lo = self.offsets[off_base + keys.astype(np.int64)].astype(np.int64)
+            hi = self.offsets[off_base + keys.astype(np.int64) + 1].astype(np.int64)
+            return lo, hi
+        distinct = self.keys[key_base : key_base + n_keys]
+        where = np.searchsorted(distinct, keys)
+        found = where < n_keys
+        found[found] = distinct[where[found]] == keys[found]
+        where = where[found]
+        lo = self.offsets[off_base + where].astype(np.int64)
+        hi = self.offsets[off_base + where + 1].astype(np.int64)
+        return lo, hi
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(lo[i], hi[i])`` over ``i``."""
+    sizes = hi - lo
+    keep = sizes > 0
+    lo, sizes = lo[keep], sizes[keep]
+    total = int(sizes.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+    return starts + np.arange(total, dtype=np.int64)
+
+
+def _probe_numpy(tables: _Tables, db, q: np.ndarray, qkeys, t: int, bound: int, state):
+    """Run step ``t``; return the first-seen items at distance ``<= bound``, or None (budget)."""
+    m = tables.m
+    j, rho = t % m, t // m
+    length = int(tables.lengths[j])
+    if rho > length:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    probe_cost = PROBE_COST if tables.meta[j, 2] else PROBE_COST * SPARSE_PROBE_FACTOR
+    state["cost"] += math.comb(length, rho) * probe_cost
+    if state["cost"] > state["budget"]:
+        return None
+    keys = qkeys[j] ^ _flip_masks(length, rho)
+    positions = _ranges(*tables.bucket(j, keys))
+    state["cost"] += positions.size * (1 if tables.copies else BY_ID_VERIFY_COST)
+    if state["cost"] > state["budget"]:
+        return None
+    codes = tables.codes[j, positions] if tables.copies else db[tables.ids[j, positions]]
+    xor = codes ^ q
+    dist = np.bitwise_count(xor).sum(axis=1, dtype=np.int64)
+    near = dist <= bound
+    xor, dist, positions = xor[near], dist[near], positions[near]
+    # Keep an item only at its first step, min_i(m * d_i + i) == t.
+    first = np.full(dist.size, np.iinfo(np.int64).max, dtype=np.int64)
+    for i in range(m):
+        d_i = np.bitwise_count(xor & tables.sub_masks[i]).sum(axis=1, dtype=np.int64)
+        np.minimum(first, m * d_i + i, out=first)
+    new = first == t
+    return dist[new], tables.ids[j, positions[new]].astype(np.int64)
+
+
+def _last_step(tables: _Tables) -> int:
+    """After this step every item has been seen (each ``d_j <= length_j``)."""
+    return int(np.max(tables.lengths * tables.m + np.arange(tables.m)))
+
+
+def _budget(n: int, per_item: float) -> int:
+    return max(1, int(min(2.0**62, per_item * n)))
+
+
+def _knn_one_numpy(tables: _Tables, db, q: np.ndarray, n_bits: int, k: int, budget: int):
+    qkeys = [
+        _substring_keys(q[None], s, s_len)[0] for s, s_len in zip(tables.starts, tables.lengths)
+    ]
+    state = {"cost": 0, "budget": budget}
+    hist = np.zeros(n_bits + 2, dtype=np.int64)
+    threshold = n_bits  # the k-th smallest distance seen so far (n_bits until k are seen)
+    found_d, found_i = [], []
+    for t in range(_last_step(tables) + 1):
+        step = _probe_numpy(tables, db, q, qkeys, t, threshold, state)
+        if step is None:
+            return None
+        dist, ids = step
+        if dist.size:
+            found_d.append(dist)
+            found_i.append(ids)
+            hist += np.bincount(dist, minlength=n_bits + 2)
+            reached = np.cumsum(hist) >= k
+            if reached.any():
+                threshold = int(reached.argmax())
+        if threshold <= t:  # k items at distance <= t, and nothing unseen is that close
+            break
+    dist, ids = np.concatenate(found_d), np.concatenate(found_i)
+    order = np.lexsort((ids, dist))[:k]
+    return dist[order], ids[order]
+
+
+def _range_one_numpy(tables: _Tables, db, q: np.ndarray, radius: int, budget: int):
+    qkeys = [
+        _substring_keys(q[None], s, s_len)[0] for s, s_len in zip(tables.starts, tables.lengths)
+    ]
+    state = {"cost": 0, "budget": budget}
+    found_d, found_i = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for t in range(min(radius, _last_step(tables)) + 1):
+        step = _probe_numpy(tables, db, q, qkeys, t, radius, state)
+        if step is None:
+            return None
+        found_d.append(step[0])
+        found_i.append(step[1])
+    dist, ids = np.concatenate(found_d), np.concatenate(found_i)
+    order = np.lexsort((ids, dist))
+    return dist[order], ids[order]
+
+
+def _kernel_codes(tables: _Tables, db: np.ndarray) -> np.ndarray:
+    return tables.codes if tables.copies else db[: tables.n]
+
+
+def _knn_kernel(kernels, tables: _Tables, db, queries, n_bits: int, k: int, budget: int):
+    n_query = queries.shape[0]
+    out_d = np.empty((n_query, k), dtype=np.int32)
+    out_i = np.empty((n_query, k), dtype=np.int64)
+    status = np.zeros(n_query, dtype=np.int8)
+    kernels.mih_knn(
+        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, _kernel_codes(tables, db),
+        tables.copies, tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
+        queries, n_query, k, budget, PROBE_COST, out_d, out_i, status,
+    )  # fmt: skip
+    return out_d, out_i, status.astype(bool)
+
+
+def _range_kernel(kernels, tables: _Tables, db, queries, n_bits: int, radius: int, budget: int):
+    n_query = queries.shape[0]
+    status = np.zeros(n_query, dtype=np.int8)
+    counts, dist, ids = kernels.mih_range(
+        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, _kernel_codes(tables, db),
+        tables.copies, tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
+        queries, n_query, radius, budget, PROBE_COST, status,
+    )  # fmt: skip
+    counts = np.frombuffer(counts, dtype=np.int64)
+    lims = np.zeros(n_query + 1, dtype=np.int64)
+    np.cumsum(counts, out=lims[1:])
+    dist = np.frombuffer(dist, dtype=np.int32)
+    ids = np.frombuffer(ids, dtype=np.int64)
+    per_query = [(dist[lims[q] : lims[q + 1]], ids[lims[q] : lims[q + 1]]) for q in range(n_query)]
+    return per_query, status.astype(bool)
+
+
+class MultiIndex:
+    """Multi-index hash tables over a growing array of packed codes (the codes are not owned).
+
+    ``search`` and ``range_search`` take the caller's packed database (``ntotal`` rows, the
+    first ones indexed here) and the engine of the owner, and return what that engine's linear
+    scan returns; the probe/verify loop runs compiled exactly when the engine is the compiled one.
+
+    Parameters
+    ----------
+    n_bits : int
+        Code length.
+    n_substrings : int or None
+        Fixed substring count, or ``None`` for :func:`default_substring_count` at each build.
+    budget_per_item : float
+        Work allowed per query, per indexed code, before the query falls back to the scan
+        (``inf``: never).
+    copy_codes : bool or None
+        Keep a copy of the codes in each table, so that a bucket is verified from contiguous
+        memory (``m`` times the codes' memory). ``None``: for codes of one 64-bit word, where
+        it is fast and cheap; longer codes are read from the database by id.
+    """
+
+    def __init__(
+        self,
+        n_bits: int,
+        n_substrings: int | None = None,
+        budget_per_item=BUDGET_PER_ITEM,
+        copy_codes=None,
+    ):
+        self.n_bits = n_bits
+        self.n_substrings = n_substrings
+        self.budget_per_item = budget_per_item
+        self.copy_codes = copy_codes
+        self._tables = None
+        self._lock = threading.Lock()  # one build at a time when threads share the index
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_tables"] = None  # rebuilt from the codes on the first search after loading
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @property
+    def n_indexed(self) -> int:
+        return 0 if self._tables is None else self._tables.n
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the tables (the codes they index are counted by their owner)."""
+        return 0 if self._tables is None else self._tables.nbytes
+
+    def substring_count(self, n: int) -> int:
+        if self.n_substrings is not None:
+            return self.n_substrings
+        return default_substring_count(n, self.n_bits)
+
+    def reset(self) -> None:
+        self._tables = None
+
+    def _refresh(self, db: np.ndarray) -> _Tables:
+        """Rebuild the tables when the tail of codes added since the last build grew too long."""
+        with self._lock:
+            n, n_indexed = db.shape[0], self.n_indexed
+            if n < n_indexed:  # the owner was reset and refilled
+                self._tables = None
+                n_indexed = 0
+            tail = n - n_indexed
+            if self._tables is None or tail > max(_TAIL_MIN, _TAIL_FRACTION * n_indexed):
+                copies = db.shape[1] == 1 if self.copy_codes is None else self.copy_codes
+                self._tables = _Tables(db, self.n_bits, self.substring_count(n), copies)
+            return self._tables
+
+    def search(self, db, queries, k: int, *, engine: SearchEngine):
+        """Exact ``k`` nearest codes, as ``engine.knn`` returns them."""
+        kernels = getattr(engine, "kernels", None)
+        db = np.ascontiguousarray(db, dtype=np.uint64)
+        queries = np.ascontiguousarray(queries, dtype=np.uint64)
+        tables = self._refresh(db)
+        n_query, n_bits = queries.shape[0], self.n_bits
+        k_eff = min(k, tables.n)
+        budget = _budget(tables.n, self.budget_per_item)
+        out_d = np.full((n_query, k), -1, dtype=np.int32)
+        out_i = np.full((n_query, k), -1, dtype=np.int64)
+        if kernels is not None:
+            dist, ids, over = _knn_kernel(kernels, tables, db, queries, n_bits, k_eff, budget)
+            out_d[:, :k_eff], out_i[:, :k_eff] = dist, ids
+        else:
+            over = np.zeros(n_query, dtype=bool)
+            for q in range(n_query):
+                found = _knn_one_numpy(tables, db, queries[q], n_bits, k_eff, budget)
+                if found is None:
+                    over[q] = True
+                else:
+                    out_d[q, :k_eff], out_i[q, :k_eff] = found
+        if over.any():  # queries past their budget: the linear scan over the indexed codes
+            scan = engine.knn(db[: tables.n], queries[over], n_bits, k)
+            out_d[over], out_i[over] = scan
+        if tables.n < db.shape[0]:
+            from ..index import merge_search_results  # index.py imports this module
+
+            tail = engine.knn(db[tables.n :], queries, n_bits, k)
+            return merge_search_results([out_d, tail[0]], [out_i, tail[1]], k, [0, tables.n])
+        return out_d, out_i
+
+    def range_search(self, db, queries, radius: int, *, engine: SearchEngine):
+        """Every code within ``radius`` (inclusive), as ``engine.range`` returns them."""
+        kernels = getattr(engine, "kernels", None)
+        db = np.ascontiguousarray(db, dtype=np.uint64)
+        queries = np.ascontiguousarray(queries, dtype=np.uint64)
+        tables = self._refresh(db)
+        n_query, budget = queries.shape[0], _budget(tables.n, self.budget_per_item)
+        if kernels is not None:
+            per_query, over = _range_kernel(
+                kernels, tables, db, queries, self.n_bits, radius, budget
+            )
+        else:
+            per_query = [
+                _range_one_numpy(tables, db, queries[q], radius, budget) for q in range(n_query)
+            ]
+            over = np.array([found is None for found in per_query], dtype=bool)
+        if over.any():
+            lims, dist, ids = engine.range(db[: tables.n], queries[over], self.n_bits, radius)
+            for r, q in enumerate(np.flatnonzero(over)):
+                per_query[q] = (dist[lims[r] : lims[r + 1]], ids[lims[r] : lims[r + 1]])
+        if tables.n < db.shape[0]:
+            lims, dist, ids = engine.range(db[tables.n :], queries, self.n_bits, radius)
+            # Tail ids exceed every indexed id: within one distance they come last.
+            for q in range(n_query):
+                d = np.concatenate([per_query[q][0], dist[lims[q] : lims[q + 1]]])
+                i = np.concatenate([per_query[q][1], ids[lims[q] : lims[q + 1]] + tables.n])
+                order = np.lexsort((i, d))
+                per_query[q] = (d[order], i[order])
+        lims = np.zeros(n_query + 1, dtype=np.int64)
+        np.cumsum([found[0].size for found in per_query], out=lims[1:])
+        if n_query == 0:
+            return lims, np.empty(0, np.int32), np.empty(0, np.int64)
+        dist = np.concatenate([found[0] for found in per_query]).astype(np.int32)
+        ids = np.concatenate([found[1] for found in per_query]).astype(np.int64)
+        return lims, dist, ids

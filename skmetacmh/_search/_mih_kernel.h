@@ -1,0 +1,626 @@
+/*
+ * Exact multi-index hashing (MIH): the probe/verify loop of the compiled engine.
+ *
+ * Not a module of its own: _kernels.c includes this file once, after its popcount64, so that
+ * the package ships one C extension with one popcount. Its two entry points are the
+ * extension's mih_knn and mih_range.
+ *
+ * Norouzi, Punjani & Fleet, "Fast Search in Hamming Space with Multi-Index Hashing" (CVPR 2012;
+ * TPAMI 2014). The tables are built by skmetacmh/_search/_mih.py (class _Tables), which documents the
+ * search; this file runs the same search as its numpy path and returns the same results:
+ *
+ *   step t probes table j = t % m with every key at exactly rho = t / m bits from the query's
+ *   substring j; an item is counted only at its first step min_i(m * d_i + i) (no "seen" set);
+ *   after step t every item at distance <= t has been seen, so the k-NN search stops once k
+ *   items at distance <= t are held. A max-heap keyed by (distance, id) holds the k best.
+ *
+ * Table layout (flat arrays, one block per table j; "width" is 4 (uint32) or 8 (int64)):
+ *   meta[6 * j + ...] = start bit, length, direct (0/1), offsets base, keys base, distinct keys
+ *   direct:  bucket(key) = offsets[base + key] .. offsets[base + key + 1]
+ *   sparse:  key found by binary search in keys[keys base ...], then offsets[base + rank] ..
+ *   ids[j * n + p]: items in (substring, id) order; their codes are either copied beside them,
+ *   codes[(j * n + p) * n_words + w] ("copies", contiguous buckets, for one-word codes), or read
+ *   from the database, codes[ids[j * n + p] * n_words + w] (m times less memory).
+ *
+ * A query whose work (probes * probe_cost + verified candidates) passes the budget stops and is
+ * flagged in `status`; the caller answers it with the linear scan. Uses only the CPython C API
+ * and the buffer protocol; the loops run without the GIL.
+ */
+#ifndef SKMETACMH_MIH_KERNEL_H
+#define SKMETACMH_MIH_KERNEL_H
+
+#define MIH_POPCOUNT64(x) ((int64_t)popcount64(x)) /* _kernels.c's one popcount */
+#if defined(_MSC_VER)
+#define MIH_INLINE static __inline
+#define MIH_PREFETCH(p) ((void)(p))
+#else
+#define MIH_INLINE static inline
+#define MIH_PREFETCH(p) __builtin_prefetch(p)
+#endif
+
+/* Keys probed together: their table entries and buckets are prefetched as a batch, so that the
+ * random memory accesses of independent probes overlap instead of queueing one by one. */
+#define PROBE_BATCH 16
+
+#define META_COLS 6
+#define SPARSE_PROBE_FACTOR 8 /* a binary search costs about 8 direct lookups (_mih.py) */
+#define BY_ID_VERIFY_COST 4   /* a code read by id (a random access) costs about 4 copied ones */
+
+typedef struct {
+    const int64_t *meta;
+    int64_t m;
+    const void *offsets;
+    const uint64_t *keys;
+    const void *ids;
+    const uint64_t *codes;
+    int copies;
+    int width;
+    int64_t n, n_words, n_bits;
+    const uint64_t *sub_masks;
+    int64_t budget, probe_cost;
+    int64_t last_step;
+} tables_t;
+
+MIH_INLINE int64_t read_index(const void *base, int width, int64_t i)
+{
+    return width == 4 ? (int64_t)((const uint32_t *)base)[i] : ((const int64_t *)base)[i];
+}
+
+MIH_INLINE uint64_t substring_key(const uint64_t *code, int64_t start, int64_t length)
+{
+    const int64_t word = start >> 6, off = start & 63;
+    uint64_t key = code[word] >> off;
+    if (off + length > 64) key |= code[word + 1] << (64 - off);
+    if (length < 64) key &= (((uint64_t)1) << length) - 1;
+    return key;
+}
+
+/* Bucket of `key` in table j: 1 and [lo, hi) when present, 0 when absent, -1 when corrupt. */
+MIH_INLINE int bucket(const tables_t *t, int64_t j, uint64_t key, int64_t *lo, int64_t *hi)
+{
+    const int64_t *mt = t->meta + META_COLS * j;
+    int64_t pos;
+    if (mt[2]) {
+        pos = mt[3] + (int64_t)key;
+    } else {
+        const uint64_t *ks = t->keys + mt[4];
+        int64_t a = 0, b = mt[5];
+        while (a < b) {
+            const int64_t mid = a + (b - a) / 2;
+            if (ks[mid] < key)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        if (a == mt[5] || ks[a] != key) return 0;
+        pos = mt[3] + a;
+    }
+    *lo = read_index(t->offsets, t->width, pos);
+    *hi = read_index(t->offsets, t->width, pos + 1);
+    if (*lo < 0 || *lo > *hi || *hi > t->n) return -1;
+    return *lo < *hi;
+}
+
+MIH_INLINE int64_t distance(const uint64_t *a, const uint64_t *b, int64_t n_words)
+{
+    int64_t d = 0;
+    for (int64_t w = 0; w < n_words; w++) d += MIH_POPCOUNT64(a[w] ^ b[w]);
+    return d;
+}
+
+/* Is step (j, rho) the first to reach this code? False when a table i probed earlier (i < j at
+ * radius rho, or i > j at radius rho - 1) already holds it within its radius. */
+MIH_INLINE int first_reached(const tables_t *t, const uint64_t *c, const uint64_t *q, int64_t j,
+                             int64_t rho)
+{
+    for (int64_t i = 0; i < t->m; i++) {
+        if (i == j) continue;
+        const uint64_t *mask = t->sub_masks + i * t->n_words;
+        int64_t d = 0;
+        for (int64_t w = 0; w < t->n_words; w++) d += MIH_POPCOUNT64((c[w] ^ q[w]) & mask[w]);
+        if (d < rho || (i < j && d == rho)) return 0;
+    }
+    return 1;
+}
+
+/* Next mask of the same weight in `length` bits (Gosper's hack); 0 when there is none. */
+MIH_INLINE int next_mask(uint64_t *mask, int64_t length)
+{
+    const uint64_t x = *mask;
+    const uint64_t low = x & (~x + 1);
+    const uint64_t r = x + low;
+    if (x == 0 || r == 0) return 0; /* weight 0, or the last 64-bit combination */
+    const uint64_t next = (((r ^ x) >> 2) / low) | r;
+    if (length < 64 && (next >> length)) return 0;
+    *mask = next;
+    return 1;
+}
+
+MIH_INLINE uint64_t first_mask(int64_t rho)
+{
+    return rho == 0 ? 0 : rho >= 64 ? ~(uint64_t)0 : ((((uint64_t)1) << rho) - 1);
+}
+
+/* The code of bucket item p: its copy in the table, or its row in the database (then the code
+ * a few items ahead is prefetched, since those rows are scattered); NULL for an invalid id. */
+MIH_INLINE const uint64_t *code_at(const tables_t *t, const uint64_t *codes, int64_t id_base,
+                                   int64_t p, int64_t hi)
+{
+    if (t->copies) return codes + p * t->n_words;
+    if (p + 4 < hi) MIH_PREFETCH(codes + read_index(t->ids, t->width, id_base + p + 4) * t->n_words);
+    const int64_t id = read_index(t->ids, t->width, id_base + p);
+    if (id < 0 || id >= t->n) return NULL; /* corrupt ids: never read outside the database */
+    return codes + id * t->n_words;
+}
+
+/* Prefetch a whole bucket (up to 32 cache lines) while the previous one is verified. */
+MIH_INLINE void prefetch_bucket(const uint64_t *codes, int64_t lo, int64_t hi, int64_t nw)
+{
+    const char *first = (const char *)(codes + lo * nw), *end = (const char *)(codes + hi * nw);
+    if (end - first > 32 * 64) end = first + 32 * 64;
+    for (const char *line = first + 64; line < end; line += 64) MIH_PREFETCH(line);
+}
+
+/* The next batch of up to PROBE_BATCH keys of table j at the current radius: their buckets
+ * in lo/hi (empty when absent). Returns the batch size, -1 when the tables are corrupt; *more
+ * says whether masks remain. */
+static int probe_batch(const tables_t *t, int64_t j, int64_t length, uint64_t qkey, uint64_t *mask,
+                       int *more, int64_t *lo, int64_t *hi)
+{
+    uint64_t keys[PROBE_BATCH];
+    int nb = 0;
+    while (nb < PROBE_BATCH && *more) {
+        keys[nb++] = qkey ^ *mask;
+        *more = next_mask(mask, length);
+    }
+    const int64_t *mt = t->meta + META_COLS * j;
+    if (mt[2]) {
+        const char *base = (const char *)t->offsets + mt[3] * t->width;
+        for (int b = 0; b < nb; b++) MIH_PREFETCH(base + (int64_t)keys[b] * t->width);
+    }
+    const uint64_t *codes = t->codes + j * t->n * t->n_words;
+    for (int b = 0; b < nb; b++) {
+        const int found = bucket(t, j, keys[b], lo + b, hi + b);
+        if (found < 0) return -1;
+        if (!found)
+            lo[b] = hi[b] = 0;
+        else if (t->copies)
+            MIH_PREFETCH(codes + lo[b] * t->n_words);
+        else
+            MIH_PREFETCH((const char *)t->ids + (j * t->n + lo[b]) * t->width);
+    }
+    return nb;
+}
+
+/* ------------------------------------------------------------------ k-NN */
+typedef struct {
+    int64_t *d, *id;
+    int64_t size, k;
+} heap_t; /* max-heap by (distance, id): the root is the worst of the k best */
+
+MIH_INLINE int before(int64_t d1, int64_t i1, int64_t d2, int64_t i2)
+{
+    return d1 < d2 || (d1 == d2 && i1 < i2);
+}
+
+static void heap_sift_down(heap_t *h, int64_t pos)
+{
+    const int64_t d = h->d[pos], id = h->id[pos];
+    for (;;) {
+        int64_t child = 2 * pos + 1;
+        if (child >= h->size) break;
+        if (child + 1 < h->size && before(h->d[child], h->id[child], h->d[child + 1], h->id[child + 1]))
+            child++;
+        if (!before(d, id, h->d[child], h->id[child])) break;
+        h->d[pos] = h->d[child];
+        h->id[pos] = h->id[child];
+        pos = child;
+    }
+    h->d[pos] = d;
+    h->id[pos] = id;
+}
+
+static void heap_offer(heap_t *h, int64_t d, int64_t id)
+{
+    if (h->size < h->k) {
+        int64_t pos = h->size++;
+        while (pos > 0) {
+            const int64_t parent = (pos - 1) / 2;
+            if (!before(h->d[parent], h->id[parent], d, id)) break;
+            h->d[pos] = h->d[parent];
+            h->id[pos] = h->id[parent];
+            pos = parent;
+        }
+        h->d[pos] = d;
+        h->id[pos] = id;
+    } else {
+        h->d[0] = d;
+        h->id[0] = id;
+        heap_sift_down(h, 0);
+    }
+}
+
+/* A candidate at distance d <= the heap's worst: add it when it beats the worst by (distance,
+ * id) and this is its first step. Returns whether the heap is full (its root is the bound). */
+MIH_INLINE int offer(const tables_t *t, heap_t *h, const uint64_t *c, const uint64_t *q, int64_t d,
+                     int64_t slot, int64_t j, int64_t rho)
+{
+    const int64_t id = read_index(t->ids, t->width, slot);
+    if (h->size == h->k && !before(d, id, h->d[0], h->id[0])) return 1;
+    if (first_reached(t, c, q, j, rho)) heap_offer(h, d, id);
+    return h->size == h->k;
+}
+
+/* 0: done; 1: over budget; -1: corrupt tables. */
+static int knn_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, heap_t *h)
+{
+    const int64_t m = t->m, nw = t->n_words;
+    int64_t cost = 0;
+    h->size = 0;
+    for (int64_t j = 0; j < m; j++)
+        qkeys[j] = substring_key(q, t->meta[META_COLS * j], t->meta[META_COLS * j + 1]);
+    for (int64_t step = 0; step <= t->last_step; step++) {
+        const int64_t j = step % m, rho = step / m, length = t->meta[META_COLS * j + 1];
+        if (rho <= length) {
+            const uint64_t *codes = t->copies ? t->codes + j * t->n * nw : t->codes;
+            const int64_t id_base = j * t->n;
+            const int64_t probe_cost = t->probe_cost * (t->meta[META_COLS * j + 2] ? 1 : SPARSE_PROBE_FACTOR);
+            uint64_t mask = first_mask(rho);
+            int more = 1;
+            while (more) {
+                int64_t lo[PROBE_BATCH], hi[PROBE_BATCH];
+                const int nb = probe_batch(t, j, length, qkeys[j], &mask, &more, lo, hi);
+                if (nb < 0) return -1;
+                cost += nb * probe_cost;
+                if (cost > t->budget) return 1;
+                for (int b = 0; b < nb; b++) {
+                    cost += (hi[b] - lo[b]) * (t->copies ? 1 : BY_ID_VERIFY_COST);
+                    if (cost > t->budget) return 1;
+                    if (b + 1 < nb && t->copies) prefetch_bucket(codes, lo[b + 1], hi[b + 1], nw);
+                    /* `worst` caches the heap root's distance (everything passes until the heap
+                     * is full), so the common case, a far candidate, is one compare. */
+                    int64_t worst = h->size == h->k ? h->d[0] : INT64_MAX;
+                    if (t->copies && nw == 1) { /* the common case, in a tight loop */
+                        const uint64_t q0 = q[0];
+                        for (int64_t p = lo[b]; p < hi[b]; p++) {
+                            const int64_t d = MIH_POPCOUNT64(codes[p] ^ q0);
+                            if (d <= worst && offer(t, h, codes + p, q, d, id_base + p, j, rho))
+                                worst = h->d[0];
+                        }
+                        continue;
+                    }
+                    for (int64_t p = lo[b]; p < hi[b]; p++) {
+                        const uint64_t *c = code_at(t, codes, id_base, p, hi[b]);
+                        if (c == NULL) return -1;
+                        const int64_t d = nw == 1 ? MIH_POPCOUNT64(c[0] ^ q[0]) : distance(c, q, nw);
+                        if (d <= worst && offer(t, h, c, q, d, id_base + p, j, rho)) worst = h->d[0];
+                    }
+                }
+            }
+        }
+        if (h->size == h->k && h->d[0] <= step) break;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ range */
+typedef struct {
+    int64_t d, id;
+} pair_t;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const pair_t *x = (const pair_t *)a, *y = (const pair_t *)b;
+    if (x->d != y->d) return x->d < y->d ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+typedef struct {
+    pair_t *items;
+    int64_t len, cap;
+} pairs_t;
+
+static int pairs_push(pairs_t *v, int64_t d, int64_t id)
+{
+    if (v->len == v->cap) {
+        const int64_t cap = v->cap ? 2 * v->cap : 1024;
+        pair_t *grown = (pair_t *)realloc(v->items, (size_t)cap * sizeof(pair_t));
+        if (grown == NULL) return -1;
+        v->items = grown;
+        v->cap = cap;
+    }
+    v->items[v->len].d = d;
+    v->items[v->len].id = id;
+    v->len++;
+    return 0;
+}
+
+/* Appends the query's results to `out` (unsorted). 0: done; 1: over budget; -1: corrupt
+ * tables; -2: out of memory. */
+static int range_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, int64_t radius,
+                     pairs_t *out)
+{
+    const int64_t m = t->m, nw = t->n_words;
+    const int64_t start_len = out->len;
+    const int64_t last = radius < t->last_step ? radius : t->last_step;
+    int64_t cost = 0;
+    for (int64_t j = 0; j < m; j++)
+        qkeys[j] = substring_key(q, t->meta[META_COLS * j], t->meta[META_COLS * j + 1]);
+    for (int64_t step = 0; step <= last; step++) {
+        const int64_t j = step % m, rho = step / m, length = t->meta[META_COLS * j + 1];
+        if (rho > length) continue;
+        const uint64_t *codes = t->copies ? t->codes + j * t->n * nw : t->codes;
+        const int64_t id_base = j * t->n;
+        const int64_t probe_cost = t->probe_cost * (t->meta[META_COLS * j + 2] ? 1 : SPARSE_PROBE_FACTOR);
+        uint64_t mask = first_mask(rho);
+        int more = 1;
+        while (more) {
+            int64_t lo[PROBE_BATCH], hi[PROBE_BATCH];
+            const int nb = probe_batch(t, j, length, qkeys[j], &mask, &more, lo, hi);
+            if (nb < 0) return -1;
+            cost += nb * probe_cost;
+            if (cost > t->budget) goto over;
+            for (int b = 0; b < nb; b++) {
+                cost += (hi[b] - lo[b]) * (t->copies ? 1 : BY_ID_VERIFY_COST);
+                if (cost > t->budget) goto over;
+                for (int64_t p = lo[b]; p < hi[b]; p++) {
+                    const uint64_t *c = code_at(t, codes, id_base, p, hi[b]);
+                    if (c == NULL) return -1;
+                    const int64_t d = distance(c, q, nw);
+                    if (d > radius || !first_reached(t, c, q, j, rho)) continue;
+                    if (pairs_push(out, d, read_index(t->ids, t->width, id_base + p))) return -2;
+                }
+            }
+        }
+    }
+    return 0;
+over:
+    out->len = start_len;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ Python wrappers */
+static int mih_check_len(Py_buffer *b, Py_ssize_t expected, const char *what)
+{
+    if (b->len != expected) {
+        PyErr_Format(PyExc_ValueError, "mih: the %s buffer holds %zd bytes, expected %zd", what,
+                     b->len, expected);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks every size and every table descriptor, so that no lookup can leave the buffers. */
+static int setup_tables(tables_t *t, Py_buffer *meta, Py_ssize_t m, Py_buffer *offsets,
+                        Py_buffer *keys, Py_buffer *ids, Py_buffer *codes, int copies,
+                        Py_ssize_t width,
+                        Py_ssize_t n, Py_ssize_t n_words, Py_ssize_t n_bits, Py_buffer *sub_masks,
+                        Py_ssize_t budget, Py_ssize_t probe_cost)
+{
+    if (m < 1 || n < 1 || n_words < 1 || n_bits < 1 || n_bits > 64 * n_words ||
+        (width != 4 && width != 8) || budget < 0 || probe_cost < 0) {
+        PyErr_SetString(PyExc_ValueError, "mih: invalid sizes");
+        return -1;
+    }
+    if (mih_check_len(meta, m * META_COLS * 8, "meta") || mih_check_len(ids, m * n * width, "ids") ||
+        mih_check_len(codes, (copies ? m : 1) * n * n_words * 8, "codes") ||
+        mih_check_len(sub_masks, m * n_words * 8, "substring masks"))
+        return -1;
+    if (offsets->len % width || keys->len % 8) {
+        PyErr_SetString(PyExc_ValueError, "mih: offsets or keys buffer of a partial length");
+        return -1;
+    }
+    const int64_t n_offsets = offsets->len / width, n_keys = keys->len / 8;
+    const int64_t *mt = (const int64_t *)meta->buf;
+    int64_t last_step = 0, end = 0;
+    for (int64_t j = 0; j < m; j++, mt += META_COLS) {
+        const int64_t start = mt[0], length = mt[1], direct = mt[2], off = mt[3], kb = mt[4];
+        const int64_t nk = mt[5];
+        if (start != end || length < 1 || length > 64 || (direct != 0 && direct != 1) || off < 0 ||
+            kb < 0 || nk < 0 || (direct && length > 40) ||
+            off + (direct ? ((int64_t)1 << length) : nk) + 1 > n_offsets ||
+            (!direct && kb + nk > n_keys)) {
+            PyErr_Format(PyExc_ValueError, "mih: invalid descriptor of table %lld", (long long)j);
+            return -1;
+        }
+        end = start + length;
+        if (length * m + j > last_step) last_step = length * m + j;
+    }
+    if (end != n_bits) {
+        PyErr_SetString(PyExc_ValueError, "mih: the substrings do not cover n_bits");
+        return -1;
+    }
+    t->meta = (const int64_t *)meta->buf;
+    t->m = m;
+    t->offsets = offsets->buf;
+    t->keys = (const uint64_t *)keys->buf;
+    t->ids = ids->buf;
+    t->codes = (const uint64_t *)codes->buf;
+    t->copies = copies;
+    t->width = (int)width;
+    t->n = n;
+    t->n_words = n_words;
+    t->n_bits = n_bits;
+    t->sub_masks = (const uint64_t *)sub_masks->buf;
+    t->budget = budget;
+    t->probe_cost = probe_cost;
+    t->last_step = last_step;
+    return 0;
+}
+
+static PyObject *py_mih_knn(PyObject *self, PyObject *args)
+{
+    Py_buffer meta, offsets, keys, ids, codes, sub_masks, q, od, oi, status;
+    Py_ssize_t m, width, n, n_words, n_bits, n_q, k, budget, probe_cost;
+    int copies;
+    tables_t t;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*w*w*", &meta, &m, &offsets, &keys, &ids,
+                          &codes, &copies, &width, &n, &n_words, &n_bits, &sub_masks, &q, &n_q, &k,
+                          &budget, &probe_cost, &od, &oi, &status))
+        return NULL;
+    PyObject *result = NULL;
+    int64_t *hd = NULL, *hid = NULL;
+    uint64_t *qkeys = NULL;
+    if (setup_tables(&t, &meta, m, &offsets, &keys, &ids, &codes, copies, width, n, n_words, n_bits,
+                     &sub_masks, budget, probe_cost))
+        goto done;
+    if (k < 1 || k > n || n_q < 0) {
+        PyErr_SetString(PyExc_ValueError, "mih knn: k must be in [1, n] and n_query >= 0");
+        goto done;
+    }
+    if (mih_check_len(&q, n_q * n_words * 8, "queries") || mih_check_len(&od, n_q * k * 4, "distances") ||
+        mih_check_len(&oi, n_q * k * 8, "indices") || mih_check_len(&status, n_q, "status"))
+        goto done;
+    hd = (int64_t *)malloc((size_t)k * sizeof(int64_t));
+    hid = (int64_t *)malloc((size_t)k * sizeof(int64_t));
+    qkeys = (uint64_t *)malloc((size_t)m * sizeof(uint64_t));
+    if (hd == NULL || hid == NULL || qkeys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int corrupt = 0;
+    Py_BEGIN_ALLOW_THREADS
+    heap_t h = {hd, hid, 0, k};
+    int32_t *out_d = (int32_t *)od.buf;
+    int64_t *out_i = (int64_t *)oi.buf;
+    int8_t *st = (int8_t *)status.buf;
+    for (Py_ssize_t i = 0; i < n_q && !corrupt; i++) {
+        const int rc = knn_one(&t, (const uint64_t *)q.buf + i * n_words, qkeys, &h);
+        st[i] = rc == 1;
+        if (rc < 0) corrupt = 1;
+        int32_t *row_d = out_d + i * k;
+        int64_t *row_i = out_i + i * k;
+        for (int64_t r = k - 1; r >= 0; r--) { /* pop the worst first: ascending order */
+            if (rc != 0 || r >= h.size) {
+                row_d[r] = -1;
+                row_i[r] = -1;
+                continue;
+            }
+            row_d[r] = (int32_t)h.d[0];
+            row_i[r] = h.id[0];
+            h.size--;
+            h.d[0] = h.d[h.size];
+            h.id[0] = h.id[h.size];
+            heap_sift_down(&h, 0);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (corrupt) {
+        PyErr_SetString(PyExc_ValueError, "mih knn: table offsets or ids out of range");
+        goto done;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(hd);
+    free(hid);
+    free(qkeys);
+    PyBuffer_Release(&meta);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&keys);
+    PyBuffer_Release(&ids);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&sub_masks);
+    PyBuffer_Release(&q);
+    PyBuffer_Release(&od);
+    PyBuffer_Release(&oi);
+    PyBuffer_Release(&status);
+    return result;
+}
+
+static PyObject *py_mih_range(PyObject *self, PyObject *args)
+{
+    Py_buffer meta, offsets, keys, ids, codes, sub_masks, q, status;
+    Py_ssize_t m, width, n, n_words, n_bits, n_q, radius, budget, probe_cost;
+    int copies;
+    tables_t t;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*", &meta, &m, &offsets, &keys, &ids,
+                          &codes, &copies, &width, &n, &n_words, &n_bits, &sub_masks, &q, &n_q,
+                          &radius, &budget, &probe_cost, &status))
+        return NULL;
+    PyObject *result = NULL;
+    pairs_t found = {NULL, 0, 0};
+    int64_t *counts = NULL;
+    uint64_t *qkeys = NULL;
+    int32_t *dist = NULL;
+    int64_t *idx = NULL;
+    if (setup_tables(&t, &meta, m, &offsets, &keys, &ids, &codes, copies, width, n, n_words, n_bits,
+                     &sub_masks, budget, probe_cost))
+        goto done;
+    if (radius < 0 || n_q < 0) {
+        PyErr_SetString(PyExc_ValueError, "mih range: radius and n_query must be >= 0");
+        goto done;
+    }
+    if (mih_check_len(&q, n_q * n_words * 8, "queries") || mih_check_len(&status, n_q, "status"))
+        goto done;
+    counts = (int64_t *)calloc((size_t)(n_q > 0 ? n_q : 1), sizeof(int64_t));
+    qkeys = (uint64_t *)malloc((size_t)m * sizeof(uint64_t));
+    if (counts == NULL || qkeys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int rc = 0;
+    Py_BEGIN_ALLOW_THREADS
+    int8_t *st = (int8_t *)status.buf;
+    for (Py_ssize_t i = 0; i < n_q; i++) {
+        const int64_t before_len = found.len;
+        rc = range_one(&t, (const uint64_t *)q.buf + i * n_words, qkeys, radius, &found);
+        if (rc < 0) break;
+        st[i] = rc == 1;
+        rc = 0;
+        counts[i] = found.len - before_len;
+        qsort(found.items + before_len, (size_t)counts[i], sizeof(pair_t), pair_cmp);
+    }
+    if (rc == 0) {
+        dist = (int32_t *)malloc((size_t)(found.len > 0 ? found.len : 1) * sizeof(int32_t));
+        idx = (int64_t *)malloc((size_t)(found.len > 0 ? found.len : 1) * sizeof(int64_t));
+        if (dist == NULL || idx == NULL) {
+            rc = -2;
+        } else {
+            for (int64_t r = 0; r < found.len; r++) {
+                dist[r] = (int32_t)found.items[r].d;
+                idx[r] = found.items[r].id;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (rc == -1) {
+        PyErr_SetString(PyExc_ValueError, "mih range: table offsets or ids out of range");
+        goto done;
+    }
+    if (rc == -2) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = Py_BuildValue("(y#y#y#)", (const char *)counts, (Py_ssize_t)(n_q * 8),
+                           (const char *)dist, (Py_ssize_t)(found.len * 4), (const char *)idx,
+                           (Py_ssize_t)(found.len * 8));
+done:
+    free(found.items);
+    free(counts);
+    free(qkeys);
+    free(dist);
+    free(idx);
+    PyBuffer_Release(&meta);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&keys);
+    PyBuffer_Release(&ids);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&sub_masks);
+    PyBuffer_Release(&q);
+    PyBuffer_Release(&status);
+    return result;
+}
+
+/* Method-table entries, spliced into _kernels.c's table. */
+#define MIH_METHODS                                                                              \
+    {"mih_knn", py_mih_knn, METH_VARARGS, "mih_knn(meta, m, offsets, keys, ids, codes, copies, "  \
+     "width, n, n_words, n_bits, sub_masks, queries, n_query, k, budget, probe_cost, out_dist, "  \
+     "out_idx, status): exact MIH top-k."},                                                      \
+    {"mih_range", py_mih_range, METH_VARARGS, "mih_range(meta, m, offsets, keys, ids, codes, "    \
+     "copies, width, n, n_words, n_bits, sub_masks, queries, n_query, radius, budget, "           \
+     "probe_cost, status) -> (counts, distances, ids) as bytes: exact MIH radius search."},
+
+#endif /* SKMETACMH_MIH_KERNEL_H */
