@@ -13,8 +13,8 @@ __all__ = ["HASHERS", "resolve_hasher", "hasher_spec"]
 
 #: Benchmark name -> "module:Class" of every hasher that ships with skmetacmh.
 HASHERS = {
-    "MetaCMH": "skmetacmh.metacmh:MetaCMHHasher",
-    "DCMH": "skmetacmh.metacmh:DCMHHasher",
+    "MetaCMH": "skmetacmh.deep:MetaCMHHasher",
+    "DCMH": "skmetacmh.deep:DCMHHasher",
     "SePH": "skmetacmh.baselines.seph:SePHHasher",
     "SCM": "skmetacmh.baselines.scm:SCMHasher",
     "DLFH": "skmetacmh.baselines.dlfh:DLFHHasher",

@@ -14,9 +14,9 @@ import torch
 from sklearn.base import clone
 
 from skmetacmh import DCMHHasher, MetaCMHHasher
-from skmetacmh.metacmh._loss import dcmh_loss, sample_weights
-from skmetacmh.metacmh._memory import AssociativeMemory
-from skmetacmh.metacmh._network import build_network
+from skmetacmh.deep._loss import dcmh_loss, sample_weights
+from skmetacmh.deep._memory import AssociativeMemory
+from skmetacmh.deep._network import build_network
 
 SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 4, "batch_size": 32}
 
