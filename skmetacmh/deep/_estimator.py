@@ -1,5 +1,10 @@
 """MetaCMHHasher and DCMHHasher: the scikit-learn face of the torch backend.
 
+``_BaseDeepHasher`` holds every parameter of the family and the fitting code; the public
+classes only choose which parameters they expose, as scikit-learn's ``_PLS`` does for
+``PLSRegression`` and ``CCA``: ``DCMHHasher`` passes ``memory=False`` (and the other memory
+options) up as fixed values.
+
 The torch module is built at fit time from the parameters (as skorch does), so ``clone``,
 ``set_params`` and grid search work; the fitted module is learned state (``module_``). A
 pickled hasher holds the module's state dict on CPU plus its architecture, so a model fitted
@@ -9,6 +14,7 @@ on a GPU loads on a machine without one.
 from __future__ import annotations
 
 import io
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,8 +24,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseCrossModalHasher
+from ._features import feature_rows
 from ._network import build_network
-from ._training import Trainer, forward_in_chunks
+from ._training import Trainer, TrainingOptions, forward_in_chunks
 
 __all__ = ["MetaCMHHasher", "DCMHHasher"]
 
@@ -46,7 +53,210 @@ def _check_hidden(hidden, name: str) -> tuple:
     return tuple(int(s) for s in sizes)
 
 
-class MetaCMHHasher(BaseCrossModalHasher):
+class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
+    """Every parameter of the deep hashers, and their fitting and encoding.
+
+    Not for direct use: the public classes choose the parameters they expose and pass the
+    others up as fixed values (:class:`MetaCMHHasher` exposes all of them).
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCrossModalHasher._parameter_constraints,
+        "image_hidden": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "text_hidden": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "memory": ["boolean"],
+        "reachability": ["boolean"],
+        "class_weight": [StrOptions({"balanced", "sqrt"}), None],
+        "classification_weight": [Interval(Real, 0, None, closed="left")],
+        "recall_weight": [Interval(Real, 0, None, closed="left")],
+        "memory_source": [StrOptions({"direct", "codes", "classifier"})],
+        "selector_init": [StrOptions({"random", "zero"})],
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "eta": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions({"adam", "sgd"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "schedule": [StrOptions({"constant", "linear", "cosine"})],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        n_bits=32,
+        n_image_features=None,
+        *,
+        image_hidden=(512,),
+        text_hidden=(512,),
+        memory=True,
+        reachability=False,
+        class_weight="balanced",
+        classification_weight=3.0,
+        recall_weight=0.0,
+        memory_source="direct",
+        selector_init="zero",
+        gamma=1.0,
+        eta=1.0,
+        optimizer="adam",
+        learning_rate=1e-3,
+        schedule="linear",
+        weight_decay=0.0,
+        max_epochs=50,
+        batch_size=128,
+        validation_fraction=None,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_bits = n_bits
+        self.n_image_features = n_image_features
+        self.image_hidden = image_hidden
+        self.text_hidden = text_hidden
+        self.memory = memory
+        self.reachability = reachability
+        self.class_weight = class_weight
+        self.classification_weight = classification_weight
+        self.recall_weight = recall_weight
+        self.memory_source = memory_source
+        self.selector_init = selector_init
+        self.gamma = gamma
+        self.eta = eta
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fitting
+    def _all_params(self) -> dict:
+        """Every parameter of the family, the ones a subclass fixes included.
+
+        ``get_params`` lists only what the subclass's ``__init__`` exposes; the names here come
+        from the same machinery (``_get_param_names``) applied to the base's signature.
+        """
+        return {name: getattr(self, name) for name in _BaseDeepHasher._get_param_names()}
+
+    def _network_config(self, X_image, X_text, Y) -> dict:
+        """The architecture: what ``module_config_`` records and a pickle rebuilds from."""
+        uses_memory = bool(self.memory)
+        return {
+            "n_image_features": X_image.shape[1],
+            "n_text_features": X_text.shape[1],
+            "image_hidden": _check_hidden(self.image_hidden, "image_hidden"),
+            "text_hidden": _check_hidden(self.text_hidden, "text_hidden"),
+            "n_bits": int(self.n_bits),
+            "n_classes": Y.shape[1],
+            "memory": uses_memory,
+            "reachability": uses_memory and bool(self.reachability),
+            "head": self.classification_weight > 0,
+        }
+
+    def _fit(self, X_image, X_text, Y):
+        device = _resolve_device(self.device)
+        needs_head = self.memory and self.memory_source == "classifier"
+        if needs_head and not self.classification_weight > 0:
+            raise ValueError(
+                "memory_source='classifier' takes the memory's prototypes from the class "
+                "head, which needs classification_weight > 0; got classification_weight="
+                f"{self.classification_weight!r}."
+            )
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        generator = torch.Generator().manual_seed(seed)
+        config = self._network_config(X_image, X_text, Y)
+        net = build_network(config, generator).to(device)
+        if config["memory"] and self.selector_init == "zero":
+            # After the random draws, so every other weight is as with "random".
+            net.image.memory.zero_selector_()
+            net.text.memory.zero_selector_()
+        data = self._training_data(X_image, X_text, Y, device, generator)
+        options = TrainingOptions.from_params(self._all_params())
+        trainer = Trainer(net, data, options, generator)
+        self.history_ = trainer.fit()
+        self.n_epochs_ = len(self.history_)
+        self.best_epoch_ = trainer.best_epoch
+        self.module_ = net.eval()
+        self.module_config_ = config
+        self.image_centroids_ = self._centroids(net.image)
+        self.text_centroids_ = self._centroids(net.text)
+        return self
+
+    def _training_data(self, X_image, X_text, Y, device, generator) -> dict:
+        image, text = feature_rows(X_image, device), feature_rows(X_text, device)
+        labels = torch.as_tensor(np.asarray(Y, dtype=np.float32), device=device)
+        if self.validation_fraction is None:
+            return {"image": image, "text": text, "Y": labels}
+        n = Y.shape[0]
+        n_valid = int(round(self.validation_fraction * n))
+        if not 1 <= n_valid <= n - 2:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves {n_valid} of {n} "
+                "training items for validation; it needs at least 1 and must leave 2 to train."
+            )
+        order = torch.randperm(n, generator=generator).to(device)
+        valid, train = order[:n_valid], order[n_valid:]
+        return {
+            "image": image.subset(train),
+            "text": text.subset(train),
+            "Y": labels[train],
+            "valid": (image.subset(valid), text.subset(valid), labels[valid]),
+        }
+
+    @staticmethod
+    def _centroids(net):
+        if net.memory is None:
+            return None
+        return net.memory.centroids.detach().cpu().numpy().copy()
+
+    # ------------------------------------------------------------------ encoding
+    def _project(self, X, modality: str) -> np.ndarray:
+        check_is_fitted(self, "module_")
+        device = next(self.module_.parameters()).device
+        self.module_.eval()
+        out = forward_in_chunks(self.module_.modality(modality), feature_rows(X, device))
+        return out.cpu().numpy().astype(np.float64)
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if "module_" in state:
+            # Torch state is saved as a CPU state dict plus the architecture, so the pickle
+            # does not depend on the device it was fitted on.
+            buffer = io.BytesIO()
+            cpu_state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
+            torch.save(cpu_state, buffer)
+            state["module_"] = {"state_dict": buffer.getvalue()}
+        return state
+
+    def __setstate__(self, state):
+        module_state = state.get("module_")
+        if isinstance(module_state, dict):
+            state = dict(state)
+            state["module_"] = _load_module(state["module_config_"], module_state["state_dict"])
+        super().__setstate__(state)
+
+
+def _load_module(config: dict, raw: bytes):
+    """Rebuild the network from its architecture and a saved state dict, on CPU."""
+    net = build_network(config)
+    state_dict = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    net.load_state_dict(state_dict)
+    return net.eval()
+
+
+class MetaCMHHasher(_BaseDeepHasher):
     """Meta cross-modal hashing for long-tailed data (MetaCMH).
 
     Each modality is mapped by an MLP to a direct feature; an associative memory of class
@@ -140,6 +350,9 @@ class MetaCMHHasher(BaseCrossModalHasher):
         when early stopping is on.
     n_epochs_ : int
         Epochs actually run.
+    best_epoch_ : int
+        The epoch whose weights ``module_`` holds: the best validation epoch with early
+        stopping, else the last epoch.
     image_centroids_, text_centroids_ : ndarray of shape (n_classes, n_bits) or None
         The class centroids of the memories (``None`` without memory).
     database_codes_, database_labels_, classes_, multilabel_, n_features_in_ : see
@@ -151,44 +364,12 @@ class MetaCMHHasher(BaseCrossModalHasher):
 
     Notes
     -----
-    **Defaults, chosen by measurement.** On long-tailed UCI Multiple Features (pix as image,
-    fou as text, imbalance factor 50, ~500 training items, standardised, 5 seeds, 32 bits;
-    ``benchmarks/bench_metacmh.py``) the faithful objective (``class_weight=None``,
-    ``classification_weight=0``) reached a mean mAP of 0.27 and a tail mAP of 0.14, no
-    better than DCMH (0.26 / 0.14) and below a class-balanced linear ridge floor (0.50 /
-    0.41): the pairwise likelihood is dominated by head-class pairs, and neither the memory
-    nor the OLTR reachability (which hurt: 0.13 / 0.12) changes that. Class-balanced pair
-    weights alone did not help (0.16 / 0.16), the class head alone helped the head classes
-    (0.57 / 0.29); both together give 0.68 / 0.58, hence the defaults ``class_weight=
-    "balanced"``, ``classification_weight=3``. With them on, the memory itself is neutral on
-    that data (DCMH with the same extensions: 0.68 / 0.59). In 2-3 seed sweeps (with
-    ``classification_weight=1``) Adam with ``learning_rate=1e-3``, a linear decay and 50
-    epochs was as good as 100 epochs or ``3e-4``; 1024-unit layers and ``gamma = eta = 0.1``
-    were within noise, linear direct nets worse (0.47 / 0.43), SGD at ``1e-2`` diverged;
-    ``classification_weight=3`` was slightly better than 1 or 0.3.
-
-    **What the memory does and does not do.** Mean mAP of both directions (overall / tail),
-    32 bits, 3 seeds, each variant minus DCMH with the same two extensions on the same seed
-    (``benchmarks/bench_metacmh.py --dataset {uci,fashion} --imbalance-factor IF``). On UCI
-    the memory stays neutral as the tail gets harder (rarest class: 3, 1, 1 training items at
-    imbalance factor 50, 100, 200): +0.006 / +0.004, +0.010 / +0.017, +0.005 / +0.002, all
-    within the seed spread; ``memory_source="codes"`` or ``"classifier"`` and
-    ``selector_init="zero"`` are likewise within ±0.02. On Fashion-MNIST halves (6,000-item
-    database, 12 or 6 items in the rarest class) the default memory *hurts*: -0.069 / -0.049
-    at IF 50, -0.074 / -0.082 at IF 100 (every seed negative overall). Starting the selector
-    at zero (``selector_init="zero"``, memory initially off) removes that harm: +0.055 /
-    +0.077 at IF 50 (every seed positive overall; 5 seeds: +0.057 / +0.082), -0.002 / -0.019
-    at IF 100 (5 seeds: +0.006 / -0.050). So the
-    memory is not a tail lever on its own here; the class-balanced pair weights and the class
-    head are. Since ``selector_init="zero"`` ties on UCI and removes the harm on Fashion-MNIST, it
-    is the default; ``selector_init="random"`` restores the method's initialisation. (The
-    other numbers of these Notes were measured with ``"random"``.)
-
-    **Tuning.** On feature data the deep hashers live or die by ``learning_rate``,
-    ``max_epochs`` and the hidden sizes. Start from standardised inputs; if the loss in
-    ``history_`` still falls at the last epoch, raise ``max_epochs``; if it becomes NaN the
-    fit stops with an error: lower ``learning_rate``. ``validation_fraction`` with
-    ``n_iter_no_change`` stops on held-out cross-modal mAP instead of a fixed budget.
+    The defaults were chosen by measurement on long-tailed data (UCI Multiple Features and
+    Fashion-MNIST halves, imbalance factor 50 to 200): the class-balanced pair weights
+    together with the class head are what lift the tail classes; the memory itself was
+    neutral on UCI, and with ``selector_init="zero"`` (the default) it helped on
+    Fashion-MNIST where a random selector hurt. The measurements, their commands and what to
+    tune first are on the user guide page :ref:`tuning`.
 
     References
     ----------
@@ -211,32 +392,6 @@ class MetaCMHHasher(BaseCrossModalHasher):
     >>> h.fit(X, y).encode(X[:2, :3], modality="image").shape
     (2, 8)
     """
-
-    _parameter_constraints: dict = {
-        **BaseCrossModalHasher._parameter_constraints,
-        "image_hidden": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "text_hidden": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "memory": ["boolean"],
-        "reachability": ["boolean"],
-        "class_weight": [StrOptions({"balanced", "sqrt"}), None],
-        "classification_weight": [Interval(Real, 0, None, closed="left")],
-        "recall_weight": [Interval(Real, 0, None, closed="left")],
-        "memory_source": [StrOptions({"direct", "codes", "classifier"})],
-        "selector_init": [StrOptions({"random", "zero"})],
-        "gamma": [Interval(Real, 0, None, closed="left")],
-        "eta": [Interval(Real, 0, None, closed="left")],
-        "optimizer": [StrOptions({"adam", "sgd"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "schedule": [StrOptions({"constant", "linear", "cosine"})],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
 
     def __init__(
         self,
@@ -266,167 +421,35 @@ class MetaCMHHasher(BaseCrossModalHasher):
         random_state=None,
         verbose=0,
     ):
-        self.n_bits = n_bits
-        self.n_image_features = n_image_features
-        self.image_hidden = image_hidden
-        self.text_hidden = text_hidden
-        self.memory = memory
-        self.reachability = reachability
-        self.class_weight = class_weight
-        self.classification_weight = classification_weight
-        self.recall_weight = recall_weight
-        self.memory_source = memory_source
-        self.selector_init = selector_init
-        self.gamma = gamma
-        self.eta = eta
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.schedule = schedule
-        self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    # ------------------------------------------------------------------ options
-    def _uses_memory(self) -> bool:
-        return bool(self.memory)
-
-    def _recall_weight(self) -> float:
-        return float(self.recall_weight) if self._uses_memory() else 0.0
-
-    def _uses_reachability(self) -> bool:
-        return self._uses_memory() and bool(self.reachability)
-
-    # ------------------------------------------------------------------ fitting
-    def _fit(self, X_image, X_text, Y):
-        device = _resolve_device(self.device)
-        if (
-            self._uses_memory()
-            and getattr(self, "memory_source", "direct") == "classifier"
-            and not self.classification_weight > 0
-        ):
-            raise ValueError(
-                "memory_source='classifier' takes the memory's prototypes from the class "
-                "head, which needs classification_weight > 0; got classification_weight="
-                f"{self.classification_weight!r}."
-            )
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        generator = torch.Generator().manual_seed(seed)
-        config = {
-            "n_image_features": X_image.shape[1],
-            "n_text_features": X_text.shape[1],
-            "image_hidden": _check_hidden(self.image_hidden, "image_hidden"),
-            "text_hidden": _check_hidden(self.text_hidden, "text_hidden"),
-            "n_bits": int(self.n_bits),
-            "n_classes": Y.shape[1],
-            "memory": self._uses_memory(),
-            "reachability": self._uses_reachability(),
-            "head": self.classification_weight > 0,
-        }
-        net = build_network(config, generator).to(device)
-        if self._uses_memory() and getattr(self, "selector_init", "random") == "zero":
-            # After the random draws, so every other weight is as with "random".
-            net.image.memory.zero_selector_()
-            net.text.memory.zero_selector_()
-        data = self._training_data(X_image, X_text, Y, device, generator)
-        params = {
-            key: getattr(self, key)
-            for key in (
-                "gamma",
-                "eta",
-                "class_weight",
-                "classification_weight",
-                "optimizer",
-                "learning_rate",
-                "schedule",
-                "weight_decay",
-                "max_epochs",
-                "batch_size",
-                "n_iter_no_change",
-            )
-        }
-        params["recall_weight"] = self._recall_weight()
-        params["memory_source"] = getattr(self, "memory_source", "direct")
-        trainer = Trainer(net, data, params, generator, verbose=self.verbose)
-        self.history_ = trainer.fit()
-        self.n_epochs_ = len(self.history_)
-        self.module_ = net.eval()
-        self.module_config_ = config
-        self.image_centroids_ = self._centroids(net.image)
-        self.text_centroids_ = self._centroids(net.text)
-        return self
-
-    def _training_data(self, X_image, X_text, Y, device, generator) -> dict:
-        def tensor(a):
-            return torch.as_tensor(np.asarray(a, dtype=np.float32), device=device)
-
-        X_i, X_t, Y_t = tensor(X_image), tensor(X_text), tensor(Y)
-        if self.validation_fraction is None:
-            return {"image": X_i, "text": X_t, "Y": Y_t}
-        n = Y.shape[0]
-        n_valid = int(round(self.validation_fraction * n))
-        if not 1 <= n_valid <= n - 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves {n_valid} of {n} "
-                "training items for validation; it needs at least 1 and must leave 2 to train."
-            )
-        order = torch.randperm(n, generator=generator).to(device)
-        valid, train = order[:n_valid], order[n_valid:]
-        return {
-            "image": X_i[train],
-            "text": X_t[train],
-            "Y": Y_t[train],
-            "valid": (X_i[valid], X_t[valid], Y_t[valid]),
-        }
-
-    @staticmethod
-    def _centroids(net):
-        if net.memory is None:
-            return None
-        return net.memory.centroids.detach().cpu().numpy().copy()
-
-    # ------------------------------------------------------------------ encoding
-    def _project(self, X, modality: str) -> np.ndarray:
-        check_is_fitted(self, "module_")
-        device = next(self.module_.parameters()).device
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
-        self.module_.eval()
-        out = forward_in_chunks(self.module_.modality(modality), X)
-        return out.cpu().numpy().astype(np.float64)
-
-    # ------------------------------------------------------------------ pickling
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        if "module_" in state:
-            # Torch state is saved as a CPU state dict plus the architecture, so the pickle
-            # does not depend on the device it was fitted on.
-            buffer = io.BytesIO()
-            cpu_state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
-            torch.save(cpu_state, buffer)
-            state["module_"] = {"state_dict": buffer.getvalue()}
-        return state
-
-    def __setstate__(self, state):
-        module_state = state.get("module_")
-        if isinstance(module_state, dict):
-            state = dict(state)
-            state["module_"] = _load_module(state["module_config_"], module_state["state_dict"])
-        super().__setstate__(state)
+        super().__init__(
+            n_bits=n_bits,
+            n_image_features=n_image_features,
+            image_hidden=image_hidden,
+            text_hidden=text_hidden,
+            memory=memory,
+            reachability=reachability,
+            class_weight=class_weight,
+            classification_weight=classification_weight,
+            recall_weight=recall_weight,
+            memory_source=memory_source,
+            selector_init=selector_init,
+            gamma=gamma,
+            eta=eta,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            schedule=schedule,
+            weight_decay=weight_decay,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
 
-def _load_module(config: dict, raw: bytes):
-    """Rebuild the network from its architecture and a saved state dict, on CPU."""
-    net = build_network(config)
-    state_dict = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-    net.load_state_dict(state_dict)
-    return net.eval()
-
-
-class DCMHHasher(MetaCMHHasher):
+class DCMHHasher(_BaseDeepHasher):
     """Deep cross-modal hashing (DCMH): MetaCMH without the associative memory.
 
     Per-modality MLPs trained end to end with a pairwise negative log-likelihood of the
@@ -449,7 +472,7 @@ n_iter_no_change, device, random_state, verbose
 
     Attributes
     ----------
-    module_, history_, n_epochs_ : as in :class:`MetaCMHHasher`.
+    module_, history_, n_epochs_, best_epoch_ : as in :class:`MetaCMHHasher`.
 
     See Also
     --------
@@ -471,11 +494,9 @@ n_iter_no_change, device, random_state, verbose
     DCMHHasher(...)
     """
 
-    _parameter_constraints: dict = {
-        k: v
-        for k, v in MetaCMHHasher._parameter_constraints.items()
-        if k not in ("memory", "reachability", "recall_weight", "memory_source", "selector_init")
-    }
+    _parameter_constraints: dict = {**_BaseDeepHasher._parameter_constraints}
+    for param in ("memory", "reachability", "recall_weight", "memory_source", "selector_init"):
+        _parameter_constraints.pop(param)
 
     def __init__(
         self,
@@ -500,25 +521,29 @@ n_iter_no_change, device, random_state, verbose
         random_state=None,
         verbose=0,
     ):
-        self.n_bits = n_bits
-        self.n_image_features = n_image_features
-        self.image_hidden = image_hidden
-        self.text_hidden = text_hidden
-        self.class_weight = class_weight
-        self.classification_weight = classification_weight
-        self.gamma = gamma
-        self.eta = eta
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.schedule = schedule
-        self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _uses_memory(self) -> bool:
-        return False
+        super().__init__(
+            n_bits=n_bits,
+            n_image_features=n_image_features,
+            image_hidden=image_hidden,
+            text_hidden=text_hidden,
+            memory=False,
+            reachability=False,
+            class_weight=class_weight,
+            classification_weight=classification_weight,
+            recall_weight=0.0,
+            memory_source="direct",
+            selector_init="zero",
+            gamma=gamma,
+            eta=eta,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            schedule=schedule,
+            weight_decay=weight_decay,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )

@@ -3,33 +3,34 @@
 One epoch, as in the DCMH reference implementation (Jiang & Li, CVPR 2017):
 
 1. ``train_modality("image")``: mini-batches of the image net (and its memory) against the
-   buffer ``G`` of all text outputs, writing the new image outputs into the buffer ``F``;
-2. ``train_modality("text")``: the same for the text net against ``F``;
+   output buffer of the text net, writing the new image outputs into the image buffer;
+2. ``train_modality("text")``: the same for the text net against the image buffer;
 3. ``update_codes``: ``B = sign(F + G)``;
 4. ``refresh_memories``: recompute the class centroids without gradient (MetaCMH only);
-5. ``on_epoch_end``: record the history, print, check early stopping.
+5. the callbacks (:mod:`._callbacks`): print the epoch line, check early stopping.
 """
 
 from __future__ import annotations
 
-import copy
 import time
+from dataclasses import dataclass, fields
 
-import numpy as np
 import torch
 
+from ._callbacks import EarlyStopping, PrintLog
+from ._features import DenseRows
 from ._loss import batch_similarity, classification_loss, dcmh_loss, sample_weights
 
-__all__ = ["Trainer", "forward_in_chunks"]
+__all__ = ["Trainer", "TrainingOptions", "forward_in_chunks"]
 
-_CHUNK = 8192
-_PARTS = ("likelihood", "quantization", "balance", "classification", "recall")
+PARTS = ("likelihood", "quantization", "balance", "classification", "recall")
+MODALITIES = ("image", "text")
 
 
-def forward_in_chunks(fn, X: torch.Tensor) -> torch.Tensor:
-    """Apply ``fn`` to the rows of ``X`` a chunk at a time, without gradient."""
+def forward_in_chunks(fn, rows) -> torch.Tensor:
+    """Apply ``fn`` to a block of rows (:mod:`._features`) a chunk at a time, without gradient."""
     with torch.no_grad():
-        return torch.cat([fn(X[i : i + _CHUNK]) for i in range(0, X.shape[0], _CHUNK)])
+        return torch.cat([fn(chunk) for chunk in rows.chunks()])
 
 
 def _signs(x: torch.Tensor) -> torch.Tensor:
@@ -37,49 +38,134 @@ def _signs(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x > 0, 1.0, -1.0).to(x.dtype)
 
 
+def _other(name: str) -> str:
+    return "text" if name == "image" else "image"
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """The hasher parameters the training loop reads (the rest shape the network)."""
+
+    gamma: float
+    eta: float
+    class_weight: str | None
+    classification_weight: float
+    recall_weight: float
+    memory_source: str
+    optimizer: str
+    learning_rate: float
+    schedule: str
+    weight_decay: float
+    max_epochs: int
+    batch_size: int
+    n_iter_no_change: int
+    verbose: int
+
+    @classmethod
+    def from_params(cls, params: dict) -> TrainingOptions:
+        """Pick this class's fields out of the hasher's full parameter dict."""
+        return cls(**{field.name: params[field.name] for field in fields(cls)})
+
+
+def _make_optimizer(net, options: TrainingOptions):
+    params = list(net.parameters())
+    if options.optimizer == "adam":
+        return torch.optim.Adam(params, lr=options.learning_rate, weight_decay=options.weight_decay)
+    return torch.optim.SGD(
+        params, lr=options.learning_rate, momentum=0.9, weight_decay=options.weight_decay
+    )
+
+
+def _make_scheduler(optimizer, options: TrainingOptions):
+    total = options.max_epochs
+    if options.schedule == "linear":
+        # Falls linearly to a tenth of the initial rate at the last epoch.
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda e: 1.0 - 0.9 * min(e, total - 1) / max(total - 1, 1)
+        )
+    if options.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0)
+
+
 class Trainer:
     """Fits a :class:`~._network.CrossModalHashNet` in place and keeps its history.
 
-    ``data`` maps ``"image"``, ``"text"``, ``"Y"`` to training tensors on the device, and
-    optionally ``"valid"`` to the same triple for early stopping.
+    ``data`` maps ``"image"`` and ``"text"`` to blocks of rows (:mod:`._features`) and ``"Y"``
+    to the label indicator tensor on the device, and optionally ``"valid"`` to the same
+    triple for early stopping.
     """
 
-    def __init__(self, net, data, params: dict, generator: torch.Generator, verbose: int = 0):
+    def __init__(self, net, data: dict, options: TrainingOptions, generator: torch.Generator):
         self.net = net
-        self.X = {"image": data["image"], "text": data["text"]}
-        self.Y = data["Y"]
-        self.valid = data.get("valid")
-        self.p = params
+        self.features = {"image": data["image"], "text": data["text"]}
+        self.labels = data["Y"]
+        self.validation = data.get("valid")
+        self.options = options
         self.generator = generator
-        self.verbose = verbose
-        self.n = self.Y.shape[0]
-        self.weights = sample_weights(self.Y, params["class_weight"])
-        self.optimizer = self._make_optimizer()
-        self.scheduler = self._make_scheduler()
-        self.history: list[dict] = []
-        self.direct: dict = {}
-        self.best_score, self.best_state, self.stale = -np.inf, None, 0
-
-    # ------------------------------------------------------------------ set-up
-    def _make_optimizer(self):
-        p = self.p
-        params = list(self.net.parameters())
-        if p["optimizer"] == "adam":
-            return torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["weight_decay"])
-        return torch.optim.SGD(
-            params, lr=p["learning_rate"], momentum=0.9, weight_decay=p["weight_decay"]
+        self.n_items = self.labels.shape[0]
+        self.weights = sample_weights(self.labels, options.class_weight)
+        self.optimizer = _make_optimizer(net, options)
+        self.scheduler = _make_scheduler(self.optimizer, options)
+        self.early_stopping = (
+            EarlyStopping(options.n_iter_no_change) if self.validation is not None else None
         )
+        self.callbacks = [PrintLog(PARTS)] if options.verbose else []
+        if self.early_stopping is not None:
+            self.callbacks.append(self.early_stopping)
+        self.history: list[dict] = []
+        # Every training item's current output per modality (DCMH's F and G), their shared
+        # codes B = sign(F + G), and (modalities with a memory) their direct features.
+        self.outputs: dict | None = None
+        self.codes: torch.Tensor | None = None
+        self.direct_features: dict = {}
 
-    def _make_scheduler(self):
-        total = self.p["max_epochs"]
-        if self.p["schedule"] == "linear":
-            # Falls linearly to a tenth of the initial rate at the last epoch.
-            return torch.optim.lr_scheduler.LambdaLR(
-                self.optimizer, lambda e: 1.0 - 0.9 * min(e, total - 1) / max(total - 1, 1)
-            )
-        if self.p["schedule"] == "cosine":
-            return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)
-        return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda e: 1.0)
+    @property
+    def best_epoch(self) -> int:
+        """The epoch whose weights the network holds after ``fit``."""
+        if self.early_stopping is not None and self.early_stopping.best_epoch is not None:
+            return self.early_stopping.best_epoch
+        return len(self.history)
+
+    # ------------------------------------------------------------------ loop
+    def fit(self) -> list[dict]:
+        self.initialise_state()
+        for epoch in range(1, self.options.max_epochs + 1):
+            record = self.run_epoch(epoch)
+            self.history.append(record)
+            # Every callback sees every epoch, even after one has asked to stop.
+            if any([callback.on_epoch_end(self, record) for callback in self.callbacks]):
+                break
+        for callback in self.callbacks:
+            callback.on_train_end(self)
+        return self.history
+
+    def initialise_state(self) -> None:
+        """Memories from the initial network, then the output buffers and the codes."""
+        self.refresh_memories()
+        self.compute_outputs()
+        self.update_codes()
+
+    def run_epoch(self, epoch: int) -> dict:
+        start = time.perf_counter()
+        learning_rate = self.optimizer.param_groups[0]["lr"]
+        image_parts = self.train_modality("image")
+        text_parts = self.train_modality("text")
+        self.update_codes()
+        self.refresh_memories()
+        self.update_codes()
+        self.scheduler.step()
+        parts = {key: image_parts[key] + text_parts[key] for key in PARTS}
+        record = {
+            "epoch": epoch,
+            "loss": sum(parts.values()),
+            **parts,
+            "learning_rate": learning_rate,
+        }
+        if self.validation is not None:
+            record["valid_score"] = self.validation_score()
+        record["duration"] = time.perf_counter() - start
+        return record
 
     # ------------------------------------------------------------------ steps
     def refresh_memories(self) -> None:
@@ -89,89 +175,96 @@ class Trainer:
         buffer, as DCMH keeps ``F`` and ``G``), which saves a full forward pass per epoch;
         before the first epoch they come from a forward pass of the initial network.
         """
-        for name in ("image", "text"):
+        for name in MODALITIES:
             net = self.net.modality(name)
             if net.memory is None:
                 continue
-            if name not in self.direct:
-                self.direct[name] = forward_in_chunks(net.direct, self.X[name])
-            source = self.p["memory_source"]
-            if source == "classifier":
+            if name not in self.direct_features:
+                self.direct_features[name] = forward_in_chunks(net.direct, self.features[name])
+            direct = self.direct_features[name]
+            if self.options.memory_source == "classifier":
                 # The class head's weight rows, learned with a class-balanced loss, are
                 # prototypes that a 1-item class gets as well placed as a head class.
-                prototypes = self.net.classifier.weight.detach()
-                net.memory.set_prototypes(prototypes, self.direct[name])
+                net.memory.set_prototypes(self.net.classifier.weight.detach(), direct)
             else:
-                use_codes = source == "codes" and hasattr(self, "B")
-                net.memory.refresh(self.B if use_codes else self.direct[name], self.Y)
-            if hasattr(self, "out"):
-                self.out[name] = forward_in_chunks(net.memory, self.direct[name])
+                # Before the first codes exist, "codes" starts from the direct features.
+                use_codes = self.options.memory_source == "codes" and self.codes is not None
+                net.memory.refresh(self.codes if use_codes else direct, self.labels)
+            if self.outputs is not None:
+                self.outputs[name] = forward_in_chunks(net.memory, DenseRows(direct))
 
-    def compute_buffers(self) -> None:
-        self.out = {
-            name: forward_in_chunks(self.net.modality(name), self.X[name])
-            for name in ("image", "text")
+    def compute_outputs(self) -> None:
+        self.outputs = {
+            name: forward_in_chunks(self.net.modality(name), self.features[name])
+            for name in MODALITIES
         }
 
     def update_codes(self) -> None:
-        self.B = _signs(self.out["image"] + self.out["text"])
+        self.codes = _signs(self.outputs["image"] + self.outputs["text"])
 
     def train_modality(self, name: str) -> dict:
-        other = self.out["text" if name == "image" else "image"]
-        buffer = self.out[name]
+        """One pass of modality ``name`` over the training set; the mean of each term."""
         net = self.net.modality(name)
-        order = torch.randperm(self.n, generator=self.generator).to(self.Y.device)
-        totals = dict.fromkeys(_PARTS, 0.0)
+        order = torch.randperm(self.n_items, generator=self.generator).to(self.labels.device)
+        totals = dict.fromkeys(PARTS, 0.0)
         n_batches = 0
-        for start in range(0, self.n, self.p["batch_size"]):
-            idx = order[start : start + self.p["batch_size"]]
-            parts = self.train_step(net, name, idx, buffer, other)
-            for key, value in parts.items():
+        for start in range(0, self.n_items, self.options.batch_size):
+            batch = order[start : start + self.options.batch_size]
+            for key, value in self.train_step(net, name, batch).items():
                 totals[key] += value
             n_batches += 1
         return {key: value / n_batches for key, value in totals.items()}
 
-    def train_step(self, net, name, idx, buffer, other) -> dict:
+    def train_step(self, net, name: str, batch: torch.Tensor) -> dict:
         """One mini-batch update of modality ``name``; returns the float value of each term."""
-        Y_b = self.Y[idx]
-        feat, recall_logits, direct = net.forward_with_recall(self.X[name][idx])
-        balance_sum = buffer.sum(dim=0) - buffer[idx].sum(dim=0) + feat.sum(dim=0)
-        pair_weights = None if self.weights is None else (self.weights[idx], self.weights)
+        own, other = self.outputs[name], self.outputs[_other(name)]
+        batch_labels = self.labels[batch]
+        output, recall_logits, direct = net.forward_with_recall(self.features[name].rows(batch))
+        # The whole training set's column sum, with the batch's rows live (so it has a gradient).
+        balance_sum = own.sum(dim=0) - own[batch].sum(dim=0) + output.sum(dim=0)
+        pair_weights = None if self.weights is None else (self.weights[batch], self.weights)
         parts = dcmh_loss(
-            feat,
+            output,
             other,
-            self.B[idx],
+            self.codes[batch],
             balance_sum,
-            batch_similarity(Y_b, self.Y),
-            self.p["gamma"],
-            self.p["eta"],
+            batch_similarity(batch_labels, self.labels),
+            self.options.gamma,
+            self.options.eta,
             pair_weights,
         )
-        if self.net.classifier is not None:
-            w_b = None if self.weights is None else self.weights[idx]
-            logits = self.net.classifier(torch.tanh(feat))
-            parts["classification"] = self.p["classification_weight"] * classification_loss(
-                logits, Y_b, w_b
-            )
-        if recall_logits is not None and self.p["recall_weight"] > 0:
-            # Teach the hallucinator to recall the item's own classes (class-balanced).
-            w_b = None if self.weights is None else self.weights[idx]
-            parts["recall"] = self.p["recall_weight"] * classification_loss(recall_logits, Y_b, w_b)
+        parts.update(self._class_terms(output, recall_logits, batch, batch_labels))
         loss = sum(parts.values())
         self._check_finite(loss, name)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        buffer[idx] = feat.detach()
-        if name in self.direct:
-            self.direct[name][idx] = direct.detach()
+        own[batch] = output.detach()
+        if name in self.direct_features:
+            self.direct_features[name][batch] = direct.detach()
         return {key: float(value.detach()) for key, value in parts.items()}
+
+    def _class_terms(self, output, recall_logits, batch, batch_labels) -> dict:
+        """The class head's cross-entropy and the memory's recall cross-entropy, when on."""
+        terms = {}
+        batch_weights = None if self.weights is None else self.weights[batch]
+        if self.net.classifier is not None:
+            logits = self.net.classifier(torch.tanh(output))
+            terms["classification"] = self.options.classification_weight * classification_loss(
+                logits, batch_labels, batch_weights
+            )
+        if recall_logits is not None and self.options.recall_weight > 0:
+            # Teach the hallucinator to recall the item's own classes (class-balanced).
+            terms["recall"] = self.options.recall_weight * classification_loss(
+                recall_logits, batch_labels, batch_weights
+            )
+        return terms
 
     def _check_finite(self, loss, name: str) -> None:
         if not bool(torch.isfinite(loss)):
             raise FloatingPointError(
                 f"The training loss became {float(loss.detach())} in epoch {len(self.history) + 1} "
-                f"({name} step). The learning rate ({self.p['learning_rate']}) is most likely "
+                f"({name} step). The learning rate ({self.options.learning_rate}) is most likely "
                 "too large for these features: lower learning_rate (and check that the inputs "
                 "are standardised)."
             )
@@ -181,60 +274,20 @@ class Trainer:
         """Cross-modal mAP of the held-out items against the training items' codes."""
         from ..metrics import mean_average_precision
 
-        X_img, X_txt, Y_valid = self.valid
-        q_img = forward_in_chunks(self.net.image, X_img) > 0
-        q_txt = forward_in_chunks(self.net.text, X_txt) > 0
-        db_img, db_txt = self.out["image"] > 0, self.out["text"] > 0
-        Yv, Yt = Y_valid.cpu().numpy(), self.Y.cpu().numpy()
-
-        def to_np(t):
-            return t.cpu().numpy().astype(np.uint8)
-
-        if not (Yv @ Yt.T).any():
+        image_rows, text_rows, valid_labels = self.validation
+        if not (valid_labels @ self.labels.T).any():
             return 0.0
-        i2t = mean_average_precision(to_np(q_img), to_np(db_txt), Yv, Yt)
-        t2i = mean_average_precision(to_np(q_txt), to_np(db_img), Yv, Yt)
-        return 0.5 * (i2t + t2i)
+        query_image = forward_in_chunks(self.net.image, image_rows) > 0
+        query_text = forward_in_chunks(self.net.text, text_rows) > 0
 
-    # ------------------------------------------------------------------ loop
-    def fit(self) -> list[dict]:
-        self.refresh_memories()
-        self.compute_buffers()
-        self.update_codes()
-        for epoch in range(1, self.p["max_epochs"] + 1):
-            start = time.perf_counter()
-            lr = self.optimizer.param_groups[0]["lr"]
-            image_parts = self.train_modality("image")
-            text_parts = self.train_modality("text")
-            self.update_codes()
-            self.refresh_memories()
-            self.update_codes()
-            self.scheduler.step()
-            parts = {k: image_parts[k] + text_parts[k] for k in _PARTS}
-            record = {"epoch": epoch, "loss": sum(parts.values()), **parts, "learning_rate": lr}
-            if self.valid is not None:
-                record["valid_score"] = self.validation_score()
-            record["duration"] = time.perf_counter() - start
-            self.history.append(record)
-            if self.on_epoch_end(record):
-                break
-        if self.best_state is not None:
-            self.net.load_state_dict(self.best_state)
-        return self.history
+        def bits(t):
+            return t.cpu().numpy().astype("uint8")
 
-    def on_epoch_end(self, record: dict) -> bool:
-        """Print the epoch line; return True when early stopping says stop."""
-        if self.verbose:
-            line = f"epoch {record['epoch']:4d}  loss {record['loss']:.5f}"
-            line += "".join(f"  {k} {record[k]:.5f}" for k in _PARTS if record[k])
-            if "valid_score" in record:
-                line += f"  valid_mAP {record['valid_score']:.4f}"
-            print(line + f"  {record['duration']:.2f}s", flush=True)
-        if self.valid is None:
-            return False
-        if record["valid_score"] > self.best_score:
-            self.best_score, self.stale = record["valid_score"], 0
-            self.best_state = copy.deepcopy(self.net.state_dict())
-            return False
-        self.stale += 1
-        return self.stale >= self.p["n_iter_no_change"]
+        valid_np, train_np = valid_labels.cpu().numpy(), self.labels.cpu().numpy()
+        image_to_text = mean_average_precision(
+            bits(query_image), bits(self.outputs["text"] > 0), valid_np, train_np
+        )
+        text_to_image = mean_average_precision(
+            bits(query_text), bits(self.outputs["image"] > 0), valid_np, train_np
+        )
+        return 0.5 * (image_to_text + text_to_image)
