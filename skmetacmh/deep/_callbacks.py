@@ -7,10 +7,18 @@ training; ``on_train_end(trainer)`` runs once after the last epoch.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["EarlyStopping", "PrintLog"]
+__all__ = ["EarlyStopping", "NoProgressWarning", "PrintLog", "ProgressCheck"]
+
+
+class NoProgressWarning(ConvergenceWarning):
+    """The training loss of a deep hasher did not fall: its codes are likely no better than
+    their initialisation (a learning rate far too small, or one so large that the loss
+    rose)."""
 
 
 class PrintLog:
@@ -58,3 +66,35 @@ class EarlyStopping:
     def on_train_end(self, trainer) -> None:
         if self.best_state is not None:
             trainer.net.load_state_dict(self.best_state)
+
+
+class ProgressCheck:
+    """Warn (:class:`NoProgressWarning`) when the last epoch's loss is not below the first's.
+
+    "Below" means by more than ``rtol`` of the first epoch's loss, so that a loss that only
+    wobbles at the level where it started counts as no progress. A fit of one epoch has
+    nothing to compare and is not checked.
+    """
+
+    def __init__(self, rtol: float = 1e-3):
+        self.rtol = rtol
+
+    def on_epoch_end(self, trainer, record: dict) -> bool:
+        return False
+
+    def on_train_end(self, trainer) -> None:
+        history = trainer.history
+        if len(history) < 2:
+            return
+        first, last = history[0]["loss"], history[-1]["loss"]
+        if last < first - self.rtol * abs(first):
+            return
+        warnings.warn(
+            f"The training loss did not fall: {first:.6g} in epoch 1, {last:.6g} in epoch "
+            f"{len(history)} (learning_rate={trainer.options.learning_rate}). The codes are "
+            "likely no better than random: if the loss stayed flat, raise learning_rate or "
+            "max_epochs; if it rose, lower learning_rate; and check that the inputs are "
+            "standardised.",
+            NoProgressWarning,
+            stacklevel=2,
+        )

@@ -81,10 +81,16 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "similarity_scale": [Interval(Real, 0, None, closed="neither"), None],
+        "n_sampled_columns": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+
+    # A CSR text block reaches the text network as it is: each mini-batch (and each encoding
+    # chunk) becomes a torch sparse tensor that the first layer multiplies sparsely.
+    _supports_sparse_text = True
 
     @abstractmethod
     def __init__(
@@ -111,6 +117,8 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         batch_size=128,
         validation_fraction=None,
         n_iter_no_change=10,
+        similarity_scale=None,
+        n_sampled_columns=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -136,6 +144,8 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.similarity_scale = similarity_scale
+        self.n_sampled_columns = n_sampled_columns
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -175,6 +185,9 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
             )
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
+        # The pair sampler draws on the device, from its own stream: fits that do not sample
+        # (n <= n_sampled_columns) draw exactly what they drew before sampling existed.
+        sampler_generator = torch.Generator(device=device).manual_seed(seed + 1)
         config = self._network_config(X_image, X_text, Y)
         net = build_network(config, generator).to(device)
         if config["memory"] and self.selector_init == "zero":
@@ -183,7 +196,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
             net.text.memory.zero_selector_()
         data = self._training_data(X_image, X_text, Y, device, generator)
         options = TrainingOptions.from_params(self._all_params())
-        trainer = Trainer(net, data, options, generator)
+        trainer = Trainer(net, data, options, generator, sampler_generator)
         self.history_ = trainer.fit()
         self.n_epochs_ = len(self.history_)
         self.best_epoch_ = trainer.best_epoch
@@ -417,6 +430,8 @@ class MetaCMHHasher(_BaseDeepHasher):
         batch_size=128,
         validation_fraction=None,
         n_iter_no_change=10,
+        similarity_scale=None,
+        n_sampled_columns=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -443,6 +458,8 @@ class MetaCMHHasher(_BaseDeepHasher):
             batch_size=batch_size,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
+            similarity_scale=similarity_scale,
+            n_sampled_columns=n_sampled_columns,
             device=device,
             random_state=random_state,
             verbose=verbose,
@@ -517,6 +534,8 @@ n_iter_no_change, device, random_state, verbose
         batch_size=128,
         validation_fraction=None,
         n_iter_no_change=10,
+        similarity_scale=None,
+        n_sampled_columns=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -543,6 +562,8 @@ n_iter_no_change, device, random_state, verbose
             batch_size=batch_size,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
+            similarity_scale=similarity_scale,
+            n_sampled_columns=n_sampled_columns,
             device=device,
             random_state=random_state,
             verbose=verbose,

@@ -1,16 +1,27 @@
 """The DCMH objective, with the optional class-balanced weighting and classification term.
 
-For a mini-batch of one modality's features ``F_b`` against the buffer ``G`` of the other
-modality's outputs over the whole training set (Jiang & Li, "Deep Cross-Modal Hashing",
-CVPR 2017, eq. 2-3)::
+For a mini-batch of one modality's outputs ``F_b`` against the other modality's outputs ``G``
+of the training items (Jiang & Li, "Deep Cross-Modal Hashing", CVPR 2017, eq. 2-3)::
 
-    Theta = 0.5 * F_b G^T
+    Theta = 0.5 * F_b G^T                              (similarity_scale=None: DCMH's)
+    Theta = lambda * cos(F_b, G)                       (similarity_scale=lambda)
     J = sum W * (softplus(Theta) - S * Theta)          negative log-likelihood
         + gamma * ||B_b - F_b||^2                      quantisation
-        + eta * ||F^T 1||^2                            bit balance
+        + eta * ||P(F)^T 1||^2                         bit balance
 
 all divided by ``batch * n`` as in the reference implementation. ``softplus`` is the stable
-``log(1 + exp(.))``. ``S`` is only ever formed for the batch (``batch x n``), never ``n x n``.
+``log(1 + exp(.))``. With a ``similarity_scale``, ``P`` scales each row to unit norm (``P``
+is the identity otherwise), so that for outputs at the codes ``Theta = (lambda / n_bits)
+B_i B_j^T``, DLFH's parametrisation (Jiang & Li, TIP 2019): ``Theta`` is bounded by ``lambda``
+whatever the code length and the output scale, and the gradients of the likelihood and of the
+balance term keep their ratio as ``n_bits`` grows. DCMH's ``0.5 F G^T`` grows with both (to
+``n_bits / 2`` at the codes, and beyond as the outputs grow, which the likelihood rewards),
+which saturates the likelihood and lets the balance term explode on wide inputs or long codes.
+
+``G`` may be every training item or a sample of them (``._sampling``): ``W`` then carries the
+importance weights that keep the sampled sum an unbiased estimate of the full one, and the
+normaliser stays ``batch * n``. ``S`` is only ever formed for the batch against those columns,
+never ``n x n``.
 """
 
 from __future__ import annotations
@@ -18,7 +29,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["batch_similarity", "dcmh_loss", "classification_loss", "sample_weights"]
+__all__ = [
+    "batch_similarity",
+    "dcmh_loss",
+    "classification_loss",
+    "pair_features",
+    "sample_weights",
+]
 
 
 def batch_similarity(Y_batch: torch.Tensor, Y_all: torch.Tensor) -> torch.Tensor:
@@ -26,31 +43,51 @@ def batch_similarity(Y_batch: torch.Tensor, Y_all: torch.Tensor) -> torch.Tensor
     return ((Y_batch @ Y_all.T) > 0).to(Y_batch.dtype)
 
 
+def pair_features(outputs: torch.Tensor, similarity_scale) -> torch.Tensor:
+    """What the likelihood and the balance term see of the outputs (``P`` above)."""
+    if similarity_scale is None:
+        return outputs
+    return outputs / outputs.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
 def dcmh_loss(
     feat_batch,
-    other_all,
+    other_columns,
     codes_batch,
     balance_sum,
     S,
     gamma: float,
     eta: float,
     weights=None,
+    *,
+    similarity_scale=None,
+    n_items=None,
 ) -> dict:
     """The three DCMH terms for one mini-batch, each already normalised by ``batch * n``.
 
-    ``balance_sum`` is the column sum of this modality's outputs over the whole training set
-    with the batch's rows taken from ``feat_batch`` (so the bit-balance term has a gradient).
-    ``weights = (w_batch, w_all)`` weighs pair ``(i, j)`` by ``w_i * w_j``, computed as
-    ``w_batch @ (nll @ w_all)`` so that no second ``batch x n`` matrix is formed.
+    ``balance_sum`` is the column sum of ``P`` of this modality's outputs over the whole
+    training set with the batch's rows taken from ``feat_batch`` (so the bit-balance term
+    has a gradient). ``weights = (w_batch, w_columns)`` weighs pair ``(i, j)`` by
+    ``w_i * w_j``, computed as ``w_batch @ (nll @ w_columns)`` so that no second
+    ``batch x columns`` matrix is formed. ``other_columns`` are the other modality's outputs
+    of every training item, or of a weighted sample of them; ``n_items`` is the number of
+    training items (default: the number of columns).
     """
-    norm = feat_batch.shape[0] * other_all.shape[0]
-    theta = 0.5 * feat_batch @ other_all.T
+    n_items = other_columns.shape[0] if n_items is None else n_items
+    norm = feat_batch.shape[0] * n_items
+    if similarity_scale is None:
+        theta = 0.5 * feat_batch @ other_columns.T
+    else:
+        theta = similarity_scale * (
+            pair_features(feat_batch, similarity_scale)
+            @ pair_features(other_columns, similarity_scale).T
+        )
     nll = F.softplus(theta) - S * theta
     if weights is None:
         total = nll.sum()
     else:
-        w_batch, w_all = weights
-        total = w_batch @ (nll @ w_all)
+        w_batch, w_columns = weights
+        total = w_batch @ (nll @ w_columns)
     return {
         "likelihood": total / norm,
         "quantization": gamma * (codes_batch - feat_batch).pow(2).sum() / norm,

@@ -7,7 +7,8 @@ One epoch, as in the DCMH reference implementation (Jiang & Li, CVPR 2017):
 2. ``train_modality("text")``: the same for the text net against the image buffer;
 3. ``update_codes``: ``B = sign(F + G)``;
 4. ``refresh_memories``: recompute the class centroids without gradient (MetaCMH only);
-5. the callbacks (:mod:`._callbacks`): print the epoch line, check early stopping.
+5. the callbacks (:mod:`._callbacks`): print the epoch line, check early stopping; at the
+   end, put the best weights back and warn if the loss did not fall.
 """
 
 from __future__ import annotations
@@ -17,9 +18,16 @@ from dataclasses import dataclass, fields
 
 import torch
 
-from ._callbacks import EarlyStopping, PrintLog
+from ._callbacks import EarlyStopping, PrintLog, ProgressCheck
 from ._features import DenseRows
-from ._loss import batch_similarity, classification_loss, dcmh_loss, sample_weights
+from ._loss import (
+    batch_similarity,
+    classification_loss,
+    dcmh_loss,
+    pair_features,
+    sample_weights,
+)
+from ._sampling import PairSampler
 
 __all__ = ["Trainer", "TrainingOptions", "forward_in_chunks"]
 
@@ -59,6 +67,8 @@ class TrainingOptions:
     max_epochs: int
     batch_size: int
     n_iter_no_change: int
+    similarity_scale: float | None
+    n_sampled_columns: int | None
     verbose: int
 
     @classmethod
@@ -96,7 +106,14 @@ class Trainer:
     triple for early stopping.
     """
 
-    def __init__(self, net, data: dict, options: TrainingOptions, generator: torch.Generator):
+    def __init__(
+        self,
+        net,
+        data: dict,
+        options: TrainingOptions,
+        generator: torch.Generator,
+        sampler_generator: torch.Generator,
+    ):
         self.net = net
         self.features = {"image": data["image"], "text": data["text"]}
         self.labels = data["Y"]
@@ -105,6 +122,9 @@ class Trainer:
         self.generator = generator
         self.n_items = self.labels.shape[0]
         self.weights = sample_weights(self.labels, options.class_weight)
+        self.sampler = PairSampler(
+            self.labels, self.weights, options.n_sampled_columns, sampler_generator
+        )
         self.optimizer = _make_optimizer(net, options)
         self.scheduler = _make_scheduler(self.optimizer, options)
         self.early_stopping = (
@@ -113,12 +133,16 @@ class Trainer:
         self.callbacks = [PrintLog(PARTS)] if options.verbose else []
         if self.early_stopping is not None:
             self.callbacks.append(self.early_stopping)
+        self.callbacks.append(ProgressCheck())
         self.history: list[dict] = []
         # Every training item's current output per modality (DCMH's F and G), their shared
         # codes B = sign(F + G), and (modalities with a memory) their direct features.
         self.outputs: dict | None = None
         self.codes: torch.Tensor | None = None
         self.direct_features: dict = {}
+        # Sampled path only: float64 running column sums of pair_features(outputs), so the
+        # balance term costs O(batch b) per mini-batch instead of O(n b).
+        self.balance_sums: dict = {}
 
     @property
     def best_epoch(self) -> int:
@@ -206,6 +230,10 @@ class Trainer:
         """One pass of modality ``name`` over the training set; the mean of each term."""
         net = self.net.modality(name)
         order = torch.randperm(self.n_items, generator=self.generator).to(self.labels.device)
+        if not self.sampler.full:
+            self.sampler.start_pass()
+            own = pair_features(self.outputs[name], self.options.similarity_scale)
+            self.balance_sums[name] = own.sum(dim=0, dtype=torch.float64)
         totals = dict.fromkeys(PARTS, 0.0)
         n_batches = 0
         for start in range(0, self.n_items, self.options.batch_size):
@@ -217,21 +245,20 @@ class Trainer:
 
     def train_step(self, net, name: str, batch: torch.Tensor) -> dict:
         """One mini-batch update of modality ``name``; returns the float value of each term."""
-        own, other = self.outputs[name], self.outputs[_other(name)]
         batch_labels = self.labels[batch]
         output, recall_logits, direct = net.forward_with_recall(self.features[name].rows(batch))
-        # The whole training set's column sum, with the batch's rows live (so it has a gradient).
-        balance_sum = own.sum(dim=0) - own[batch].sum(dim=0) + output.sum(dim=0)
-        pair_weights = None if self.weights is None else (self.weights[batch], self.weights)
+        columns, column_labels, pair_weights = self._pair_columns(name, batch)
         parts = dcmh_loss(
             output,
-            other,
+            columns,
             self.codes[batch],
-            balance_sum,
-            batch_similarity(batch_labels, self.labels),
+            self._balance_sum(name, batch, output),
+            batch_similarity(batch_labels, column_labels),
             self.options.gamma,
             self.options.eta,
             pair_weights,
+            similarity_scale=self.options.similarity_scale,
+            n_items=self.n_items,
         )
         parts.update(self._class_terms(output, recall_logits, batch, batch_labels))
         loss = sum(parts.values())
@@ -239,10 +266,49 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        own[batch] = output.detach()
+        self._write_outputs(name, batch, output.detach())
         if name in self.direct_features:
             self.direct_features[name][batch] = direct.detach()
         return {key: float(value.detach()) for key, value in parts.items()}
+
+    def _pair_columns(self, name: str, batch: torch.Tensor):
+        """The other modality's outputs the batch is scored against, their labels, weights."""
+        other = self.outputs[_other(name)]
+        if self.sampler.full:
+            weights = None if self.weights is None else (self.weights[batch], self.weights)
+            return other, self.labels, weights
+        items, column_weights = self.sampler.draw()
+        batch_weights = (
+            torch.ones(len(batch), dtype=other.dtype, device=other.device)
+            if self.weights is None
+            else self.weights[batch]
+        )
+        return other[items], self.labels[items], (batch_weights, column_weights)
+
+    def _balance_sum(self, name: str, batch: torch.Tensor, output: torch.Tensor):
+        """The training set's column sum of ``pair_features``, with the batch's rows live."""
+        scale = self.options.similarity_scale
+        own = self.outputs[name]
+        live = pair_features(output, scale).sum(dim=0)
+        if self.sampler.full:
+            return (
+                pair_features(own, scale).sum(dim=0)
+                - pair_features(own[batch], scale).sum(dim=0)
+                + live
+            )
+        others = self.balance_sums[name] - pair_features(own[batch], scale).sum(
+            dim=0, dtype=torch.float64
+        )
+        return others.to(output.dtype) + live
+
+    def _write_outputs(self, name: str, batch: torch.Tensor, output: torch.Tensor) -> None:
+        own = self.outputs[name]
+        if not self.sampler.full:
+            scale = self.options.similarity_scale
+            change = pair_features(output, scale).sum(dim=0, dtype=torch.float64)
+            change -= pair_features(own[batch], scale).sum(dim=0, dtype=torch.float64)
+            self.balance_sums[name] += change
+        own[batch] = output
 
     def _class_terms(self, output, recall_logits, batch, batch_labels) -> dict:
         """The class head's cross-entropy and the memory's recall cross-entropy, when on."""
