@@ -288,7 +288,9 @@ def test_multilabel_with_unlabelled_items():
 def test_memory_off_is_dcmh(data):
     X, y = data
     opts = {"n_bits": 8, "n_image_features": 5, "random_state": 1, **SMALL}
-    a = MetaCMHHasher(memory=False, class_weight=None, classification_weight=0.0, **opts)
+    a = MetaCMHHasher(
+        memory=False, class_weight=None, classification_weight=0.0, similarity_scale=None, **opts
+    )
     b = DCMHHasher(**opts)
     np.testing.assert_array_equal(a.fit(X, y).transform(X), b.fit(X, y).transform(X))
     assert a.module_.image.memory is None and b.image_centroids_ is None

@@ -69,7 +69,7 @@ class EarlyStopping:
 
 
 class ProgressCheck:
-    """Warn (:class:`NoProgressWarning`) when the last epoch's loss is not below the first's.
+    """Warn (:class:`NoProgressWarning`) when no later epoch's loss is below the first's.
 
     "Below" means by more than ``rtol`` of the first epoch's loss, so that a loss that only
     wobbles at the level where it started counts as no progress. A fit of one epoch has
@@ -86,12 +86,14 @@ class ProgressCheck:
         history = trainer.history
         if len(history) < 2:
             return
-        first, last = history[0]["loss"], history[-1]["loss"]
-        if last < first - self.rtol * abs(first):
+        first = history[0]["loss"]
+        lowest = min(record["loss"] for record in history[1:])
+        if lowest < first - self.rtol * abs(first):
             return
         warnings.warn(
-            f"The training loss did not fall: {first:.6g} in epoch 1, {last:.6g} in epoch "
-            f"{len(history)} (learning_rate={trainer.options.learning_rate}). The codes are "
+            f"The training loss did not fall: {first:.6g} in epoch 1, never lower in the "
+            f"{len(history) - 1} epochs after it (lowest {lowest:.6g}; "
+            f"learning_rate={trainer.options.learning_rate}). The codes are "
             "likely no better than random: if the loss stayed flat, raise learning_rate or "
             "max_epochs; if it rose, lower learning_rate; and check that the inputs are "
             "standardised.",

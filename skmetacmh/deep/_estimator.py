@@ -117,8 +117,8 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         batch_size=128,
         validation_fraction=None,
         n_iter_no_change=10,
-        similarity_scale=None,
-        n_sampled_columns=None,
+        similarity_scale=8.0,
+        n_sampled_columns=1024,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -280,9 +280,12 @@ class MetaCMHHasher(_BaseDeepHasher):
     learned from few samples; the Notes say where it did and did not in our measurements.
 
     Inputs are feature vectors; standardised features are expected (put a
-    ``StandardScaler`` or a ``ColumnTransformer`` in a ``Pipeline`` before the hasher). The
-    defaults were chosen on standardised data; on other data tune ``learning_rate`` and
-    ``max_epochs`` first (see the user guide).
+    ``StandardScaler`` or a ``ColumnTransformer`` in a ``Pipeline`` before the hasher). A
+    sparse (CSR) text block, such as the output of a ``TfidfVectorizer``, is used as it is:
+    each mini-batch reaches the text network as a sparse tensor, so the whole block is never
+    densified. Training scores each mini-batch against a class-stratified sample of
+    ``n_sampled_columns`` items of the other modality, so an epoch costs time linear in the
+    number of training items.
 
     Parameters
     ----------
@@ -345,6 +348,21 @@ class MetaCMHHasher(_BaseDeepHasher):
         Hold out this fraction of the training set and stop when its cross-modal mAP has not
         improved for ``n_iter_no_change`` epochs; the best epoch's weights are kept.
     n_iter_no_change : int, default=10
+    similarity_scale : float or None, default=8.0
+        The pairwise likelihood's logit is ``Theta_ij = similarity_scale * cos(f_i, g_j)``,
+        and the bit-balance term sees the outputs scaled to unit norm; at the codes this is
+        DLFH's ``(similarity_scale / n_bits) b_i^T b_j``. ``None`` is DCMH's ``Theta_ij =
+        0.5 f_i^T g_j`` on the raw outputs, whose scale grows with ``n_bits`` and with the
+        outputs' norm (which the likelihood rewards), so that the same learning rate that
+        suits 240 features and 32 bits diverges on 1,000 features or 64 bits. See
+        :ref:`tuning_scale`.
+    n_sampled_columns : int or None, default=1024
+        Score each mini-batch against this many items of the other modality instead of all
+        ``n``: a sample stratified by class (every class with training items is in every
+        sample) and importance-weighted, so that the sampled likelihood is an unbiased
+        estimate of the full one (the sampled columns of DLFH and ADSH); an epoch costs
+        ``O(n * n_sampled_columns * n_bits)`` instead of ``O(n^2 n_bits)``. With at most this
+        many training items, or ``None``, every item is used (DCMH's full pairwise term).
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"`` (an error when CUDA is absent), ``"cuda:1"``..., or ``"auto"``.
     random_state : int, RandomState instance or None, default=None
@@ -430,8 +448,8 @@ class MetaCMHHasher(_BaseDeepHasher):
         batch_size=128,
         validation_fraction=None,
         n_iter_no_change=10,
-        similarity_scale=None,
-        n_sampled_columns=None,
+        similarity_scale=8.0,
+        n_sampled_columns=1024,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -480,8 +498,12 @@ class DCMHHasher(_BaseDeepHasher):
     ----------
     n_bits, n_image_features, image_hidden, text_hidden, gamma, eta, optimizer, \
 learning_rate, schedule, weight_decay, max_epochs, batch_size, validation_fraction, \
-n_iter_no_change, device, random_state, verbose
+n_iter_no_change, n_sampled_columns, device, random_state, verbose
         As in :class:`MetaCMHHasher`.
+    similarity_scale : float or None, default=None
+        ``None`` is the paper's ``Theta = 0.5 F G^T``; a float uses MetaCMH's scaled cosine
+        (see :class:`MetaCMHHasher`), which keeps one learning rate good across input widths
+        and code lengths.
     class_weight : {"balanced", "sqrt"} or None, default=None
         Class-balanced pair weighting (off: the paper's objective).
     classification_weight : float, default=0.0
@@ -535,7 +557,7 @@ n_iter_no_change, device, random_state, verbose
         validation_fraction=None,
         n_iter_no_change=10,
         similarity_scale=None,
-        n_sampled_columns=None,
+        n_sampled_columns=1024,
         device="cpu",
         random_state=None,
         verbose=0,
