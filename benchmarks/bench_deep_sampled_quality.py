@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skmetacmh import MetaCMHHasher
 from skmetacmh.datasets import load_fashion_mnist_halves, load_uci_mfeat, split_query_database
-from skmetacmh.metrics import map_by_frequency_group
+from skmetacmh.metrics import map_by_frequency_group, mean_average_precision
 
 
 def load(dataset: str, seed: int):
@@ -52,17 +52,11 @@ def evaluate(hasher, X_img, X_txt, y, split):
         ("image", "text", X_img, X_txt),
         ("text", "image", X_txt, X_img),
     ):
-        result = map_by_frequency_group(
-            hasher.encode(Xq[q], modality=query_mod),
-            hasher.encode(Xdb[db], modality=db_mod),
-            y[q],
-            y[db],
-            y[train],
-        )
+        query_codes = hasher.encode(Xq[q], modality=query_mod)
+        db_codes = hasher.encode(Xdb[db], modality=db_mod)
+        result = map_by_frequency_group(query_codes, db_codes, y[q], y[db], y[train])
         scores["tail"].append(result.map["tail"])
-        scores["mean"].append(
-            np.average(list(result.map.values()), weights=list(result.n_queries.values()))
-        )
+        scores["mean"].append(mean_average_precision(query_codes, db_codes, y[q], y[db]))
     return float(np.mean(scores["mean"])), float(np.mean(scores["tail"]))
 
 
@@ -94,7 +88,7 @@ def main(argv=None):
         print(
             f"seed {seed}  n_train {row['n_train']}  "
             + "  ".join(
-                f"{key}: {mean:.3f} / {tail:.3f}" for key, (mean, tail) in row.items() if "=" in key
+                f"{key}: {row[key][0]:.3f} / {row[key][1]:.3f}" for key in row if "=" in key
             ),
             flush=True,
         )
