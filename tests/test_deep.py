@@ -591,6 +591,9 @@ def test_sparse_text_is_never_densified_whole():
     X, y = _sparse_text_data()
     dense_text_bytes = 4 * X.shape[0] * (X.shape[1] - 5)  # float32, the smallest dense copy
     h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL)
+    # A first fit imports what torch imports lazily (its optimisers pull in sympy), which
+    # tracemalloc would otherwise count.
+    clone(h).set_params(max_epochs=2).fit(X[:200], y[:200])
     seen = []
     hook = None
 
@@ -712,3 +715,28 @@ def test_cuda_sampler_draws_on_the_device():
     items, weights = sampler.draw()
     assert items.device.type == "cuda" and weights.device.type == "cuda"
     assert bool((Y[items].sum(0) > 0)[Y.sum(0) > 0].all())
+
+
+def test_running_balance_sums_follow_the_output_buffers():
+    from skmetacmh.deep._features import DenseRows
+    from skmetacmh.deep._loss import pair_features
+    from skmetacmh.deep._training import Trainer, TrainingOptions
+
+    X, y = make_data(n=200)
+    Y = torch.tensor(np.eye(4)[y], dtype=torch.float32)
+    hasher = MetaCMHHasher(n_bits=8, n_sampled_columns=50, **SMALL)
+    config = hasher._network_config(X[:, :5], X[:, 5:], Y)
+    net = build_network(config, torch.Generator().manual_seed(0))
+    data = {
+        "image": DenseRows(torch.tensor(X[:, :5], dtype=torch.float32)),
+        "text": DenseRows(torch.tensor(X[:, 5:], dtype=torch.float32)),
+        "Y": Y,
+    }
+    options = TrainingOptions.from_params(hasher._all_params())
+    trainer = Trainer(net, data, options, torch.Generator().manual_seed(0), torch.Generator())
+    assert not trainer.sampler.full
+    trainer.initialise_state()
+    for name in ("image", "text"):
+        trainer.train_modality(name)
+        exact = pair_features(trainer.outputs[name], options.similarity_scale).sum(0)
+        torch.testing.assert_close(trainer.balance_sums[name].float(), exact, atol=1e-4, rtol=1e-5)
