@@ -399,8 +399,13 @@ class MetaCMHHasher(_BaseDeepHasher):
     Fashion-MNIST halves, imbalance factor 50 to 200): the class-balanced pair weights
     together with the class head are what lift the tail classes; the memory itself was
     neutral on UCI, and with ``selector_init="zero"`` (the default) it helped on
-    Fashion-MNIST where a random selector hurt. The measurements, their commands and what to
-    tune first are on the user guide page :ref:`tuning`.
+    Fashion-MNIST where a random selector hurt. ``similarity_scale`` keeps the likelihood's
+    logit bounded, so that the default learning rate holds on wide inputs and long codes,
+    where DCMH's unscaled inner product made the outputs and the balance term blow up
+    (:ref:`tuning_scale`); ``n_sampled_columns`` makes an epoch linear in the number of
+    training items without changing fits of up to that many items (:ref:`tuning_sampling`).
+    The measurements, their commands and what to tune first are on the user guide page
+    :ref:`tuning`.
 
     References
     ----------
@@ -410,6 +415,12 @@ class MetaCMHHasher(_BaseDeepHasher):
     Z. Liu et al. "Large-Scale Long-Tailed Recognition in an Open World". CVPR 2019.
 
     Y. Chen et al. "Long-Tail Hashing". SIGIR 2021.
+
+    Q.-Y. Jiang, W.-J. Li. "Discrete Latent Factor Model for Cross-Modal Hashing". IEEE TIP
+    28(7), 2019 (the scaled logit and the sampled columns).
+
+    Q.-Y. Jiang, W.-J. Li. "Asymmetric Deep Supervised Hashing". AAAI 2018 (scoring a
+    mini-batch against sampled database items).
 
     Examples
     --------
