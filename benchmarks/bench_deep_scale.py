@@ -85,6 +85,12 @@ def main(argv=None):
     parser.add_argument("--words", type=int, default=200)
     parser.add_argument("--bits", type=int, default=32)
     parser.add_argument("--hashers", nargs="+", default=["MetaCMH"], choices=list(HASHERS))
+    parser.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="MetaCMH only: fewer epochs than the default, to time epochs at scale",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
@@ -113,6 +119,8 @@ def main(argv=None):
     for name in args.hashers:
         cls = getattr(skmetacmh, HASHERS[name])
         hasher = cls(n_bits=args.bits, n_image_features=500, random_state=args.seed)
+        if name == "MetaCMH" and args.max_epochs is not None:
+            hasher.set_params(max_epochs=args.max_epochs)
         start = time.perf_counter()
         hasher.fit(X_train, Y[split.train])
         seconds = time.perf_counter() - start
@@ -132,6 +140,7 @@ def main(argv=None):
             "hasher": name,
             "n_items": args.n_items,
             "fit_seconds": seconds,
+            "epoch_seconds": [r["duration"] for r in getattr(hasher, "history_", [])],
             "peak_rss_gb": peak_rss_gb(),
             "map": float(mean),
             "tail_map": float(tail),
