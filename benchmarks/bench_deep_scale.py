@@ -140,7 +140,9 @@ def main(argv=None):
             "hasher": name,
             "n_items": args.n_items,
             "fit_seconds": seconds,
-            "epoch_seconds": [r["duration"] for r in getattr(hasher, "history_", [])],
+            "epoch_seconds": (
+                [r["duration"] for r in hasher.history_] if name == "MetaCMH" else None
+            ),
             "peak_rss_gb": peak_rss_gb(),
             "map": float(mean),
             "tail_map": float(tail),
