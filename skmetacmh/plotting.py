@@ -43,6 +43,17 @@ def _legend_label(method) -> str:
     return " " + label if label.startswith("_") else label
 
 
+def _finish(ax, xlabel: str, ylabel: str, title: str | None):
+    """Label the axes, add the optional title, a light grid and the legend; return ``ax``."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
 def _check_mapping(value, name: str) -> Mapping:
     if not isinstance(value, Mapping) or not value:
         raise ValueError(
@@ -104,13 +115,7 @@ def plot_map_vs_bits(
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted(all_bits))
     ax.set_xticklabels([str(b) for b in sorted(all_bits)])
-    ax.set_xlabel("code length (bits)")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish(ax, "code length (bits)", ylabel, title)
 
 
 def plot_map_by_class_frequency(
@@ -187,14 +192,8 @@ def plot_map_by_class_frequency(
         ordered = values[order]
         keep = ~np.isnan(ordered)
         ax.plot(rank[keep], ordered[keep], marker=".", label=_legend_label(method))
-    ax.set_xlabel("classes, most frequent in training first")
-    ax.set_ylabel("per-class mAP")
     ax.set_xlim(0.4, counts.size + 0.6)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish(ax, "classes, most frequent in training first", "per-class mAP", title)
 
 
 def plot_precision_recall(
@@ -238,12 +237,6 @@ def plot_precision_recall(
                 f"length; got shapes {precision.shape} and {recall.shape}."
             )
         ax.plot(recall, precision, marker=".", label=_legend_label(method))
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
     ax.set_xlim(0.0, 1.02)
     ax.set_ylim(0.0, 1.02)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish(ax, "recall", "precision", title)

@@ -48,9 +48,67 @@ _LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch")
 _BUILT = {".so", ".pyd", ".pyc", ".dll", ".dylib"}
 
 
+def _optional_float(text: str):
+    return None if text.lower() in ("none", "null") else float(text)
+
+
+# Flags that override a key of the configuration file, in --help order. argparse names each
+# destination after its flag ("--n-query" -> n_query), which is the configuration key.
+_OVERRIDES = (
+    ("--datasets", {"nargs": "+", "metavar": "NAME"}),
+    ("--hashers", {"nargs": "+", "metavar": "NAME"}),
+    ("--bits", {"nargs": "+", "type": int, "metavar": "N"}),
+    ("--seeds", {"nargs": "+", "type": int, "metavar": "SEED"}),
+    (
+        "--imbalance-factor",
+        {
+            "type": _optional_float,
+            "help": "largest / smallest training class size (default 50); 'none' trains on a "
+            "uniform draw from the database (the balanced protocol)",
+        },
+    ),
+    (
+        "--query",
+        {
+            "choices": ("per_class", "random"),
+            "help": "queries drawn per class (default, balanced) or uniformly at random",
+        },
+    ),
+    (
+        "--n-query",
+        {
+            "type": int,
+            "help": "queries per class (--query per_class, default 20) or in total "
+            "(--query random)",
+        },
+    ),
+    (
+        "--n-train",
+        {
+            "type": int,
+            "help": "training items drawn from the database when --imbalance-factor is none "
+            "(default: the whole database)",
+        },
+    ),
+    (
+        "--shuffle-classes",
+        {
+            "action": argparse.BooleanOptionalAction,
+            "help": "rank classes of equal size in a random order per seed when drawing the "
+            "long tail (default), or by class value (--no-shuffle-classes)",
+        },
+    ),
+    (
+        "--n-samples",
+        {"type": int, "help": "subsample size of fashion-mnist-halves / size of synthetic"},
+    ),
+    ("--data-path", {"help": "folder or .mat file of mirflickr25k/nuswide/mscoco"}),
+)
+
+
 def _parse_args(argv):
-    # Flags that override the configuration file are absent from the namespace unless given
-    # (argparse.SUPPRESS), so "--imbalance-factor none" can set None.
+    # The overriding flags are absent from the namespace unless given (argparse.SUPPRESS), so
+    # "--imbalance-factor none" can set None; the run-control flags below have defaults.
     parser = argparse.ArgumentParser(
         prog="skmetacmh-bench",
         argument_default=argparse.SUPPRESS,
@@ -62,57 +120,14 @@ def _parse_args(argv):
         + ", ".join([*HASHERS, *REFERENCE_HASHERS])
         + " (or any 'module:Class').",
     )
+    shipped = ", ".join(sorted(p.name for p in CONFIG_DIR.glob("*.json")))
     parser.add_argument(
         "--config",
-        help="JSON configuration: a path, or the name of a shipped one ("
-        + ", ".join(sorted(p.name for p in CONFIG_DIR.glob("*.json")))
-        + "); default: default.json",
+        help=f"JSON configuration: a path, or the name of a shipped one ({shipped}); "
+        "default: default.json",
     )
-    parser.add_argument("--datasets", nargs="+", metavar="NAME")
-    parser.add_argument("--hashers", nargs="+", metavar="NAME")
-    parser.add_argument("--bits", nargs="+", type=int, metavar="N")
-    parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED")
-    parser.add_argument(
-        "--imbalance-factor",
-        type=_optional_float,
-        dest="imbalance_factor",
-        help="largest / smallest training class size (default 50); 'none' trains on a "
-        "uniform draw from the database (the balanced protocol)",
-    )
-    parser.add_argument(
-        "--query",
-        choices=("per_class", "random"),
-        help="queries drawn per class (default, balanced) or uniformly at random",
-    )
-    parser.add_argument(
-        "--n-query",
-        type=int,
-        dest="n_query",
-        help="queries per class (--query per_class, default 20) or in total (--query random)",
-    )
-    parser.add_argument(
-        "--n-train",
-        type=int,
-        dest="n_train",
-        help="training items drawn from the database when --imbalance-factor is none "
-        "(default: the whole database)",
-    )
-    parser.add_argument(
-        "--shuffle-classes",
-        action=argparse.BooleanOptionalAction,
-        dest="shuffle_classes",
-        help="rank classes of equal size in a random order per seed when drawing the long "
-        "tail (default), or by class value (--no-shuffle-classes)",
-    )
-    parser.add_argument(
-        "--n-samples",
-        type=int,
-        dest="n_samples",
-        help="subsample size of fashion-mnist-halves / size of synthetic",
-    )
-    parser.add_argument(
-        "--data-path", dest="data_path", help="folder or .mat file of mirflickr25k/nuswide/mscoco"
-    )
+    for flag, options in _OVERRIDES:
+        parser.add_argument(flag, **options)
     parser.add_argument(
         "--param",
         action="append",
@@ -120,14 +135,11 @@ def _parse_args(argv):
         metavar="HASHER.NAME=VALUE",
         help="a hasher parameter, VALUE parsed as JSON (e.g. --param MetaCMH.max_epochs=30)",
     )
-    parser.add_argument(
-        "--output-dir", dest="output_dir", help="where results go (default ./bench_results)"
-    )
+    parser.add_argument("--output-dir", help="where results go (default ./bench_results)")
     parser.add_argument(
         "--n-jobs",
         type=int,
         default=1,
-        dest="n_jobs",
         help="runs in parallel, one process each (default 1; -1: one per core)",
     )
     parser.add_argument(
@@ -148,10 +160,6 @@ def _parse_args(argv):
         "--list", action="store_true", default=False, help="list datasets and hashers, then exit"
     )
     return parser.parse_args(argv)
-
-
-def _optional_float(text: str):
-    return None if text.lower() in ("none", "null") else float(text)
 
 
 def _parse_param(text: str):
