@@ -6,7 +6,7 @@ imported inside the functions only: ``import skmetacmh.plotting`` costs nothing 
 without matplotlib installed until a figure is actually drawn.
 
 The inputs are plain numbers (dicts keyed by method name), as written by the benchmark
-(``python -m benchmarks.run``) or computed with :mod:`skmetacmh.metrics`.
+(``skmetacmh-bench``) or computed with :mod:`skmetacmh.metrics`.
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ def plot_map_vs_bits(
 ):
     """Plot mAP against code length, one line per method.
 
+    The x axis is logarithmic in base 2, with a tick at every code length that occurs, since
+    code lengths are powers of two in practice. Each method's points are joined in order of
+    code length, with error bars where ``std`` gives them.
+
     Parameters
     ----------
     maps : dict of str to dict of int to float
@@ -90,6 +94,12 @@ def plot_map_vs_bits(
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on, one line per method, labelled with the method's name.
+
+    See Also
+    --------
+    skmetacmh.metrics.mean_average_precision : The mAP of one method at one code length.
+    plot_map_by_class_frequency : Per-class mAP at one code length.
 
     Examples
     --------
@@ -97,8 +107,10 @@ def plot_map_vs_bits(
     >>> matplotlib.use("Agg")
     >>> from skmetacmh.plotting import plot_map_vs_bits
     >>> ax = plot_map_vs_bits({"SCM": {16: 0.61, 32: 0.64}, "CVH": {16: 0.52, 32: 0.50}})
-    >>> len(ax.get_lines()) >= 2
-    True
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['SCM', 'CVH']
+    >>> [line.get_ydata().tolist() for line in ax.get_lines()]
+    [[0.61, 0.64], [0.52, 0.5]]
     """
     maps = _check_mapping(maps, "maps")
     ax = _axes(ax)
@@ -152,16 +164,18 @@ def plot_map_by_class_frequency(
 
     See Also
     --------
-    skmetacmh.metrics.map_per_class : computes the per-class mAP.
+    skmetacmh.metrics.map_per_class : Computes the per-class mAP.
+    plot_map_vs_bits : Overall mAP against code length.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from skmetacmh.plotting import plot_map_by_class_frequency
-    >>> ax = plot_map_by_class_frequency([100, 10, 2], {"SCM": [0.8, 0.5, 0.2]})
-    >>> ax.get_xlabel()
-    'classes, most frequent in training first'
+    >>> ax = plot_map_by_class_frequency([2, 100, 10], {"SCM": [0.2, 0.8, 0.5]})
+    >>> line = ax.get_lines()[0]  # classes reordered by training count: 100, 10, 2
+    >>> line.get_xdata().tolist(), line.get_ydata().tolist()
+    ([1, 2, 3], [0.8, 0.5, 0.2])
     """
     counts = np.asarray(class_counts, dtype=float)
     if counts.ndim != 1 or counts.size == 0:
@@ -204,6 +218,9 @@ def plot_precision_recall(
 ):
     """Plot precision-recall curves of Hamming-ball retrieval, one per method.
 
+    Each curve has one point per Hamming radius, recall on the x axis and precision on the y
+    axis, both drawn on [0, 1.02] so that curves of several figures compare directly.
+
     Parameters
     ----------
     curves : dict of str to (precision, recall)
@@ -217,6 +234,11 @@ def plot_precision_recall(
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on, one curve per method, labelled with the method's name.
+
+    See Also
+    --------
+    skmetacmh.metrics.precision_recall_curve : Computes the curve from codes and labels.
 
     Examples
     --------
@@ -224,8 +246,11 @@ def plot_precision_recall(
     >>> matplotlib.use("Agg")
     >>> from skmetacmh.plotting import plot_precision_recall
     >>> ax = plot_precision_recall({"SCM": ([1.0, 0.8, 0.5], [0.1, 0.6, 1.0])})
-    >>> ax.get_ylabel()
-    'precision'
+    >>> line = ax.get_lines()[0]
+    >>> line.get_label(), line.get_xdata().tolist(), line.get_ydata().tolist()
+    ('SCM', [0.1, 0.6, 1.0], [1.0, 0.8, 0.5])
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('recall', 'precision')
     """
     curves = _check_mapping(curves, "curves")
     ax = _axes(ax)

@@ -128,7 +128,12 @@ def make_cross_modal_classification(
         One ``X`` rather than two arrays keeps the ``make_*`` convention of scikit-learn
         (``X, y``) and plugs straight into ``fit``, ``Pipeline`` and ``GridSearchCV``.
     y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        int64 classes, or a uint8 {0,1} indicator when ``multilabel``.
+        The labels: int64 classes, or a uint8 {0,1} indicator when ``multilabel``.
+
+    See Also
+    --------
+    make_long_tailed : Subsample any labelled set to a long-tailed profile.
+    split_query_database : Query / database / training split of the generated items.
 
     Examples
     --------

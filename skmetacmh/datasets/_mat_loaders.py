@@ -559,6 +559,12 @@ def load_mirflickr25k(
         for names containing "flickr" or "mir").
     {common}
 
+    See Also
+    --------
+    load_nuswide : NUS-WIDE, from the same file layouts.
+    load_mscoco : MS-COCO, from the same file layouts.
+    split_query_database : Query / database / training split of the loaded items.
+
     Notes
     -----
     {layouts}
@@ -588,6 +594,10 @@ def load_nuswide(
 ) -> Bunch:
     """Load NUS-WIDE (Chua et al., CIVR 2009) in its 10-, 21- or 81-concept versions.
 
+    Flickr images with their user tags as bag-of-words text and concept labels (multi-label);
+    the hashing literature uses subsets restricted to the 10 or 21 most frequent concepts as
+    well as the full 81.
+
     Parameters
     ----------
     path : str or path-like
@@ -597,6 +607,11 @@ def load_nuswide(
         versions it picks the one with that many label columns; for a file it is checked.
         None accepts whatever version is found, if only one is.
     {common}
+
+    See Also
+    --------
+    load_mirflickr25k : MIRFlickr-25K, from the same file layouts.
+    load_mscoco : MS-COCO, from the same file layouts.
 
     Notes
     -----
@@ -628,11 +643,19 @@ def load_mscoco(
 ) -> Bunch:
     """Load MS-COCO (Lin et al., ECCV 2014) image-caption pairs with their 80 object labels.
 
+    The text of an item is its captions as a bag-of-words vector, its labels the object
+    categories present in the image (multi-label), as the shared hashing features provide them.
+
     Parameters
     ----------
     path : str or path-like
         A file, or the folder that holds the files (searched for names containing "coco").
     {common}
+
+    See Also
+    --------
+    load_mirflickr25k : MIRFlickr-25K, from the same file layouts.
+    load_nuswide : NUS-WIDE, from the same file layouts.
 
     Notes
     -----
