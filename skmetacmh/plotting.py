@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ._docstring import Substitution
+
 __all__ = [
     "plot_map_vs_bits",
     "plot_map_by_class_frequency",
@@ -54,6 +56,19 @@ def _finish(ax, xlabel: str, ylabel: str, title: str | None):
     return ax
 
 
+# Parameters and Returns every figure function shares, written once.
+_DOCS = Substitution(
+    ax_title="""ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    title : str, default=None
+        Axes title.""",
+    returns_ax="""Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on; the legend names each method.""",
+)
+
+
 def _check_mapping(value, name: str) -> Mapping:
     if not isinstance(value, Mapping) or not value:
         raise ValueError(
@@ -63,6 +78,7 @@ def _check_mapping(value, name: str) -> Mapping:
     return value
 
 
+@_DOCS
 def plot_map_vs_bits(
     maps: Mapping[str, Mapping[int, float]],
     *,
@@ -84,17 +100,11 @@ def plot_map_vs_bits(
     std : dict of str to dict of int to float, default=None
         Same layout as ``maps``: drawn as error bars (for instance the standard deviation
         over seeds).
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Axes title.
+    {ax_title}
     ylabel : str, default="mAP"
         Label of the y axis.
 
-    Returns
-    -------
-    ax : matplotlib Axes
-        The axes drawn on, one line per method, labelled with the method's name.
+    {returns_ax}
 
     See Also
     --------
@@ -130,6 +140,7 @@ def plot_map_vs_bits(
     return _finish(ax, "code length (bits)", ylabel, title)
 
 
+@_DOCS
 def plot_map_by_class_frequency(
     class_counts: Sequence[float],
     class_maps: Mapping[str, Sequence[float]],
@@ -150,10 +161,7 @@ def plot_map_by_class_frequency(
     class_maps : dict of str to array-like of shape (n_classes,)
         ``{method: per-class mAP}`` aligned with ``class_counts``; NaN marks a class without
         a counted query (it is left out of that method's line).
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Axes title.
+    {ax_title}
     show_counts : bool, default=True
         Also draw the training counts as grey bars on a second (log) y axis.
 
@@ -210,6 +218,7 @@ def plot_map_by_class_frequency(
     return _finish(ax, "classes, most frequent in training first", "per-class mAP", title)
 
 
+@_DOCS
 def plot_precision_recall(
     curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     *,
@@ -226,15 +235,9 @@ def plot_precision_recall(
     curves : dict of str to (precision, recall)
         As returned (first two values) by :func:`skmetacmh.metrics.precision_recall_curve`:
         one point per Hamming radius.
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Axes title.
+    {ax_title}
 
-    Returns
-    -------
-    ax : matplotlib Axes
-        The axes drawn on, one curve per method, labelled with the method's name.
+    {returns_ax}
 
     See Also
     --------

@@ -536,14 +536,37 @@ _LAYOUTS_DOC = """
     files written from Python both load the same way.
 """
 
-# Shared parameter and layout text, put into each loader's docstring by a decorator rather than
-# by editing ``__doc__`` at import: under ``python -OO`` docstrings are None and are left alone.
-_SHARED_DOC = Substitution(
-    common=_COMMON_DOC.strip("\n").lstrip(), layouts=_LAYOUTS_DOC.strip("\n").lstrip()
-)
+_LOADERS = {
+    "load_mirflickr25k": "MIRFlickr-25K",
+    "load_nuswide": "NUS-WIDE",
+    "load_mscoco": "MS-COCO",
+}
 
 
-@_SHARED_DOC
+def _shared_doc(loader: str) -> Substitution:
+    """The loaders' shared sections, put into ``loader``'s docstring by a decorator.
+
+    ``{shared}`` stands for the common parameters, Returns and Raises, a See Also of the other
+    loaders and the split, and the Notes on layouts. A decorator rather than editing ``__doc__``
+    at import: under ``python -OO`` docstrings are None and are left alone.
+    """
+    others = "\n".join(
+        f"    {name} : {title}, from the same file layouts."
+        for name, title in _LOADERS.items()
+        if name != loader
+    )
+    see_also = (
+        "See Also\n    --------\n"
+        + others
+        + "\n    split_query_database : Query / database / training split of the loaded items."
+    )
+    notes = "Notes\n    -----\n    " + _LAYOUTS_DOC.strip("\n").lstrip()
+    return Substitution(
+        shared=_COMMON_DOC.strip("\n").lstrip() + "\n\n    " + see_also + "\n\n    " + notes
+    )
+
+
+@_shared_doc("load_mirflickr25k")
 def load_mirflickr25k(
     path, *, image_key: str | None = None, dtype=np.float32, flatten_images: bool = False
 ) -> Bunch:
@@ -557,17 +580,7 @@ def load_mirflickr25k(
     path : str or path-like
         A file, or the folder that holds the files (a folder with several datasets is searched
         for names containing "flickr" or "mir").
-    {common}
-
-    See Also
-    --------
-    load_nuswide : NUS-WIDE, from the same file layouts.
-    load_mscoco : MS-COCO, from the same file layouts.
-    split_query_database : Query / database / training split of the loaded items.
-
-    Notes
-    -----
-    {layouts}
+    {shared}
 
     ``label_names`` is :data:`MIRFLICKR25K_LABELS` (alphabetical order of the annotation
     files) whenever the file has 24 label columns.
@@ -583,7 +596,7 @@ def load_mirflickr25k(
                  image_key, dtype, flatten_images)  # fmt: skip
 
 
-@_SHARED_DOC
+@_shared_doc("load_nuswide")
 def load_nuswide(
     path,
     *,
@@ -606,16 +619,7 @@ def load_nuswide(
         The version wanted: 10, 21 or 81 concepts (label columns). In a folder holding several
         versions it picks the one with that many label columns; for a file it is checked.
         None accepts whatever version is found, if only one is.
-    {common}
-
-    See Also
-    --------
-    load_mirflickr25k : MIRFlickr-25K, from the same file layouts.
-    load_mscoco : MS-COCO, from the same file layouts.
-
-    Notes
-    -----
-    {layouts}
+    {shared}
 
     ``label_names`` is :data:`NUSWIDE81_LABELS` for the 81-concept version; the 10- and
     21-concept files do not agree on a column order, so it is None for them.
@@ -637,7 +641,7 @@ def load_nuswide(
                  flatten_images)  # fmt: skip
 
 
-@_SHARED_DOC
+@_shared_doc("load_mscoco")
 def load_mscoco(
     path, *, image_key: str | None = None, dtype=np.float32, flatten_images: bool = False
 ) -> Bunch:
@@ -650,16 +654,7 @@ def load_mscoco(
     ----------
     path : str or path-like
         A file, or the folder that holds the files (searched for names containing "coco").
-    {common}
-
-    See Also
-    --------
-    load_mirflickr25k : MIRFlickr-25K, from the same file layouts.
-    load_nuswide : NUS-WIDE, from the same file layouts.
-
-    Notes
-    -----
-    {layouts}
+    {shared}
 
     ``label_names`` is :data:`MSCOCO_LABELS` (category-id order) when there are 80 columns.
 
