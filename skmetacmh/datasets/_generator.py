@@ -61,19 +61,19 @@ def _extra_labels(primary, frequency, affinity, n_extra, rng):
     prefer_skip_nested_validation=True,
 )
 def make_cross_modal_classification(
-    n_samples=1000,
-    n_classes=10,
-    n_image_features=64,
-    n_text_features=32,
+    n_samples: int = 1000,
+    n_classes: int = 10,
+    n_image_features: int = 64,
+    n_text_features: int = 32,
     *,
-    multilabel=False,
-    n_labels=2.0,
-    imbalance_factor=1.0,
-    latent_dim=16,
-    class_sep=2.0,
-    noise=1.0,
-    random_state=None,
-):
+    multilabel: bool = False,
+    n_labels: float = 2.0,
+    imbalance_factor: float = 1.0,
+    latent_dim: int = 16,
+    class_sep: float = 2.0,
+    noise: float = 1.0,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Generate paired image and text features tied to their labels through a shared latent.
 
     Each class k has a prototype ``mu_k`` in a ``latent_dim``-dimensional latent space. An item
