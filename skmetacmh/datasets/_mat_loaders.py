@@ -257,28 +257,37 @@ def _resolve(path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
             f"No {dataset} data at {path}. Expected a file or a folder with {_LAYOUT_HELP}."
         )
     if path.is_file():
-        match = _TRIPLE.match(path.stem)
-        if match:  # one file of a three-file set: take its siblings
-            group = _triple_groups(_mat_files(path.parent), image_key).get(match["stem"], {})
-            if len(group) < len(ROLES):  # DJSRH keeps each file in its own subfolder
-                nearby = _mat_files(path.parent.parent)
-                group = _triple_groups(nearby, image_key).get(match["stem"], {})
-            missing = [role for role in ROLES if role not in group]
-            if missing:
-                raise FileNotFoundError(
-                    f"{path} belongs to a three-file set, but the files for {missing} are "
-                    f"missing from {path.parent}: expected {match['stem']}-iall.mat (or "
-                    f"-xall.mat), {match['stem']}-yall.mat and {match['stem']}-lall.mat."
-                )
-            source = _inspect_triple(group, image_key)
-        else:
-            source = _inspect_file(path, image_key)
-        if n_concepts is not None and source.n_labels() != n_concepts:
-            raise ValueError(
-                f"{path} has {source.n_labels()} label columns, but n_concepts={n_concepts}."
-            )
-        return source
+        return _resolve_file(path, n_concepts, image_key)
+    return _resolve_folder(path, dataset, name_hints, n_concepts, image_key)
 
+
+def _resolve_file(path: Path, n_concepts, image_key) -> _Source:
+    """A single file, or the three-file set one file of it belongs to."""
+    match = _TRIPLE.match(path.stem)
+    if match:  # one file of a three-file set: take its siblings
+        group = _triple_groups(_mat_files(path.parent), image_key).get(match["stem"], {})
+        if len(group) < len(ROLES):  # DJSRH keeps each file in its own subfolder
+            nearby = _mat_files(path.parent.parent)
+            group = _triple_groups(nearby, image_key).get(match["stem"], {})
+        missing = [role for role in ROLES if role not in group]
+        if missing:
+            raise FileNotFoundError(
+                f"{path} belongs to a three-file set, but the files for {missing} are "
+                f"missing from {path.parent}: expected {match['stem']}-iall.mat (or "
+                f"-xall.mat), {match['stem']}-yall.mat and {match['stem']}-lall.mat."
+            )
+        source = _inspect_triple(group, image_key)
+    else:
+        source = _inspect_file(path, image_key)
+    if n_concepts is not None and source.n_labels() != n_concepts:
+        raise ValueError(
+            f"{path} has {source.n_labels()} label columns, but n_concepts={n_concepts}."
+        )
+    return source
+
+
+def _resolve_folder(path: Path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
+    """The one dataset in a folder: named after ``name_hints`` if any is, of ``n_concepts``."""
     found = _candidate_sources(path, image_key)
     usable = [(name, src) for name, src in found if isinstance(src, _Source)]
     named = [(n, s) for n, s in usable if any(h in n.lower().replace("-", "") for h in name_hints)]
@@ -291,7 +300,7 @@ def _resolve(path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
             warnings.warn(
                 f"Skipped {name} in {path}, which cannot be read: {exc}",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         return candidates[0][1]
     report = "; ".join(
