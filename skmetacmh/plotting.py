@@ -6,7 +6,7 @@ imported inside the functions only: ``import skmetacmh.plotting`` costs nothing 
 without matplotlib installed until a figure is actually drawn.
 
 The inputs are plain numbers (dicts keyed by method name), as written by the benchmark
-(``python -m benchmarks.run``) or computed with :mod:`skmetacmh.metrics`.
+(``skmetacmh-bench``) or computed with :mod:`skmetacmh.metrics`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from ._docstring import Substitution
 
 __all__ = [
     "plot_map_vs_bits",
@@ -43,6 +45,30 @@ def _legend_label(method) -> str:
     return " " + label if label.startswith("_") else label
 
 
+def _finish(ax, xlabel: str, ylabel: str, title: str | None):
+    """Label the axes, add the optional title, a light grid and the legend; return ``ax``."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+# Parameters and Returns every figure function shares, written once.
+_DOCS = Substitution(
+    ax_title="""ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    title : str, default=None
+        Axes title.""",
+    returns_ax="""Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on; the legend names each method.""",
+)
+
+
 def _check_mapping(value, name: str) -> Mapping:
     if not isinstance(value, Mapping) or not value:
         raise ValueError(
@@ -52,6 +78,7 @@ def _check_mapping(value, name: str) -> Mapping:
     return value
 
 
+@_DOCS
 def plot_map_vs_bits(
     maps: Mapping[str, Mapping[int, float]],
     *,
@@ -62,6 +89,10 @@ def plot_map_vs_bits(
 ):
     """Plot mAP against code length, one line per method.
 
+    The x axis is logarithmic in base 2, with a tick at every code length that occurs, since
+    code lengths are powers of two in practice. Each method's points are joined in order of
+    code length, with error bars where ``std`` gives them.
+
     Parameters
     ----------
     maps : dict of str to dict of int to float
@@ -69,16 +100,16 @@ def plot_map_vs_bits(
     std : dict of str to dict of int to float, default=None
         Same layout as ``maps``: drawn as error bars (for instance the standard deviation
         over seeds).
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Axes title.
+    {ax_title}
     ylabel : str, default="mAP"
         Label of the y axis.
 
-    Returns
-    -------
-    ax : matplotlib Axes
+    {returns_ax}
+
+    See Also
+    --------
+    skmetacmh.metrics.mean_average_precision : The mAP of one method at one code length.
+    plot_map_by_class_frequency : Per-class mAP at one code length.
 
     Examples
     --------
@@ -86,8 +117,10 @@ def plot_map_vs_bits(
     >>> matplotlib.use("Agg")
     >>> from skmetacmh.plotting import plot_map_vs_bits
     >>> ax = plot_map_vs_bits({"SCM": {16: 0.61, 32: 0.64}, "CVH": {16: 0.52, 32: 0.50}})
-    >>> len(ax.get_lines()) >= 2
-    True
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['SCM', 'CVH']
+    >>> [line.get_ydata().tolist() for line in ax.get_lines()]
+    [[0.61, 0.64], [0.52, 0.5]]
     """
     maps = _check_mapping(maps, "maps")
     ax = _axes(ax)
@@ -104,15 +137,10 @@ def plot_map_vs_bits(
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted(all_bits))
     ax.set_xticklabels([str(b) for b in sorted(all_bits)])
-    ax.set_xlabel("code length (bits)")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish(ax, "code length (bits)", ylabel, title)
 
 
+@_DOCS
 def plot_map_by_class_frequency(
     class_counts: Sequence[float],
     class_maps: Mapping[str, Sequence[float]],
@@ -133,10 +161,7 @@ def plot_map_by_class_frequency(
     class_maps : dict of str to array-like of shape (n_classes,)
         ``{method: per-class mAP}`` aligned with ``class_counts``; NaN marks a class without
         a counted query (it is left out of that method's line).
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Axes title.
+    {ax_title}
     show_counts : bool, default=True
         Also draw the training counts as grey bars on a second (log) y axis.
 
@@ -147,16 +172,18 @@ def plot_map_by_class_frequency(
 
     See Also
     --------
-    skmetacmh.metrics.map_per_class : computes the per-class mAP.
+    skmetacmh.metrics.map_per_class : Computes the per-class mAP.
+    plot_map_vs_bits : Overall mAP against code length.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from skmetacmh.plotting import plot_map_by_class_frequency
-    >>> ax = plot_map_by_class_frequency([100, 10, 2], {"SCM": [0.8, 0.5, 0.2]})
-    >>> ax.get_xlabel()
-    'classes, most frequent in training first'
+    >>> ax = plot_map_by_class_frequency([2, 100, 10], {"SCM": [0.2, 0.8, 0.5]})
+    >>> line = ax.get_lines()[0]  # classes reordered by training count: 100, 10, 2
+    >>> line.get_xdata().tolist(), line.get_ydata().tolist()
+    ([1, 2, 3], [0.8, 0.5, 0.2])
     """
     counts = np.asarray(class_counts, dtype=float)
     if counts.ndim != 1 or counts.size == 0:
@@ -187,16 +214,11 @@ def plot_map_by_class_frequency(
         ordered = values[order]
         keep = ~np.isnan(ordered)
         ax.plot(rank[keep], ordered[keep], marker=".", label=_legend_label(method))
-    ax.set_xlabel("classes, most frequent in training first")
-    ax.set_ylabel("per-class mAP")
     ax.set_xlim(0.4, counts.size + 0.6)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish(ax, "classes, most frequent in training first", "per-class mAP", title)
 
 
+@_DOCS
 def plot_precision_recall(
     curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     *,
@@ -205,19 +227,21 @@ def plot_precision_recall(
 ):
     """Plot precision-recall curves of Hamming-ball retrieval, one per method.
 
+    Each curve has one point per Hamming radius, recall on the x axis and precision on the y
+    axis, both drawn on [0, 1.02] so that curves of several figures compare directly.
+
     Parameters
     ----------
     curves : dict of str to (precision, recall)
         As returned (first two values) by :func:`skmetacmh.metrics.precision_recall_curve`:
         one point per Hamming radius.
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure when None.
-    title : str, default=None
-        Axes title.
+    {ax_title}
 
-    Returns
-    -------
-    ax : matplotlib Axes
+    {returns_ax}
+
+    See Also
+    --------
+    skmetacmh.metrics.precision_recall_curve : Computes the curve from codes and labels.
 
     Examples
     --------
@@ -225,8 +249,11 @@ def plot_precision_recall(
     >>> matplotlib.use("Agg")
     >>> from skmetacmh.plotting import plot_precision_recall
     >>> ax = plot_precision_recall({"SCM": ([1.0, 0.8, 0.5], [0.1, 0.6, 1.0])})
-    >>> ax.get_ylabel()
-    'precision'
+    >>> line = ax.get_lines()[0]
+    >>> line.get_label(), line.get_xdata().tolist(), line.get_ydata().tolist()
+    ('SCM', [0.1, 0.6, 1.0], [1.0, 0.8, 0.5])
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('recall', 'precision')
     """
     curves = _check_mapping(curves, "curves")
     ax = _axes(ax)
@@ -238,12 +265,6 @@ def plot_precision_recall(
                 f"length; got shapes {precision.shape} and {recall.shape}."
             )
         ax.plot(recall, precision, marker=".", label=_legend_label(method))
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
     ax.set_xlim(0.0, 1.02)
     ax.set_ylim(0.0, 1.02)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    return _finish(ax, "recall", "precision", title)

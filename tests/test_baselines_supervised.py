@@ -1,13 +1,12 @@
 """Tests of the supervised baseline hashers SCM, SePH and DLFH."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 import scipy.linalg
 import scipy.sparse as sp
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skmetacmh._bench._measure import peak_traced_bytes
 from skmetacmh.baselines import DLFHHasher, SCMHasher, SePHHasher
 from skmetacmh.baselines._dlfh import log_likelihood, update_codes
 from skmetacmh.baselines._label_similarity import (
@@ -287,11 +286,6 @@ def test_memory_is_not_quadratic_in_n(name):
     n = 3000
     X, y = make_problem(n=n, n_classes=5)
     h = SMALL[name]()
-    tracemalloc.start()
-    try:
-        h.fit(X, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak, _ = peak_traced_bytes(h.fit, X, y)
     # An n x n float64 matrix alone would be 72 MB; everything here should stay far below.
     assert peak < n * n * 8 / 4, peak

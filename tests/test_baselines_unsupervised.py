@@ -7,7 +7,6 @@ retrieval problem on which every method must beat random codes by a wide margin.
 
 import subprocess
 import sys
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skmetacmh._bench._measure import peak_traced_bytes
 from skmetacmh.baselines import CCAITQHasher, CMFHHasher, CVHHasher
 from skmetacmh.baselines._cca_itq import _itq_rotation, _regularised_cca
 from skmetacmh.baselines._cmfh import _cmfh_objective
@@ -316,13 +316,12 @@ def test_fit_memory_is_linear_in_n(Hasher):
     # that what is left is what grows with n: a few (n, n_bits) arrays.
     X, y, d_image = _paired_views(n=4000, d_image=20, d_text=16)
     hasher = _seeded(Hasher, n_bits=8, n_image_features=d_image)
-    tracemalloc.start()
-    try:
+
+    def fit_in_blocks():
         with config_context(working_memory=8 * 36 * 100 / 2**20):
             hasher.fit(X, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+
+    peak, _ = peak_traced_bytes(fit_in_blocks)
     assert peak < 4 * X.nbytes  # X is 1.2 MB
 
 

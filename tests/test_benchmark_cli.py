@@ -539,3 +539,20 @@ def test_peak_traced_bytes_sees_the_arrays_a_call_allocates():
     peak, value = peak_traced_bytes(allocate, 500_000)
     assert value == 500_001.0
     assert 4_000_000 <= peak < 6_000_000  # the 4 MB temporary, not the 8 MB kept array
+
+
+def test_bench_doc_claims_measures_what_the_docs_cite(capsys):
+    # Smoke run of the commands the docs name beside their speed claims: every claim prints
+    # its timings and ratio (the values themselves are the docs' business, not a test's).
+    script = _script("bench_doc_claims")
+    script.main(["top-k-crossover", "--n-db", "2000"])
+    lines = capsys.readouterr().out.splitlines()
+    engines = {line.split()[0] for line in lines}
+    assert engines <= {"compiled", "numpy"} and "numpy" in engines
+    assert all("full / top-k" in line for line in lines) and len(lines) == 5 * len(engines)
+    script.main(["within-mask"])
+    assert "ratio" in capsys.readouterr().out
+    script.main(["normals"])
+    assert capsys.readouterr().out.count("ratio") == 3
+    with pytest.raises(SystemExit):
+        script.main(["no-such-claim"])

@@ -5,8 +5,6 @@ to be fast. The checks feed generic data (often only 2-5 columns), so every hash
 with ``n_image_features=1``: the first column is the image modality, the rest the text.
 """
 
-import tracemalloc
-
 import joblib
 import numpy as np
 import pytest
@@ -14,14 +12,15 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skmetacmh
-from skmetacmh.metrics import make_cross_modal_scorer
+from skmetacmh._bench._measure import peak_traced_bytes
+from skmetacmh.metrics import cross_modal_map, make_cross_modal_scorer
 
 # Small, fast configurations of every public hasher. Linear methods whose number of bits is
 # bounded by the smaller modality's dimension (CCA directions) get one bit in the checks.
@@ -98,16 +97,27 @@ def _workflow_hasher(name, n_img, **kw):
 @pytest.mark.parametrize("name", HASHER_NAMES)
 def test_grid_search_over_n_bits_with_shared_scorer(name, data):
     X, y, n_img = data
+    folds = list(KFold(2).split(X))
     search = GridSearchCV(
         _workflow_hasher(name, n_img),
         {"n_bits": [16, 32, 64]},
         scoring=make_cross_modal_scorer(),
-        cv=2,
+        cv=folds,
     )
     search.fit(X, y)
-    assert search.best_params_["n_bits"] in (16, 32, 64)
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
-    assert search.best_estimator_.transform(X[:3]).shape == (3, 2 * search.best_params_["n_bits"])
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores))
+    best = search.best_params_["n_bits"]
+    assert best == search.cv_results_["params"][int(np.argmax(scores))]["n_bits"]
+    # Each fold's score is cross_modal_map of a refit on the other fold: the held-out rows
+    # query the fitted training fold.
+    for i, (train, test) in enumerate(folds):
+        refit = _workflow_hasher(name, n_img, n_bits=best).fit(X[train], y[train])
+        expected = cross_modal_map(refit, X[test], y[test])["mean"]
+        assert search.cv_results_[f"split{i}_test_score"][search.best_index_] == pytest.approx(
+            expected, abs=1e-12
+        )
+    assert search.best_estimator_.transform(X[:3]).shape == (3, 2 * best)
 
 
 @pytest.mark.parametrize("name", HASHER_NAMES)
@@ -306,12 +316,6 @@ def test_sparse_text_is_never_densified_in_fit_or_encode(key):
     X = sp.hstack([sp.csr_matrix(image), text], format="csr")
     dense_text_bytes = text.shape[0] * text.shape[1] * 8
     hasher = _sparse_hasher(key, image.shape[1])
-    tracemalloc.start()
-    try:
-        hasher.fit(X, y)
-        codes = hasher.encode(text, modality="text")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak, codes = peak_traced_bytes(lambda: hasher.fit(X, y).encode(text, modality="text"))
     assert codes.shape == (text.shape[0], hasher.n_bits)
     assert peak < dense_text_bytes / 4, f"peak {peak / 1e6:.0f} MB"

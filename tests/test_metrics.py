@@ -1,7 +1,5 @@
 """The metrics against slow, obvious per-query references, plus their error paths."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +8,7 @@ from sklearn import config_context
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmetacmh import _search
+from skmetacmh._bench._measure import peak_traced_bytes
 from skmetacmh.metrics import (
     cross_modal_map,
     make_cross_modal_scorer,
@@ -242,15 +241,14 @@ def test_memory_is_bounded_by_working_memory():
     dbc = rng.integers(0, 2, (200_000, 64), dtype=np.uint8)
     ql = rng.integers(0, 24, 400)
     dbl = rng.integers(0, 24, 200_000)
-    tracemalloc.start()
-    try:
+
+    def both_engines():
         with config_context(working_memory=16):
             _per_query_ap(qc, dbc, ql, dbl, engine=NUMPY)
             if COMPILED is not None:
                 _per_query_ap(qc, dbc, ql, dbl, engine=COMPILED)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+
+    peak, _ = peak_traced_bytes(both_engines)
     # Unchunked, 400 x 200,000 pairs would need ~2.2 GB; the bound is the 16 MiB budget plus
     # the packed database and per-query outputs.
     assert peak < 48 * 2**20, f"peak {peak / 2**20:.1f} MiB"

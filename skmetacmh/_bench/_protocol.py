@@ -111,28 +111,57 @@ def run_once(
     """
     y = data.y
     split = split_long_tailed(y, protocol, seed)
-    X = np.hstack([data.X_image, data.X_text])
     n_img = data.X_image.shape[1]
-    scaler = make_scaler(n_img).fit(X[split.train])
-    X_train = scaler.transform(X[split.train])
-    X_query = scaler.transform(X[split.query])
-    X_db = scaler.transform(X[split.database])
+    X_train, X_query, X_db = _scaled_blocks(data, split, n_img)
     y_train, y_query, y_db = (y[split[k]] for k in ("train", "query", "database"))
 
     hasher = make_hasher(hasher_class, params, n_bits, n_img, seed)
     start = time.perf_counter()
     hasher.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
-
-    def codes(X):
-        return {m: np.asarray(hasher.encode(X[:, cols], modality=m)) for m, cols in blocks}
-
-    blocks = (("image", slice(0, n_img)), ("text", slice(n_img, None)))
     start = time.perf_counter()
-    db_codes = codes(X_db)
+    db_codes = _codes(hasher, X_db, n_img)
     encode_seconds = time.perf_counter() - start
-    query_codes = codes(X_query)
+    query_codes = _codes(hasher, X_query, n_img)
 
+    result = _score_directions(query_codes, db_codes, y_query, y_db, y_train)
+    classes, counts, per_class_mean = _per_class_summary(y, y_train, result["per_class"])
+    numbers = {
+        "image_to_text": result["map"]["image_to_text"],
+        "text_to_image": result["map"]["text_to_image"],
+        "mean": _mean_pair(result["map"]["image_to_text"], result["map"]["text_to_image"]),
+        **{g: _mean_pair(*(result["groups"][d][g] for d in DIRECTIONS)) for g in GROUP_NAMES},
+        "groups_by_direction": result["groups"],
+        "fit_seconds": fit_seconds,
+        "encode_items_per_second": len(split.database) / max(encode_seconds, 1e-9),
+        "n_train": int(len(split.train)),
+        "n_query": int(len(split.query)),
+        "n_database": int(len(split.database)),
+        "classes": [_json_scalar(c) for c in classes],
+        "train_counts": counts.tolist(),
+        "per_class_map": per_class_mean,
+        "pr": result["pr"],
+    }
+    if keep_hasher:
+        numbers["hasher"] = hasher
+    return numbers
+
+
+def _scaled_blocks(data: Bunch, split: Bunch, n_img: int):
+    """Train, query and database rows of ``[image | text]``, scaled with training statistics."""
+    X = np.hstack([data.X_image, data.X_text])
+    scaler = make_scaler(n_img).fit(X[split.train])
+    return tuple(scaler.transform(X[split[k]]) for k in ("train", "query", "database"))
+
+
+def _codes(hasher, X, n_img: int) -> dict:
+    """Each modality's codes of the rows of ``X``, by modality name."""
+    blocks = (("image", slice(0, n_img)), ("text", slice(n_img, None)))
+    return {m: np.asarray(hasher.encode(X[:, cols], modality=m)) for m, cols in blocks}
+
+
+def _score_directions(query_codes, db_codes, y_query, y_db, y_train) -> dict:
+    """mAP, head/medium/tail mAP, per-class mAP and the PR curve of both directions."""
     pairs = {
         "image_to_text": (query_codes["image"], db_codes["text"]),
         "text_to_image": (query_codes["text"], db_codes["image"]),
@@ -148,36 +177,19 @@ def run_once(
         )
         precision, recall, _ = metrics.precision_recall_curve(q, d, y_query, y_db)
         result["pr"][direction] = {"precision": precision.tolist(), "recall": recall.tolist()}
+    return result
 
-    # Classes of the whole dataset, so that a class absent from training is reported with 0.
+
+def _per_class_summary(y, y_train, per_class: dict):
+    """Every class of the dataset, its training count and its mAP averaged over directions.
+
+    Classes of the whole dataset, so that a class absent from training is reported with 0.
+    """
     classes = as_label_indicator(y)[1]
     counts = as_label_indicator(y_train, classes=classes)[0].sum(axis=0, dtype=np.int64)
     classes = classes.tolist()
-    per_class_mean = []
-    for c in classes:
-        per_class_mean.append(_mean_pair(*(result["per_class"][d].get(c) for d in DIRECTIONS)))
-    head_medium_tail = {
-        g: _mean_pair(*(result["groups"][d][g] for d in DIRECTIONS)) for g in GROUP_NAMES
-    }
-    numbers = {
-        "image_to_text": result["map"]["image_to_text"],
-        "text_to_image": result["map"]["text_to_image"],
-        "mean": _mean_pair(result["map"]["image_to_text"], result["map"]["text_to_image"]),
-        **head_medium_tail,
-        "groups_by_direction": result["groups"],
-        "fit_seconds": fit_seconds,
-        "encode_items_per_second": len(split.database) / max(encode_seconds, 1e-9),
-        "n_train": int(len(split.train)),
-        "n_query": int(len(split.query)),
-        "n_database": int(len(split.database)),
-        "classes": [_json_scalar(c) for c in classes],
-        "train_counts": counts.tolist(),
-        "per_class_map": per_class_mean,
-        "pr": result["pr"],
-    }
-    if keep_hasher:
-        numbers["hasher"] = hasher
-    return numbers
+    means = [_mean_pair(*(per_class[d].get(c) for d in DIRECTIONS)) for c in classes]
+    return classes, counts, means
 
 
 def _json_scalar(value):

@@ -48,9 +48,67 @@ _LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch")
 _BUILT = {".so", ".pyd", ".pyc", ".dll", ".dylib"}
 
 
+def _optional_float(text: str):
+    return None if text.lower() in ("none", "null") else float(text)
+
+
+# Flags that override a key of the configuration file, in --help order. argparse names each
+# destination after its flag ("--n-query" -> n_query), which is the configuration key.
+_OVERRIDES = (
+    ("--datasets", {"nargs": "+", "metavar": "NAME"}),
+    ("--hashers", {"nargs": "+", "metavar": "NAME"}),
+    ("--bits", {"nargs": "+", "type": int, "metavar": "N"}),
+    ("--seeds", {"nargs": "+", "type": int, "metavar": "SEED"}),
+    (
+        "--imbalance-factor",
+        {
+            "type": _optional_float,
+            "help": "largest / smallest training class size (default 50); 'none' trains on a "
+            "uniform draw from the database (the balanced protocol)",
+        },
+    ),
+    (
+        "--query",
+        {
+            "choices": ("per_class", "random"),
+            "help": "queries drawn per class (default, balanced) or uniformly at random",
+        },
+    ),
+    (
+        "--n-query",
+        {
+            "type": int,
+            "help": "queries per class (--query per_class, default 20) or in total "
+            "(--query random)",
+        },
+    ),
+    (
+        "--n-train",
+        {
+            "type": int,
+            "help": "training items drawn from the database when --imbalance-factor is none "
+            "(default: the whole database)",
+        },
+    ),
+    (
+        "--shuffle-classes",
+        {
+            "action": argparse.BooleanOptionalAction,
+            "help": "rank classes of equal size in a random order per seed when drawing the "
+            "long tail (default), or by class value (--no-shuffle-classes)",
+        },
+    ),
+    (
+        "--n-samples",
+        {"type": int, "help": "subsample size of fashion-mnist-halves / size of synthetic"},
+    ),
+    ("--data-path", {"help": "folder or .mat file of mirflickr25k/nuswide/mscoco"}),
+)
+
+
 def _parse_args(argv):
-    # Flags that override the configuration file are absent from the namespace unless given
-    # (argparse.SUPPRESS), so "--imbalance-factor none" can set None.
+    # The overriding flags are absent from the namespace unless given (argparse.SUPPRESS), so
+    # "--imbalance-factor none" can set None; the run-control flags below have defaults.
     parser = argparse.ArgumentParser(
         prog="skmetacmh-bench",
         argument_default=argparse.SUPPRESS,
@@ -62,57 +120,14 @@ def _parse_args(argv):
         + ", ".join([*HASHERS, *REFERENCE_HASHERS])
         + " (or any 'module:Class').",
     )
+    shipped = ", ".join(sorted(p.name for p in CONFIG_DIR.glob("*.json")))
     parser.add_argument(
         "--config",
-        help="JSON configuration: a path, or the name of a shipped one ("
-        + ", ".join(sorted(p.name for p in CONFIG_DIR.glob("*.json")))
-        + "); default: default.json",
+        help=f"JSON configuration: a path, or the name of a shipped one ({shipped}); "
+        "default: default.json",
     )
-    parser.add_argument("--datasets", nargs="+", metavar="NAME")
-    parser.add_argument("--hashers", nargs="+", metavar="NAME")
-    parser.add_argument("--bits", nargs="+", type=int, metavar="N")
-    parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED")
-    parser.add_argument(
-        "--imbalance-factor",
-        type=_optional_float,
-        dest="imbalance_factor",
-        help="largest / smallest training class size (default 50); 'none' trains on a "
-        "uniform draw from the database (the balanced protocol)",
-    )
-    parser.add_argument(
-        "--query",
-        choices=("per_class", "random"),
-        help="queries drawn per class (default, balanced) or uniformly at random",
-    )
-    parser.add_argument(
-        "--n-query",
-        type=int,
-        dest="n_query",
-        help="queries per class (--query per_class, default 20) or in total (--query random)",
-    )
-    parser.add_argument(
-        "--n-train",
-        type=int,
-        dest="n_train",
-        help="training items drawn from the database when --imbalance-factor is none "
-        "(default: the whole database)",
-    )
-    parser.add_argument(
-        "--shuffle-classes",
-        action=argparse.BooleanOptionalAction,
-        dest="shuffle_classes",
-        help="rank classes of equal size in a random order per seed when drawing the long "
-        "tail (default), or by class value (--no-shuffle-classes)",
-    )
-    parser.add_argument(
-        "--n-samples",
-        type=int,
-        dest="n_samples",
-        help="subsample size of fashion-mnist-halves / size of synthetic",
-    )
-    parser.add_argument(
-        "--data-path", dest="data_path", help="folder or .mat file of mirflickr25k/nuswide/mscoco"
-    )
+    for flag, options in _OVERRIDES:
+        parser.add_argument(flag, **options)
     parser.add_argument(
         "--param",
         action="append",
@@ -120,14 +135,11 @@ def _parse_args(argv):
         metavar="HASHER.NAME=VALUE",
         help="a hasher parameter, VALUE parsed as JSON (e.g. --param MetaCMH.max_epochs=30)",
     )
-    parser.add_argument(
-        "--output-dir", dest="output_dir", help="where results go (default ./bench_results)"
-    )
+    parser.add_argument("--output-dir", help="where results go (default ./bench_results)")
     parser.add_argument(
         "--n-jobs",
         type=int,
         default=1,
-        dest="n_jobs",
         help="runs in parallel, one process each (default 1; -1: one per core)",
     )
     parser.add_argument(
@@ -148,10 +160,6 @@ def _parse_args(argv):
         "--list", action="store_true", default=False, help="list datasets and hashers, then exit"
     )
     return parser.parse_args(argv)
-
-
-def _optional_float(text: str):
-    return None if text.lower() in ("none", "null") else float(text)
 
 
 def _parse_param(text: str):
@@ -344,10 +352,35 @@ def run_benchmark(
     out_dir = Path(config["output_dir"])
     json_path = out_dir / "results.json"
     runs = _previous_runs(out_dir, json_path, fresh)
-    done = {run["key"] for run in runs}
-
     environment = _environment(threads)
     protocol = {key: config[key] for key in PROTOCOL_DEFAULTS}
+    plan = _plan(config, hashers, protocol, environment)
+    done = {run["key"] for run in runs}
+    todo = [item for item in plan if item[0] not in done]
+    _announce(plan, todo, _stale_count(runs, plan), json_path)
+    failed = _execute(todo, hashers, protocol, n_jobs, threads, runs, json_path, environment)
+
+    # The report covers this configuration only, even when results.json holds more runs.
+    order = {item[0]: i for i, item in enumerate(plan)}
+    selected = sorted((run for run in runs if run["key"] in order), key=lambda r: order[r["key"]])
+    if not json_path.exists():
+        _report.write_json(json_path, {"runs": runs})
+    rows, table, files = _write_report(selected, out_dir, plots)
+    print(table, file=stream)
+    if skipped:
+        print(f"Skipped hashers (not importable): {', '.join(skipped)}", file=stream)
+    return {
+        "runs": selected,
+        "rows": rows,
+        "table": table,
+        "failed": failed,
+        "skipped_hashers": skipped,
+        "files": [json_path, *files],
+    }
+
+
+def _plan(config, hashers, protocol, environment) -> list:
+    """Every run of the configuration: ``(key, dataset, options, hasher, params, bits, seed)``."""
     plan = []
     for dataset in config["datasets"]:
         options = dataset_options(
@@ -361,8 +394,10 @@ def run_benchmark(
                         dataset, options, protocol, name, params, bits, seed, environment
                     )
                     plan.append((key, dataset, options, name, params, bits, seed))
-    todo = [item for item in plan if item[0] not in done]
-    stale = _stale_count(runs, plan)
+    return plan
+
+
+def _announce(plan: list, todo: list, stale: int, json_path: Path) -> None:
     print(
         f"{len(plan)} runs planned, {len(plan) - len(todo)} already in {json_path}, "
         f"{len(todo)} to do."
@@ -375,6 +410,12 @@ def run_benchmark(
         file=sys.stderr,
     )
 
+
+def _execute(todo, hashers, protocol, n_jobs, threads, runs, json_path, environment) -> list:
+    """Run ``todo``, appending each result to ``runs`` and to ``json_path`` as it comes.
+
+    Returns the keys of the runs that raised; one broken run must not lose the others.
+    """
     failed = []
     bar = _progress(len(todo))
     try:
@@ -383,62 +424,55 @@ def run_benchmark(
             batch = [item for item in todo if (item[1], json.dumps(item[2])) == dataset_key]
             data = load_dataset(batch[0][1], batch[0][2])
             results = _execute_all(batch, data, hashers, protocol, n_jobs, threads)
-            for (key, dataset, options, name, params, bits, seed), (ok, numbers) in results:
+            for item, (ok, numbers) in results:
+                key, dataset, options, name, params, bits, seed = item
                 label = f"{dataset} {name} {bits} bits seed {seed}"
                 bar.set_description(label)
                 bar.update(1)
-                if not ok:  # one broken run must not lose the others
+                if not ok:
                     failed.append(key)
                     bar.write(f"FAILED {label}: {numbers}", file=sys.stderr)
                     continue
-                runs.append(
-                    {
-                        "key": key,
-                        "dataset": dataset,
-                        "dataset_options": options,
-                        "protocol": protocol,
-                        "hasher": name,
-                        "params": params,
-                        "bits": int(bits),
-                        "seed": int(seed),
-                        "threads": threads,
-                        "environment": environment,
-                        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        **numbers,
-                    }
-                )
+                runs.append(_run_record(item, protocol, threads, environment, numbers))
                 _report.write_json(json_path, {"runs": runs})
     finally:
         bar.close()
+    return failed
 
-    # The report covers this configuration only, even when results.json holds more runs.
-    order = {item[0]: i for i, item in enumerate(plan)}
-    selected = sorted((run for run in runs if run["key"] in order), key=lambda r: order[r["key"]])
+
+def _run_record(item, protocol, threads, environment, numbers) -> dict:
+    """One finished run as ``results.json`` stores it."""
+    key, dataset, options, name, params, bits, seed = item
+    return {
+        "key": key,
+        "dataset": dataset,
+        "dataset_options": options,
+        "protocol": protocol,
+        "hasher": name,
+        "params": params,
+        "bits": int(bits),
+        "seed": int(seed),
+        "threads": threads,
+        "environment": environment,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **numbers,
+    }
+
+
+def _write_report(selected: list, out_dir: Path, plots: bool):
+    """Aggregate ``selected`` runs and write the tables and figures; ``(rows, table, files)``."""
     rows = _report.aggregate(selected)
     table = _report.markdown_table(rows)
-    files = [json_path]
-    if not json_path.exists():
-        _report.write_json(json_path, {"runs": runs})
     _report.write_csv(rows, out_dir / "results.csv")
     (out_dir / "results.md").write_text(table, encoding="utf-8")
     (out_dir / "results.rst").write_text(_report.rst_table(rows), encoding="utf-8")
-    files += [out_dir / "results.csv", out_dir / "results.md", out_dir / "results.rst"]
+    files = [out_dir / "results.csv", out_dir / "results.md", out_dir / "results.rst"]
     if plots and selected:
         try:
             files += _report.write_plots(selected, rows, out_dir)
         except ImportError as exc:  # matplotlib is optional: the numbers matter more
-            warnings.warn(f"no figures: {exc}", RuntimeWarning, stacklevel=2)
-    print(table, file=stream)
-    if skipped:
-        print(f"Skipped hashers (not importable): {', '.join(skipped)}", file=stream)
-    return {
-        "runs": selected,
-        "rows": rows,
-        "table": table,
-        "failed": failed,
-        "skipped_hashers": skipped,
-        "files": files,
-    }
+            warnings.warn(f"no figures: {exc}", RuntimeWarning, stacklevel=3)
+    return rows, table, files
 
 
 def _previous_runs(out_dir: Path, json_path: Path, fresh: bool) -> list:

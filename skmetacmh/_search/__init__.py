@@ -74,7 +74,9 @@ def default_engine() -> SearchEngine:
 def resolve_engine(backend: str, n_bits: int) -> SearchEngine:
     """The engine a ``backend`` name stands for, ``"auto"`` resolved; call once and store it.
 
-    ``"auto"`` is the compiled engine when built (faster than faiss on one thread), else faiss
+    ``"auto"`` is the compiled engine when built (2.3x faster than faiss on one thread: 64-bit
+    top-10 search of 1,000 queries in 100,000 random codes, ``python
+    benchmarks/bench_doc_claims.py knn-engines``), else faiss
     when installed and ``n_bits % 8 == 0``, else numpy. Explicit names that cannot be honoured
     raise instead of falling back silently.
     """

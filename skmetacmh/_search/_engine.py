@@ -80,11 +80,13 @@ def _ap_from_top_k(ids: np.ndarray, hits: np.ndarray) -> np.ndarray:
 
 
 #: mAP@k runs a top-k search when ``k * TOP_K_SEARCH_RATIO <= n_db`` and ranks the whole
-#: database otherwise (same values either way). Measured on one thread, 300 queries of 64 bits,
-#: 24 labels (benchmarks/bench_metrics.py's problem), n_db = 18,015 and 100,000: the top-k
-#: search is 5-12x faster (compiled) and 2-8x (numpy) at n_db / k >= 180, breaks even near
-#: n_db / k = 40 (compiled) and 64 (numpy), and is 2x slower at n_db / k = 16, where it keeps
-#: so many candidates that one counting sort of the whole database is cheaper.
+#: database otherwise (same values either way). Measured with ``OMP_NUM_THREADS=1 python
+#: benchmarks/bench_doc_claims.py top-k-crossover [--n-db 100000]`` (300 queries of 64 bits, 24
+#: labels, bench_metrics.py's problem, seed 0; n_db = 18,015 and 100,000): the top-k search is
+#: 2.8-8.3x faster (compiled) and 1.8-4.4x (numpy) at n_db / k >= 180, breaks even near
+#: n_db / k = 40 (compiled, 0.98-1.05x) and 64 (numpy, 1.05-1.08x), and is 2x (compiled) to 3x
+#: (numpy) slower at n_db / k = 16, where it keeps so many candidates that one counting sort of
+#: the whole database is cheaper.
 TOP_K_SEARCH_RATIO = 64
 
 

@@ -86,6 +86,11 @@ def load_fashion_mnist_halves(data_home=None) -> Bunch:
     ValueError
         When a file is not a valid IDX file or the image and label counts differ.
 
+    See Also
+    --------
+    load_uci_mfeat : A small two-view set shipped with skmetacmh.
+    make_long_tailed : Draw a long-tailed training set from the loaded items.
+
     References
     ----------
     H. Xiao, K. Rasul and R. Vollgraf, "Fashion-MNIST: a Novel Image Dataset for Benchmarking

@@ -257,28 +257,37 @@ def _resolve(path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
             f"No {dataset} data at {path}. Expected a file or a folder with {_LAYOUT_HELP}."
         )
     if path.is_file():
-        match = _TRIPLE.match(path.stem)
-        if match:  # one file of a three-file set: take its siblings
-            group = _triple_groups(_mat_files(path.parent), image_key).get(match["stem"], {})
-            if len(group) < len(ROLES):  # DJSRH keeps each file in its own subfolder
-                nearby = _mat_files(path.parent.parent)
-                group = _triple_groups(nearby, image_key).get(match["stem"], {})
-            missing = [role for role in ROLES if role not in group]
-            if missing:
-                raise FileNotFoundError(
-                    f"{path} belongs to a three-file set, but the files for {missing} are "
-                    f"missing from {path.parent}: expected {match['stem']}-iall.mat (or "
-                    f"-xall.mat), {match['stem']}-yall.mat and {match['stem']}-lall.mat."
-                )
-            source = _inspect_triple(group, image_key)
-        else:
-            source = _inspect_file(path, image_key)
-        if n_concepts is not None and source.n_labels() != n_concepts:
-            raise ValueError(
-                f"{path} has {source.n_labels()} label columns, but n_concepts={n_concepts}."
-            )
-        return source
+        return _resolve_file(path, n_concepts, image_key)
+    return _resolve_folder(path, dataset, name_hints, n_concepts, image_key)
 
+
+def _resolve_file(path: Path, n_concepts, image_key) -> _Source:
+    """A single file, or the three-file set one file of it belongs to."""
+    match = _TRIPLE.match(path.stem)
+    if match:  # one file of a three-file set: take its siblings
+        group = _triple_groups(_mat_files(path.parent), image_key).get(match["stem"], {})
+        if len(group) < len(ROLES):  # DJSRH keeps each file in its own subfolder
+            nearby = _mat_files(path.parent.parent)
+            group = _triple_groups(nearby, image_key).get(match["stem"], {})
+        missing = [role for role in ROLES if role not in group]
+        if missing:
+            raise FileNotFoundError(
+                f"{path} belongs to a three-file set, but the files for {missing} are "
+                f"missing from {path.parent}: expected {match['stem']}-iall.mat (or "
+                f"-xall.mat), {match['stem']}-yall.mat and {match['stem']}-lall.mat."
+            )
+        source = _inspect_triple(group, image_key)
+    else:
+        source = _inspect_file(path, image_key)
+    if n_concepts is not None and source.n_labels() != n_concepts:
+        raise ValueError(
+            f"{path} has {source.n_labels()} label columns, but n_concepts={n_concepts}."
+        )
+    return source
+
+
+def _resolve_folder(path: Path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
+    """The one dataset in a folder: named after ``name_hints`` if any is, of ``n_concepts``."""
     found = _candidate_sources(path, image_key)
     usable = [(name, src) for name, src in found if isinstance(src, _Source)]
     named = [(n, s) for n, s in usable if any(h in n.lower().replace("-", "") for h in name_hints)]
@@ -291,7 +300,7 @@ def _resolve(path, dataset: str, name_hints, n_concepts, image_key) -> _Source:
             warnings.warn(
                 f"Skipped {name} in {path}, which cannot be read: {exc}",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         return candidates[0][1]
     report = "; ".join(
@@ -536,14 +545,37 @@ _LAYOUTS_DOC = """
     files written from Python both load the same way.
 """
 
-# Shared parameter and layout text, put into each loader's docstring by a decorator rather than
-# by editing ``__doc__`` at import: under ``python -OO`` docstrings are None and are left alone.
-_SHARED_DOC = Substitution(
-    common=_COMMON_DOC.strip("\n").lstrip(), layouts=_LAYOUTS_DOC.strip("\n").lstrip()
-)
+_LOADERS = {
+    "load_mirflickr25k": "MIRFlickr-25K",
+    "load_nuswide": "NUS-WIDE",
+    "load_mscoco": "MS-COCO",
+}
 
 
-@_SHARED_DOC
+def _shared_doc(loader: str) -> Substitution:
+    """The loaders' shared sections, put into ``loader``'s docstring by a decorator.
+
+    ``{shared}`` stands for the common parameters, Returns and Raises, a See Also of the other
+    loaders and the split, and the Notes on layouts. A decorator rather than editing ``__doc__``
+    at import: under ``python -OO`` docstrings are None and are left alone.
+    """
+    others = "\n".join(
+        f"    {name} : {title}, from the same file layouts."
+        for name, title in _LOADERS.items()
+        if name != loader
+    )
+    see_also = (
+        "See Also\n    --------\n"
+        + others
+        + "\n    split_query_database : Query / database / training split of the loaded items."
+    )
+    notes = "Notes\n    -----\n    " + _LAYOUTS_DOC.strip("\n").lstrip()
+    return Substitution(
+        shared=_COMMON_DOC.strip("\n").lstrip() + "\n\n    " + see_also + "\n\n    " + notes
+    )
+
+
+@_shared_doc("load_mirflickr25k")
 def load_mirflickr25k(
     path, *, image_key: str | None = None, dtype=np.float32, flatten_images: bool = False
 ) -> Bunch:
@@ -557,11 +589,7 @@ def load_mirflickr25k(
     path : str or path-like
         A file, or the folder that holds the files (a folder with several datasets is searched
         for names containing "flickr" or "mir").
-    {common}
-
-    Notes
-    -----
-    {layouts}
+    {shared}
 
     ``label_names`` is :data:`MIRFLICKR25K_LABELS` (alphabetical order of the annotation
     files) whenever the file has 24 label columns.
@@ -577,7 +605,7 @@ def load_mirflickr25k(
                  image_key, dtype, flatten_images)  # fmt: skip
 
 
-@_SHARED_DOC
+@_shared_doc("load_nuswide")
 def load_nuswide(
     path,
     *,
@@ -588,6 +616,10 @@ def load_nuswide(
 ) -> Bunch:
     """Load NUS-WIDE (Chua et al., CIVR 2009) in its 10-, 21- or 81-concept versions.
 
+    Flickr images with their user tags as bag-of-words text and concept labels (multi-label);
+    the hashing literature uses subsets restricted to the 10 or 21 most frequent concepts as
+    well as the full 81.
+
     Parameters
     ----------
     path : str or path-like
@@ -596,11 +628,7 @@ def load_nuswide(
         The version wanted: 10, 21 or 81 concepts (label columns). In a folder holding several
         versions it picks the one with that many label columns; for a file it is checked.
         None accepts whatever version is found, if only one is.
-    {common}
-
-    Notes
-    -----
-    {layouts}
+    {shared}
 
     ``label_names`` is :data:`NUSWIDE81_LABELS` for the 81-concept version; the 10- and
     21-concept files do not agree on a column order, so it is None for them.
@@ -622,21 +650,20 @@ def load_nuswide(
                  flatten_images)  # fmt: skip
 
 
-@_SHARED_DOC
+@_shared_doc("load_mscoco")
 def load_mscoco(
     path, *, image_key: str | None = None, dtype=np.float32, flatten_images: bool = False
 ) -> Bunch:
     """Load MS-COCO (Lin et al., ECCV 2014) image-caption pairs with their 80 object labels.
 
+    The text of an item is its captions as a bag-of-words vector, its labels the object
+    categories present in the image (multi-label), as the shared hashing features provide them.
+
     Parameters
     ----------
     path : str or path-like
         A file, or the folder that holds the files (searched for names containing "coco").
-    {common}
-
-    Notes
-    -----
-    {layouts}
+    {shared}
 
     ``label_names`` is :data:`MSCOCO_LABELS` (category-id order) when there are 80 columns.
 

@@ -80,6 +80,11 @@ def load_uci_mfeat(views=("pix", "fou"), data_home=None) -> Bunch:
     ValueError
         For an unknown or repeated view, or a malformed file.
 
+    See Also
+    --------
+    load_fashion_mnist_halves : A larger two-view set (70,000 items), not shipped.
+    make_cross_modal_classification : Synthetic paired views of any size and class profile.
+
     References
     ----------
     R. Duin, "Multiple Features", UCI Machine Learning Repository, 1998 (CC BY 4.0),

@@ -29,6 +29,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_params
 
+from .._docstring import Substitution
 from .._labels import as_label_indicator, check_label_pair, class_counts, group_by_frequency
 from .._search import check_codes, default_engine, n_words, pack_codes
 from .._search._engine import TOP_K_SEARCH_RATIO, gathered_relevance, has_relevant, relevance
@@ -46,9 +47,27 @@ __all__ = [
 # PR curve: distances, the argsort output (8), relevance and its reordered copy, bin counts.
 _BYTES_PER_PAIR = 28
 
-_CODES = ["array-like"]
 _LABELS = ["array-like", "sparse matrix"]
 _TOP_K = [Interval(Integral, 1, None, closed="left"), None]
+# The four arrays of every ranking metric, declared and documented once.
+_PROBLEM = {
+    "query_codes": ["array-like"],
+    "db_codes": ["array-like"],
+    "query_labels": _LABELS,
+    "db_labels": _LABELS,
+}
+_DOCS = Substitution(
+    ranking_problem="""query_codes : array-like of shape (n_queries, n_bits)
+        0/1 codes of the queries.
+    db_codes : array-like of shape (n_db, n_bits)
+        0/1 codes of the database.
+    query_labels : array-like or sparse matrix of shape (n_queries,) or (n_queries, n_labels)
+        Class labels (1-D, or an ``(n, 1)`` column) or a {0,1} indicator matrix.
+    db_labels : array-like or sparse matrix of shape (n_db,) or (n_db, n_labels)
+        The database's labels, of the same kind as ``query_labels``.""",
+    top_k="""top_k : int, default=None
+        Only the first ``top_k`` ranks count (mAP@k); ``None`` ranks the whole database.""",
+)
 
 
 def _reject_bool(value, name: str, function: str, allowed: str) -> None:
@@ -152,15 +171,13 @@ def _per_query_ap(query_codes, db_codes, query_labels, db_labels, top_k=None, en
 # --------------------------------------------------------------------------- public metrics
 @validate_params(
     {
-        "query_codes": _CODES,
-        "db_codes": _CODES,
-        "query_labels": _LABELS,
-        "db_labels": _LABELS,
+        **_PROBLEM,
         "top_k": _TOP_K,
         "return_details": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
+@_DOCS
 def mean_average_precision(
     query_codes,
     db_codes,
@@ -178,14 +195,7 @@ def mean_average_precision(
 
     Parameters
     ----------
-    query_codes : array-like of shape (n_queries, n_bits)
-        0/1 codes of the queries.
-    db_codes : array-like of shape (n_db, n_bits)
-        0/1 codes of the database.
-    query_labels : array-like or sparse matrix of shape (n_queries,) or (n_queries, n_labels)
-        Class labels (1-D, or an ``(n, 1)`` column) or a {0,1} indicator matrix.
-    db_labels : array-like or sparse matrix of shape (n_db,) or (n_db, n_labels)
-        The database's labels, of the same kind as ``query_labels``.
+    {ranking_problem}
     top_k : int, default=None
         Only the first ``top_k`` ranks count; AP is normalised by the relevant items found
         within them. ``None`` ranks the whole database.
@@ -229,14 +239,12 @@ def mean_average_precision(
 
 @validate_params(
     {
-        "query_codes": _CODES,
-        "db_codes": _CODES,
-        "query_labels": _LABELS,
-        "db_labels": _LABELS,
+        **_PROBLEM,
         "k": [Interval(Integral, 1, None, closed="left"), "array-like"],
     },
     prefer_skip_nested_validation=True,
 )
+@_DOCS
 def precision_at_k(query_codes, db_codes, query_labels, db_labels, k):
     """Mean precision of the first ``k`` ranked items (ties by database index).
 
@@ -244,14 +252,7 @@ def precision_at_k(query_codes, db_codes, query_labels, db_labels, k):
 
     Parameters
     ----------
-    query_codes : array-like of shape (n_queries, n_bits)
-        0/1 codes of the queries.
-    db_codes : array-like of shape (n_db, n_bits)
-        0/1 codes of the database.
-    query_labels : array-like or sparse matrix of shape (n_queries,) or (n_queries, n_labels)
-        Class labels or a {0,1} indicator matrix.
-    db_labels : array-like or sparse matrix of shape (n_db,) or (n_db, n_labels)
-        The database's labels, of the same kind.
+    {ranking_problem}
     k : int or array-like of int
         Cut-off rank(s), each at least 1. A cut-off beyond the database counts the missing
         ranks as misses (precision is divided by ``k``).
@@ -301,9 +302,10 @@ def precision_at_k(query_codes, db_codes, query_labels, db_labels, k):
 
 
 @validate_params(
-    {"query_codes": _CODES, "db_codes": _CODES, "query_labels": _LABELS, "db_labels": _LABELS},
+    _PROBLEM,
     prefer_skip_nested_validation=True,
 )
+@_DOCS
 def precision_recall_curve(query_codes, db_codes, query_labels, db_labels):
     """Precision and recall of Hamming-ball retrieval at every radius 0..n_bits.
 
@@ -314,14 +316,7 @@ def precision_recall_curve(query_codes, db_codes, query_labels, db_labels):
 
     Parameters
     ----------
-    query_codes : array-like of shape (n_queries, n_bits)
-        0/1 codes of the queries.
-    db_codes : array-like of shape (n_db, n_bits)
-        0/1 codes of the database.
-    query_labels : array-like or sparse matrix of shape (n_queries,) or (n_queries, n_labels)
-        Class labels or a {0,1} indicator matrix.
-    db_labels : array-like or sparse matrix of shape (n_db,) or (n_db, n_labels)
-        The database's labels, of the same kind.
+    {ranking_problem}
 
     Returns
     -------
@@ -382,14 +377,12 @@ def _query_membership(query_labels):
 
 @validate_params(
     {
-        "query_codes": _CODES,
-        "db_codes": _CODES,
-        "query_labels": _LABELS,
-        "db_labels": _LABELS,
+        **_PROBLEM,
         "top_k": _TOP_K,
     },
     prefer_skip_nested_validation=True,
 )
+@_DOCS
 def map_per_class(query_codes, db_codes, query_labels, db_labels, top_k=None) -> Bunch:
     """Compute the mAP of the queries of each class.
 
@@ -398,16 +391,8 @@ def map_per_class(query_codes, db_codes, query_labels, db_labels, top_k=None) ->
 
     Parameters
     ----------
-    query_codes : array-like of shape (n_queries, n_bits)
-        0/1 codes of the queries.
-    db_codes : array-like of shape (n_db, n_bits)
-        0/1 codes of the database.
-    query_labels : array-like or sparse matrix of shape (n_queries,) or (n_queries, n_labels)
-        Class labels or a {0,1} indicator matrix.
-    db_labels : array-like or sparse matrix of shape (n_db,) or (n_db, n_labels)
-        The database's labels, of the same kind.
-    top_k : int, default=None
-        Compute mAP@k instead of mAP@all.
+    {ranking_problem}
+    {top_k}
 
     Returns
     -------
@@ -443,16 +428,14 @@ def map_per_class(query_codes, db_codes, query_labels, db_labels, top_k=None) ->
 
 @validate_params(
     {
-        "query_codes": _CODES,
-        "db_codes": _CODES,
-        "query_labels": _LABELS,
-        "db_labels": _LABELS,
+        **_PROBLEM,
         "train_labels": _LABELS,
         "groups": [dict, None],
         "top_k": _TOP_K,
     },
     prefer_skip_nested_validation=True,
 )
+@_DOCS
 def map_by_frequency_group(
     query_codes,
     db_codes,
@@ -473,20 +456,12 @@ def map_by_frequency_group(
 
     Parameters
     ----------
-    query_codes : array-like of shape (n_queries, n_bits)
-        0/1 codes of the queries.
-    db_codes : array-like of shape (n_db, n_bits)
-        0/1 codes of the database.
-    query_labels : array-like or sparse matrix of shape (n_queries,) or (n_queries, n_labels)
-        Class labels or a {0,1} indicator matrix.
-    db_labels : array-like or sparse matrix of shape (n_db,) or (n_db, n_labels)
-        The database's labels, of the same kind.
+    {ranking_problem}
     train_labels : array-like or sparse matrix of shape (n_train,) or (n_train, n_labels)
         The training labels whose class frequencies define the groups.
     groups : dict, default=None
         A dict mapping a group name to its classes, instead of the frequency thirds.
-    top_k : int, default=None
-        Compute mAP@k instead of mAP@all.
+    {top_k}
 
     Returns
     -------
