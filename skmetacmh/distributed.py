@@ -14,14 +14,19 @@ Dask is an optional dependency (``pip install "dask[array,distributed]"``).
 from __future__ import annotations
 
 import copy
-from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._modalities import check_modality
 from ._search import check_codes
-from .index import HammingIndex, merge_search_results
+from .index import (
+    HammingIndex,
+    _check_positive_int,
+    _check_radius,
+    _Sized,
+    merge_search_results,
+)
 
 __all__ = ["transform_dask", "encode_dask", "DistributedHammingIndex"]
 
@@ -156,7 +161,7 @@ class _Shard:
         return np.where(ids < 0, -1, ids + shift[np.maximum(run, 0)])
 
 
-class DistributedHammingIndex:
+class DistributedHammingIndex(_Sized):
     """Exact Hamming search over shards held by dask.distributed workers, one shard per worker.
 
     ``add`` takes a dask array of codes (for example the output of :func:`encode_dask`) and
@@ -224,14 +229,6 @@ class DistributedHammingIndex:
         self.n_substrings = n_substrings
         self._shards: dict = {}
         self._ntotal = 0
-
-    @property
-    def ntotal(self) -> int:
-        """Number of codes held by all shards together."""
-        return self._ntotal
-
-    def __len__(self) -> int:
-        return self._ntotal
 
     @property
     def shard_sizes(self) -> dict:
@@ -369,8 +366,7 @@ class DistributedHammingIndex:
         indices : ndarray of int64, shape (n_query, k)
             Global ids, exactly those of one ``HammingIndex`` over all codes.
         """
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, Integral) or k < 1:
-            raise ValueError(f"k must be a positive integer; got {k!r}.")
+        k = _check_positive_int(k, "k")
         shards, answers, _ = self._run_on_shards(_search_shard, query_codes, int(k))
         distances = [d for d, _ in answers]
         ids = [shard.to_global(i) for shard, (_, i) in zip(shards, answers)]
@@ -395,13 +391,7 @@ class DistributedHammingIndex:
         indices : ndarray of int64
             As :meth:`skmetacmh.index.HammingIndex.range_search`, with global ids.
         """
-        if (
-            isinstance(radius, (bool, np.bool_))
-            or not isinstance(radius, Real)
-            or not np.isfinite(radius)
-            or radius < 0
-        ):
-            raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
+        _check_radius(radius)
         shards, answers, n_query = self._run_on_shards(_range_search_shard, query_codes, radius)
         qs, ds, ids = [], [], []
         for shard, (lims, dist, idx) in zip(shards, answers):

@@ -35,7 +35,33 @@ def _check_positive_int(value, name: str) -> int:
     return int(value)
 
 
-class HammingIndex:
+def _check_radius(radius):
+    """A search radius: a finite non-negative number (not a bool); shared by every index."""
+    if (
+        isinstance(radius, (bool, np.bool_))
+        or not isinstance(radius, Real)
+        or not np.isfinite(radius)
+        or radius < 0
+    ):
+        raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
+    return radius
+
+
+class _Sized:
+    """How every index of the package reports its size: ``ntotal`` and ``len(index)``."""
+
+    _ntotal: int
+
+    @property
+    def ntotal(self) -> int:
+        """Number of stored codes (over all shards, for a distributed index)."""
+        return self._ntotal
+
+    def __len__(self) -> int:
+        return self._ntotal
+
+
+class HammingIndex(_Sized):
     """Exact nearest-neighbour search by Hamming distance over binary codes, in faiss style.
 
     Codes are added in batches and get consecutive ids; ``search`` returns the ``k`` nearest
@@ -129,14 +155,6 @@ class HammingIndex:
     def n_words(self) -> int:
         """Number of 64-bit words per stored code."""
         return n_words(self.n_bits)
-
-    @property
-    def ntotal(self) -> int:
-        """Number of stored codes."""
-        return self._ntotal
-
-    def __len__(self) -> int:
-        return self._ntotal
 
     @property
     def active_backend(self) -> str:
@@ -289,14 +307,7 @@ class HammingIndex:
         indices : ndarray of int64
             Ids of all results, aligned with ``distances``.
         """
-        if (
-            isinstance(radius, (bool, np.bool_))
-            or not isinstance(radius, Real)
-            or not np.isfinite(radius)
-            or radius < 0
-        ):
-            raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
-        radius = int(min(np.floor(radius), self.n_bits))
+        radius = int(min(np.floor(_check_radius(radius)), self.n_bits))
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
         if self._method == "mih":
             return self._mih.range_search(db, queries, radius, engine=self._mih_scan_engine)

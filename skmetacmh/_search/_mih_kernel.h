@@ -252,30 +252,69 @@ MIH_INLINE int offer(const tables_t *t, heap_t *h, const uint64_t *c, const uint
 }
 
 /* 0: done; 1: over budget; -1: corrupt tables. */
+/* ------------------------------------------------------------------ the probe schedule */
+/* What probe step `step` = rho * m + j reads: table j, every key at rho bits from the query's. */
+typedef struct {
+    int64_t j, rho, length, id_base, probe_cost;
+    const uint64_t *codes; /* table j's copies of the codes, or the database (read by id) */
+} step_t;
+
+/* Fill `s` for one step; 0 when rho exceeds the substring's length (nothing to probe). */
+MIH_INLINE int step_at(const tables_t *t, int64_t step, step_t *s)
+{
+    s->j = step % t->m;
+    s->rho = step / t->m;
+    s->length = t->meta[META_COLS * s->j + 1];
+    if (s->rho > s->length) return 0;
+    s->codes = t->copies ? t->codes + s->j * t->n * t->n_words : t->codes;
+    s->id_base = s->j * t->n;
+    s->probe_cost = t->probe_cost * (t->meta[META_COLS * s->j + 2] ? 1 : SPARSE_PROBE_FACTOR);
+    return 1;
+}
+
+MIH_INLINE void query_keys(const tables_t *t, const uint64_t *q, uint64_t *qkeys)
+{
+    for (int64_t j = 0; j < t->m; j++)
+        qkeys[j] = substring_key(q, t->meta[META_COLS * j], t->meta[META_COLS * j + 1]);
+}
+
+/* The next batch of buckets of a step, its probes charged to `cost`. Returns the number of
+ * buckets, -1 on a corrupt table, or -2 when the query's budget is spent. */
+MIH_INLINE int probe_step(const tables_t *t, const step_t *s, const uint64_t *qkeys,
+                          uint64_t *mask, int *more, int64_t *cost, int64_t *lo, int64_t *hi)
+{
+    const int nb = probe_batch(t, s->j, s->length, qkeys[s->j], mask, more, lo, hi);
+    if (nb < 0) return -1;
+    *cost += nb * s->probe_cost;
+    return *cost > t->budget ? -2 : nb;
+}
+
+/* Charge the verification of bucket [lo, hi) to `cost`; whether the budget is then spent. */
+MIH_INLINE int over_budget(const tables_t *t, int64_t *cost, int64_t lo, int64_t hi)
+{
+    *cost += (hi - lo) * (t->copies ? 1 : BY_ID_VERIFY_COST);
+    return *cost > t->budget;
+}
+
 static int knn_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, heap_t *h)
 {
-    const int64_t m = t->m, nw = t->n_words;
+    const int64_t nw = t->n_words;
     int64_t cost = 0;
     h->size = 0;
-    for (int64_t j = 0; j < m; j++)
-        qkeys[j] = substring_key(q, t->meta[META_COLS * j], t->meta[META_COLS * j + 1]);
+    query_keys(t, q, qkeys);
     for (int64_t step = 0; step <= t->last_step; step++) {
-        const int64_t j = step % m, rho = step / m, length = t->meta[META_COLS * j + 1];
-        if (rho <= length) {
-            const uint64_t *codes = t->copies ? t->codes + j * t->n * nw : t->codes;
-            const int64_t id_base = j * t->n;
-            const int64_t probe_cost = t->probe_cost * (t->meta[META_COLS * j + 2] ? 1 : SPARSE_PROBE_FACTOR);
+        step_t s;
+        if (step_at(t, step, &s)) {
+            const uint64_t *codes = s.codes;
+            const int64_t id_base = s.id_base, j = s.j, rho = s.rho;
             uint64_t mask = first_mask(rho);
             int more = 1;
             while (more) {
                 int64_t lo[PROBE_BATCH], hi[PROBE_BATCH];
-                const int nb = probe_batch(t, j, length, qkeys[j], &mask, &more, lo, hi);
-                if (nb < 0) return -1;
-                cost += nb * probe_cost;
-                if (cost > t->budget) return 1;
+                const int nb = probe_step(t, &s, qkeys, &mask, &more, &cost, lo, hi);
+                if (nb < 0) return nb == -1 ? -1 : 1;
                 for (int b = 0; b < nb; b++) {
-                    cost += (hi[b] - lo[b]) * (t->copies ? 1 : BY_ID_VERIFY_COST);
-                    if (cost > t->budget) return 1;
+                    if (over_budget(t, &cost, lo[b], hi[b])) return 1;
                     if (b + 1 < nb && t->copies) prefetch_bucket(codes, lo[b + 1], hi[b + 1], nw);
                     /* `worst` caches the heap root's distance (everything passes until the heap
                      * is full), so the common case, a far candidate, is one compare. */
@@ -340,35 +379,29 @@ static int pairs_push(pairs_t *v, int64_t d, int64_t id)
 static int range_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, int64_t radius,
                      pairs_t *out)
 {
-    const int64_t m = t->m, nw = t->n_words;
+    const int64_t nw = t->n_words;
     const int64_t start_len = out->len;
     const int64_t last = radius < t->last_step ? radius : t->last_step;
     int64_t cost = 0;
-    for (int64_t j = 0; j < m; j++)
-        qkeys[j] = substring_key(q, t->meta[META_COLS * j], t->meta[META_COLS * j + 1]);
+    query_keys(t, q, qkeys);
     for (int64_t step = 0; step <= last; step++) {
-        const int64_t j = step % m, rho = step / m, length = t->meta[META_COLS * j + 1];
-        if (rho > length) continue;
-        const uint64_t *codes = t->copies ? t->codes + j * t->n * nw : t->codes;
-        const int64_t id_base = j * t->n;
-        const int64_t probe_cost = t->probe_cost * (t->meta[META_COLS * j + 2] ? 1 : SPARSE_PROBE_FACTOR);
-        uint64_t mask = first_mask(rho);
+        step_t s;
+        if (!step_at(t, step, &s)) continue;
+        uint64_t mask = first_mask(s.rho);
         int more = 1;
         while (more) {
             int64_t lo[PROBE_BATCH], hi[PROBE_BATCH];
-            const int nb = probe_batch(t, j, length, qkeys[j], &mask, &more, lo, hi);
-            if (nb < 0) return -1;
-            cost += nb * probe_cost;
-            if (cost > t->budget) goto over;
+            const int nb = probe_step(t, &s, qkeys, &mask, &more, &cost, lo, hi);
+            if (nb == -1) return -1;
+            if (nb < 0) goto over;
             for (int b = 0; b < nb; b++) {
-                cost += (hi[b] - lo[b]) * (t->copies ? 1 : BY_ID_VERIFY_COST);
-                if (cost > t->budget) goto over;
+                if (over_budget(t, &cost, lo[b], hi[b])) goto over;
                 for (int64_t p = lo[b]; p < hi[b]; p++) {
-                    const uint64_t *c = code_at(t, codes, id_base, p, hi[b]);
+                    const uint64_t *c = code_at(t, s.codes, s.id_base, p, hi[b]);
                     if (c == NULL) return -1;
                     const int64_t d = distance(c, q, nw);
-                    if (d > radius || !first_reached(t, c, q, j, rho)) continue;
-                    if (pairs_push(out, d, read_index(t->ids, t->width, id_base + p))) return -2;
+                    if (d > radius || !first_reached(t, c, q, s.j, s.rho)) continue;
+                    if (pairs_push(out, d, read_index(t->ids, t->width, s.id_base + p))) return -2;
                 }
             }
         }
@@ -448,28 +481,45 @@ static int setup_tables(tables_t *t, Py_buffer *meta, Py_ssize_t m, Py_buffer *o
     return 0;
 }
 
+/* The buffers both entry points borrow from Python: the tables and the queries. */
+typedef struct {
+    Py_buffer meta, offsets, keys, ids, codes, sub_masks, queries;
+} mih_buffers_t;
+
+static void release_buffers(mih_buffers_t *b)
+{
+    PyBuffer_Release(&b->meta);
+    PyBuffer_Release(&b->offsets);
+    PyBuffer_Release(&b->keys);
+    PyBuffer_Release(&b->ids);
+    PyBuffer_Release(&b->codes);
+    PyBuffer_Release(&b->sub_masks);
+    PyBuffer_Release(&b->queries);
+}
+
 static PyObject *py_mih_knn(PyObject *self, PyObject *args)
 {
-    Py_buffer meta, offsets, keys, ids, codes, sub_masks, q, od, oi, status;
+    mih_buffers_t b;
+    Py_buffer od, oi, status;
     Py_ssize_t m, width, n, n_words, n_bits, n_q, k, budget, probe_cost;
     int copies;
     tables_t t;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*w*w*", &meta, &m, &offsets, &keys, &ids,
-                          &codes, &copies, &width, &n, &n_words, &n_bits, &sub_masks, &q, &n_q, &k,
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*w*w*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
+                          &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &b.queries, &n_q, &k,
                           &budget, &probe_cost, &od, &oi, &status))
         return NULL;
     PyObject *result = NULL;
     int64_t *hd = NULL, *hid = NULL;
     uint64_t *qkeys = NULL;
-    if (setup_tables(&t, &meta, m, &offsets, &keys, &ids, &codes, copies, width, n, n_words, n_bits,
-                     &sub_masks, budget, probe_cost))
+    if (setup_tables(&t, &b.meta, m, &b.offsets, &b.keys, &b.ids, &b.codes, copies, width, n, n_words, n_bits,
+                     &b.sub_masks, budget, probe_cost))
         goto done;
     if (k < 1 || k > n || n_q < 0) {
         PyErr_SetString(PyExc_ValueError, "mih knn: k must be in [1, n] and n_query >= 0");
         goto done;
     }
-    if (mih_check_len(&q, n_q * n_words * 8, "queries") || mih_check_len(&od, n_q * k * 4, "distances") ||
+    if (mih_check_len(&b.queries, n_q * n_words * 8, "queries") || mih_check_len(&od, n_q * k * 4, "distances") ||
         mih_check_len(&oi, n_q * k * 8, "indices") || mih_check_len(&status, n_q, "status"))
         goto done;
     hd = (int64_t *)malloc((size_t)k * sizeof(int64_t));
@@ -486,7 +536,7 @@ static PyObject *py_mih_knn(PyObject *self, PyObject *args)
     int64_t *out_i = (int64_t *)oi.buf;
     int8_t *st = (int8_t *)status.buf;
     for (Py_ssize_t i = 0; i < n_q && !corrupt; i++) {
-        const int rc = knn_one(&t, (const uint64_t *)q.buf + i * n_words, qkeys, &h);
+        const int rc = knn_one(&t, (const uint64_t *)b.queries.buf + i * n_words, qkeys, &h);
         st[i] = rc == 1;
         if (rc < 0) corrupt = 1;
         int32_t *row_d = out_d + i * k;
@@ -516,13 +566,7 @@ done:
     free(hd);
     free(hid);
     free(qkeys);
-    PyBuffer_Release(&meta);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&keys);
-    PyBuffer_Release(&ids);
-    PyBuffer_Release(&codes);
-    PyBuffer_Release(&sub_masks);
-    PyBuffer_Release(&q);
+    release_buffers(&b);
     PyBuffer_Release(&od);
     PyBuffer_Release(&oi);
     PyBuffer_Release(&status);
@@ -531,13 +575,14 @@ done:
 
 static PyObject *py_mih_range(PyObject *self, PyObject *args)
 {
-    Py_buffer meta, offsets, keys, ids, codes, sub_masks, q, status;
+    mih_buffers_t b;
+    Py_buffer status;
     Py_ssize_t m, width, n, n_words, n_bits, n_q, radius, budget, probe_cost;
     int copies;
     tables_t t;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*", &meta, &m, &offsets, &keys, &ids,
-                          &codes, &copies, &width, &n, &n_words, &n_bits, &sub_masks, &q, &n_q,
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
+                          &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &b.queries, &n_q,
                           &radius, &budget, &probe_cost, &status))
         return NULL;
     PyObject *result = NULL;
@@ -546,14 +591,14 @@ static PyObject *py_mih_range(PyObject *self, PyObject *args)
     uint64_t *qkeys = NULL;
     int32_t *dist = NULL;
     int64_t *idx = NULL;
-    if (setup_tables(&t, &meta, m, &offsets, &keys, &ids, &codes, copies, width, n, n_words, n_bits,
-                     &sub_masks, budget, probe_cost))
+    if (setup_tables(&t, &b.meta, m, &b.offsets, &b.keys, &b.ids, &b.codes, copies, width, n, n_words, n_bits,
+                     &b.sub_masks, budget, probe_cost))
         goto done;
     if (radius < 0 || n_q < 0) {
         PyErr_SetString(PyExc_ValueError, "mih range: radius and n_query must be >= 0");
         goto done;
     }
-    if (mih_check_len(&q, n_q * n_words * 8, "queries") || mih_check_len(&status, n_q, "status"))
+    if (mih_check_len(&b.queries, n_q * n_words * 8, "queries") || mih_check_len(&status, n_q, "status"))
         goto done;
     counts = (int64_t *)calloc((size_t)(n_q > 0 ? n_q : 1), sizeof(int64_t));
     qkeys = (uint64_t *)malloc((size_t)m * sizeof(uint64_t));
@@ -566,7 +611,7 @@ static PyObject *py_mih_range(PyObject *self, PyObject *args)
     int8_t *st = (int8_t *)status.buf;
     for (Py_ssize_t i = 0; i < n_q; i++) {
         const int64_t before_len = found.len;
-        rc = range_one(&t, (const uint64_t *)q.buf + i * n_words, qkeys, radius, &found);
+        rc = range_one(&t, (const uint64_t *)b.queries.buf + i * n_words, qkeys, radius, &found);
         if (rc < 0) break;
         st[i] = rc == 1;
         rc = 0;
@@ -603,13 +648,7 @@ done:
     free(qkeys);
     free(dist);
     free(idx);
-    PyBuffer_Release(&meta);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&keys);
-    PyBuffer_Release(&ids);
-    PyBuffer_Release(&codes);
-    PyBuffer_Release(&sub_masks);
-    PyBuffer_Release(&q);
+    release_buffers(&b);
     PyBuffer_Release(&status);
     return result;
 }
