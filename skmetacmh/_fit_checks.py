@@ -66,11 +66,12 @@ class CodeCollapseWarning(UserWarning):
 def _max_abs(X) -> tuple[float, int]:
     """Largest absolute value of a block and the column holding it (0.0, -1 when empty)."""
     if sp.issparse(X):
-        X = X.tocoo()
+        # fit passes CSR blocks: read data and column indices in place (tocoo would copy both).
+        X = X.tocsr()
         if X.nnz == 0:
             return 0.0, -1
         at = int(np.argmax(np.abs(X.data)))
-        return float(abs(X.data[at])), int(X.col[at])
+        return float(abs(X.data[at])), int(X.indices[at])
     X = np.asarray(X)
     if X.size == 0:
         return 0.0, -1

@@ -54,6 +54,7 @@ import numpy as np
 
 from . import kernels_available
 from ._engine import SearchEngine
+from ._popcount import bitwise_count
 
 __all__ = [
     "METHODS",
@@ -291,13 +292,13 @@ def _probe_numpy(tables: _Tables, db, q: np.ndarray, qkeys, t: int, bound: int, 
         return None
     codes = tables.codes[j, positions] if tables.copies else db[tables.ids[j, positions]]
     xor = codes ^ q
-    dist = np.bitwise_count(xor).sum(axis=1, dtype=np.int64)
+    dist = bitwise_count(xor).sum(axis=1, dtype=np.int64)
     near = dist <= bound
     xor, dist, positions = xor[near], dist[near], positions[near]
     # Keep an item only at its first step, min_i(m * d_i + i) == t.
     first = np.full(dist.size, np.iinfo(np.int64).max, dtype=np.int64)
     for i in range(m):
-        d_i = np.bitwise_count(xor & tables.sub_masks[i]).sum(axis=1, dtype=np.int64)
+        d_i = bitwise_count(xor & tables.sub_masks[i]).sum(axis=1, dtype=np.int64)
         np.minimum(first, m * d_i + i, out=first)
     new = first == t
     return dist[new], tables.ids[j, positions[new]].astype(np.int64)
