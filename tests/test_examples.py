@@ -17,6 +17,7 @@ EXPECTED = {
     "hamming_index_search.py": "precision of the top 10 texts for an image query:",
     "load_mirflickr25k.py": "SCM, 32 bits: image->text mAP",
     "long_tail_metacmh.py": "MetaCMH",
+    "tfidf_captions_metacmh.py": "MetaCMH on image features + TF-IDF captions: mAP",
 }
 
 

@@ -14,9 +14,9 @@ import torch
 from sklearn.base import clone
 
 from skmetacmh import DCMHHasher, MetaCMHHasher
-from skmetacmh.metacmh._loss import dcmh_loss, sample_weights
-from skmetacmh.metacmh._memory import AssociativeMemory
-from skmetacmh.metacmh._network import build_network
+from skmetacmh.deep._loss import dcmh_loss, sample_weights
+from skmetacmh.deep._memory import AssociativeMemory
+from skmetacmh.deep._network import build_network
 
 SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 4, "batch_size": 32}
 
@@ -288,7 +288,9 @@ def test_multilabel_with_unlabelled_items():
 def test_memory_off_is_dcmh(data):
     X, y = data
     opts = {"n_bits": 8, "n_image_features": 5, "random_state": 1, **SMALL}
-    a = MetaCMHHasher(memory=False, class_weight=None, classification_weight=0.0, **opts)
+    a = MetaCMHHasher(
+        memory=False, class_weight=None, classification_weight=0.0, similarity_scale=None, **opts
+    )
     b = DCMHHasher(**opts)
     np.testing.assert_array_equal(a.fit(X, y).transform(X), b.fit(X, y).transform(X))
     assert a.module_.image.memory is None and b.image_centroids_ is None
@@ -361,6 +363,7 @@ def test_verbose_prints_one_line_per_epoch(data, capsys):
     assert "loss" in lines[0]
 
 
+@pytest.mark.filterwarnings("ignore::skmetacmh.deep.NoProgressWarning")
 def test_early_stopping_stops_when_the_validation_score_is_flat(data):
     X, y = data
     opts = {**SMALL, "max_epochs": 30}
@@ -385,3 +388,355 @@ def test_loss_decreases_and_beats_random_codes():
     assert h.history_[-1]["loss"] < h.history_[0]["loss"]
     # Random codes give mAP near the class prior (0.25); the hasher must do far better.
     assert h.score(X_q, y_q) > 0.6
+
+
+# ---------------------------------------------------------------------------- package layout
+def test_deep_hashers_share_a_private_base_and_pass_fixed_values_up():
+    from skmetacmh.deep._estimator import _BaseDeepHasher
+
+    assert issubclass(MetaCMHHasher, _BaseDeepHasher) and issubclass(DCMHHasher, _BaseDeepHasher)
+    assert not issubclass(DCMHHasher, MetaCMHHasher)
+    with pytest.raises(TypeError):
+        _BaseDeepHasher()  # abstract __init__
+    h = DCMHHasher()
+    assert h.memory is False and h.recall_weight == 0.0 and h.reachability is False
+    fixed = {"memory", "reachability", "recall_weight", "memory_source", "selector_init"}
+    assert not fixed & set(DCMHHasher._parameter_constraints)
+    assert fixed <= set(MetaCMHHasher._parameter_constraints)
+    assert set(MetaCMHHasher().get_params()) == set(_BaseDeepHasher._get_param_names())
+
+
+# ---------------------------------------------------------------------------- sampled pairs
+def _long_tailed_labels(n=400, n_classes=12, seed=0, multilabel=False):
+    rng = np.random.default_rng(seed)
+    p = 0.6 ** np.arange(n_classes)
+    y = rng.choice(n_classes, size=n, p=p / p.sum())
+    Y = np.eye(n_classes)[y]
+    if multilabel:
+        Y = np.maximum(Y, rng.random((n, n_classes)) < 0.05)
+        Y[:7] = 0
+    Y[:, -1] = 0
+    Y[3, -1] = 1  # a class with a single item
+    return torch.tensor(Y, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("multilabel", [False, True])
+def test_every_populated_class_is_in_every_sample(multilabel):
+    from skmetacmh.deep._sampling import PairSampler
+
+    Y = _long_tailed_labels(multilabel=multilabel)
+    populated = Y.sum(0) > 0
+    sampler = PairSampler(Y, None, 30, torch.Generator().manual_seed(0))
+    assert not sampler.full and sampler.n_columns <= 30 + int(populated.sum())
+    for _ in range(3):
+        sampler.start_pass()
+        for _ in range(20):
+            items, _ = sampler.draw()
+            present = Y[items].sum(0) > 0
+            assert bool(present[populated].all())
+            if multilabel:
+                assert bool((Y[items].sum(1) == 0).any())  # the unlabelled stratum too
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_sampled_pair_sum_is_an_unbiased_estimate_of_the_full_one(class_weight):
+    from skmetacmh.deep._sampling import PairSampler
+
+    Y = _long_tailed_labels(multilabel=True)
+    weights = sample_weights(Y, class_weight)
+    values = torch.rand(Y.shape[0], dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    full = float((values if weights is None else values * weights.double()).sum())
+    sampler = PairSampler(Y, weights, 40, torch.Generator().manual_seed(0))
+    estimates = []
+    for _ in range(150):
+        sampler.start_pass()
+        for _ in range(10):
+            items, column_weights = sampler.draw()
+            estimates.append(float((values[items] * column_weights.double()).sum()))
+    estimates = np.asarray(estimates)
+    standard_error = estimates.std() / math.sqrt(len(estimates))
+    assert abs(estimates.mean() - full) < 4 * standard_error + 1e-9 * full
+    # Each sample is a real estimate, not a lucky average of wild ones.
+    assert estimates.std() < 0.25 * full
+
+
+def test_allocation_takes_small_strata_whole_and_shares_the_rest():
+    from skmetacmh.deep._sampling import allocate_draws
+
+    sizes = torch.tensor([1000, 300, 10, 2, 1])
+    draws = allocate_draws(sizes, sizes.double(), 100)
+    assert bool((draws >= 1).all()) and bool((draws <= sizes).all())
+    assert draws.tolist()[:2] == [76, 22] and int(draws.sum()) <= 100 + len(sizes)
+    # Class-balanced totals weigh every stratum the same: the three small ones are taken
+    # whole and the other two share what they leave.
+    balanced = allocate_draws(sizes, torch.ones(5, dtype=torch.float64), 100)
+    assert balanced.tolist() == [43, 43, 10, 2, 1]
+
+
+def test_n_at_most_m_uses_every_item_and_gives_the_full_pair_codes(data):
+    X, y = data
+    opts = {"n_bits": 8, "n_image_features": 5, "random_state": 2, **SMALL}
+    full = MetaCMHHasher(n_sampled_columns=None, **opts).fit(X, y).transform(X)
+    for m in (len(X), 10 * len(X)):
+        codes = MetaCMHHasher(n_sampled_columns=m, **opts).fit(X, y).transform(X)
+        np.testing.assert_array_equal(codes, full)
+    # One column fewer than the items: the sampled path, whose draws change the training.
+    sampled = MetaCMHHasher(n_sampled_columns=len(X) - 1, **opts).fit(X, y)
+    reference = MetaCMHHasher(n_sampled_columns=None, **opts).fit(X, y)
+    assert [r["loss"] for r in sampled.history_] != [r["loss"] for r in reference.history_]
+
+
+@pytest.mark.parametrize("similarity_scale", [None, 8.0])
+def test_sampled_training_is_deterministic_and_learns(similarity_scale):
+    X_all, y_all = make_data(n=400, noise=0.5, seed=1)
+    X, y, X_q, y_q = X_all[:300], y_all[:300], X_all[300:], y_all[300:]
+    opts = {**SMALL, "max_epochs": 30, "n_sampled_columns": 40, "n_bits": 16}
+    opts.update(n_image_features=5, similarity_scale=similarity_scale)
+    a = MetaCMHHasher(random_state=0, **opts).fit(X, y)
+    b = MetaCMHHasher(random_state=0, **opts).fit(X, y)
+    c = MetaCMHHasher(random_state=1, **opts).fit(X, y)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert [r["loss"] for r in a.history_] == [r["loss"] for r in b.history_]
+    assert not np.array_equal(a.transform(X), c.transform(X))
+    assert a.score(X_q, y_q) > 0.6
+
+
+def test_cosine_likelihood_matches_a_pairwise_reference():
+    rng = np.random.default_rng(0)
+    F, G = rng.standard_normal((5, 4)), rng.standard_normal((9, 4))
+    B = np.sign(rng.standard_normal((5, 4)))
+    S = (rng.random((5, 9)) < 0.3).astype(float)
+    w_batch, w_cols = rng.random(5), rng.random(9)
+    got = dcmh_loss(
+        torch.tensor(F),
+        torch.tensor(G),
+        torch.tensor(B),
+        torch.zeros(4, dtype=torch.float64),
+        torch.tensor(S),
+        1.0,
+        1.0,
+        (torch.tensor(w_batch), torch.tensor(w_cols)),
+        similarity_scale=6.0,
+        n_items=20,
+    )
+    nll = 0.0
+    for i in range(5):
+        for j in range(9):
+            cos = float(F[i] @ G[j]) / (np.linalg.norm(F[i]) * np.linalg.norm(G[j]))
+            theta = 6.0 * cos
+            nll += w_batch[i] * w_cols[j] * (math.log1p(math.exp(theta)) - S[i, j] * theta)
+    assert float(got["likelihood"]) == pytest.approx(nll / (5 * 20), rel=1e-10)
+
+
+# ---------------------------------------------------------------------------- progress
+def test_a_loss_that_does_not_fall_warns(data):
+    from skmetacmh.deep import NoProgressWarning
+
+    X, y = data
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, learning_rate=1e-12, random_state=0, **SMALL)
+    with pytest.warns(NoProgressWarning, match="did not fall"):
+        h.fit(X, y)
+    assert issubclass(NoProgressWarning, __import__("sklearn").exceptions.ConvergenceWarning)
+
+
+def test_a_loss_that_falls_does_not_warn(data):
+    import warnings
+
+    from skmetacmh.deep import NoProgressWarning
+
+    X, y = data
+    opts = {**SMALL, "max_epochs": 15}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoProgressWarning)
+        h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **opts).fit(X, y)
+    assert h.history_[-1]["loss"] < h.history_[0]["loss"]
+
+
+def test_best_epoch_is_the_kept_weights_epoch(data):
+    X, y = data
+    plain = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
+    assert plain.best_epoch_ == plain.n_epochs_ == SMALL["max_epochs"]
+    opts = {**SMALL, "max_epochs": 12}
+    h = MetaCMHHasher(
+        n_bits=8,
+        n_image_features=5,
+        validation_fraction=0.25,
+        n_iter_no_change=3,
+        random_state=0,
+        **opts,
+    ).fit(X, y)
+    scores = [r["valid_score"] for r in h.history_]
+    assert h.best_epoch_ == 1 + int(np.argmax(scores))
+    assert h.n_epochs_ == len(scores)
+
+
+# ---------------------------------------------------------------------------- sparse text
+def _sparse_text_data(n=1500, n_text=4000, density=0.004, seed=0):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    image = np.eye(4)[y] @ rng.standard_normal((4, 5)) + 0.5 * rng.standard_normal((n, 5))
+    text = sp.random(n, n_text, density=density, format="csr", random_state=seed)
+    # Class words: each class lights up its own block of columns.
+    words = sp.csr_matrix(
+        (np.ones(n), (np.arange(n), y * 10 + rng.integers(0, 10, n))), shape=(n, n_text)
+    )
+    return sp.hstack([sp.csr_matrix(image), text + words], format="csr"), y
+
+
+def test_sparse_text_is_never_densified_whole():
+    import tracemalloc
+
+    X, y = _sparse_text_data()
+    dense_text_bytes = 4 * X.shape[0] * (X.shape[1] - 5)  # float32, the smallest dense copy
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL)
+    # A first fit imports what torch imports lazily (its optimisers pull in sympy), which
+    # tracemalloc would otherwise count.
+    clone(h).set_params(max_epochs=2).fit(X[:200], y[:200])
+    seen = []
+    hook = None
+
+    def record(module, inputs):
+        seen.append((inputs[0].is_sparse, inputs[0].shape[0]))
+
+    tracemalloc.start()
+    try:
+        h.fit(X, y)
+        hook = h.module_.text.direct[0].register_forward_pre_hook(record)
+        codes = h.transform(X)
+        text_codes = h.encode(X[:, 5:], modality="text")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        if hook is not None:
+            hook.remove()
+    assert peak < dense_text_bytes / 4, (peak, dense_text_bytes)
+    assert seen and all(is_sparse for is_sparse, _ in seen)
+    np.testing.assert_array_equal(codes[:, 8:], text_codes)
+
+
+def test_sparse_text_gives_the_codes_of_its_dense_form():
+    X, y = _sparse_text_data(n=300, n_text=200, density=0.02)
+    opts = {"n_bits": 8, "n_image_features": 5, "random_state": 0, **SMALL}
+    sparse = MetaCMHHasher(**opts).fit(X, y)
+    dense = MetaCMHHasher(**opts).fit(X.toarray(), y)
+    agree = (sparse.transform(X) == dense.transform(X.toarray())).mean()
+    # The same arithmetic up to float summation order in the first layer.
+    assert agree > 0.98
+    restored = pickle.loads(pickle.dumps(sparse))
+    np.testing.assert_array_equal(restored.transform(X), sparse.transform(X))
+
+
+def test_training_batches_reach_the_text_net_sparse_and_small():
+    X, y = _sparse_text_data(n=300, n_text=200, density=0.02)
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL)
+    seen = []
+    from skmetacmh.deep import _network
+
+    real_forward = _network.SparseInputLinear.forward
+
+    def spy(self, x):
+        if self.in_features == 200:
+            seen.append((x.is_sparse, x.shape[0]))
+        return real_forward(self, x)
+
+    _network.SparseInputLinear.forward = spy
+    try:
+        h.fit(X, y)
+    finally:
+        _network.SparseInputLinear.forward = real_forward
+    assert seen and all(s for s, _ in seen)
+    assert max(rows for _, rows in seen if rows <= SMALL["batch_size"]) == SMALL["batch_size"]
+
+
+def test_tfidf_caption_pipeline_on_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    n = 240
+    y = rng.integers(0, 4, n)
+    image = np.eye(4)[y] @ rng.standard_normal((4, 6)) + 0.5 * rng.standard_normal((n, 6))
+    frame = pd.DataFrame(image, columns=[f"px{i}" for i in range(6)])
+    frame["caption"] = [
+        " ".join([f"class{k}word{rng.integers(5)}" for _ in range(3)] + ["a", "photo"]) for k in y
+    ]
+    pipeline = Pipeline(
+        [
+            (
+                "features",
+                ColumnTransformer(
+                    [
+                        ("image", StandardScaler(), list(frame.columns[:6])),
+                        ("text", TfidfVectorizer(), "caption"),
+                    ]
+                ),
+            ),
+            ("hasher", MetaCMHHasher(n_bits=8, n_image_features=6, random_state=0, **SMALL)),
+        ]
+    )
+    pipeline.fit(frame[:200], y[:200])
+    hasher = pipeline.named_steps["hasher"]
+    assert hasher.n_text_features_ == len(pipeline[0].named_transformers_["text"].vocabulary_)
+    assert pipeline.transform(frame[200:]).shape == (40, 16)
+    assert 0.0 < pipeline.score(frame[200:], y[200:]) <= 1.0
+
+
+# ---------------------------------------------------------------------------- CUDA
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@cuda
+def test_cuda_fit_with_sampling_and_sparse_text_matches_its_own_rerun_and_pickles():
+    X, y = _sparse_text_data(n=600, n_text=300, density=0.02)
+    opts = {"n_bits": 8, "n_image_features": 5, "random_state": 0, "device": "cuda"}
+    opts.update(SMALL, n_sampled_columns=50)
+    h = MetaCMHHasher(**opts).fit(X, y)
+    assert next(h.module_.parameters()).device.type == "cuda"
+    codes = h.transform(X)
+    again = MetaCMHHasher(**opts).fit(X, y).transform(X)
+    assert (codes == again).mean() > 0.95  # GPU kernels may flip a few bits between runs
+    restored = pickle.loads(pickle.dumps(h))
+    assert next(restored.module_.parameters()).device.type == "cpu"
+    assert (restored.transform(X) == codes).mean() > 0.99
+
+
+@cuda
+def test_cuda_sampler_draws_on_the_device():
+    from skmetacmh.deep._sampling import PairSampler
+
+    Y = _long_tailed_labels().cuda()
+    sampler = PairSampler(Y, None, 30, torch.Generator(device="cuda").manual_seed(0))
+    sampler.start_pass()
+    items, weights = sampler.draw()
+    assert items.device.type == "cuda" and weights.device.type == "cuda"
+    assert bool((Y[items].sum(0) > 0)[Y.sum(0) > 0].all())
+
+
+def test_running_balance_sums_follow_the_output_buffers():
+    from skmetacmh.deep._features import DenseRows
+    from skmetacmh.deep._loss import pair_features
+    from skmetacmh.deep._training import Trainer, TrainingOptions
+
+    X, y = make_data(n=200)
+    Y = torch.tensor(np.eye(4)[y], dtype=torch.float32)
+    hasher = MetaCMHHasher(n_bits=8, n_sampled_columns=50, **SMALL)
+    config = hasher._network_config(X[:, :5], X[:, 5:], Y)
+    net = build_network(config, torch.Generator().manual_seed(0))
+    data = {
+        "image": DenseRows(torch.tensor(X[:, :5], dtype=torch.float32)),
+        "text": DenseRows(torch.tensor(X[:, 5:], dtype=torch.float32)),
+        "Y": Y,
+    }
+    options = TrainingOptions.from_params(hasher._all_params())
+    trainer = Trainer(net, data, options, torch.Generator().manual_seed(0), torch.Generator())
+    assert not trainer.sampler.full
+    trainer.initialise_state()
+    for name in ("image", "text"):
+        trainer.train_modality(name)
+        exact = pair_features(trainer.outputs[name], options.similarity_scale).sum(0)
+        torch.testing.assert_close(trainer.balance_sums[name].float(), exact, atol=1e-4, rtol=1e-5)

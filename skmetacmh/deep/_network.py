@@ -16,15 +16,35 @@ from torch import nn
 
 from ._memory import AssociativeMemory
 
-__all__ = ["CrossModalHashNet", "ModalityHashNet", "build_network", "reset_parameters"]
+__all__ = [
+    "CrossModalHashNet",
+    "ModalityHashNet",
+    "SparseInputLinear",
+    "build_network",
+    "reset_parameters",
+]
+
+
+class SparseInputLinear(nn.Linear):
+    """``nn.Linear`` that also takes a sparse COO batch, multiplied without densifying it.
+
+    The first layer of each MLP is one of these, so a sparse text block (TF-IDF) costs its
+    non-zeros per mini-batch; a dense batch goes through ``nn.Linear`` unchanged. The
+    parameters and their names are those of ``nn.Linear``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_sparse:
+            return torch.sparse.mm(x, self.weight.t()) + self.bias
+        return super().forward(x)
 
 
 def _mlp(n_in: int, hidden: tuple, n_out: int) -> nn.Sequential:
-    layers, width = [], n_in
+    layers, width, linear = [], n_in, SparseInputLinear
     for size in hidden:
-        layers += [nn.Linear(width, int(size)), nn.ReLU()]
-        width = int(size)
-    layers.append(nn.Linear(width, n_out))
+        layers += [linear(width, int(size)), nn.ReLU()]
+        width, linear = int(size), nn.Linear
+    layers.append(linear(width, n_out))
     return nn.Sequential(*layers)
 
 

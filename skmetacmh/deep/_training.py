@@ -1,0 +1,359 @@
+"""The training loop of MetaCMH / DCMH, split into small named steps (skorch style).
+
+One epoch, as in the DCMH reference implementation (Jiang & Li, CVPR 2017):
+
+1. ``train_modality("image")``: mini-batches of the image net (and its memory) against the
+   output buffer of the text net, writing the new image outputs into the image buffer;
+2. ``train_modality("text")``: the same for the text net against the image buffer;
+3. ``update_codes``: ``B = sign(F + G)``;
+4. ``refresh_memories``: recompute the class centroids without gradient (MetaCMH only);
+5. the callbacks (:mod:`._callbacks`): print the epoch line, check early stopping; at the
+   end, put the best weights back and warn if the loss did not fall.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+import torch
+
+from ._callbacks import EarlyStopping, PrintLog, ProgressCheck
+from ._features import DenseRows
+from ._loss import (
+    batch_similarity,
+    classification_loss,
+    dcmh_loss,
+    pair_features,
+    sample_weights,
+)
+from ._sampling import PairSampler
+
+__all__ = ["Trainer", "TrainingOptions", "forward_in_chunks"]
+
+PARTS = ("likelihood", "quantization", "balance", "classification", "recall")
+MODALITIES = ("image", "text")
+
+
+def forward_in_chunks(fn, rows) -> torch.Tensor:
+    """Apply ``fn`` to a block of rows (:mod:`._features`) a chunk at a time, without gradient."""
+    with torch.no_grad():
+        return torch.cat([fn(chunk) for chunk in rows.chunks()])
+
+
+def _signs(x: torch.Tensor) -> torch.Tensor:
+    # Bit 1 is "> 0" everywhere in the package, so 0 maps to -1 here too.
+    return torch.where(x > 0, 1.0, -1.0).to(x.dtype)
+
+
+def _other(name: str) -> str:
+    return "text" if name == "image" else "image"
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """The hasher parameters the training loop reads (the rest shape the network)."""
+
+    gamma: float
+    eta: float
+    class_weight: str | None
+    classification_weight: float
+    recall_weight: float
+    memory_source: str
+    optimizer: str
+    learning_rate: float
+    schedule: str
+    weight_decay: float
+    max_epochs: int
+    batch_size: int
+    n_iter_no_change: int
+    similarity_scale: float | None
+    n_sampled_columns: int | None
+    verbose: int
+
+    @classmethod
+    def from_params(cls, params: dict) -> TrainingOptions:
+        """Pick this class's fields out of the hasher's full parameter dict."""
+        return cls(**{field.name: params[field.name] for field in fields(cls)})
+
+
+def _make_optimizer(net, options: TrainingOptions):
+    params = list(net.parameters())
+    if options.optimizer == "adam":
+        return torch.optim.Adam(params, lr=options.learning_rate, weight_decay=options.weight_decay)
+    return torch.optim.SGD(
+        params, lr=options.learning_rate, momentum=0.9, weight_decay=options.weight_decay
+    )
+
+
+def _make_scheduler(optimizer, options: TrainingOptions):
+    total = options.max_epochs
+    if options.schedule == "linear":
+        # Falls linearly to a tenth of the initial rate at the last epoch.
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda e: 1.0 - 0.9 * min(e, total - 1) / max(total - 1, 1)
+        )
+    if options.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0)
+
+
+class Trainer:
+    """Fits a :class:`~._network.CrossModalHashNet` in place and keeps its history.
+
+    ``data`` maps ``"image"`` and ``"text"`` to blocks of rows (:mod:`._features`) and ``"Y"``
+    to the label indicator tensor on the device, and optionally ``"valid"`` to the same
+    triple for early stopping.
+    """
+
+    def __init__(
+        self,
+        net,
+        data: dict,
+        options: TrainingOptions,
+        generator: torch.Generator,
+        sampler_generator: torch.Generator,
+    ):
+        self.net = net
+        self.features = {"image": data["image"], "text": data["text"]}
+        self.labels = data["Y"]
+        self.validation = data.get("valid")
+        self.options = options
+        self.generator = generator
+        self.n_items = self.labels.shape[0]
+        self.weights = sample_weights(self.labels, options.class_weight)
+        self.sampler = PairSampler(
+            self.labels, self.weights, options.n_sampled_columns, sampler_generator
+        )
+        self.optimizer = _make_optimizer(net, options)
+        self.scheduler = _make_scheduler(self.optimizer, options)
+        self.early_stopping = (
+            EarlyStopping(options.n_iter_no_change) if self.validation is not None else None
+        )
+        self.callbacks = [PrintLog(PARTS)] if options.verbose else []
+        if self.early_stopping is not None:
+            self.callbacks.append(self.early_stopping)
+        self.callbacks.append(ProgressCheck())
+        self.history: list[dict] = []
+        # Every training item's current output per modality (DCMH's F and G), their shared
+        # codes B = sign(F + G), and (modalities with a memory) their direct features.
+        self.outputs: dict | None = None
+        self.codes: torch.Tensor | None = None
+        self.direct_features: dict = {}
+        # Sampled path only: float64 running column sums of pair_features(outputs), so the
+        # balance term costs O(batch b) per mini-batch instead of O(n b).
+        self.balance_sums: dict = {}
+
+    @property
+    def best_epoch(self) -> int:
+        """The epoch whose weights the network holds after ``fit``."""
+        if self.early_stopping is not None and self.early_stopping.best_epoch is not None:
+            return self.early_stopping.best_epoch
+        return len(self.history)
+
+    # ------------------------------------------------------------------ loop
+    def fit(self) -> list[dict]:
+        self.initialise_state()
+        for epoch in range(1, self.options.max_epochs + 1):
+            record = self.run_epoch(epoch)
+            self.history.append(record)
+            # Every callback sees every epoch, even after one has asked to stop.
+            if any([callback.on_epoch_end(self, record) for callback in self.callbacks]):
+                break
+        for callback in self.callbacks:
+            callback.on_train_end(self)
+        return self.history
+
+    def initialise_state(self) -> None:
+        """Memories from the initial network, then the output buffers and the codes."""
+        self.refresh_memories()
+        self.compute_outputs()
+        self.update_codes()
+
+    def run_epoch(self, epoch: int) -> dict:
+        start = time.perf_counter()
+        learning_rate = self.optimizer.param_groups[0]["lr"]
+        image_parts = self.train_modality("image")
+        text_parts = self.train_modality("text")
+        self.update_codes()
+        self.refresh_memories()
+        self.update_codes()
+        self.scheduler.step()
+        parts = {key: image_parts[key] + text_parts[key] for key in PARTS}
+        record = {
+            "epoch": epoch,
+            "loss": sum(parts.values()),
+            **parts,
+            "learning_rate": learning_rate,
+        }
+        if self.validation is not None:
+            record["valid_score"] = self.validation_score()
+        record["duration"] = time.perf_counter() - start
+        return record
+
+    # ------------------------------------------------------------------ steps
+    def refresh_memories(self) -> None:
+        """New centroids from the direct features; the output buffers follow the new memory.
+
+        The direct features are those computed during the epoch's mini-batches (kept in a
+        buffer, as DCMH keeps ``F`` and ``G``), which saves a full forward pass per epoch;
+        before the first epoch they come from a forward pass of the initial network.
+        """
+        for name in MODALITIES:
+            net = self.net.modality(name)
+            if net.memory is None:
+                continue
+            if name not in self.direct_features:
+                self.direct_features[name] = forward_in_chunks(net.direct, self.features[name])
+            direct = self.direct_features[name]
+            if self.options.memory_source == "classifier":
+                # The class head's weight rows, learned with a class-balanced loss, are
+                # prototypes that a 1-item class gets as well placed as a head class.
+                net.memory.set_prototypes(self.net.classifier.weight.detach(), direct)
+            else:
+                # Before the first codes exist, "codes" starts from the direct features.
+                use_codes = self.options.memory_source == "codes" and self.codes is not None
+                net.memory.refresh(self.codes if use_codes else direct, self.labels)
+            if self.outputs is not None:
+                self.outputs[name] = forward_in_chunks(net.memory, DenseRows(direct))
+
+    def compute_outputs(self) -> None:
+        self.outputs = {
+            name: forward_in_chunks(self.net.modality(name), self.features[name])
+            for name in MODALITIES
+        }
+
+    def update_codes(self) -> None:
+        self.codes = _signs(self.outputs["image"] + self.outputs["text"])
+
+    def train_modality(self, name: str) -> dict:
+        """One pass of modality ``name`` over the training set; the mean of each term."""
+        net = self.net.modality(name)
+        order = torch.randperm(self.n_items, generator=self.generator).to(self.labels.device)
+        if not self.sampler.full:
+            self.sampler.start_pass()
+            own = pair_features(self.outputs[name], self.options.similarity_scale)
+            self.balance_sums[name] = own.sum(dim=0, dtype=torch.float64)
+        totals = dict.fromkeys(PARTS, 0.0)
+        n_batches = 0
+        for start in range(0, self.n_items, self.options.batch_size):
+            batch = order[start : start + self.options.batch_size]
+            for key, value in self.train_step(net, name, batch).items():
+                totals[key] += value
+            n_batches += 1
+        return {key: value / n_batches for key, value in totals.items()}
+
+    def train_step(self, net, name: str, batch: torch.Tensor) -> dict:
+        """One mini-batch update of modality ``name``; returns the float value of each term."""
+        batch_labels = self.labels[batch]
+        output, recall_logits, direct = net.forward_with_recall(self.features[name].rows(batch))
+        columns, column_labels, pair_weights = self._pair_columns(name, batch)
+        parts = dcmh_loss(
+            output,
+            columns,
+            self.codes[batch],
+            self._balance_sum(name, batch, output),
+            batch_similarity(batch_labels, column_labels),
+            self.options.gamma,
+            self.options.eta,
+            pair_weights,
+            similarity_scale=self.options.similarity_scale,
+            n_items=self.n_items,
+        )
+        parts.update(self._class_terms(output, recall_logits, batch, batch_labels))
+        loss = sum(parts.values())
+        self._check_finite(loss, name)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self._write_outputs(name, batch, output.detach())
+        if name in self.direct_features:
+            self.direct_features[name][batch] = direct.detach()
+        return {key: float(value.detach()) for key, value in parts.items()}
+
+    def _pair_columns(self, name: str, batch: torch.Tensor):
+        """The other modality's outputs the batch is scored against, their labels, weights."""
+        other = self.outputs[_other(name)]
+        if self.sampler.full:
+            weights = None if self.weights is None else (self.weights[batch], self.weights)
+            return other, self.labels, weights
+        items, column_weights = self.sampler.draw()
+        batch_weights = (
+            torch.ones(len(batch), dtype=other.dtype, device=other.device)
+            if self.weights is None
+            else self.weights[batch]
+        )
+        return other[items], self.labels[items], (batch_weights, column_weights)
+
+    def _balance_sum(self, name: str, batch: torch.Tensor, output: torch.Tensor):
+        """The training set's column sum of ``pair_features``, with the batch's rows live."""
+        scale = self.options.similarity_scale
+        own = self.outputs[name]
+        live = pair_features(output, scale).sum(dim=0)
+        if self.sampler.full:
+            return (
+                pair_features(own, scale).sum(dim=0)
+                - pair_features(own[batch], scale).sum(dim=0)
+                + live
+            )
+        others = self.balance_sums[name] - pair_features(own[batch], scale).sum(
+            dim=0, dtype=torch.float64
+        )
+        return others.to(output.dtype) + live
+
+    def _write_outputs(self, name: str, batch: torch.Tensor, output: torch.Tensor) -> None:
+        own = self.outputs[name]
+        if not self.sampler.full:
+            scale = self.options.similarity_scale
+            change = pair_features(output, scale).sum(dim=0, dtype=torch.float64)
+            change -= pair_features(own[batch], scale).sum(dim=0, dtype=torch.float64)
+            self.balance_sums[name] += change
+        own[batch] = output
+
+    def _class_terms(self, output, recall_logits, batch, batch_labels) -> dict:
+        """The class head's cross-entropy and the memory's recall cross-entropy, when on."""
+        terms = {}
+        batch_weights = None if self.weights is None else self.weights[batch]
+        if self.net.classifier is not None:
+            logits = self.net.classifier(torch.tanh(output))
+            terms["classification"] = self.options.classification_weight * classification_loss(
+                logits, batch_labels, batch_weights
+            )
+        if recall_logits is not None and self.options.recall_weight > 0:
+            # Teach the hallucinator to recall the item's own classes (class-balanced).
+            terms["recall"] = self.options.recall_weight * classification_loss(
+                recall_logits, batch_labels, batch_weights
+            )
+        return terms
+
+    def _check_finite(self, loss, name: str) -> None:
+        if not bool(torch.isfinite(loss)):
+            raise FloatingPointError(
+                f"The training loss became {float(loss.detach())} in epoch {len(self.history) + 1} "
+                f"({name} step). The learning rate ({self.options.learning_rate}) is most likely "
+                "too large for these features: lower learning_rate (and check that the inputs "
+                "are standardised)."
+            )
+
+    # ------------------------------------------------------------------ validation
+    def validation_score(self) -> float:
+        """Cross-modal mAP of the held-out items against the training items' codes."""
+        from ..metrics import mean_average_precision
+
+        image_rows, text_rows, valid_labels = self.validation
+        if not (valid_labels @ self.labels.T).any():
+            return 0.0
+        query_image = forward_in_chunks(self.net.image, image_rows) > 0
+        query_text = forward_in_chunks(self.net.text, text_rows) > 0
+
+        def bits(t):
+            return t.cpu().numpy().astype("uint8")
+
+        valid_np, train_np = valid_labels.cpu().numpy(), self.labels.cpu().numpy()
+        image_to_text = mean_average_precision(
+            bits(query_image), bits(self.outputs["text"] > 0), valid_np, train_np
+        )
+        text_to_image = mean_average_precision(
+            bits(query_text), bits(self.outputs["image"] > 0), valid_np, train_np
+        )
+        return 0.5 * (image_to_text + text_to_image)
