@@ -53,6 +53,26 @@ def _check_hidden(hidden, name: str) -> tuple:
     return tuple(int(s) for s in sizes)
 
 
+def _check_episode_options(hasher) -> None:
+    """The episodic options act on a memory of item centroids; refuse what they cannot do."""
+    if hasher.episodic and not hasher.memory:
+        raise ValueError(
+            "episodic=True trains the memory on items it does not contain, which needs "
+            "memory=True; got memory=False."
+        )
+    if hasher.episodic and hasher.memory_source == "classifier":
+        raise ValueError(
+            "episodic=True splits the items that build the centroids, but "
+            "memory_source='classifier' takes them from the class head (no items to split); "
+            "use memory_source='direct' or 'codes'."
+        )
+    if hasher.frequency_aware and not hasher.memory:
+        raise ValueError(
+            "frequency_aware=True is an input of the memory's selector, which needs "
+            "memory=True; got memory=False."
+        )
+
+
 class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
     """Every parameter of the deep hashers, and their fitting and encoding.
 
@@ -71,6 +91,10 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         "recall_weight": [Interval(Real, 0, None, closed="left")],
         "memory_source": [StrOptions({"direct", "codes", "classifier"})],
         "selector_init": [StrOptions({"random", "zero"})],
+        "episodic": ["boolean"],
+        "episode_length": [Interval(Integral, 1, None, closed="left"), None],
+        "query_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "frequency_aware": ["boolean"],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -107,6 +131,10 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         recall_weight=0.0,
         memory_source="direct",
         selector_init="zero",
+        episodic=False,
+        episode_length=None,
+        query_fraction=0.5,
+        frequency_aware=False,
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -134,6 +162,10 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         self.recall_weight = recall_weight
         self.memory_source = memory_source
         self.selector_init = selector_init
+        self.episodic = episodic
+        self.episode_length = episode_length
+        self.query_fraction = query_fraction
+        self.frequency_aware = frequency_aware
         self.gamma = gamma
         self.eta = eta
         self.optimizer = optimizer
@@ -171,6 +203,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
             "n_classes": Y.shape[1],
             "memory": uses_memory,
             "reachability": uses_memory and bool(self.reachability),
+            "frequency_aware": uses_memory and bool(self.frequency_aware),
             "head": self.classification_weight > 0,
         }
 
@@ -183,6 +216,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
                 "head, which needs classification_weight > 0; got classification_weight="
                 f"{self.classification_weight!r}."
             )
+        _check_episode_options(self)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
         # The pair sampler draws on the device, from its own stream: fits that do not sample
@@ -449,6 +483,10 @@ class MetaCMHHasher(_BaseDeepHasher):
         recall_weight=0.0,
         memory_source="direct",
         selector_init="zero",
+        episodic=False,
+        episode_length=None,
+        query_fraction=0.5,
+        frequency_aware=False,
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -477,6 +515,10 @@ class MetaCMHHasher(_BaseDeepHasher):
             recall_weight=recall_weight,
             memory_source=memory_source,
             selector_init=selector_init,
+            episodic=episodic,
+            episode_length=episode_length,
+            query_fraction=query_fraction,
+            frequency_aware=frequency_aware,
             gamma=gamma,
             eta=eta,
             optimizer=optimizer,
@@ -547,6 +589,8 @@ n_iter_no_change, n_sampled_columns, device, random_state, verbose
     _parameter_constraints: dict = {**_BaseDeepHasher._parameter_constraints}
     for param in ("memory", "reachability", "recall_weight", "memory_source", "selector_init"):
         _parameter_constraints.pop(param)
+    for param in ("episodic", "episode_length", "query_fraction", "frequency_aware"):
+        _parameter_constraints.pop(param)
 
     def __init__(
         self,
@@ -585,6 +629,10 @@ n_iter_no_change, n_sampled_columns, device, random_state, verbose
             recall_weight=0.0,
             memory_source="direct",
             selector_init="zero",
+            episodic=False,
+            episode_length=None,
+            query_fraction=0.5,
+            frequency_aware=False,
             gamma=gamma,
             eta=eta,
             optimizer=optimizer,
