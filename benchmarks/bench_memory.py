@@ -60,6 +60,15 @@ VARIANTS = {
     "episodic_k2": {"episodic": True, "episode_length": 2},
     "episodic_codes": {"episodic": True, "memory_source": "codes"},
     "episodic_q75": {"episodic": True, "query_fraction": 0.75},
+    # The hallucinator taught to recall the item's own classes (class-balanced), so that an
+    # unseen tail item recalls its class's centroid.
+    "recall": {"recall_weight": 1.0},
+    "episodic_recall": {"episodic": True, "recall_weight": 1.0},
+    "episodic_frequency_recall": {"episodic": True, "frequency_aware": True, "recall_weight": 1.0},
+    # Kang et al.'s tau-normalised classifier applied to the hallucinator after training.
+    "tau1": {"hallucinator_tau": 1.0},
+    "recall_tau1": {"recall_weight": 1.0, "hallucinator_tau": 1.0},
+    "episodic_recall_tau1": {"episodic": True, "recall_weight": 1.0, "hallucinator_tau": 1.0},
 }
 
 
@@ -156,7 +165,7 @@ def report(rows: list[dict], bits: int) -> str:
             cells = " | ".join(f"{m:.3f}" for m in means)
             _, d_mean = paired(rows, setting, variant, bits, "mean")
             seeds, d_tail = paired(rows, setting, variant, bits, "tail")
-            diff = "| | |"
+            diff = "| | | |"
             if variant != BASELINE and len(seeds):
                 positive = int((d_tail > 0).sum())
                 diff = (

@@ -419,3 +419,38 @@ def test_synthetic_multilabel_benchmark_dataset():
     with_rare = data.y[:, rare].any(axis=1)
     # Rare labels mostly ride on items that also carry a frequent one.
     assert data.y[with_rare][:, frequent].any(axis=1).mean() > 0.5
+
+
+# ---------------------------------------------------------------------------- tau-norm
+def test_tau_normalisation_equalises_the_hallucinator_rows():
+    from skmetacmh.deep._decoupling import tau_normalise_hallucinators
+
+    X, y = make_data()
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
+    before = {k: v.clone() for k, v in h.module_.state_dict().items()}
+    tau_normalise_hallucinators(h.module_, 0.0)
+    for key, value in h.module_.state_dict().items():
+        torch.testing.assert_close(value, before[key], rtol=0, atol=0)
+    tau_normalise_hallucinators(h.module_, 1.0)
+    weight = h.module_.image.memory.hallucinator.weight
+    norms = weight.norm(dim=1)
+    old_norms = before["image.memory.hallucinator.weight"].norm(dim=1)
+    torch.testing.assert_close(norms, torch.full_like(norms, float(old_norms.mean())))
+    assert not h.module_.image.memory.hallucinator.bias.any()
+    # Only the hallucinators change.
+    changed = {k for k, v in h.module_.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed <= {
+        f"{m}.memory.hallucinator.{p}" for m in ("image", "text") for p in ("weight", "bias")
+    }
+
+
+def test_hallucinator_tau_is_applied_at_the_end_of_fit():
+    X, y = make_data()
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, hallucinator_tau=1.0, random_state=0, **SMALL)
+    h.fit(X, y)
+    norms = h.module_.text.memory.hallucinator.weight.norm(dim=1)
+    torch.testing.assert_close(norms, torch.full_like(norms, float(norms.mean())))
+    loaded = pickle.loads(pickle.dumps(h))
+    np.testing.assert_array_equal(
+        loaded.encode(X[:, 5:], modality="text"), h.encode(X[:, 5:], modality="text")
+    )

@@ -24,6 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseCrossModalHasher
+from ._decoupling import tau_normalise_hallucinators
 from ._features import feature_rows
 from ._network import build_network
 from ._training import Trainer, TrainingOptions, forward_in_chunks
@@ -95,6 +96,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         "episode_length": [Interval(Integral, 1, None, closed="left"), None],
         "query_fraction": [Interval(Real, 0, 1, closed="neither")],
         "frequency_aware": ["boolean"],
+        "hallucinator_tau": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -135,6 +137,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         episode_length=None,
         query_fraction=0.5,
         frequency_aware=False,
+        hallucinator_tau=0.0,
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -166,6 +169,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         self.episode_length = episode_length
         self.query_fraction = query_fraction
         self.frequency_aware = frequency_aware
+        self.hallucinator_tau = hallucinator_tau
         self.gamma = gamma
         self.eta = eta
         self.optimizer = optimizer
@@ -232,6 +236,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         options = TrainingOptions.from_params(self._all_params())
         trainer = Trainer(net, data, options, generator, sampler_generator)
         self.history_ = trainer.fit()
+        tau_normalise_hallucinators(net, self.hallucinator_tau)
         self.n_epochs_ = len(self.history_)
         self.best_epoch_ = trainer.best_epoch
         self.module_ = net.eval()
@@ -487,6 +492,7 @@ class MetaCMHHasher(_BaseDeepHasher):
         episode_length=None,
         query_fraction=0.5,
         frequency_aware=False,
+        hallucinator_tau=0.0,
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -519,6 +525,7 @@ class MetaCMHHasher(_BaseDeepHasher):
             episode_length=episode_length,
             query_fraction=query_fraction,
             frequency_aware=frequency_aware,
+            hallucinator_tau=hallucinator_tau,
             gamma=gamma,
             eta=eta,
             optimizer=optimizer,
@@ -589,7 +596,13 @@ n_iter_no_change, n_sampled_columns, device, random_state, verbose
     _parameter_constraints: dict = {**_BaseDeepHasher._parameter_constraints}
     for param in ("memory", "reachability", "recall_weight", "memory_source", "selector_init"):
         _parameter_constraints.pop(param)
-    for param in ("episodic", "episode_length", "query_fraction", "frequency_aware"):
+    for param in (
+        "episodic",
+        "episode_length",
+        "query_fraction",
+        "frequency_aware",
+        "hallucinator_tau",
+    ):
         _parameter_constraints.pop(param)
 
     def __init__(
@@ -633,6 +646,7 @@ n_iter_no_change, n_sampled_columns, device, random_state, verbose
             episode_length=None,
             query_fraction=0.5,
             frequency_aware=False,
+            hallucinator_tau=0.0,
             gamma=gamma,
             eta=eta,
             optimizer=optimizer,
