@@ -192,6 +192,43 @@ def report(rows: list[dict], bits: int) -> str:
     return "\n".join(lines)
 
 
+def report_rst(rows: list[dict], bits: int, variants) -> str:
+    """The paired differences as an RST list-table: one row per setting, one column per variant.
+
+    A cell is ``d mean / d tail (k)``: the mean over seeds of the variant minus ``memory_off``,
+    overall and on the tail, and ``k`` the seeds on which the tail difference is positive.
+    """
+    settings = [s for s in SETTINGS if any(r["setting"] == s for r in rows)]
+    lines = [
+        f".. list-table:: paired difference to ``memory=False`` ({bits} bits): "
+        "d overall / d tail (seeds with a tail gain)",
+        "   :header-rows: 1",
+        "",
+        "   * - setting",
+        "     - memory off: overall / tail",
+        *(f"     - ``{v}``" for v in variants),
+    ]
+    for setting in settings:
+        base = [r for r in rows if r["setting"] == setting and r["variant"] == BASELINE]
+        base = [r for r in base if r["bits"] == bits]
+        lines.append(f"   * - {setting}")
+        lines.append(
+            f"     - {np.mean([r['mean'] for r in base]):.3f} / "
+            f"{np.mean([r['tail'] for r in base]):.3f} ({len(base)} seeds)"
+        )
+        for variant in variants:
+            _, d_mean = paired(rows, setting, variant, bits, "mean")
+            seeds, d_tail = paired(rows, setting, variant, bits, "tail")
+            if not len(seeds):
+                lines.append("     - n/a")
+                continue
+            lines.append(
+                f"     - {d_mean.mean():+.3f} / {d_tail.mean():+.3f} "
+                f"({int((d_tail > 0).sum())}/{len(seeds)})"
+            )
+    return "\n".join(lines)
+
+
 def parse_value(text: str):
     try:
         return json.loads(text)
@@ -209,6 +246,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path("bench_memory.jsonl"))
     parser.add_argument("--quick", action="store_true", help="one seed, 5 epochs, UCI IF 50")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--rst", action="store_true", help="also print the RST table")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     overrides = {k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
@@ -243,6 +281,9 @@ def main(argv=None):
                     )
     chosen = [r for r in rows if r["overrides"] == overrides and r["setting"] in args.settings]
     print(report(chosen, args.bits))
+    if args.rst:
+        shown = [v for v in args.variants if v != BASELINE]
+        print(report_rst(chosen, args.bits, shown))
 
 
 if __name__ == "__main__":

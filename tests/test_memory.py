@@ -454,3 +454,34 @@ def test_hallucinator_tau_is_applied_at_the_end_of_fit():
     np.testing.assert_array_equal(
         loaded.encode(X[:, 5:], modality="text"), h.encode(X[:, 5:], modality="text")
     )
+
+
+# ---------------------------------------------------------------------------- the benchmark
+def test_bench_memory_pairs_each_variant_with_memory_off(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_memory.py"
+    spec = importlib.util.spec_from_file_location("_script_bench_memory", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = tmp_path / "rows.jsonl"
+    argv = ["--settings", "fewshot-2", "--variants", "episodic", "--seeds", "0", "1"]
+    script.main([*argv, "--set", "max_epochs=1", "image_hidden=[16]", "--out", str(out)])
+    rows = script.load_rows(out)
+    assert sorted((r["variant"], r["seed"]) for r in rows) == [
+        ("episodic", 0),
+        ("episodic", 1),
+        ("memory_off", 0),
+        ("memory_off", 1),
+    ]
+    tail_counts = sorted(rows[0]["train_counts"])[:3]
+    assert tail_counts == [2, 2, 2]  # the few-shot protocol reached the fits
+    seeds, d_tail = script.paired(rows, "fewshot-2", "episodic", 32, "tail")
+    by = {(r["variant"], r["seed"]): r["tail"] for r in rows}
+    assert seeds == [0, 1]
+    np.testing.assert_allclose(d_tail, [by["episodic", s] - by["memory_off", s] for s in seeds])
+    # A rerun finds every row in the file and fits nothing.
+    script.main([*argv, "--set", "max_epochs=1", "image_hidden=[16]", "--out", str(out)])
+    assert len(script.load_rows(out)) == 4
+    assert "episodic" in script.report_rst(rows, 32, ["episodic"])

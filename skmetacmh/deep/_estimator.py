@@ -368,6 +368,29 @@ class MetaCMHHasher(_BaseDeepHasher):
         initialisation, as in the method. ``"zero"`` is the default because it never lost
         in our measurements and avoids the harm a random selector did on Fashion-MNIST
         (see the Notes).
+    episodic : bool, default=False
+        Episodic (meta) training of the memory, as in prototypical networks: each episode
+        splits the training items into a support part, whose items alone make the centroids,
+        and a query part, whose loss alone trains the selector and the hallucinator, so the
+        memory learns to help items it does not contain (as a test query is). Each class with
+        two or more items keeps one in the support part; rarer classes send a larger share of
+        their items to the query part. Every item is still trained in every epoch; the
+        centroids used for encoding average all training items. Needs ``memory=True`` and
+        ``memory_source`` ``"direct"`` or ``"codes"``. See :ref:`memory_episodic`.
+    episode_length : int or None, default=None
+        Mini-batches per episode (counted over both modalities); ``None``: one episode per
+        epoch.
+    query_fraction : float in (0, 1), default=0.5
+        Share of the most frequent class's items in an episode's query part; class ``k``
+        keeps ``(1 - query_fraction) * sqrt(n_k / n_max)`` of its items as support.
+    frequency_aware : bool, default=False
+        Give the selector the recalled classes' expected log training frequency
+        ``softmax(W_hal f) . log(n_k / n_max)`` as one more input (its weight starts at
+        zero), so that it can learn to lean on the memory for rare classes.
+    hallucinator_tau : float >= 0, default=0.0
+        After training, rebalance the hallucinator as Kang et al.'s tau-normalised classifier:
+        ``w_k <- w_k / ||w_k||^tau``, rescaled to the trained mean row norm, bias dropped;
+        ``0`` changes nothing.
     gamma : float, default=1.0
         Weight of the quantisation term ``||B - F||^2 + ||B - G||^2``.
     eta : float, default=1.0
@@ -460,6 +483,12 @@ class MetaCMHHasher(_BaseDeepHasher):
 
     Q.-Y. Jiang, W.-J. Li. "Asymmetric Deep Supervised Hashing". AAAI 2018 (scoring a
     mini-batch against sampled database items).
+
+    J. Snell, K. Swersky, R. Zemel. "Prototypical Networks for Few-shot Learning". NeurIPS
+    2017 (the support/query episodes of ``episodic``).
+
+    B. Kang et al. "Decoupling Representation and Classifier for Long-Tailed Recognition".
+    ICLR 2020 (the tau-normalised classifier of ``hallucinator_tau``).
 
     Examples
     --------
