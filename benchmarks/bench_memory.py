@@ -45,7 +45,14 @@ import torch
 
 from skmetacmh import MetaCMHHasher
 from skmetacmh._bench._data import dataset_options, load_dataset
-from skmetacmh._bench._protocol import DIRECTIONS, GROUP_NAMES, run_once
+from skmetacmh._bench._protocol import (
+    DIRECTIONS,
+    GROUP_NAMES,
+    make_scaler,
+    run_once,
+    split_long_tailed,
+)
+from skmetacmh.datasets import frequency_groups
 
 #: The reference every variant is paired with: the memory off, everything else the same.
 BASELINE = "memory_off"
@@ -124,6 +131,36 @@ def run_one(setting: str, variant: str, n_bits: int, seed: int, overrides: dict,
         "train_counts": numbers["train_counts"],
         "fit_seconds": numbers["fit_seconds"],
     }
+
+
+def hallucinator_accuracy(setting: str, variant: str, n_bits: int, seed: int, cache: dict):
+    """How often each memory's hallucinator recalls a query's own class (single-label data).
+
+    The same split, scaler and fit as :func:`run_one`; the top recalled class of every query's
+    direct feature against its label, over all queries and over the tail classes' queries.
+    """
+    dataset, options, protocol = SETTINGS[setting]
+    key = (dataset, tuple(sorted(options.items())))
+    if key not in cache:
+        cache[key] = load_dataset(dataset, dataset_options(dataset, **options))
+    data = cache[key]
+    split = split_long_tailed(data.y, protocol, seed)
+    X = np.hstack([data.X_image, data.X_text])
+    n_img = data.X_image.shape[1]
+    scaler = make_scaler(n_img).fit(X[split.train])
+    y_train, y_query = data.y[split.train], data.y[split.query]
+    hasher = MetaCMHHasher(n_bits=n_bits, n_image_features=n_img, random_state=seed)
+    hasher.set_params(**VARIANTS[variant]).fit(scaler.transform(X[split.train]), y_train)
+    X_query = torch.as_tensor(scaler.transform(X[split.query]), dtype=torch.float32)
+    tail = np.isin(y_query, frequency_groups(y_train)["tail"])
+    result = {}
+    for name, cols in (("image", slice(0, n_img)), ("text", slice(n_img, None))):
+        net = hasher.module_.modality(name)
+        with torch.no_grad():
+            recalled = net.memory.hallucinator(net.direct(X_query[:, cols])).argmax(dim=1)
+        hit = hasher.classes_[recalled.numpy()] == y_query
+        result[name] = (float(hit.mean()), float(hit[tail].mean()))
+    return result
 
 
 def _key(row) -> tuple:
@@ -247,12 +284,29 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="one seed, 5 epochs, UCI IF 50")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--rst", action="store_true", help="also print the RST table")
+    parser.add_argument(
+        "--hallucinator",
+        action="store_true",
+        help="only print how often the hallucinator recalls a query's own class",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     overrides = {k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     if args.quick:
         args.seeds, args.settings = args.seeds[:1], args.settings[:1]
         overrides.setdefault("max_epochs", 5)
+    if args.hallucinator:
+        cache: dict = {}
+        for setting in args.settings:
+            for variant in (v for v in args.variants if v != BASELINE):
+                for seed in args.seeds:
+                    acc = hallucinator_accuracy(setting, variant, args.bits, seed, cache)
+                    print(
+                        f"{setting} {variant} seed {seed}: hallucinator top-1 on queries "
+                        + "  ".join(f"{m} {a:.2f} (tail {t:.2f})" for m, (a, t) in acc.items()),
+                        flush=True,
+                    )
+        return
     rows = load_rows(args.out)
     if not args.report_only:
         done = {_key(r) for r in rows}
