@@ -111,7 +111,7 @@ def load_dataset(name: str, options: dict) -> Bunch:
             n_text_features=32,
             multilabel=True,
             n_labels=2.0,
-            imbalance_factor=10.0,
+            imbalance_factor=50.0,
             random_state=0,
         )
         X_image, X_text = X[:, :_SYNTHETIC_IMAGE_FEATURES], X[:, _SYNTHETIC_IMAGE_FEATURES:]
