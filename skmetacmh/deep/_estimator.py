@@ -469,19 +469,19 @@ class MetaCMHHasher(_BaseDeepHasher):
     The measurements, their commands and what to tune first are on the user guide page
     :ref:`tuning`.
 
-    What the memory does and does not do, measured against ``memory=False`` (the same class
-    head and pair weights) seed by seed, on long-tailed UCI, Fashion-MNIST halves, a few-shot
-    tail with 1, 2 or 5 items per tail class, and a synthetic multi-label set (5 seeds, 32
-    bits, :ref:`memory_episodic`): with the defaults it moves mAP by at most 0.006 overall
-    and 0.023 on the tail. This includes Fashion-MNIST: the gain there quoted above was
-    measured with earlier defaults, under which the memory-free model reached 0.395 overall
-    at imbalance factor 50, against 0.581 now. It gives a small, fairly consistent gain on the medium classes of
-    UCI and loses a little on the 1- and 2-shot tail. Under the default objective the
-    hallucinator recalls a query's own class no more often than chance, so the memory acts
-    as a learned, input-gated offset rather than as a class memory. Training it to recall
+    What the memory does and does not do, measured against ``memory=False`` (the same class head
+    and pair weights) seed by seed, on long-tailed UCI, Fashion-MNIST halves, a few-shot tail
+    with 1, 2 or 5 items per tail class, and a synthetic multi-label set (5 seeds, 32 bits,
+    :ref:`memory_episodic`): with the defaults it moves mAP by at most 0.006 overall and 0.023
+    on the tail. This includes Fashion-MNIST: the gain there quoted above was measured with
+    earlier defaults, under which the memory-free model reached 0.395 overall at imbalance
+    factor 50, against 0.581 now. It gives a small, fairly consistent gain on the medium classes
+    of UCI and loses a little on the 1- and 2-shot tail. Under the default objective the
+    hallucinator recalls a query's own class no more often than chance, so the memory acts as a
+    learned, input-gated offset rather than as a class memory. Training it to recall
     (``recall_weight``) lowers mAP. None of ``episodic``, ``frequency_aware`` or
-    ``hallucinator_tau`` reached the bar set for a new default (a tail gain of +0.03 on 4 of
-    5 seeds on two datasets), so they are off by default.
+    ``hallucinator_tau`` reached the bar set for a new default (a tail gain of +0.03 on 4 of 5
+    seeds on two datasets), so they are off by default.
 
     References
     ----------
