@@ -44,10 +44,12 @@ def split_long_tailed(y, protocol: dict, random_state: int):
     """Index arrays ``query``, ``database`` and ``train`` (inside the database) for one seed.
 
     ``protocol`` holds ``query`` ("per_class" or "random"), ``n_query`` (per class, or in
-    total), ``imbalance_factor`` (None: no long tail), ``n_train`` (None: all it can) and
-    ``shuffle_classes``. The long tail ranks classes by size; classes of equal size are ranked
-    by class value, or, with ``shuffle_classes``, in a random order drawn from the seed, so
-    that on a balanced dataset each seed makes other classes rare.
+    total), ``imbalance_factor`` (None: no long tail), ``n_train`` (None: all it can),
+    ``shuffle_classes`` and, for the few-shot tail setting, ``tail_shots`` (None: off; an int
+    ``k``: every tail class gets exactly ``k`` training items, see :func:`_few_shot_tail`).
+    The long tail ranks classes by size; classes of equal size are ranked by class value, or,
+    with ``shuffle_classes``, in a random order drawn from the seed, so that on a balanced
+    dataset each seed makes other classes rare.
     """
     from skmetacmh.datasets import split_query_database
 
@@ -60,7 +62,7 @@ def split_long_tailed(y, protocol: dict, random_state: int):
         else:
             classes, codes = np.unique(y, return_inverse=True)
             ranked = rng.permutation(len(classes))[codes]
-    return split_query_database(
+    split = split_query_database(
         ranked,
         protocol["n_query"],
         protocol.get("n_train"),
@@ -68,6 +70,43 @@ def split_long_tailed(y, protocol: dict, random_state: int):
         train_imbalance_factor=protocol.get("imbalance_factor"),
         random_state=random_state,
     )
+    if protocol.get("tail_shots") is not None:
+        split.train = _few_shot_tail(ranked, split, int(protocol["tail_shots"]), random_state)
+    return split
+
+
+def _few_shot_tail(y, split, shots: int, random_state: int) -> np.ndarray:
+    """The training set with each tail class cut (or filled up) to exactly ``shots`` items.
+
+    The tail is the rarest third of the classes in the long-tailed training set
+    (:func:`skmetacmh.datasets.frequency_groups`); its ``shots`` items are drawn from the
+    class's database items (the training set is inside the database, so no query is used),
+    from a stream of its own seeded by the seed. Single-label data only: in multi-label data
+    an item's labels cannot be cut one at a time.
+    """
+    from skmetacmh.datasets import frequency_groups
+
+    if y.ndim == 2 and y.shape[1] > 1:
+        raise ValueError(
+            "tail_shots needs single-label data (1-D classes): a multi-label item cannot give "
+            f"its tail label exactly k items without its other labels; got labels of shape "
+            f"{y.shape}."
+        )
+    if shots < 1:
+        raise ValueError(f"tail_shots must be a positive int; got {shots}.")
+    y = y.ravel()
+    rng = np.random.default_rng([int(random_state), 12])
+    tail = frequency_groups(y[split.train])["tail"]
+    keep = split.train[~np.isin(y[split.train], tail)]
+    drawn = []
+    for c in tail:
+        pool = split.database[y[split.database] == c]
+        if len(pool) < shots:
+            raise ValueError(
+                f"tail_shots={shots}: tail class {c!r} has only {len(pool)} database items."
+            )
+        drawn.append(rng.choice(pool, size=shots, replace=False))
+    return np.sort(np.concatenate([keep, *drawn])).astype(np.int64)
 
 
 def make_scaler(n_image_features: int) -> ColumnTransformer:

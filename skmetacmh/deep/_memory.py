@@ -28,13 +28,24 @@ class AssociativeMemory(nn.Module):
         Scale the meta feature by OLTR's reachability ``1 / min_k ||f - m_k||``, normalised by
         its training mean so that the average scale is one (the sign, hence the code, is not
         changed by a positive scale; the loss is).
+    frequency_aware : bool
+        Give the selector one more input, the recalled class distribution's expected log
+        training frequency ``softmax(W_hal f) . log_frequency`` (set by
+        :func:`~._episodes.set_memory_frequencies`), through a weight vector that starts at
+        zero: the selector can learn "rare, therefore lean on the memory".
     """
 
-    def __init__(self, n_bits: int, n_classes: int, reachability: bool = False):
+    def __init__(
+        self, n_bits: int, n_classes: int, reachability: bool = False, frequency_aware=False
+    ):
         super().__init__()
         self.hallucinator = nn.Linear(n_bits, n_classes)
         self.selector = nn.Linear(n_bits, n_bits)
         self.reachability = reachability
+        self.frequency_aware = frequency_aware
+        if frequency_aware:
+            self.frequency_weight = nn.Parameter(torch.zeros(n_bits))
+            self.register_buffer("log_frequency", torch.zeros(n_classes))
         self.register_buffer("centroids", torch.zeros(n_classes, n_bits))
         # Classes that had at least one training sample at the last refresh.
         self.register_buffer("populated", torch.zeros(n_classes, dtype=torch.bool))
@@ -49,15 +60,29 @@ class AssociativeMemory(nn.Module):
         """
         self.selector.weight.zero_()
         self.selector.bias.zero_()
+        if self.frequency_aware:
+            self.frequency_weight.zero_()
 
     def forward(self, direct: torch.Tensor) -> torch.Tensor:
         return self.recall(direct)[0]
 
-    def recall(self, direct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The meta feature and the hallucinator's logits (which classes it recalls)."""
+    def recall(self, direct: torch.Tensor, frozen=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The meta feature and the hallucinator's logits (which classes it recalls).
+
+        ``frozen`` (a boolean row mask, episodic training) detaches the memory branch of those
+        rows: their loss does not train the selector or the hallucinator.
+        """
         logits = self.hallucinator(direct)
-        memory = torch.softmax(logits, dim=1) @ self.centroids
-        select = torch.tanh(self.selector(direct))
+        recalled = torch.softmax(logits, dim=1)
+        memory = recalled @ self.centroids
+        gate = self.selector(direct)
+        if self.frequency_aware:
+            gate = gate + (recalled @ self.log_frequency)[:, None] * self.frequency_weight
+        select = torch.tanh(gate)
+        if frozen is not None:
+            rows = frozen[:, None]
+            memory = torch.where(rows, memory.detach(), memory)
+            select = torch.where(rows, select.detach(), select)
         meta = direct + select * memory
         if self.reachability and bool(self.populated.any()):
             meta = meta * (self.mean_min_distance / self._min_distance(direct))

@@ -51,10 +51,14 @@ def _mlp(n_in: int, hidden: tuple, n_out: int) -> nn.Sequential:
 class ModalityHashNet(nn.Module):
     """Direct-feature MLP of one modality, followed by its memory when there is one."""
 
-    def __init__(self, n_features, hidden, n_bits, n_classes, memory, reachability):
+    def __init__(
+        self, n_features, hidden, n_bits, n_classes, memory, reachability, frequency_aware=False
+    ):
         super().__init__()
         self.direct = _mlp(n_features, hidden, n_bits)
-        self.memory = AssociativeMemory(n_bits, n_classes, reachability) if memory else None
+        self.memory = (
+            AssociativeMemory(n_bits, n_classes, reachability, frequency_aware) if memory else None
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         direct = self.direct(x)
@@ -83,6 +87,7 @@ class CrossModalHashNet(nn.Module):
             c["n_classes"],
             c["memory"],
             c["reachability"],
+            c.get("frequency_aware", False),
         )
         self.text = ModalityHashNet(
             c["n_text_features"],
@@ -91,6 +96,7 @@ class CrossModalHashNet(nn.Module):
             c["n_classes"],
             c["memory"],
             c["reachability"],
+            c.get("frequency_aware", False),
         )
         self.classifier = nn.Linear(c["n_bits"], c["n_classes"]) if c["head"] else None
 

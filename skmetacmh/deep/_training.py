@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 import torch
 
 from ._callbacks import EarlyStopping, PrintLog, ProgressCheck
+from ._episodes import EpisodeSchedule, set_memory_frequencies
 from ._features import DenseRows
 from ._loss import (
     batch_similarity,
@@ -70,6 +71,10 @@ class TrainingOptions:
     similarity_scale: float | None
     n_sampled_columns: int | None
     verbose: int
+    # Episodic training of the memory and the frequency-aware selector (._episodes).
+    episodic: bool = False
+    episode_length: int | None = None
+    query_fraction: float = 0.5
 
     @classmethod
     def from_params(cls, params: dict) -> TrainingOptions:
@@ -143,6 +148,8 @@ class Trainer:
         # Sampled path only: float64 running column sums of pair_features(outputs), so the
         # balance term costs O(batch b) per mini-batch instead of O(n b).
         self.balance_sums: dict = {}
+        set_memory_frequencies(net, self.labels)
+        self.episodes = EpisodeSchedule.from_trainer(self)
 
     @property
     def best_epoch(self) -> int:
@@ -238,6 +245,8 @@ class Trainer:
         n_batches = 0
         for start in range(0, self.n_items, self.options.batch_size):
             batch = order[start : start + self.options.batch_size]
+            if self.episodes is not None:
+                self.episodes.before_batch(self)
             for key, value in self.train_step(net, name, batch).items():
                 totals[key] += value
             n_batches += 1
@@ -246,7 +255,11 @@ class Trainer:
     def train_step(self, net, name: str, batch: torch.Tensor) -> dict:
         """One mini-batch update of modality ``name``; returns the float value of each term."""
         batch_labels = self.labels[batch]
-        output, recall_logits, direct = net.forward_with_recall(self.features[name].rows(batch))
+        rows = self.features[name].rows(batch)
+        if self.episodes is not None and net.memory is not None:
+            output, recall_logits, direct = self.episodes.forward(net, rows, batch)
+        else:
+            output, recall_logits, direct = net.forward_with_recall(rows)
         columns, column_labels, pair_weights = self._pair_columns(name, batch)
         parts = dcmh_loss(
             output,
