@@ -16,8 +16,8 @@ __version__ = "0.1.0.dev0"
 
 # public name -> module that defines it (relative to this package)
 _LAZY = {
-    "MetaCMHHasher": ".deep",
-    "DCMHHasher": ".deep",
+    "MetaCMHHasher": ".metacmh",
+    "DCMHHasher": ".metacmh",
     "CCAITQHasher": ".baselines",
     "CVHHasher": ".baselines",
     "CMFHHasher": ".baselines",

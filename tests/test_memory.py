@@ -12,16 +12,16 @@ import torch
 
 from skmetacmh import DCMHHasher, MetaCMHHasher
 from skmetacmh.datasets import make_cross_modal_classification
-from skmetacmh.deep._episodes import (
+from skmetacmh.metacmh._episodes import (
     EpisodeSchedule,
     episode_split,
     key_classes,
     set_memory_frequencies,
     set_support_centroids,
 )
-from skmetacmh.deep._memory import AssociativeMemory
-from skmetacmh.deep._network import build_network
-from skmetacmh.deep._training import Trainer, TrainingOptions
+from skmetacmh.metacmh._memory import AssociativeMemory
+from skmetacmh.metacmh._network import build_network
+from skmetacmh.metacmh._training import Trainer, TrainingOptions
 
 SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 3, "batch_size": 32}
 
@@ -423,7 +423,7 @@ def test_synthetic_multilabel_benchmark_dataset():
 
 # ---------------------------------------------------------------------------- tau-norm
 def test_tau_normalisation_equalises_the_hallucinator_rows():
-    from skmetacmh.deep._decoupling import tau_normalise_hallucinators
+    from skmetacmh.metacmh._decoupling import tau_normalise_hallucinators
 
     X, y = make_data()
     h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)

@@ -14,9 +14,9 @@ import torch
 from sklearn.base import clone
 
 from skmetacmh import DCMHHasher, MetaCMHHasher
-from skmetacmh.deep._loss import dcmh_loss, sample_weights
-from skmetacmh.deep._memory import AssociativeMemory
-from skmetacmh.deep._network import build_network
+from skmetacmh.metacmh._loss import dcmh_loss, sample_weights
+from skmetacmh.metacmh._memory import AssociativeMemory
+from skmetacmh.metacmh._network import build_network
 
 SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 4, "batch_size": 32}
 
@@ -363,7 +363,7 @@ def test_verbose_prints_one_line_per_epoch(data, capsys):
     assert "loss" in lines[0]
 
 
-@pytest.mark.filterwarnings("ignore::skmetacmh.deep.NoProgressWarning")
+@pytest.mark.filterwarnings("ignore::skmetacmh.metacmh.NoProgressWarning")
 def test_early_stopping_stops_when_the_validation_score_is_flat(data):
     X, y = data
     opts = {**SMALL, "max_epochs": 30}
@@ -392,7 +392,7 @@ def test_loss_decreases_and_beats_random_codes():
 
 # ---------------------------------------------------------------------------- package layout
 def test_deep_hashers_share_a_private_base_and_pass_fixed_values_up():
-    from skmetacmh.deep._estimator import _BaseDeepHasher
+    from skmetacmh.metacmh._estimator import _BaseDeepHasher
 
     assert issubclass(MetaCMHHasher, _BaseDeepHasher) and issubclass(DCMHHasher, _BaseDeepHasher)
     assert not issubclass(DCMHHasher, MetaCMHHasher)
@@ -422,7 +422,7 @@ def _long_tailed_labels(n=400, n_classes=12, seed=0, multilabel=False):
 
 @pytest.mark.parametrize("multilabel", [False, True])
 def test_every_populated_class_is_in_every_sample(multilabel):
-    from skmetacmh.deep._sampling import PairSampler
+    from skmetacmh.metacmh._sampling import PairSampler
 
     Y = _long_tailed_labels(multilabel=multilabel)
     populated = Y.sum(0) > 0
@@ -440,7 +440,7 @@ def test_every_populated_class_is_in_every_sample(multilabel):
 
 @pytest.mark.parametrize("class_weight", [None, "balanced"])
 def test_sampled_pair_sum_is_an_unbiased_estimate_of_the_full_one(class_weight):
-    from skmetacmh.deep._sampling import PairSampler
+    from skmetacmh.metacmh._sampling import PairSampler
 
     Y = _long_tailed_labels(multilabel=True)
     weights = sample_weights(Y, class_weight)
@@ -461,7 +461,7 @@ def test_sampled_pair_sum_is_an_unbiased_estimate_of_the_full_one(class_weight):
 
 
 def test_allocation_takes_small_strata_whole_and_shares_the_rest():
-    from skmetacmh.deep._sampling import allocate_draws
+    from skmetacmh.metacmh._sampling import allocate_draws
 
     sizes = torch.tensor([1000, 300, 10, 2, 1])
     draws = allocate_draws(sizes, sizes.double(), 100)
@@ -530,7 +530,7 @@ def test_cosine_likelihood_matches_a_pairwise_reference():
 
 # ---------------------------------------------------------------------------- progress
 def test_a_loss_that_does_not_fall_warns(data):
-    from skmetacmh.deep import NoProgressWarning
+    from skmetacmh.metacmh import NoProgressWarning
 
     X, y = data
     h = MetaCMHHasher(n_bits=8, n_image_features=5, learning_rate=1e-12, random_state=0, **SMALL)
@@ -542,7 +542,7 @@ def test_a_loss_that_does_not_fall_warns(data):
 def test_a_loss_that_falls_does_not_warn(data):
     import warnings
 
-    from skmetacmh.deep import NoProgressWarning
+    from skmetacmh.metacmh import NoProgressWarning
 
     X, y = data
     opts = {**SMALL, "max_epochs": 15}
@@ -632,7 +632,7 @@ def test_training_batches_reach_the_text_net_sparse_and_small():
     X, y = _sparse_text_data(n=300, n_text=200, density=0.02)
     h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL)
     seen = []
-    from skmetacmh.deep import _network
+    from skmetacmh.metacmh import _network
 
     real_forward = _network.SparseInputLinear.forward
 
@@ -707,7 +707,7 @@ def test_cuda_fit_with_sampling_and_sparse_text_matches_its_own_rerun_and_pickle
 
 @cuda
 def test_cuda_sampler_draws_on_the_device():
-    from skmetacmh.deep._sampling import PairSampler
+    from skmetacmh.metacmh._sampling import PairSampler
 
     Y = _long_tailed_labels().cuda()
     sampler = PairSampler(Y, None, 30, torch.Generator(device="cuda").manual_seed(0))
@@ -718,9 +718,9 @@ def test_cuda_sampler_draws_on_the_device():
 
 
 def test_running_balance_sums_follow_the_output_buffers():
-    from skmetacmh.deep._features import DenseRows
-    from skmetacmh.deep._loss import pair_features
-    from skmetacmh.deep._training import Trainer, TrainingOptions
+    from skmetacmh.metacmh._features import DenseRows
+    from skmetacmh.metacmh._loss import pair_features
+    from skmetacmh.metacmh._training import Trainer, TrainingOptions
 
     X, y = make_data(n=200)
     Y = torch.tensor(np.eye(4)[y], dtype=torch.float32)
