@@ -91,6 +91,13 @@ def main(argv=None):
         default=None,
         help="MetaCMH only: fewer epochs than the default, to time epochs at scale",
     )
+    parser.add_argument(
+        "--text-hidden",
+        type=int,
+        nargs="*",
+        default=None,
+        help="MetaCMH only: text_hidden widths instead of the default (512,)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
@@ -121,6 +128,8 @@ def main(argv=None):
         hasher = cls(n_bits=args.bits, n_image_features=500, random_state=args.seed)
         if name == "MetaCMH" and args.max_epochs is not None:
             hasher.set_params(max_epochs=args.max_epochs)
+        if name == "MetaCMH" and args.text_hidden is not None:
+            hasher.set_params(text_hidden=tuple(args.text_hidden))
         start = time.perf_counter()
         hasher.fit(X_train, Y[split.train])
         seconds = time.perf_counter() - start
@@ -139,6 +148,13 @@ def main(argv=None):
         row = {
             "hasher": name,
             "n_items": args.n_items,
+            "vocabulary": args.vocabulary,
+            "words": args.words,
+            "params": {
+                key: value
+                for key, value in hasher.get_params().items()
+                if key in ("max_epochs", "text_hidden", "batch_size", "n_sampled_columns")
+            },
             "fit_seconds": seconds,
             "epoch_seconds": (
                 [r["duration"] for r in hasher.history_] if name == "MetaCMH" else None
