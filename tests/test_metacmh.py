@@ -598,22 +598,40 @@ def test_sparse_text_is_never_densified_whole():
     hook = None
 
     def record(module, inputs):
-        seen.append((inputs[0].is_sparse, inputs[0].shape[0]))
+        seen.append((inputs[0].layout != torch.strided, inputs[0].shape[0]))
 
+    from skmetacmh.metacmh import _optim
+
+    real_lazy_step = _optim.RowSparseAdam._lazy_step
+    touched = []
+
+    def spy_lazy_step(self, group, param, grad):
+        touched.append((param.shape, grad.indices().shape[1]))
+        return real_lazy_step(self, group, param, grad)
+
+    _optim.RowSparseAdam._lazy_step = spy_lazy_step
     tracemalloc.start()
     try:
         h.fit(X, y)
+        _optim.RowSparseAdam._lazy_step = real_lazy_step
         hook = h.module_.text.direct[0].register_forward_pre_hook(record)
         codes = h.transform(X)
         text_codes = h.encode(X[:, 5:], modality="text")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+        _optim.RowSparseAdam._lazy_step = real_lazy_step
         if hook is not None:
             hook.remove()
     assert peak < dense_text_bytes / 4, (peak, dense_text_bytes)
     assert seen and all(is_sparse for is_sparse, _ in seen)
     np.testing.assert_array_equal(codes[:, 8:], text_codes)
+    # torch's allocations escape tracemalloc: the first text layer must also only ever get a
+    # row-sparse gradient over the rows a batch touches, never a dense vocabulary x width one.
+    assert h.module_config_["sparse_text"]
+    n_text = X.shape[1] - 5
+    assert touched and all(shape == (n_text, 16) for shape, _ in touched)
+    assert max(rows for _, rows in touched) < n_text / 2
 
 
 def test_sparse_text_gives_the_codes_of_its_dense_form():
@@ -634,18 +652,18 @@ def test_training_batches_reach_the_text_net_sparse_and_small():
     seen = []
     from skmetacmh.metacmh import _network
 
-    real_forward = _network.SparseInputLinear.forward
+    real_forward = _network.RowSparseLinear.forward
 
     def spy(self, x):
         if self.in_features == 200:
-            seen.append((x.is_sparse, x.shape[0]))
+            seen.append((x.layout == torch.sparse_csr, x.shape[0]))
         return real_forward(self, x)
 
-    _network.SparseInputLinear.forward = spy
+    _network.RowSparseLinear.forward = spy
     try:
         h.fit(X, y)
     finally:
-        _network.SparseInputLinear.forward = real_forward
+        _network.RowSparseLinear.forward = real_forward
     assert seen and all(s for s, _ in seen)
     assert max(rows for _, rows in seen if rows <= SMALL["batch_size"]) == SMALL["batch_size"]
 
@@ -740,3 +758,109 @@ def test_running_balance_sums_follow_the_output_buffers():
         trainer.train_modality(name)
         exact = pair_features(trainer.outputs[name], options.similarity_scale).sum(0)
         torch.testing.assert_close(trainer.balance_sums[name].float(), exact, atol=1e-4, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------- row-sparse layer
+def _csr_batch(n_rows=12, n_cols=40, density=0.1, seed=0):
+    import scipy.sparse as sp
+
+    from skmetacmh.metacmh._features import SparseRows
+
+    block = sp.random(n_rows, n_cols, density=density, format="csr", random_state=seed)
+    rows = SparseRows(block, torch.device("cpu"))
+    return rows.rows(torch.arange(n_rows)), torch.tensor(block.toarray(), dtype=torch.float32)
+
+
+def test_row_sparse_layer_gives_the_dense_layer_output_and_gradients():
+    from skmetacmh.metacmh._network import RowSparseLinear
+
+    sparse_x, dense_x = _csr_batch()
+    dense = torch.nn.Linear(40, 7)
+    layer = RowSparseLinear(40, 7)
+    with torch.no_grad():
+        layer.weight.copy_(dense.weight.t())
+        layer.bias.copy_(dense.bias)
+    upstream = torch.randn(12, 7, generator=torch.Generator().manual_seed(1))
+    out = layer(sparse_x)
+    (out * upstream).sum().backward()
+    expected = dense(dense_x)
+    (expected * upstream).sum().backward()
+    torch.testing.assert_close(out, expected)
+    assert layer.weight.grad.is_sparse
+    grad = layer.weight.grad.coalesce()
+    torch.testing.assert_close(grad.to_dense(), dense.weight.grad.t())
+    torch.testing.assert_close(layer.bias.grad, dense.bias.grad)
+    # Only the rows of the columns the batch uses carry a gradient.
+    used = torch.unique(sparse_x.col_indices())
+    torch.testing.assert_close(grad.indices()[0], used)
+    # A dense batch through the same layer: the same numbers.
+    torch.testing.assert_close(layer(dense_x), expected.detach())
+
+
+def test_row_sparse_adam_is_adam_on_touched_rows_and_leaves_the_rest():
+    from skmetacmh.metacmh._optim import RowSparseAdam
+
+    generator = torch.Generator().manual_seed(0)
+    start = torch.randn(6, 3, generator=generator)
+    lazy = torch.nn.Parameter(start.clone())
+    full = torch.nn.Parameter(start.clone())
+    lazy_opt = RowSparseAdam([lazy], lr=0.1, weight_decay=0.01)
+    full_opt = torch.optim.Adam([full], lr=0.1, weight_decay=0.01)
+    every_row = torch.arange(6)
+    for _ in range(3):
+        grad = torch.randn(6, 3, generator=generator)
+        lazy.grad = torch.sparse_coo_tensor(every_row[None], grad, (6, 3)).coalesce()
+        full.grad = grad
+        lazy_opt.step()
+        full_opt.step()
+    # Every row touched every step: exactly Adam.
+    torch.testing.assert_close(lazy.detach(), full.detach())
+    before = lazy.detach().clone()
+    lazy.grad = torch.sparse_coo_tensor(torch.tensor([[1, 4]]), torch.ones(2, 3), (6, 3)).coalesce()
+    lazy_opt.step()
+    moved = (lazy.detach() != before).any(dim=1)
+    assert moved.tolist() == [False, True, False, False, True, False]
+
+
+# The tiny 4-epoch fits collapse some text bits, as the dense fit of this data does.
+@pytest.mark.filterwarnings("ignore:.*codes of the .* collapsed")
+def test_sparse_fit_is_deterministic_and_pickles_its_row_sparse_layer():
+    from skmetacmh.metacmh._network import RowSparseLinear
+
+    X, y = _sparse_text_data(n=300, n_text=200, density=0.02)
+    opts = {"n_bits": 8, "n_image_features": 5, "random_state": 0, **SMALL}
+    first = MetaCMHHasher(**opts).fit(X, y)
+    second = MetaCMHHasher(**opts).fit(X, y)
+    np.testing.assert_array_equal(first.transform(X), second.transform(X))
+    assert isinstance(first.module_.text.direct[0], RowSparseLinear)
+    assert not isinstance(first.module_.image.direct[0], RowSparseLinear)
+    restored = pickle.loads(pickle.dumps(first))
+    assert isinstance(restored.module_.text.direct[0], RowSparseLinear)
+    np.testing.assert_array_equal(restored.transform(X), first.transform(X))
+    # The trained weights also encode the dense form of the same text.
+    np.testing.assert_array_equal(
+        first.encode(X[:, 5:].toarray(), modality="text"), first.encode(X[:, 5:], modality="text")
+    )
+
+
+# The tiny 4-epoch fits collapse some text bits, as the dense fit of this data does.
+@pytest.mark.filterwarnings("ignore:.*codes of the .* collapsed")
+def test_sparse_fit_with_sgd_trains_its_row_sparse_layer():
+    X, y = _sparse_text_data(n=300, n_text=200, density=0.02)
+    h = MetaCMHHasher(n_bits=8, n_image_features=5, optimizer="sgd", random_state=0, **SMALL).fit(
+        X, y
+    )
+    assert np.isfinite(h.history_[-1]["loss"])
+    assert h.history_[-1]["loss"] < h.history_[0]["loss"]
+
+
+def test_configs_without_the_sparse_text_key_build_the_dense_first_layer():
+    from skmetacmh.metacmh._network import SparseInputLinear
+
+    X, y = make_data(n=60)
+    hasher = MetaCMHHasher(n_bits=8, n_image_features=5, **SMALL)
+    config = hasher._network_config(X[:, :5], X[:, 5:], np.eye(4)[y])
+    assert config["sparse_text"] is False
+    del config["sparse_text"]  # as in pickles written before the row-sparse layer
+    net = build_network(config)
+    assert type(net.text.direct[0]) is SparseInputLinear

@@ -18,6 +18,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -209,6 +210,8 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
             "reachability": uses_memory and bool(self.reachability),
             "frequency_aware": uses_memory and bool(self.frequency_aware),
             "head": self.classification_weight > 0,
+            # A sparse text block gets a row-sparse first layer (cost ~ a batch's non-zeros).
+            "sparse_text": sp.issparse(X_text),
         }
 
     def _fit(self, X_image, X_text, Y):

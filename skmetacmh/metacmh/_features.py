@@ -3,13 +3,16 @@
 The trainer and the encoder only ask for a mini-batch of rows (``rows``), a subset of the
 items (``subset``: the validation split) or the rows a chunk at a time (``chunks``). A dense
 block is one float32 tensor on the device. A sparse (CSR) block stays a scipy matrix on the
-host, and each request turns only the rows it names into a torch sparse tensor, which the
-first layer multiplies sparsely (:class:`~._network.SparseInputLinear`): no dense copy of the
+host, and each request turns only the rows it names into a torch sparse CSR tensor, which the
+first layer multiplies sparsely (:class:`~._network.RowSparseLinear` for a net trained on
+sparse input, :class:`~._network.SparseInputLinear` otherwise): no dense copy of the
 whole block is ever made, so a TF-IDF block of 100,000 captions over a 50,000-word
 vocabulary costs its non-zeros, not ``n x d`` floats.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,7 +45,7 @@ class DenseRows:
 
 
 class SparseRows:
-    """A CSR block kept on the host; requested rows become a sparse COO tensor on ``device``."""
+    """A CSR block kept on the host; requested rows become a torch sparse CSR on ``device``."""
 
     def __init__(self, matrix, device: torch.device):
         matrix = sp.csr_matrix(matrix)
@@ -66,13 +69,18 @@ class SparseRows:
             yield self._to_torch(self.matrix[start : start + size])
 
     def _to_torch(self, block) -> torch.Tensor:
-        # Row-major CSR without duplicates is exactly a coalesced COO.
-        rows = np.repeat(np.arange(block.shape[0], dtype=np.int64), np.diff(block.indptr))
-        indices = torch.from_numpy(np.vstack([rows, block.indices.astype(np.int64)]))
-        values = torch.from_numpy(np.asarray(block.data, dtype=np.float32))
-        tensor = torch.sparse_coo_tensor(
-            indices, values, block.shape, is_coalesced=True, check_invariants=False
-        )
+        # scipy's canonical CSR is torch's CSR as is: no sorting or coalescing to do.
+        with warnings.catch_warnings():
+            # torch flags its whole sparse CSR layout as "beta"; the operations used here
+            # (construction, sparse @ dense) are covered by the tests.
+            warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+            tensor = torch.sparse_csr_tensor(
+                torch.from_numpy(block.indptr.astype(np.int64)),
+                torch.from_numpy(block.indices.astype(np.int64)),
+                torch.from_numpy(np.asarray(block.data, dtype=np.float32)),
+                block.shape,
+                check_invariants=False,
+            )
         return tensor.to(self.device)
 
 

@@ -19,6 +19,7 @@ from ._memory import AssociativeMemory
 __all__ = [
     "CrossModalHashNet",
     "ModalityHashNet",
+    "RowSparseLinear",
     "SparseInputLinear",
     "build_network",
     "reset_parameters",
@@ -34,13 +35,86 @@ class SparseInputLinear(nn.Linear):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.is_sparse:
+        if x.is_sparse or x.layout == torch.sparse_csr:
             return torch.sparse.mm(x, self.weight.t()) + self.bias
         return super().forward(x)
 
 
-def _mlp(n_in: int, hidden: tuple, n_out: int) -> nn.Sequential:
-    layers, width, linear = [], n_in, SparseInputLinear
+class _RowSparseProduct(torch.autograd.Function):
+    """``X @ W`` for a sparse CSR ``X``, whose weight gradient is row-sparse.
+
+    Only the rows of ``W`` named by the batch's columns get a gradient, so the backward pass
+    returns a coalesced sparse COO gradient over those rows (the layout of
+    ``nn.Embedding(sparse=True)``), costing the batch's non-zeros times the width instead of a
+    dense ``n_features x width`` tensor.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x)
+        ctx.weight_shape = weight.shape
+        return torch.sparse.mm(x, weight)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        crow, col, values = x.crow_indices(), x.col_indices(), x.values()
+        touched, local = torch.unique(col, return_inverse=True)
+        # X restricted to the touched columns, transposed: a CSR of touched columns x rows.
+        order = torch.argsort(local, stable=True)
+        rows = torch.repeat_interleave(torch.arange(x.shape[0], device=col.device), crow.diff())
+        counts = torch.bincount(local, minlength=len(touched))
+        crow_t = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+        x_t = torch.sparse_csr_tensor(
+            crow_t, rows[order], values[order], (len(touched), x.shape[0]), check_invariants=False
+        )
+        grad_rows = torch.sparse.mm(x_t, grad_output.contiguous())
+        grad_weight = torch.sparse_coo_tensor(
+            touched.unsqueeze(0),
+            grad_rows,
+            ctx.weight_shape,
+            is_coalesced=True,
+            check_invariants=False,
+        )
+        return None, grad_weight
+
+
+class RowSparseLinear(nn.Module):
+    """The first layer of a net fed a sparse block: cost proportional to the batch's non-zeros.
+
+    ``y = x W + b`` with ``W`` stored ``(in_features, out_features)``, the layout of an
+    embedding table (the transpose of ``nn.Linear.weight``), so the rows a batch's columns name
+    are contiguous. A sparse batch costs its non-zeros times the width in the forward pass, the
+    backward pass (a row-sparse gradient, :class:`_RowSparseProduct`) and the optimiser step
+    (:class:`~skmetacmh.metacmh._optim.RowSparseAdam` updates only the rows with a gradient), the
+    scheme of sparse embedding layers (word2vec; the ``EmbeddingBag`` of fastText-style text
+    encoders). A dense batch is ``addmm(b, x, W)``.
+
+    Built for the text net when the training text block is sparse (``module_config_``
+    records ``"sparse_text": True``); the state dict then holds ``weight`` transposed relative
+    to the ``nn.Linear`` of a dense fit.
+    """
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.empty(in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_sparse:
+            x = x.to_sparse_csr()
+        if x.layout == torch.sparse_csr:
+            return _RowSparseProduct.apply(x, self.weight) + self.bias
+        return torch.addmm(self.bias, x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, row_sparse"
+
+
+def _mlp(n_in: int, hidden: tuple, n_out: int, sparse_input: bool = False) -> nn.Sequential:
+    layers, width = [], n_in
+    linear = RowSparseLinear if sparse_input else SparseInputLinear
     for size in hidden:
         layers += [linear(width, int(size)), nn.ReLU()]
         width, linear = int(size), nn.Linear
@@ -52,10 +126,18 @@ class ModalityHashNet(nn.Module):
     """Direct-feature MLP of one modality, followed by its memory when there is one."""
 
     def __init__(
-        self, n_features, hidden, n_bits, n_classes, memory, reachability, frequency_aware=False
+        self,
+        n_features,
+        hidden,
+        n_bits,
+        n_classes,
+        memory,
+        reachability,
+        frequency_aware=False,
+        sparse_input=False,
     ):
         super().__init__()
-        self.direct = _mlp(n_features, hidden, n_bits)
+        self.direct = _mlp(n_features, hidden, n_bits, sparse_input)
         self.memory = (
             AssociativeMemory(n_bits, n_classes, reachability, frequency_aware) if memory else None
         )
@@ -97,6 +179,8 @@ class CrossModalHashNet(nn.Module):
             c["memory"],
             c["reachability"],
             c.get("frequency_aware", False),
+            # Absent from configs written before the row-sparse layer: a dense first layer.
+            c.get("sparse_text", False),
         )
         self.classifier = nn.Linear(c["n_bits"], c["n_classes"]) if c["head"] else None
 
@@ -111,11 +195,16 @@ def reset_parameters(module: nn.Module, generator: torch.Generator) -> None:
     ``random_state`` reproducible without touching the user's global torch seed.
     """
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, (nn.Linear, RowSparseLinear)):
             bound = 1.0 / math.sqrt(layer.in_features)
             with torch.no_grad():
                 # kaiming_uniform_(a=sqrt(5)) of torch's Linear has exactly this bound.
-                layer.weight.uniform_(-bound, bound, generator=generator)
+                if isinstance(layer, RowSparseLinear):
+                    # Drawn in nn.Linear's (out, in) order: the same numbers, transposed.
+                    drawn = torch.empty(layer.out_features, layer.in_features)
+                    layer.weight.copy_(drawn.uniform_(-bound, bound, generator=generator).t())
+                else:
+                    layer.weight.uniform_(-bound, bound, generator=generator)
                 layer.bias.uniform_(-bound, bound, generator=generator)
 
 

@@ -28,6 +28,8 @@ from ._loss import (
     pair_features,
     sample_weights,
 )
+from ._network import RowSparseLinear
+from ._optim import RowSparseAdam, RowSparseSGD
 from ._sampling import PairSampler
 
 __all__ = ["Trainer", "TrainingOptions", "forward_in_chunks"]
@@ -84,11 +86,13 @@ class TrainingOptions:
 
 def _make_optimizer(net, options: TrainingOptions):
     params = list(net.parameters())
+    # A row-sparse first layer (sparse text) has sparse gradients, which torch's own
+    # optimisers refuse; dense nets keep torch's optimisers, and so their numbers.
+    row_sparse = any(isinstance(m, RowSparseLinear) for m in net.modules())
+    adam, sgd = (RowSparseAdam, RowSparseSGD) if row_sparse else (torch.optim.Adam, torch.optim.SGD)
     if options.optimizer == "adam":
-        return torch.optim.Adam(params, lr=options.learning_rate, weight_decay=options.weight_decay)
-    return torch.optim.SGD(
-        params, lr=options.learning_rate, momentum=0.9, weight_decay=options.weight_decay
-    )
+        return adam(params, lr=options.learning_rate, weight_decay=options.weight_decay)
+    return sgd(params, lr=options.learning_rate, momentum=0.9, weight_decay=options.weight_decay)
 
 
 def _make_scheduler(optimizer, options: TrainingOptions):
