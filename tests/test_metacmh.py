@@ -864,3 +864,77 @@ def test_configs_without_the_sparse_text_key_build_the_dense_first_layer():
     del config["sparse_text"]  # as in pickles written before the row-sparse layer
     net = build_network(config)
     assert type(net.text.direct[0]) is SparseInputLinear
+
+
+# ---------------------------------------------------------------------------- "auto" defaults
+def test_auto_max_epochs_caps_the_updates_per_modality():
+    from skmetacmh.metacmh._estimator import resolve_max_epochs
+
+    # Small sets keep DCMH's 50 epochs; large ones get about 20,000 updates per modality.
+    assert resolve_max_epochs("auto", 505, 128) == 50
+    assert resolve_max_epochs("auto", 408 * 128, 128) == 50
+    assert resolve_max_epochs("auto", 409 * 128, 128) == 49
+    assert resolve_max_epochs("auto", 198_000, 128) == 13
+    assert resolve_max_epochs("auto", 10_000_000, 128) == 1
+    assert resolve_max_epochs(7, 198_000, 128) == 7
+
+
+def test_auto_max_epochs_is_resolved_on_the_items_trained_on(data, monkeypatch):
+    from skmetacmh.metacmh import _estimator
+
+    X, y = data  # 120 items: 4 batches of 32, or 3 with 24 held out for validation
+    monkeypatch.setattr(_estimator, "AUTO_UPDATE_BUDGET", 12)
+    opts = {**SMALL, "max_epochs": "auto"}
+    plain = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **opts).fit(X, y)
+    assert plain.n_epochs_ == len(plain.history_) == 3
+    # The schedule runs over the resolved epochs: the linear one ends at a tenth.
+    assert plain.history_[-1]["learning_rate"] == pytest.approx(1e-4)
+    held = MetaCMHHasher(
+        n_bits=8, n_image_features=5, random_state=0, validation_fraction=0.2, **opts
+    ).fit(X, y)
+    assert len(held.history_) == 4
+    assert MetaCMHHasher().max_epochs == "auto" == DCMHHasher().max_epochs
+
+
+@pytest.mark.parametrize(
+    "n_text, widths", [(7, (512,)), (4096, (512,)), (4097, (256,)), (8192, (256,)), (20000, (128,))]
+)
+def test_auto_text_hidden_narrows_the_first_layer_of_a_wide_text_block(n_text, widths):
+    from skmetacmh.metacmh._estimator import resolve_text_hidden
+
+    assert resolve_text_hidden("auto", n_text) == widths
+    assert resolve_text_hidden((64, 32), n_text) == (64, 32)
+    assert resolve_text_hidden(64, n_text) == (64,)
+
+
+def test_auto_text_hidden_is_recorded_and_survives_pickling(monkeypatch):
+    import scipy.sparse as sp
+
+    from skmetacmh.metacmh import _estimator
+
+    X, y = make_data(n=80)
+    # A 300-word sparse vocabulary, with the auto table budget shrunk to make it "wide".
+    words = sp.random(80, 300, density=0.05, random_state=0, format="csr")
+    words = words + sp.csr_matrix((np.ones(80), (np.arange(80), 10 * y)), shape=(80, 300))
+    X_sparse = sp.hstack([sp.csr_matrix(X[:, :5]), words], format="csr")
+    monkeypatch.setattr(_estimator, "AUTO_TEXT_TABLE", 300 * 256)
+    opts = {**SMALL, "text_hidden": "auto", "max_epochs": 2}
+    hasher = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **opts)
+    hasher.fit(X_sparse, y)
+    assert hasher.module_config_["text_hidden"] == (256,)
+    assert hasher.module_.text.direct[0].out_features == 256
+    assert hasher.get_params()["text_hidden"] == "auto"  # the parameter is left untouched
+    restored = pickle.loads(pickle.dumps(hasher))
+    query = X_sparse[:6, 5:]
+    np.testing.assert_array_equal(
+        restored.encode(query, modality="text"), hasher.encode(query, modality="text")
+    )
+
+
+@pytest.mark.parametrize("param, value", [("max_epochs", "many"), ("text_hidden", "wide")])
+def test_auto_parameters_refuse_other_strings(data, param, value):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = data
+    with pytest.raises(InvalidParameterError, match=param):
+        MetaCMHHasher(n_bits=8, n_image_features=5, **{**SMALL, param: value}).fit(X, y)

@@ -45,6 +45,41 @@ def _resolve_device(device: str) -> torch.device:
     return dev
 
 
+# max_epochs="auto": the DCMH-style 50 epochs on small sets, but no more than about this many
+# mini-batch updates per modality, so that a large training set is not passed over 50 times
+# (an epoch of 200,000 items is already 1,560 updates). Sets of up to 51,200 items (at the
+# default batch_size) keep 50 epochs.
+AUTO_MAX_EPOCHS = 50
+AUTO_UPDATE_BUDGET = 20_000
+# text_hidden="auto": one hidden layer of 512 units, narrowed (to 256, then 128) while its
+# weight table would exceed that of a 4,096 x 512 layer, so that a wide vocabulary does not
+# make the first text layer the whole cost of training.
+AUTO_TEXT_WIDTHS = (512, 256, 128)
+AUTO_TEXT_TABLE = 4096 * 512
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == "auto"
+
+
+def resolve_max_epochs(max_epochs, n_train: int, batch_size: int) -> int:
+    """The number of epochs ``max_epochs`` stands for on ``n_train`` training items."""
+    if not _is_auto(max_epochs):
+        return int(max_epochs)
+    n_batches = -(-n_train // batch_size)
+    return min(AUTO_MAX_EPOCHS, -(-AUTO_UPDATE_BUDGET // n_batches))
+
+
+def resolve_text_hidden(text_hidden, n_text_features: int) -> tuple:
+    """The text net's hidden widths ``text_hidden`` stands for on this many text features."""
+    if not _is_auto(text_hidden):
+        return _check_hidden(text_hidden, "text_hidden")
+    for width in AUTO_TEXT_WIDTHS:
+        if width * n_text_features <= AUTO_TEXT_TABLE:
+            break
+    return (width,)
+
+
 def _check_hidden(hidden, name: str) -> tuple:
     sizes = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
     if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
@@ -85,7 +120,11 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         **BaseCrossModalHasher._parameter_constraints,
         "image_hidden": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "text_hidden": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "text_hidden": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "memory": ["boolean"],
         "reachability": ["boolean"],
         "class_weight": [StrOptions({"balanced", "sqrt"}), None],
@@ -104,7 +143,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "schedule": [StrOptions({"constant", "linear", "cosine"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -126,7 +165,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         n_image_features=None,
         *,
         image_hidden=(512,),
-        text_hidden=(512,),
+        text_hidden="auto",
         memory=True,
         reachability=False,
         class_weight="balanced",
@@ -145,7 +184,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         learning_rate=1e-3,
         schedule="linear",
         weight_decay=0.0,
-        max_epochs=50,
+        max_epochs="auto",
         batch_size=128,
         validation_fraction=None,
         n_iter_no_change=10,
@@ -203,7 +242,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
             "n_image_features": X_image.shape[1],
             "n_text_features": X_text.shape[1],
             "image_hidden": _check_hidden(self.image_hidden, "image_hidden"),
-            "text_hidden": _check_hidden(self.text_hidden, "text_hidden"),
+            "text_hidden": resolve_text_hidden(self.text_hidden, X_text.shape[1]),
             "n_bits": int(self.n_bits),
             "n_classes": Y.shape[1],
             "memory": uses_memory,
@@ -236,7 +275,9 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
             net.image.memory.zero_selector_()
             net.text.memory.zero_selector_()
         data = self._training_data(X_image, X_text, Y, device, generator)
-        options = TrainingOptions.from_params(self._all_params())
+        # "auto" is resolved once, on the items that are really trained on.
+        max_epochs = resolve_max_epochs(self.max_epochs, data["Y"].shape[0], self.batch_size)
+        options = TrainingOptions.from_params({**self._all_params(), "max_epochs": max_epochs})
         trainer = Trainer(net, data, options, generator, sampler_generator)
         self.history_ = trainer.fit()
         tau_normalise_hallucinators(net, self.hallucinator_tau)
@@ -335,9 +376,15 @@ class MetaCMHHasher(_BaseDeepHasher):
         Code length per modality.
     n_image_features : int, default=None
         How many leading columns of ``X`` are the image modality; the rest are text.
-    image_hidden, text_hidden : tuple of int, default=(512,)
-        Hidden layer widths of the direct-feature MLP of each modality; ``()`` gives a linear
+    image_hidden : tuple of int, default=(512,)
+        Hidden layer widths of the image modality's direct-feature MLP; ``()`` gives a linear
         map.
+    text_hidden : tuple of int or "auto", default="auto"
+        The same for the text modality. ``"auto"`` is ``(512,)`` for up to 4,096 text
+        features, and narrows the layer while its weight table would be larger than a
+        4,096 x 512 one: ``(256,)`` up to 8,192 features, ``(128,)`` beyond (a TF-IDF
+        vocabulary), where the first layer is most of the cost of an epoch
+        (:ref:`tuning_at_scale`). ``module_config_["text_hidden"]`` holds the widths used.
     memory : bool, default=True
         Use the associative memory. ``False`` gives DCMH (see :class:`DCMHHasher`). The
         centroids are refreshed once per epoch from the direct features computed during that
@@ -406,8 +453,12 @@ class MetaCMHHasher(_BaseDeepHasher):
         Learning-rate schedule over ``max_epochs`` (``"linear"`` falls to a tenth).
     weight_decay : float, default=0.0
         L2 penalty of the optimizer.
-    max_epochs : int, default=50
-        Number of passes over the training set (each updates both modalities).
+    max_epochs : int or "auto", default="auto"
+        Number of passes over the training set (each updates both modalities). ``"auto"`` is
+        50, or fewer on a large training set: ``ceil(20000 / n_batches)`` epochs, where
+        ``n_batches = ceil(n_train / batch_size)``, caps the mini-batch updates per modality
+        near 20,000, so sets of up to 51,200 items (at ``batch_size=128``) keep 50 epochs and
+        200,000 items get 13 (:ref:`tuning_at_scale`). ``n_epochs_`` is the number run.
     batch_size : int, default=128
     validation_fraction : float or None, default=None
         Hold out this fraction of the training set and stop when its cross-modal mAP has not
@@ -526,7 +577,7 @@ class MetaCMHHasher(_BaseDeepHasher):
         n_image_features=None,
         *,
         image_hidden=(512,),
-        text_hidden=(512,),
+        text_hidden="auto",
         memory=True,
         reachability=False,
         class_weight="balanced",
@@ -545,7 +596,7 @@ class MetaCMHHasher(_BaseDeepHasher):
         learning_rate=1e-3,
         schedule="linear",
         weight_decay=0.0,
-        max_epochs=50,
+        max_epochs="auto",
         batch_size=128,
         validation_fraction=None,
         n_iter_no_change=10,
@@ -657,7 +708,7 @@ n_iter_no_change, n_sampled_columns, device, random_state, verbose
         n_image_features=None,
         *,
         image_hidden=(512,),
-        text_hidden=(512,),
+        text_hidden="auto",
         class_weight=None,
         classification_weight=0.0,
         gamma=1.0,
@@ -666,7 +717,7 @@ n_iter_no_change, n_sampled_columns, device, random_state, verbose
         learning_rate=1e-3,
         schedule="linear",
         weight_decay=0.0,
-        max_epochs=50,
+        max_epochs="auto",
         batch_size=128,
         validation_fraction=None,
         n_iter_no_change=10,
