@@ -897,7 +897,8 @@ def test_auto_max_epochs_is_resolved_on_the_items_trained_on(data, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "n_text, widths", [(7, (512,)), (4096, (512,)), (4097, (256,)), (8192, (256,)), (20000, (128,))]
+    "n_text, widths",
+    [(7, (512,)), (10_000, (512,)), (10_001, (256,)), (25_000, (256,)), (50_000, (128,))],
 )
 def test_auto_text_hidden_narrows_the_first_layer_of_a_wide_text_block(n_text, widths):
     from skmetacmh.metacmh._estimator import resolve_text_hidden
@@ -917,7 +918,7 @@ def test_auto_text_hidden_is_recorded_and_survives_pickling(monkeypatch):
     words = sp.random(80, 300, density=0.05, random_state=0, format="csr")
     words = words + sp.csr_matrix((np.ones(80), (np.arange(80), 10 * y)), shape=(80, 300))
     X_sparse = sp.hstack([sp.csr_matrix(X[:, :5]), words], format="csr")
-    monkeypatch.setattr(_estimator, "AUTO_TEXT_TABLE", 300 * 256)
+    monkeypatch.setattr(_estimator, "AUTO_TEXT_WIDTHS", ((100, 512), (1000, 256), (None, 128)))
     opts = {**SMALL, "text_hidden": "auto", "max_epochs": 2}
     hasher = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **opts)
     hasher.fit(X_sparse, y)

@@ -54,6 +54,7 @@ import numpy as np
 
 from . import kernels_available
 from ._engine import SearchEngine
+from ._merge import merge_topk
 from ._popcount import bitwise_count
 
 __all__ = [
@@ -493,10 +494,8 @@ class MultiIndex:
             scan = engine.knn(db[: tables.n], queries[over], n_bits, k)
             out_d[over], out_i[over] = scan
         if tables.n < db.shape[0]:
-            from ..index import merge_search_results  # index.py imports this module
-
             tail = engine.knn(db[tables.n :], queries, n_bits, k)
-            return merge_search_results([out_d, tail[0]], [out_i, tail[1]], k, [0, tables.n])
+            return merge_topk([out_d, tail[0]], [out_i, tail[1]], k, [0, tables.n])
         return out_d, out_i
 
     def range_search(self, db, queries, radius: int, *, engine: SearchEngine):
