@@ -11,7 +11,8 @@ standardised on the training set.
 Reports, per hasher: fit seconds (wall, and the process's CPU seconds: one thread), peak RSS
 of the process so far and of the fit alone (Linux: the peak mark is reset before the fit; the
 data held counts), and mAP@all of the queries against the database (mean of both directions,
-and the tail third of the classes by training frequency). Run one hasher per process (``--hashers``) for a clean peak RSS.
+and the tail third of the classes by training frequency). Run one hasher per process
+(``--hashers``) for a clean peak RSS.
 
 Examples
 --------
