@@ -49,9 +49,14 @@ def _dask_array(X, name):
 def transform_dask(hasher, X):
     """Lazily hash both modalities of a dask array, block of rows by block of rows.
 
+    Each block of rows is passed to ``hasher.transform`` on the worker that holds it, so a
+    database larger than one machine's memory is encoded where it lies; nothing is computed
+    until the result is asked for.
+
     Parameters
     ----------
     hasher : fitted cross-modal hasher
+        Any fitted hasher of the package; it is shipped to the workers with the task graph.
     X : dask.array.Array of shape (n_samples, n_features)
         ``[image block | text block]`` as in ``fit``; chunked along rows.
 
@@ -59,6 +64,11 @@ def transform_dask(hasher, X):
     -------
     codes : dask.array.Array of shape (n_samples, 2 * n_bits), dtype uint8
         Image bits then text bits, computed when asked for.
+
+    See Also
+    --------
+    encode_dask : One modality only.
+    DistributedHammingIndex : Search codes sharded over the workers.
 
     Examples
     --------
@@ -85,7 +95,41 @@ def transform_dask(hasher, X):
 def encode_dask(hasher, X, modality: str):
     """Lazily hash one modality of a dask array (only that modality's columns).
 
-    Returns a ``uint8`` dask array of shape ``(n_samples, n_bits)``.
+    Each block of rows is passed to ``hasher.encode`` on the worker that holds it, so the
+    database side of a retrieval task can be encoded where it is stored.
+
+    Parameters
+    ----------
+    hasher : fitted cross-modal hasher
+        Any fitted hasher of the package; it is shipped to the workers with the task graph.
+    X : dask.array.Array of shape (n_samples, n_modality_features)
+        The columns of one modality only, chunked along rows (one chunk across the columns).
+    modality : {"image", "text"}
+        Which modality ``X`` holds.
+
+    Returns
+    -------
+    codes : dask.array.Array of shape (n_samples, n_bits), dtype uint8
+        The bits, computed when asked for.
+
+    See Also
+    --------
+    transform_dask : Both modalities at once.
+    DistributedHammingIndex : Search the codes sharded over the workers.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from skmetacmh import CCAITQHasher
+    >>> from skmetacmh.distributed import encode_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 10))
+    >>> y = rng.integers(0, 3, 200)
+    >>> hasher = CCAITQHasher(n_bits=4, n_image_features=6, random_state=0).fit(X, y)
+    >>> codes = encode_dask(hasher, da.from_array(X[:, :6], chunks=(50, -1)), "image")
+    >>> codes.compute().shape
+    (200, 4)
     """
     check_is_fitted(hasher)
     modality = check_modality(modality)

@@ -460,10 +460,13 @@ class MetaCMHHasher(_BaseDeepHasher):
         near 20,000, so sets of up to 51,200 items (at ``batch_size=128``) keep 50 epochs and
         200,000 items get 13 (:ref:`tuning_at_scale`). ``n_epochs_`` is the number run.
     batch_size : int, default=128
+        Items per mini-batch of each modality's pass.
     validation_fraction : float or None, default=None
         Hold out this fraction of the training set and stop when its cross-modal mAP has not
         improved for ``n_iter_no_change`` epochs; the best epoch's weights are kept.
     n_iter_no_change : int, default=10
+        Epochs without a better validation mAP before early stopping (with
+        ``validation_fraction``).
     similarity_scale : float or None, default=8.0
         The pairwise likelihood's logit is ``Theta_ij = similarity_scale * cos(f_i, g_j)``,
         and the bit-balance term sees the outputs scaled to unit norm; at the codes this is
@@ -507,7 +510,7 @@ class MetaCMHHasher(_BaseDeepHasher):
 
     See Also
     --------
-    DCMHHasher : the same network and objective without the memory.
+    DCMHHasher : The same network and objective without the memory.
 
     Notes
     -----
@@ -678,7 +681,7 @@ n_iter_no_change, n_sampled_columns, device, random_state, verbose
 
     See Also
     --------
-    MetaCMHHasher : adds the class-centroid memory for long-tailed data.
+    MetaCMHHasher : Adds the class-centroid memory for long-tailed data.
 
     References
     ----------
