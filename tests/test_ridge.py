@@ -227,6 +227,7 @@ def test_dlfh_warns_when_its_text_solve_does_not_converge(monkeypatch):
     assert h.database_codes_.shape == (300, 32)
 
 
+@pytest.mark.filterwarnings("ignore:CMFHHasher did not converge in max_iter=3 sweeps")
 def test_cmfh_warns_when_its_text_solve_does_not_converge(monkeypatch):
     X, y, d_image = _sparse_text_problem(n=300, d_text=300)
     monkeypatch.setattr(ridge_module, "SPARSE_CG_MIN_FEATURES", 100)

@@ -119,7 +119,8 @@ def centred_ridge_cg(
             )
         W = x0.reshape(B.shape).copy()
         R = B - apply(W)
-    threshold = tol * np.linalg.norm(B, axis=0)
+    rhs_norm = np.linalg.norm(B, axis=0)
+    threshold = tol * rhs_norm
     P = R.copy()
     rr = np.einsum("ij,ij->j", R, R)
     n_iter = 0
@@ -143,7 +144,7 @@ def centred_ridge_cg(
         rr[cols] = rr_new
         n_iter += 1
     if running.any():
-        worst = float(np.max(np.sqrt(rr[running]) / np.maximum(threshold[running] / tol, 1e-300)))
+        worst = float(np.max(np.sqrt(rr[running]) / np.maximum(rhs_norm[running], 1e-300)))
         warnings.warn(
             f"The conjugate-gradient solve of {solve_name} did not converge in "
             f"max_iter={max_iter} iterations: {int(running.sum())} of {B.shape[1]} columns "
