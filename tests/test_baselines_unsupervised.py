@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skmetacmh._bench._measure import peak_traced_bytes
 from skmetacmh.baselines import CCAITQHasher, CMFHHasher, CVHHasher
 from skmetacmh.baselines._cca_itq import _itq_rotation, _regularised_cca
-from skmetacmh.baselines._cmfh import _cmfh_objective
+from skmetacmh.baselines._cmfh import _cmfh_objective, _GramProjection, _ImplicitProjection
 from skmetacmh.baselines._cvh import _cross_view_eigenproblem
 from skmetacmh.baselines._linear_algebra import (
     centred_column_sums,
@@ -143,10 +143,15 @@ def test_cvh_directions_solve_the_cross_view_eigenproblem_and_match_cca():
 
 
 # --------------------------------------------------------------------------- CMFH
-def test_cmfh_objective_formula_matches_direct_frobenius_norms():
+@pytest.mark.parametrize("layout", ["gram", "implicit"])
+def test_cmfh_objective_formula_matches_direct_frobenius_norms(layout):
+    # Both view summaries: the Gram matrix's trace(G) and sum((G P) * P), and the sparse
+    # products' ||Xc||^2 and ||Xc P||^2; the means are nonzero so the centring is exercised.
     rng = np.random.default_rng(2)
     n, k, dims = 40, 3, (5, 4)
-    views = [rng.standard_normal((n, d)) for d in dims]
+    raw = [rng.standard_normal((n, d)) * (rng.random((n, d)) < 0.5) + 1.0 for d in dims]
+    means = [X.mean(axis=0) for X in raw]
+    views = [X - mean for X, mean in zip(raw, means)]
     V = rng.standard_normal((n, k))
     U = [rng.standard_normal((k, d)) for d in dims]
     P = [rng.standard_normal((d, k)) for d in dims]
@@ -156,17 +161,13 @@ def test_cmfh_objective_formula_matches_direct_frobenius_norms():
         direct += weights[m] * np.sum((views[m] - V @ U[m]) ** 2)
         direct += mu * np.sum((V - views[m] @ P[m]) ** 2)
         direct += gamma * (np.sum(U[m] ** 2) + np.sum(P[m] ** 2))
-    fast = _cmfh_objective(
-        [np.sum(X**2) for X in views],
-        [X.T @ X for X in views],
-        V.T @ V,
-        [V.T @ X for X in views],
-        U,
-        P,
-        weights,
-        mu,
-        gamma,
-    )
+    if layout == "gram":
+        projections = [_GramProjection(X, mean, 0.5) for X, mean in zip(raw, means)]
+    else:
+        projections = [
+            _ImplicitProjection(sp.csr_matrix(X), mean, 0.5, "test") for X, mean in zip(raw, means)
+        ]
+    fast = _cmfh_objective(projections, V.T @ V, [V.T @ X for X in views], U, P, weights, mu, gamma)
     assert fast == pytest.approx(direct, rel=1e-12)
 
 

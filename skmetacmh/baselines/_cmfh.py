@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import centred_gram, centred_matmul, column_means
 from ._linear_projection import _LinearProjectionHasher
+from ._ridge import centred_ridge_cg, resolve_ridge_solver
 
 __all__ = ["CMFHHasher"]
 
@@ -31,18 +32,75 @@ def _ridge_solve(gram, rhs, ridge):
     return cho_solve(cho_factor(lhs), rhs)
 
 
-def _cmfh_objective(sq_norms, grams, VtV, VtX, U, P, weights, mu, gamma):
-    """CMFH's objective (Ding et al. 2014) from ``(d, d)`` and ``(k, d)`` summaries only.
+class _GramProjection:
+    """The ``P_m`` update through the ``(d, d)`` Gram matrix, formed and factorised once.
+
+    ``solve(rhs, x0)`` returns ``(Xc^T Xc + ridge I)^{-1} rhs`` (``x0`` is not needed),
+    ``sq_norm`` is ``||Xc||_F^2 = trace(G)`` and ``sq_projected_norm(P)`` is ``||Xc P||_F^2 =
+    sum((G P) * P)``: the quantities CMFH's update and objective need from a view.
+    """
+
+    def __init__(self, X, mean, ridge):
+        self.gram = centred_gram(X, mean)
+        self.sq_norm = np.trace(self.gram)
+        lhs = self.gram.copy()
+        lhs[np.diag_indices_from(lhs)] += ridge
+        self.factor = cho_factor(lhs)
+
+    def solve(self, rhs, x0=None):
+        return cho_solve(self.factor, rhs)
+
+    def sq_projected_norm(self, P):
+        return np.sum((self.gram @ P) * P)
+
+
+class _ImplicitProjection:
+    """The same three quantities from products with a (wide, sparse) ``X`` only.
+
+    The solve is :func:`~._ridge.centred_ridge_cg`, warm-started from the previous sweep's
+    ``P_m``; ``||Xc||_F^2 = sum(X^2) - 2 m^T s + n m^T m`` (``s`` the column sums) and
+    ``||Xc P||_F^2`` is the squared norm of an ``(n, k)`` product. No ``(d, d)`` array.
+    """
+
+    def __init__(self, X, mean, ridge, name):
+        self.X, self.mean, self.ridge, self.name = X, mean, ridge, name
+        sums = np.asarray(X.sum(axis=0)).ravel()
+        self.sq_norm = float(X.multiply(X).sum() - 2 * mean @ sums + X.shape[0] * mean @ mean)
+
+    def solve(self, rhs, x0=None):
+        P, _ = centred_ridge_cg(self.X, self.mean, rhs, self.ridge, x0=x0, solve_name=self.name)
+        return P
+
+    def sq_projected_norm(self, P):
+        XP = centred_matmul(self.X, self.mean, P)
+        return np.sum(XP * XP)
+
+
+def _projection_solver(X, mean, ridge, modality):
+    """The ``P_m`` solver for one view, chosen by :func:`~._ridge.resolve_ridge_solver`."""
+    if resolve_ridge_solver(X) == "cg":
+        # float64 once: sparse products accumulate in the input dtype, and every iteration of
+        # every sweep would otherwise convert the nonzeros again.
+        X = X.astype(np.float64) if X.dtype != np.float64 else X
+        return X, _ImplicitProjection(X, mean, ridge, f"CMFHHasher's {modality} projection")
+    return X, _GramProjection(X, mean, ridge)
+
+
+def _cmfh_objective(projections, VtV, VtX, U, P, weights, mu, gamma):
+    """CMFH's objective (Ding et al. 2014) from ``(k, k)``, ``(k, d)`` summaries and norms.
 
     ``sum_m w_m ||X_m - V U_m||^2 + mu sum_m ||V - X_m P_m||^2
     + gamma (sum_m ||U_m||^2 + ||P_m||^2 + ||V||^2)``, with each squared norm expanded
     (``||X - V U||^2 = ||X||^2 - 2 <U, V^T X> + <V^T V U, U>``) so that no ``(n, d)`` residual is
-    formed.
+    formed; ``projections[m]`` gives ``||X_m||^2`` and ``||X_m P_m||^2``.
     """
     total = gamma * np.trace(VtV)
     for m in range(2):
-        reconstruction = sq_norms[m] - 2 * np.sum(U[m] * VtX[m]) + np.sum((VtV @ U[m]) * U[m])
-        projection = np.trace(VtV) - 2 * np.sum(P[m] * VtX[m].T) + np.sum((grams[m] @ P[m]) * P[m])
+        sq_norm = projections[m].sq_norm
+        reconstruction = sq_norm - 2 * np.sum(U[m] * VtX[m]) + np.sum((VtV @ U[m]) * U[m])
+        projection = (
+            np.trace(VtV) - 2 * np.sum(P[m] * VtX[m].T) + projections[m].sq_projected_norm(P[m])
+        )
         total += weights[m] * reconstruction + mu * projection
         total += gamma * (np.sum(U[m] ** 2) + np.sum(P[m] ** 2))
     return float(total)
@@ -63,7 +121,9 @@ def _collective_matrix_factorisation(
     ``U`` and ``P`` depend on ``V`` only, so one sweep is (U, P) then V, starting from a random
     ``V``. Each update is an exact block minimiser, hence the objective is non-increasing.
     ``views`` are the raw views and ``means`` their column means: centring happens block by
-    block inside the products.
+    block inside the products. ``P_m`` is solved through the view's Gram matrix, or, for a wide
+    sparse view, by conjugate gradients warm-started from the previous sweep's ``P_m`` (then
+    each update is exact to the solver's tolerance).
 
     Returns
     -------
@@ -71,16 +131,18 @@ def _collective_matrix_factorisation(
     objective : ndarray of shape (n_iter,)
         Objective after each sweep.
     converged : bool
+    solvers : list of two str
+        ``"gram"`` or ``"cg"`` per view.
     """
     n = views[0].shape[0]
     k = n_components
-    grams = [centred_gram(X, mean) for X, mean in zip(views, means)]
-    sq_norms = [np.trace(G) for G in grams]
-    projection_factors = []
-    for G in grams:
-        lhs = G.copy()
-        lhs[np.diag_indices_from(lhs)] += gamma / mu
-        projection_factors.append(cho_factor(lhs))
+    views, projections = zip(
+        *(
+            _projection_solver(X, mean, gamma / mu, modality)
+            for X, mean, modality in zip(views, means, ("image", "text"))
+        )
+    )
+    solvers = ["cg" if isinstance(p, _ImplicitProjection) else "gram" for p in projections]
 
     def summaries(V):
         return V.T @ V, [centred_gram(X, mean, V, 0.0).T for X, mean in zip(views, means)]
@@ -89,16 +151,17 @@ def _collective_matrix_factorisation(
     VtV, VtX = summaries(V)
     objective = []
     converged = False
+    P = [None, None]
     for _ in range(max_iter):
         U = [_ridge_solve(VtV, VtX[m], gamma / weights[m]) for m in range(2)]
-        P = [cho_solve(projection_factors[m], VtX[m].T) for m in range(2)]
+        P = [projections[m].solve(VtX[m].T, P[m]) for m in range(2)]
         lhs = sum(weights[m] * U[m] @ U[m].T for m in range(2)) + (2 * mu + gamma) * np.eye(k)
         rhs = sum(
             centred_matmul(views[m], means[m], weights[m] * U[m].T + mu * P[m]) for m in range(2)
         )
         V = cho_solve(cho_factor(lhs), rhs.T).T
         VtV, VtX = summaries(V)
-        objective.append(_cmfh_objective(sq_norms, grams, VtV, VtX, U, P, weights, mu, gamma))
+        objective.append(_cmfh_objective(projections, VtV, VtX, U, P, weights, mu, gamma))
         if len(objective) > 1:
             previous, current = objective[-2], objective[-1]
             # Relative to the first sweep's objective, as scikit-learn's NMF does: the objective
@@ -108,8 +171,8 @@ def _collective_matrix_factorisation(
                 converged = True
                 break
     # P from the final V, so that the hash functions regress onto the returned latent factor.
-    P = [cho_solve(projection_factors[m], VtX[m].T) for m in range(2)]
-    return P, np.asarray(objective), converged
+    P = [projections[m].solve(VtX[m].T, P[m]) for m in range(2)]
+    return P, np.asarray(objective), converged, solvers
 
 
 @Substitution(**SHARED_DOCS)
@@ -158,6 +221,11 @@ class CMFHHasher(_LinearProjectionHasher):
         ``P_text``.
     objective_ : ndarray of shape (n_iter_,)
         The objective after each sweep (non-increasing).
+    ridge_solver_ : dict
+        ``{"image": solver, "text": solver}``, how each ``P_m`` update was solved: ``"gram"``
+        (Cholesky factor of the ``(d_m, d_m)`` Gram matrix; a dense block, or a sparse one of
+        at most 4,096 columns) or ``"cg"`` (conjugate gradients on sparse products; a wider
+        sparse block). Chosen at fit from the block's type and width.
     n_iter_ : int
         Sweeps run.
     {base_attributes}
@@ -175,10 +243,17 @@ class CMFHHasher(_LinearProjectionHasher):
     scorer; what ``mu`` changed in our measurements is in :ref:`baseline_parameters`.
 
     Memory is linear in the number of samples: besides the training data (centred block by
-    block, never copied whole), only ``(n, n_bits)`` latent factors and ``(d, d)`` Gram
-    matrices are formed. One sweep costs ``O(n d n_bits + n_bits^3)`` with
-    ``d = n_image_features + n_text_features_``, plus ``O(n d^2 + d^3)`` once for the Gram
-    matrices and their factorisation. {sparse_text}
+    block, never copied whole), only ``(n, n_bits)`` latent factors and each view's
+    ``(d_m, d_m)`` Gram matrix are formed. One sweep costs ``O(n d n_bits + n_bits^3)`` with
+    ``d = n_image_features + n_text_features_``, plus ``O(n d_m^2 + d_m^3)`` once per view for
+    the Gram matrix and its factorisation. {sparse_text}
+
+    A sparse text block wider than 4,096 columns gets no Gram matrix: its projection update is
+    solved by conjugate gradients on sparse products, warm-started from the previous sweep,
+    and its terms of the objective are computed from the same products. That view then costs
+    ``O(nnz + n n_bits + n_text_features_ n_bits)`` memory and ``O(nnz n_bits)`` per
+    conjugate-gradient iteration; the codes agree with the Gram path's up to the solver's
+    tolerance (1e-6 relative residual). ``ridge_solver_`` says which path each view took.
 
     References
     ----------
@@ -241,7 +316,7 @@ class CMFHHasher(_LinearProjectionHasher):
                 f"items. Choose n_bits <= {n_samples}, or train on more items."
             )
         self.image_mean_, self.text_mean_ = column_means(X_image), column_means(X_text)
-        P, objective, converged = _collective_matrix_factorisation(
+        P, objective, converged, solvers = _collective_matrix_factorisation(
             [X_image, X_text],
             [self.image_mean_, self.text_mean_],
             self.n_bits,
@@ -260,5 +335,6 @@ class CMFHHasher(_LinearProjectionHasher):
                 stacklevel=2,
             )
         self.image_projection_, self.text_projection_ = P
+        self.ridge_solver_ = dict(zip(("image", "text"), solvers))
         self.objective_ = objective
         self.n_iter_ = len(objective)

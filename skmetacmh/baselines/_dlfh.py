@@ -33,6 +33,7 @@ from ._linear_algebra import (
     row_slices,
 )
 from ._rbf_features import fit_kernel_logistic_bits
+from ._ridge import centred_ridge_cg, resolve_ridge_solver
 
 __all__ = ["DLFHHasher"]
 
@@ -101,18 +102,29 @@ def log_likelihood(U, V_cols, Y_rows, Y_cols, scale):
     return total
 
 
-def _ridge_hash_function(X, codes: np.ndarray, gamma: float):
+def _ridge_hash_function(X, codes: np.ndarray, gamma: float, solver: str, modality: str):
     """DLFH's linear hash function: ridge regression of the centred features onto the codes.
 
     Returns ``(mean, W, b)`` with bits ``(x - mean) @ W + b > 0``, ``W`` solving
     ``((X - mean)^T (X - mean) + gamma I) W = (X - mean)^T (codes - b)`` and ``b`` the codes'
-    column means (Jiang & Li, TIP 2019). ``X`` is centred inside the products.
+    column means (Jiang & Li, TIP 2019). ``X`` is centred inside the products. ``solver`` (from
+    :func:`~._ridge.resolve_ridge_solver`) is ``"gram"``: least squares on the ``(d, d)`` Gram
+    matrix, or ``"cg"``: conjugate gradients on the products with ``X`` only, for a wide sparse
+    block.
     """
+    if solver == "cg" and X.dtype != np.float64:
+        X = X.astype(np.float64)  # once, not at every product of the iterations
     mean = column_means(X)
+    target_mean = codes.mean(axis=0)
+    rhs = centred_rmatmul(X, mean, codes - target_mean)
+    if solver == "cg":
+        W, _ = centred_ridge_cg(
+            X, mean, rhs, gamma, solve_name=f"DLFHHasher's {modality} hash function"
+        )
+        return mean, W, target_mean
     gram = centred_gram(X, mean)
     gram[np.diag_indices_from(gram)] += gamma
-    target_mean = codes.mean(axis=0)
-    W = np.linalg.lstsq(gram, centred_rmatmul(X, mean, codes - target_mean), rcond=None)[0]
+    W = np.linalg.lstsq(gram, rhs, rcond=None)[0]
     return mean, W, target_mean
 
 
@@ -125,12 +137,15 @@ class DLFHHasher(BaseCrossModalHasher):
     hash functions for new items are fitted afterwards.
 
     Learning the codes needs only the labels. Both hash functions take a scipy sparse (CSR) text
-    block, such as a ``TfidfVectorizer`` output, as it is, in ``fit`` and in ``encode``: the
-    ridge regression centres it implicitly (its Gram matrix is a dense
-    ``(n_text_features_, n_text_features_)`` array), and the kernel variant computes its RBF
-    features with sparse products. No dense copy of the block is made. The codes agree with
-    those of the same block passed dense up to floating-point rounding (for
-    ``hash_function="kernel"``, up to k-means summing in another order).
+    block, such as a ``TfidfVectorizer`` output, as it is, in ``fit`` and in ``encode``, and
+    makes no dense copy of it. The ridge regression centres it implicitly. Up to 4,096 text
+    columns it solves with the dense ``(n_text_features_, n_text_features_)`` Gram matrix, as
+    for a dense block; a wider sparse block is solved by conjugate gradients that use only
+    sparse products, so the fit's memory is ``O(nnz + n n_bits + n_text_features_ n_bits)``
+    (``ridge_solver_`` says which was used). The kernel variant computes its RBF features with
+    sparse products. The codes agree with those of the same block passed dense up to
+    floating-point rounding (for ``hash_function="kernel"``, up to k-means summing in another
+    order; for the conjugate-gradient solve, up to its tolerance, 1e-6 relative residual).
 
     Parameters
     ----------
@@ -172,6 +187,11 @@ class DLFHHasher(BaseCrossModalHasher):
         that pass's sampled columns (stochastic variant, a noisy estimate).
     n_iter_ : int
         Passes run.
+    ridge_solver_ : dict or None
+        ``{"image": solver, "text": solver}`` for ``hash_function="linear"`` (``None`` for
+        ``"kernel"``): ``"gram"``, least squares on the ``(d, d)`` Gram matrix (a dense block,
+        or a sparse one of at most 4,096 columns), or ``"cg"``, conjugate gradients on sparse
+        products (a wider sparse block). Chosen at fit from the block's type and width.
     image_mean_, text_mean_, image_weights_, text_weights_, image_intercept_, text_intercept_
         The hash functions (``"linear"``: on centred features; ``"kernel"``: on RBF features,
         with ``image_features_``, ``text_features_`` the anchor maps).
@@ -249,13 +269,18 @@ class DLFHHasher(BaseCrossModalHasher):
         self.image_codes_ = U.astype(np.int8)
         self.text_codes_ = V.astype(np.int8)
         if self.hash_function == "linear":
+            self.ridge_solver_ = {
+                "image": resolve_ridge_solver(X_image),
+                "text": resolve_ridge_solver(X_text),
+            }
             self.image_mean_, self.image_weights_, self.image_intercept_ = _ridge_hash_function(
-                X_image, U, self.gamma
+                X_image, U, self.gamma, self.ridge_solver_["image"], "image"
             )
             self.text_mean_, self.text_weights_, self.text_intercept_ = _ridge_hash_function(
-                X_text, V, self.gamma
+                X_text, V, self.gamma, self.ridge_solver_["text"], "text"
             )
         else:
+            self.ridge_solver_ = None
             self.image_features_, self.image_weights_, self.image_intercept_ = (
                 fit_kernel_logistic_bits(X_image, U, self.n_anchors, self.C, rng)
             )
