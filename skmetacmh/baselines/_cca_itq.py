@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     centred_matmul,
+    check_covariance_width,
     check_n_bits_for_correlated_directions,
     paired_covariances,
     sign_flips,
@@ -147,8 +148,7 @@ class CCAITQHasher(_LinearProjectionHasher):
 
     Notes
     -----
-    {sparse_text} The text covariance is a dense ``(n_text_features_, n_text_features_)``
-    matrix, as CCA needs.
+    {sparse_text} {covariance_limit}
 
     References
     ----------
@@ -197,6 +197,8 @@ class CCAITQHasher(_LinearProjectionHasher):
         self.random_state = random_state
 
     def _fit(self, X_image, X_text, Y):
+        check_covariance_width(X_image.shape[1], type(self).__name__, "image")
+        check_covariance_width(X_text.shape[1], type(self).__name__, "text")
         check_n_bits_for_correlated_directions(
             self.n_bits,
             X_image.shape[1],

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
+    check_covariance_width,
     check_n_bits_for_correlated_directions,
     paired_covariances,
     sign_flips,
@@ -93,7 +94,8 @@ class CVHHasher(_LinearProjectionHasher):
     -----
     CVH is deterministic (a dense symmetric eigensolver, with eigenvector signs fixed), so it has
     no ``random_state``. {sparse_text} The eigenproblem is dense, of size
-    ``n_image_features + n_text_features_``.
+    ``n_image_features + n_text_features_``, and refused above 16,384 (2 GiB per copy) with a
+    ``ValueError`` that says what to do instead.
 
     References
     ----------
@@ -124,6 +126,10 @@ class CVHHasher(_LinearProjectionHasher):
         self.reg = reg
 
     def _fit(self, X_image, X_text, Y):
+        # The cross-view eigenproblem is over both views stacked: (d_image + d_text)^2.
+        check_covariance_width(
+            X_image.shape[1] + X_text.shape[1], type(self).__name__, "image + text"
+        )
         d_1 = X_image.shape[1]
         check_n_bits_for_correlated_directions(
             self.n_bits,

@@ -32,4 +32,8 @@ n_features_in_, n_text_features_, n_unlabeled_
     as it is, in ``fit`` and in ``encode``: it is centred implicitly and enters only through
     sparse products, so no dense copy of it is made. Codes agree with those of the same block
     passed dense up to floating-point rounding.""",
+    "covariance_limit": """The whitening needs each view's dense ``(d, d)`` covariance, which
+    no sparse algebra avoids, so a view wider than 16,384 columns (2 GiB per copy) is refused
+    with a ``ValueError`` that says what to do instead (a smaller vocabulary, a
+    ``TruncatedSVD`` in the pipeline, or a hasher whose text side stays sparse).""",
 }

@@ -33,8 +33,16 @@ __all__ = [
     "regularised_covariance",
     "paired_covariances",
     "check_n_bits_for_correlated_directions",
+    "check_covariance_width",
+    "MAX_COVARIANCE_FEATURES",
     "sign_flips",
 ]
+
+# CCA-ITQ, CVH and SCM whiten each view with its dense (d, d) covariance (an eigenproblem or an
+# inverse square root: nothing sparse survives it). Above this width one float64 copy is 2 GiB,
+# SCM and CVH hold several, and the eigensolver's O(d^3) runs for tens of minutes, so a
+# TF-IDF vocabulary that wide is refused with what to do instead, not left to exhaust memory.
+MAX_COVARIANCE_FEATURES = 16_384
 
 
 def row_slices(n_rows: int, row_bytes: int):
@@ -189,6 +197,21 @@ def check_n_bits_for_correlated_directions(
             f"got n_bits={n_bits}. Choose n_bits <= {limit}, or use a method whose code length "
             "is not tied to the feature dimensions (e.g. CMFHHasher)."
         )
+
+
+def check_covariance_width(n_features: int, hasher: str, block: str) -> None:
+    """Refuse a block too wide for the ``(d, d)`` covariance that ``hasher`` must form."""
+    if n_features <= MAX_COVARIANCE_FEATURES:
+        return
+    gigabytes = 8 * n_features**2 / 2**30
+    raise ValueError(
+        f"{hasher} whitens the {block} block with its dense (d, d) covariance, which no sparse "
+        f"algebra avoids: the {block} block has d={n_features} columns, a {gigabytes:.1f} GiB "
+        f"array per copy and O(d^3) work; {hasher} accepts at most {MAX_COVARIANCE_FEATURES}. "
+        "Make the block narrower (for text, TfidfVectorizer(max_features=...)), project it in "
+        "the pipeline (TruncatedSVD), or use a hasher that never forms that matrix: DLFHHasher, "
+        "CMFHHasher, SePHHasher or MetaCMHHasher."
+    )
 
 
 def sign_flips(W: np.ndarray) -> np.ndarray:

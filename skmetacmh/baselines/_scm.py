@@ -22,6 +22,7 @@ from ._linear_algebra import (
     centred_gram,
     centred_matmul,
     centred_rmatmul,
+    check_covariance_width,
     column_means,
     sign_flips,
 )
@@ -82,7 +83,7 @@ class SCMHasher(_LinearProjectionHasher):
     row-normalised labels): ``2 S - 1`` exactly for single-label data, and for multi-label data a
     graded similarity that is ``> -1`` exactly for the pairs sharing a label. It enters only
     through its low-rank factors, so memory is ``O(n (d_x + d_z + n_classes))``.
-    SCM is deterministic, so it has no ``random_state``. {sparse_text}
+    SCM is deterministic, so it has no ``random_state``. {sparse_text} {covariance_limit}
 
     Parameters
     ----------
@@ -146,6 +147,8 @@ class SCMHasher(_LinearProjectionHasher):
         self.reg = reg
 
     def _fit(self, X_image, X_text, Y):
+        check_covariance_width(X_image.shape[1], type(self).__name__, "image")
+        check_covariance_width(X_text.shape[1], type(self).__name__, "text")
         rank = min(X_image.shape[1], X_text.shape[1])
         if self.variant == "orthogonal" and self.n_bits > rank:
             raise ValueError(
