@@ -25,7 +25,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseCrossModalHasher
+from .._docstring import Substitution
 from ._decoupling import tau_normalise_hallucinators
+from ._docstring import DEEP_DOCS
 from ._features import feature_rows
 from ._network import build_network
 from ._training import Trainer, TrainingOptions, forward_in_chunks
@@ -353,6 +355,7 @@ def _load_module(config: dict, raw: bytes):
     return net.eval()
 
 
+@Substitution(**DEEP_DOCS)
 class MetaCMHHasher(_BaseDeepHasher):
     """Meta cross-modal hashing for long-tailed data (MetaCMH).
 
@@ -373,18 +376,10 @@ class MetaCMHHasher(_BaseDeepHasher):
 
     Parameters
     ----------
-    n_bits : int, default=32
-        Code length per modality.
-    n_image_features : int, default=None
-        How many leading columns of ``X`` are the image modality; the rest are text.
-    image_hidden : tuple of int, default=(512,)
-        Hidden layer widths of the image modality's direct-feature MLP; ``()`` gives a linear
-        map.
-    text_hidden : tuple of int or "auto", default="auto"
-        The same for the text modality. ``"auto"`` is ``(512,)`` for up to 10,000 text
-        features, ``(256,)`` up to 25,000 and ``(128,)`` beyond: on a wide (TF-IDF) text
-        block the first layer is most of the cost of an epoch, in proportion to its width
-        (:ref:`tuning_at_scale`). ``module_config_["text_hidden"]`` holds the widths used.
+    {n_bits}
+    {n_image_features}
+    {image_hidden}
+    {text_hidden}
     memory : bool, default=True
         Use the associative memory. ``False`` gives DCMH (see :class:`DCMHHasher`). The
         centroids are refreshed once per epoch from the direct features computed during that
@@ -441,32 +436,16 @@ class MetaCMHHasher(_BaseDeepHasher):
         After training, rebalance the hallucinator as Kang et al.'s tau-normalised classifier:
         ``w_k <- w_k / ||w_k||^tau``, rescaled to the trained mean row norm, bias dropped;
         ``0`` changes nothing.
-    gamma : float, default=1.0
-        Weight of the quantisation term ``||B - F||^2 + ||B - G||^2``.
-    eta : float, default=1.0
-        Weight of the bit-balance term ``||F^T 1||^2 + ||G^T 1||^2``.
-    optimizer : {"adam", "sgd"}, default="adam"
-        ``"sgd"`` uses momentum 0.9.
-    learning_rate : float, default=1e-3
-        Initial learning rate. A loss that becomes NaN means it is too large.
-    schedule : {"constant", "linear", "cosine"}, default="linear"
-        Learning-rate schedule over ``max_epochs`` (``"linear"`` falls to a tenth).
-    weight_decay : float, default=0.0
-        L2 penalty of the optimizer.
-    max_epochs : int or "auto", default="auto"
-        Number of passes over the training set (each updates both modalities). ``"auto"`` is
-        50, or fewer on a large training set: ``ceil(20000 / n_batches)`` epochs, where
-        ``n_batches = ceil(n_train / batch_size)``, caps the mini-batch updates per modality
-        near 20,000, so sets of up to 51,200 items (at ``batch_size=128``) keep 50 epochs and
-        200,000 items get 13 (:ref:`tuning_at_scale`). ``n_epochs_`` is the number run.
-    batch_size : int, default=128
-        Items per mini-batch of each modality's pass.
-    validation_fraction : float or None, default=None
-        Hold out this fraction of the training set and stop when its cross-modal mAP has not
-        improved for ``n_iter_no_change`` epochs; the best epoch's weights are kept.
-    n_iter_no_change : int, default=10
-        Epochs without a better validation mAP before early stopping (with
-        ``validation_fraction``).
+    {gamma}
+    {eta}
+    {optimizer}
+    {learning_rate}
+    {schedule}
+    {weight_decay}
+    {max_epochs}
+    {batch_size}
+    {validation_fraction}
+    {n_iter_no_change}
     similarity_scale : float or None, default=8.0
         The pairwise likelihood's logit is ``Theta_ij = similarity_scale * cos(f_i, g_j)``,
         and the bit-balance term sees the outputs scaled to unit norm; at the codes this is
@@ -475,20 +454,10 @@ class MetaCMHHasher(_BaseDeepHasher):
         outputs' norm (which the likelihood rewards), so that the same learning rate that
         suits 240 features and 32 bits diverges on 1,000 features or 64 bits. See
         :ref:`tuning_scale`.
-    n_sampled_columns : int or None, default=1024
-        Score each mini-batch against this many items of the other modality instead of all
-        ``n``: a sample stratified by class (every class with training items is in every
-        sample) and importance-weighted, so that the sampled likelihood is an unbiased
-        estimate of the full one (the sampled columns of DLFH and ADSH); an epoch costs
-        ``O(n * n_sampled_columns * n_bits)`` instead of ``O(n^2 n_bits)``. With at most this
-        many training items, or ``None``, every item is used (DCMH's full pairwise term).
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` (an error when CUDA is absent), ``"cuda:1"``..., or ``"auto"``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation and shuffling through a private ``torch.Generator``; the same
-        value gives bit-identical codes on CPU.
-    verbose : int, default=0
-        Print one line per epoch with the loss and its parts.
+    {n_sampled_columns}
+    {device}
+    {random_state}
+    {verbose}
 
     Attributes
     ----------
@@ -650,6 +619,7 @@ class MetaCMHHasher(_BaseDeepHasher):
         )
 
 
+@Substitution(**DEEP_DOCS)
 class DCMHHasher(_BaseDeepHasher):
     """Deep cross-modal hashing (DCMH): MetaCMH without the associative memory.
 
@@ -662,18 +632,32 @@ class DCMHHasher(_BaseDeepHasher):
 
     Parameters
     ----------
-    n_bits, n_image_features, image_hidden, text_hidden, gamma, eta, optimizer, \
-learning_rate, schedule, weight_decay, max_epochs, batch_size, validation_fraction, \
-n_iter_no_change, n_sampled_columns, device, random_state, verbose
-        As in :class:`MetaCMHHasher`.
-    similarity_scale : float or None, default=None
-        ``None`` is the paper's ``Theta = 0.5 F G^T``; a float uses MetaCMH's scaled cosine
-        (see :class:`MetaCMHHasher`), which keeps one learning rate good across input widths
-        and code lengths.
+    {n_bits}
+    {n_image_features}
+    {image_hidden}
+    {text_hidden}
     class_weight : {"balanced", "sqrt"} or None, default=None
         Class-balanced pair weighting (off: the paper's objective).
     classification_weight : float, default=0.0
         Weight of a class head on the features (off: the paper's objective).
+    {gamma}
+    {eta}
+    {optimizer}
+    {learning_rate}
+    {schedule}
+    {weight_decay}
+    {max_epochs}
+    {batch_size}
+    {validation_fraction}
+    {n_iter_no_change}
+    similarity_scale : float or None, default=None
+        ``None`` is the paper's ``Theta = 0.5 F G^T``; a float uses MetaCMH's scaled cosine
+        (see :class:`MetaCMHHasher`), which keeps one learning rate good across input widths
+        and code lengths.
+    {n_sampled_columns}
+    {device}
+    {random_state}
+    {verbose}
 
     Attributes
     ----------
