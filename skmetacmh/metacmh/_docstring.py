@@ -40,7 +40,7 @@ DEEP_DOCS = {
         Number of passes over the training set (each updates both modalities). ``"auto"`` is
         50, or fewer on a large training set: ``ceil(20000 / n_batches)`` epochs, where
         ``n_batches = ceil(n_train / batch_size)``, caps the mini-batch updates per modality
-        near 20,000, so sets of up to 51,200 items (at ``batch_size=128``) keep 50 epochs and
+        near 20,000, so sets of up to 52,224 items (at ``batch_size=128``) keep 50 epochs and
         200,000 items get 13 (:ref:`tuning_at_scale`). ``n_epochs_`` is the number run.""",
     "batch_size": """batch_size : int, default=128
         Items per mini-batch of each modality's pass.""",

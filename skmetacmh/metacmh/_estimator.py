@@ -49,7 +49,7 @@ def _resolve_device(device: str) -> torch.device:
 
 # max_epochs="auto": the DCMH-style 50 epochs on small sets, but no more than about this many
 # mini-batch updates per modality, so that a large training set is not passed over 50 times
-# (an epoch of 200,000 items is already 1,560 updates). Sets of up to 51,200 items (at the
+# (an epoch of 200,000 items is already 1,560 updates). Sets of up to 52,224 items (at the
 # default batch_size) keep 50 epochs.
 AUTO_MAX_EPOCHS = 50
 AUTO_UPDATE_BUDGET = 20_000
