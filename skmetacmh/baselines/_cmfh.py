@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ._docstring import SHARED_DOCS, Substitution
-from ._linear_algebra import centred_gram, centred_matmul, column_means
+from ._linear_algebra import _float64_sparse, centred_gram, centred_matmul, column_means
 from ._linear_projection import _LinearProjectionHasher
 from ._ridge import centred_ridge_cg, resolve_ridge_solver
 
@@ -81,7 +81,7 @@ def _projection_solver(X, mean, ridge, modality):
     if resolve_ridge_solver(X) == "cg":
         # float64 once: sparse products accumulate in the input dtype, and every iteration of
         # every sweep would otherwise convert the nonzeros again.
-        X = X.astype(np.float64) if X.dtype != np.float64 else X
+        X = _float64_sparse(X)
         return X, _ImplicitProjection(X, mean, ridge, f"CMFHHasher's {modality} projection")
     return X, _GramProjection(X, mean, ridge)
 

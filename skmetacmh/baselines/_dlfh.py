@@ -26,6 +26,7 @@ from .._base import BaseCrossModalHasher
 from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import relevance_block
 from ._linear_algebra import (
+    _float64_sparse,
     centred_gram,
     centred_matmul,
     centred_rmatmul,
@@ -112,8 +113,8 @@ def _ridge_hash_function(X, codes: np.ndarray, gamma: float, solver: str, modali
     matrix, or ``"cg"``: conjugate gradients on the products with ``X`` only, for a wide sparse
     block.
     """
-    if solver == "cg" and X.dtype != np.float64:
-        X = X.astype(np.float64)  # once, not at every product of the iterations
+    if solver == "cg":
+        X = _float64_sparse(X)  # once, not at every product of the iterations
     mean = column_means(X)
     target_mean = codes.mean(axis=0)
     rhs = centred_rmatmul(X, mean, codes - target_mean)

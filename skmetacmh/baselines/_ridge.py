@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._linear_algebra import centred_matmul, centred_rmatmul
+from ._linear_algebra import _float64_sparse, centred_matmul, centred_rmatmul
 
 __all__ = ["SPARSE_CG_MIN_FEATURES", "resolve_ridge_solver", "centred_ridge_cg"]
 
@@ -93,8 +93,8 @@ def centred_ridge_cg(
     .. [1] M. R. Hestenes and E. Stiefel, "Methods of conjugate gradients for solving linear
        systems", Journal of Research of the National Bureau of Standards 49(6), 1952.
     """
-    if sp.issparse(X) and X.dtype != np.float64:
-        X = X.astype(np.float64)
+    if sp.issparse(X):
+        X = _float64_sparse(X)
     rhs = np.asarray(rhs, dtype=np.float64)
     vector = rhs.ndim == 1
     B = rhs.reshape(-1, 1) if vector else rhs
