@@ -233,9 +233,9 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         score : float
             Mean of the two directions' mAP.
         """
-        from .metrics._scorer import cross_modal_map
+        from .metrics._scorer import _cross_modal_map
 
-        return cross_modal_map(self, X, y)["mean"]
+        return _cross_modal_map(self, X, y, None, None, None, "both", names=("X", "y"))["mean"]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Get the names of the output bits: ``image_bit0``..., then ``text_bit0``....

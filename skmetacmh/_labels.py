@@ -4,8 +4,10 @@ Every module that reads labels (``fit``, every metric, the long-tail and split t
 frequency groups) goes through :func:`check_labels`, as every scikit-learn metric goes through
 ``type_of_target``. The rules:
 
-* A 1-D array holds **class labels** (single-label): numbers, strings or bools. NaN or infinite
-  labels are an error.
+* A 1-D array holds **class labels** (single-label): integers, strings or bools, or floats that
+  hold integer values (``1.0``). NaN or infinite labels are an error, and so are floats with a
+  fractional part: scikit-learn's ``type_of_target`` calls such a target ``"continuous"``, a
+  regression target, not classes (taken as classes, every item would be a class of its own).
 * A 2-D array with two or more columns is a **{0,1} label indicator** (multi-label), dense or
   sparse, numbers or bools. Two items are relevant when they share at least one label.
 * A 2-D array with **one column** is a column of class labels, as pandas or ``reshape(-1, 1)``
@@ -25,6 +27,7 @@ __all__ = [
     "check_fit_labels",
     "check_label_pair",
     "check_labels",
+    "check_one_label_per_row",
     "class_counts",
     "group_by_frequency",
     "labels_to_indicator",
@@ -40,6 +43,14 @@ def _has_nan(y: np.ndarray) -> bool:
     if y.dtype == object:
         return any(isinstance(v, float) and not np.isfinite(v) for v in y.ravel())
     return False
+
+
+def _first_fractional(y: np.ndarray):
+    """The first value of a float array that is not an integer, or ``None`` (finite ``y``)."""
+    if y.dtype.kind != "f":
+        return None
+    fractional = y != np.floor(y)
+    return y[fractional].ravel()[0] if fractional.any() else None
 
 
 def check_labels(y, *, name: str = "y", multilabel: bool | None = None):
@@ -80,6 +91,15 @@ def check_labels(y, *, name: str = "y", multilabel: bool | None = None):
             f"{name} contains NaN or infinity; labels must be finite class values or 0/1."
         )
     if y.ndim == 1:
+        fractional = _first_fractional(y)
+        if fractional is not None:
+            raise ValueError(
+                f"{name} holds continuous values (for instance {float(fractional)!r}): "
+                "scikit-learn's type_of_target calls such a target 'continuous'. Class labels "
+                "must be integers, strings or bools (floats only with integer values, such as "
+                "1.0); bin a continuous target into classes first, for instance with "
+                "sklearn.preprocessing.KBinsDiscretizer."
+            )
         if multilabel:
             raise ValueError(
                 f"{name} must be a {{0,1}} indicator matrix, as in fit; got 1-D labels of shape "
@@ -158,6 +178,17 @@ def labels_to_indicator(y, classes: np.ndarray, multilabel: bool, name: str = "y
     return as_label_indicator(y, classes=classes, multilabel=multilabel, name=name)[0]
 
 
+def check_one_label_per_row(
+    n_labels: int, n_rows: int, *, labels_name: str = "y", rows_name: str = "X"
+) -> None:
+    """Refuse labels that do not have exactly one entry per row of the data they describe."""
+    if n_labels != n_rows:
+        raise ValueError(
+            f"{labels_name} must have one entry per row of {rows_name}: {rows_name} has "
+            f"{n_rows} rows but {labels_name} has {n_labels}."
+        )
+
+
 def check_fit_labels(y, n_samples: int):
     """Validate training labels and turn them into an indicator matrix.
 
@@ -176,10 +207,7 @@ def check_fit_labels(y, n_samples: int):
             "labels or a 2-D {0,1} label indicator matrix."
         )
     Y, classes, multilabel = as_label_indicator(y)
-    if Y.shape[0] != n_samples:
-        raise ValueError(
-            f"y must have one entry per row of X: X has {n_samples} rows but y has {Y.shape[0]}."
-        )
+    check_one_label_per_row(Y.shape[0], n_samples)
     if n_samples < 2:
         raise ValueError(
             f"At least 2 samples are needed to learn hash codes; got {n_samples} sample."

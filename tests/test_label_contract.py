@@ -197,6 +197,10 @@ BAD_FORMS = {
     "3-D": (np.zeros((N, 2, 2)), "3 dimensions"),
     "strings in 2-D": (np.full((N, 2), "x"), "indicator"),
     "2 in an indicator": (np.c_[Y_multi[:, :3], np.full(N, 2)], "indicator"),
+    # sklearn's type_of_target: floats with a fractional part are "continuous", not classes.
+    "one continuous value": (_spoilt(y1.astype(float), 0.5), "continuous"),
+    "a regression target": (np.random.default_rng(0).standard_normal(N), "continuous"),
+    "continuous (n, 1) column": (np.linspace(0, 1, N)[:, None], "continuous"),
 }
 
 
@@ -243,3 +247,50 @@ def test_scoring_checks_labels_against_the_fit():
     h = ToyHasher(N_BITS, 6, random_state=0).fit(X[N_QUERY:], y1[N_QUERY:])
     with pytest.raises(ValueError, match="1-D class labels, as in fit"):
         h.score(X[:N_QUERY], Y_multi[:N_QUERY])
+
+
+def test_integer_valued_floats_stay_class_labels():
+    # 1.0, 2.0 ... are classes (type_of_target: "multiclass"); only fractions are continuous.
+    h = ToyHasher(N_BITS, 6, random_state=0).fit(_X()[N_QUERY:], y1[N_QUERY:] + 10.0)
+    assert h.classes_.tolist() == [10.0, 11.0, 12.0, 13.0]
+    with pytest.raises(ValueError, match=r"y holds continuous values \(for instance 10.5\)"):
+        h.score(_X()[:N_QUERY], _spoilt(y1[:N_QUERY] + 10.0, 10.5))
+
+
+def _numpy_engine():
+    from skmetacmh._search import resolve_engine
+
+    return resolve_engine("numpy", N_BITS)
+
+
+@pytest.mark.parametrize("engine", ["default", "numpy"])
+@pytest.mark.parametrize("multilabel", [False, True], ids=["classes", "indicator"])
+def test_scoring_refuses_labels_that_are_not_one_per_row(engine, multilabel, monkeypatch):
+    # The numpy engine used to score a longer y against its first rows (a silently wrong mAP)
+    # and the compiled one failed on buffer sizes: both must give the same ValueError, naming
+    # both lengths, before anything is encoded.
+    import skmetacmh.metrics._scorer as scorer_module
+    from skmetacmh.metrics import make_cross_modal_scorer
+
+    if engine == "numpy":
+        monkeypatch.setattr(scorer_module, "default_engine", _numpy_engine)
+    X, y = _X(), (Y_multi if multilabel else y1)
+    h = ToyHasher(N_BITS, 6, random_state=0).fit(X[N_QUERY:], y[N_QUERY:])
+    Xq = X[:10]
+    scorer = make_cross_modal_scorer()
+    for n_labels in (9, 11, N):
+        yq = y[:n_labels]
+        both = f"X has 10 rows but y has {n_labels}"
+        with pytest.raises(ValueError, match=f"y must have one entry per row of X: {both}"):
+            h.score(Xq, yq)
+        with pytest.raises(ValueError, match=both):
+            scorer(h, Xq, yq)
+        with pytest.raises(ValueError, match=f"X_query has 10 rows but y_query has {n_labels}"):
+            cross_modal_map(h, Xq, yq)
+    for n_db_labels in (99, 101):
+        with pytest.raises(ValueError, match=f"X_db has 100 rows but y_db has {n_db_labels}"):
+            cross_modal_map(h, Xq, y[:10], X_db=X[20:120], y_db=y[20 : 20 + n_db_labels])
+    with pytest.raises(ValueError, match="X is empty"):
+        h.score(X[:0], y[:0])
+    # The right lengths still score, and the same on both engines.
+    assert h.score(Xq, y[:10]) == cross_modal_map(h, Xq, y[:10])["mean"]

@@ -12,9 +12,9 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from .._labels import labels_to_indicator
+from .._labels import check_one_label_per_row, labels_to_indicator
 from .._modalities import split_codes
 from .._search import default_engine, pack_database
 from ._ranking import _reject_bool, mean_over_valid
@@ -64,23 +64,43 @@ def _fitted_database(hasher):
     return pack_database(image, text, hasher.database_labels_)
 
 
-def _encoded(hasher, X, y, name):
+def _encoded(hasher, X, labels):
+    """``X`` encoded and packed with its (already checked) indicator ``labels``."""
     image, text = split_codes(hasher.transform(X), hasher.n_bits)
-    labels = labels_to_indicator(y, hasher.classes_, hasher.multilabel_, name=name)
     return pack_database(image, text, labels)
 
 
-def _cross_modal_map(hasher, X_query, y_query, X_db, y_db, top_k, direction):
+def _checked_labels(hasher, X, y, names):
+    """``y`` as the fitted indicator, after checking that it has one entry per row of ``X``.
+
+    Checked before anything is encoded, so that a wrong ``y`` costs nothing and gives the same
+    error on every engine (the engines would otherwise read past the labels, or fail on
+    buffer sizes).
+    """
+    X_name, y_name = names
+    n_rows = _num_samples(X)
+    if n_rows == 0:
+        raise ValueError(f"{X_name} is empty: at least one item is needed to score.")
+    labels = labels_to_indicator(y, hasher.classes_, hasher.multilabel_, name=y_name)
+    check_one_label_per_row(labels.shape[0], n_rows, labels_name=y_name, rows_name=X_name)
+    return labels
+
+
+def _cross_modal_map(
+    hasher, X_query, y_query, X_db, y_db, top_k, direction, names=("X_query", "y_query")
+):
     check_is_fitted(hasher)
     hasher, X_query, X_db = _final_hasher(hasher, X_query, X_db)
     if (X_db is None) != (y_db is None):
         given, missing = ("y_db", "X_db") if X_db is None else ("X_db", "y_db")
         raise ValueError(f"{given} was given without {missing}; pass both or neither.")
-    q_image, q_text, q_labels, label_words = _encoded(hasher, X_query, y_query, "y_query")
+    q_labels = _checked_labels(hasher, X_query, y_query, names)
+    d_labels = None if X_db is None else _checked_labels(hasher, X_db, y_db, ("X_db", "y_db"))
+    q_image, q_text, q_labels, label_words = _encoded(hasher, X_query, q_labels)
     if X_db is None:
         d_image, d_text, d_labels, _ = _fitted_database(hasher)
     else:
-        d_image, d_text, d_labels, _ = _encoded(hasher, X_db, y_db, "y_db")
+        d_image, d_text, d_labels, _ = _encoded(hasher, X_db, d_labels)
     engine, n_bits = default_engine(), hasher.n_bits
     pairs = {"image_to_text": (q_image, d_text), "text_to_image": (q_text, d_image)}
     out = {}
@@ -160,7 +180,9 @@ class _CrossModalScorer:
         self.top_k = top_k
 
     def __call__(self, estimator, X, y) -> float:
-        result = _cross_modal_map(estimator, X, y, None, None, self.top_k, self.direction)
+        result = _cross_modal_map(
+            estimator, X, y, None, None, self.top_k, self.direction, names=("X", "y")
+        )
         return result["mean"]
 
     def __repr__(self) -> str:
