@@ -9,7 +9,9 @@ A concrete hasher implements two methods:
     real-valued scores of shape ``(n, n_bits)`` whose signs are the bits (``> 0`` is bit 1).
 
 The base class validates input once, splits the modalities, stores the retrieval database,
-and provides ``encode``, ``transform``, ``score`` and the feature names.
+and provides ``encode``, ``transform``, ``score``, ``kneighbors`` and the feature names.
+Hashers that learn from the features alone list :class:`UnsupervisedHasherMixin` first among
+their bases: their ``fit`` takes ``y=None``.
 """
 
 from __future__ import annotations
@@ -31,22 +33,28 @@ from sklearn.utils.validation import (
 from ._fit_checks import check_feature_scale, warn_if_codes_collapse
 from ._labels import check_fit_labels, labels_to_indicator
 from ._modalities import check_modality, check_n_image_features, split_modalities
-from ._search import pack_database
+from ._neighbors import DatabaseSearch
+from ._search import pack_codes, pack_database
 
-__all__ = ["BaseCrossModalHasher", "MAX_BITS"]
+__all__ = ["BaseCrossModalHasher", "MAX_BITS", "UnsupervisedHasherMixin"]
 
 #: Largest code length any hasher accepts; beyond it codes stop being compact.
 MAX_BITS = 4096
 
 
 class _IntervalNotBool(Interval):
-    """An integer interval that refuses bools: ``n_bits=True`` is a mistake, not one bit."""
+    """The range of ``n_bits``, refusing bools: ``n_bits=True`` is a mistake, not one bit."""
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
     def __str__(self):
-        return f"{super().__str__()}, not a bool"
+        # validate_params writes "must be <this>. Got <value> instead.": say what the bounds
+        # mean, so that neither 5000 nor 0 reads as if it had been taken for a bool.
+        return (
+            f"an int (not a bool) from {self.left} to {self.right} ({self.right} bits per "
+            "modality is the longest code a hasher accepts)"
+        )
 
 
 class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
@@ -59,20 +67,28 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     ----------
     n_features_in_ : int
         Columns of ``X`` (both modalities).
+    n_image_features_ : int
+        Columns of the image block, ``n_image_features`` as it was at ``fit``. ``encode`` and
+        ``transform`` split and check their input by it, as every scikit-learn estimator checks
+        ``X`` against ``n_features_in_``: a later ``set_params(n_image_features=...)`` takes
+        effect at the next ``fit``, like every parameter.
     n_text_features_ : int
         Columns of the text block.
-    classes_ : ndarray
-        Class values (1-D ``y``) or label column indices (indicator ``y``).
-    multilabel_ : bool
-        Whether ``y`` was an indicator matrix.
+    classes_ : ndarray or None
+        Class values (1-D ``y``) or label column indices (indicator ``y``); ``None`` when an
+        unsupervised hasher was fitted without ``y``.
+    multilabel_ : bool or None
+        Whether ``y`` was an indicator matrix (``None`` without ``y``).
     database_codes_ : ndarray of shape (n_train, 2 * n_bits), dtype uint8
         Codes of the training items, image bits then text bits: the retrieval database that
-        ``score`` searches, as a k-NN model keeps its training data.
-    database_labels_ : ndarray of shape (n_train, n_classes), dtype uint8
-        Their labels as an indicator matrix.
+        ``score`` and ``kneighbors`` search, as a k-NN model keeps its training data.
+    database_labels_ : ndarray of shape (n_train, n_classes), dtype uint8, or None
+        Their labels as an indicator matrix; ``None`` when fitted without ``y`` (then ``score``
+        needs a labelled database, see :func:`skmetacmh.metrics.cross_modal_map`).
     n_unlabeled_ : int
-        Training items with no label at all. They are allowed and kept in the database, but are
-        relevant to nothing: never a hit for any query.
+        Training items with no label at all (every item, when fitted without ``y``). They are
+        allowed and kept in the database, but are relevant to nothing: never a hit for any
+        query.
 
     See Also
     --------
@@ -110,6 +126,10 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     # receive dense arrays.
     _supports_sparse_text = False
 
+    # Whether fit needs y; UnsupervisedHasherMixin sets it to False. The estimator tags read it,
+    # so that sklearn's checks and meta-estimators see the same rule as fit.
+    _requires_labels = True
+
     # ------------------------------------------------------------------ to implement
     @abstractmethod
     def _fit(self, X_image, X_text, Y):
@@ -139,9 +159,16 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         """
         X = self._validate_X(X, reset=True)
         n_img = check_n_image_features(self.n_image_features, self.n_features_in_)
-        Y, self.classes_, self.multilabel_ = check_fit_labels(y, X.shape[0])
+        if y is None and not self._requires_labels:
+            Y, self.classes_, self.multilabel_ = None, None, None
+            self.n_unlabeled_ = X.shape[0]
+        else:
+            Y, self.classes_, self.multilabel_ = check_fit_labels(
+                y, X.shape[0], supervised=self._requires_labels
+            )
+            self.n_unlabeled_ = int((Y.sum(axis=1) == 0).sum())
+        self.n_image_features_ = n_img
         self.n_text_features_ = self.n_features_in_ - n_img
-        self.n_unlabeled_ = int((Y.sum(axis=1) == 0).sum())
         X_image, X_text = split_modalities(X, n_img)
         # Densify once: the same blocks train the hash functions and give the database codes.
         X_image, X_text = self._dense(X_image), self._text_block(X_text)
@@ -151,8 +178,16 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         self.database_codes_ = np.hstack([image_bits, text_bits])
         warn_if_codes_collapse(self, self.database_codes_, X_image, X_text, Y)
         self.database_labels_ = Y
-        # Packed once here, so that score() and every CV fold search these words directly.
-        self._packed_database = pack_database(image_bits, text_bits, Y)
+        # Packed once here, so that score(), every CV fold and kneighbors search these words.
+        if Y is None:  # a database without labels: codes only, for kneighbors
+            self._packed_database = (pack_codes(image_bits), pack_codes(text_bits), None, 0)
+        else:
+            self._packed_database = pack_database(image_bits, text_bits, Y)
+        image_words, text_words = self._packed_database[:2]
+        self._database_search = {
+            "image": DatabaseSearch(image_words, self.n_bits),
+            "text": DatabaseSearch(text_words, self.n_bits),
+        }
         return self
 
     def fit_transform(self, X, y=None):
@@ -176,10 +211,13 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     def encode(self, X, modality: str) -> np.ndarray:
         """Hash items of one modality.
 
+        Zero rows give zero codes, shape ``(0, n_bits)`` (an empty batch of a stream, or an
+        empty dask block, needs no special case); ``fit`` and ``score`` do need items.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_modality_features)
-            Only the columns of that modality: ``n_image_features`` columns for images,
+            Only the columns of that modality: ``n_image_features_`` columns for images,
             ``n_text_features_`` for texts.
         modality : {"image", "text"}
             Which hash function to apply.
@@ -191,12 +229,14 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         modality = check_modality(modality)
-        expected = self.n_image_features if modality == "image" else self.n_text_features_
+        expected = self.n_image_features_ if modality == "image" else self.n_text_features_
         X = self._check_block(X, modality, expected)
         return self._bits(X, modality)
 
     def transform(self, X) -> np.ndarray:
         """Encode both modalities of each row: image bits then text bits.
+
+        Zero rows give an empty ``(0, 2 * n_bits)`` array, as in ``encode``.
 
         Parameters
         ----------
@@ -210,8 +250,74 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        X_image, X_text = split_modalities(X, self.n_image_features)
+        X_image, X_text = split_modalities(X, self.n_image_features_)
         return np.hstack([self._bits(X_image, "image"), self._bits(X_text, "text")])
+
+    # ------------------------------------------------------------------ retrieval
+    def kneighbors(self, X, *, modality: str, n_neighbors: int = 10, return_distance: bool = True):
+        """Find the database items nearest to each query, across modalities.
+
+        A query of one modality is encoded and searched, by Hamming distance, against the
+        fitted database's codes of the *other* modality: image queries find texts, text
+        queries find images. Neighbours come sorted by (distance, database index), the ranking
+        of :func:`skmetacmh.metrics.mean_average_precision`, and are exactly what a
+        :class:`~skmetacmh.index.HammingIndex` over those codes returns: the search runs on the
+        database packed in ``fit``, by the same engine, with multi-index hashing where that
+        index's ``method="auto"`` would choose it. To search a catalogue other than the
+        training set, encode it and build a ``HammingIndex``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_queries, n_modality_features)
+            Only the columns of the queries' modality, as in ``encode``. Zero queries give
+            empty results.
+        modality : {"image", "text"}
+            The modality of the queries, as in ``encode``. The database items returned are of
+            the other one.
+        n_neighbors : int, default=10
+            Neighbours per query, from 1 to the size of the database (the training set).
+        return_distance : bool, default=True
+            Whether to return the distances as well.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, n_neighbors), dtype int32
+            Hamming distances, ascending. Only when ``return_distance=True``.
+        indices : ndarray of shape (n_queries, n_neighbors), dtype int64
+            Rows of the training set (of ``database_codes_``), ties by index.
+
+        See Also
+        --------
+        skmetacmh.index.HammingIndex : The same search over any codes.
+
+        Examples
+        --------
+        >>> from skmetacmh import CCAITQHasher
+        >>> from skmetacmh.datasets import make_cross_modal_classification
+        >>> X, y = make_cross_modal_classification(300, 4, 16, 16, random_state=0)
+        >>> hasher = CCAITQHasher(n_bits=8, n_image_features=16, random_state=0).fit(X, y)
+        >>> distances, texts = hasher.kneighbors(X[:2, :16], modality="image", n_neighbors=3)
+        >>> distances.shape, texts.shape
+        ((2, 3), (2, 3))
+        """
+        check_is_fitted(self)
+        modality = check_modality(modality)
+        n_db = self.database_codes_.shape[0]
+        if (
+            isinstance(n_neighbors, (bool, np.bool_))
+            or not isinstance(n_neighbors, Integral)
+            or not 1 <= n_neighbors <= n_db
+        ):
+            raise ValueError(
+                f"n_neighbors must be an int from 1 to {n_db}, the size of the fitted database "
+                f"(the training set); got {n_neighbors!r}."
+            )
+        if not isinstance(return_distance, (bool, np.bool_)):
+            raise ValueError(f"return_distance must be True or False; got {return_distance!r}.")
+        queries = pack_codes(self.encode(X, modality))
+        other = "text" if modality == "image" else "image"
+        distances, indices = self._database_search[other].search(queries, int(n_neighbors))
+        return (distances, indices) if return_distance else indices
 
     def score(self, X, y) -> float:
         """Cross-modal mAP@all of the rows of ``X`` as queries against the fitted database.
@@ -271,6 +377,11 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             One column per entry of ``classes_``.
         """
         check_is_fitted(self)
+        if self.classes_ is None:
+            raise ValueError(
+                f"This {type(self).__name__} was fitted without y, so it has no classes to map "
+                "labels to; fit it with labels to use labels_to_indicator."
+            )
         return labels_to_indicator(y, self.classes_, self.multilabel_)
 
     # ------------------------------------------------------------------ helpers
@@ -281,12 +392,17 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             reset=reset,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
-            ensure_min_samples=1 if not reset else 2,
+            # fit needs two items to learn anything; encoding zero items gives zero codes.
+            ensure_min_samples=2 if reset else 0,
         )
 
     def _check_block(self, X, modality: str, expected: int):
         X = check_array(
-            X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name=f"X ({modality})"
+            X,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=0,
+            input_name=f"X ({modality})",
         )
         if X.shape[1] != expected:
             raise ValueError(
@@ -321,8 +437,40 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
+        tags.target_tags.required = self._requires_labels
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+class UnsupervisedHasherMixin:
+    """Mixin of the hashers that learn from the features alone: ``fit(X, y=None)``.
+
+    List it first among the bases (``class CVHHasher(UnsupervisedHasherMixin, ...)``). Such a
+    hasher never reads ``y`` while learning: given, ``y`` is checked and stored as the labels
+    of the retrieval database, so that ``score`` can judge relevance, and any labels do,
+    a single class included; omitted, the database has no labels, ``kneighbors`` works as
+    ever, and scoring needs a labelled database given at score time (``cross_modal_map`` with
+    ``X_db`` and ``y_db``). The estimator tags say that ``y`` is not required.
+    """
+
+    _requires_labels = False
+
+    def fit(self, X, y=None):
+        """Learn hash functions for both modalities and store the training set as database.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            ``[image block | text block]``; the first ``n_image_features`` columns are images.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels), default=None
+            Labels of the training items, not used to learn: only stored as the labels of the
+            retrieval database for ``score``. ``None`` fits without labels.
+
+        Returns
+        -------
+        self : object
+            The fitted hasher.
+        """
+        return super().fit(X, y)

@@ -159,8 +159,10 @@ def warn_if_codes_collapse(estimator, database_codes, X_image, X_text, Y) -> Non
         Image bits then text bits of the training items.
     X_image, X_text : array-like or sparse matrix
         The blocks the codes were computed from, to say what is wrong with them.
-    Y : ndarray of shape (n_samples, n_classes)
-        The training labels as an indicator matrix.
+    Y : ndarray of shape (n_samples, n_classes), or None
+        The training labels as an indicator matrix; ``None`` for a fit without labels, where
+        only the constant bits are judged (without labels, how many distinct codes the items
+        deserve is unknown).
 
     Warns
     -----
@@ -175,7 +177,7 @@ def warn_if_codes_collapse(estimator, database_codes, X_image, X_text, Y) -> Non
         codes = database_codes[:, offset * n_bits : (offset + 1) * n_bits]
         n_constant = int(np.sum(np.all(codes == codes[:1], axis=0)))
         few_codes = False
-        if n_bits > 1 and _at_most_two_rows(codes):
+        if Y is not None and n_bits > 1 and _at_most_two_rows(codes):
             if n_label_sets is None:
                 n_label_sets = _n_distinct_rows(np.asarray(Y, dtype=np.uint8))
             few_codes = n_label_sets > 2

@@ -30,6 +30,7 @@ __all__ = [
     "check_one_label_per_row",
     "class_counts",
     "group_by_frequency",
+    "joint_label_indicators",
     "labels_to_indicator",
 ]
 
@@ -178,6 +179,28 @@ def labels_to_indicator(y, classes: np.ndarray, multilabel: bool, name: str = "y
     return as_label_indicator(y, classes=classes, multilabel=multilabel, name=name)[0]
 
 
+def joint_label_indicators(y_a, y_b, *, names=("y_a", "y_b")):
+    """Two sets of labels as indicators over the same columns, when no fit fixed the classes.
+
+    The classes are those of both sets together, so that a class present in only one of them
+    is still a column (relevant to nothing on the other side). Both must be of one kind.
+
+    Returns
+    -------
+    Y_a, Y_b : ndarray of uint8, shape (n_a, n_classes) and (n_b, n_classes)
+    """
+    a, multilabel = check_labels(y_a, name=names[0])
+    b, _ = check_labels(y_b, name=names[1], multilabel=multilabel)
+    if multilabel:
+        classes = np.arange(a.shape[1])
+    else:
+        classes = _unique_classes(np.concatenate([a, b]), f"{names[0]} and {names[1]}")
+    return (
+        labels_to_indicator(a, classes, multilabel, name=names[0]),
+        labels_to_indicator(b, classes, multilabel, name=names[1]),
+    )
+
+
 def check_one_label_per_row(
     n_labels: int, n_rows: int, *, labels_name: str = "y", rows_name: str = "X"
 ) -> None:
@@ -189,8 +212,11 @@ def check_one_label_per_row(
         )
 
 
-def check_fit_labels(y, n_samples: int):
+def check_fit_labels(y, n_samples: int, *, supervised: bool = True):
     """Validate training labels and turn them into an indicator matrix.
+
+    ``supervised=False`` (a hasher that only stores ``y`` as the database's labels) accepts
+    any valid labels, a single class included; a supervised hasher needs two classes or labels.
 
     Returns
     -------
@@ -212,6 +238,8 @@ def check_fit_labels(y, n_samples: int):
         raise ValueError(
             f"At least 2 samples are needed to learn hash codes; got {n_samples} sample."
         )
+    if not supervised:
+        return Y, classes, multilabel
     if multilabel and np.count_nonzero(Y.any(axis=0)) < 2:
         raise ValueError(
             "y must contain at least 2 different labels to learn anything supervised; "

@@ -329,3 +329,156 @@ def test_split_codes_is_the_inverse_of_transforms_layout():
     np.testing.assert_array_equal(text, h.encode(X[:5, n_img:], modality="text"))
     with pytest.raises(ValueError, match=r"\(n_samples, 2 \* n_bits\) = \(n, 16\)"):
         split_codes(np.zeros((5, 15), dtype=np.uint8), 8)
+
+
+# ------------------------------------------------------------------------ turn 3 contract
+def test_n_bits_error_says_what_the_limit_is():
+    # It read "must be an int in the range [1, 4096], not a bool. Got 5000 instead.", as if
+    # 5000 had been taken for a bool.
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y, n_img = _data()
+    for n_bits in (0, 5000, True):
+        with pytest.raises(InvalidParameterError) as caught:
+            ToyHasher(n_bits, n_img).fit(X, y)
+        message = str(caught.value)
+        assert "from 1 to 4096 (4096 bits per modality is the longest code" in message
+        assert f"Got {n_bits!r} instead" in message and "not a bool. Got" not in message
+
+
+def test_fitted_split_survives_set_params_of_n_image_features():
+    # set_params takes effect at the next fit, as for every sklearn parameter: transform and
+    # encode split and check X by n_image_features_, the width fit saw.
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X, y)
+    assert h.n_image_features_ == n_img == 6
+    before = h.transform(X)
+    h.set_params(n_image_features=4)
+    np.testing.assert_array_equal(h.transform(X), before)
+    np.testing.assert_array_equal(h.encode(X[:, :6], modality="image"), before[:, :8])
+    with pytest.raises(ValueError, match="expects the 6 image columns seen in fit; got an arr"):
+        h.encode(X[:, :4], modality="image")
+    assert h.fit(X, y).n_image_features_ == 4  # the next fit takes the new value
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_zero_rows_encode_to_zero_codes(sparse):
+    # Decided: zero items give zero codes (an empty batch of a stream, an empty dask block);
+    # the column count is still checked. fit and score need items.
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X, y)
+    empty = sp.csr_matrix(X[:0]) if sparse else X[:0]
+    for codes, width in (
+        (h.transform(empty), 16),
+        (h.encode(empty[:, :n_img], modality="image"), 8),
+        (h.encode(empty[:, n_img:], modality="text"), 8),
+    ):
+        assert codes.shape == (0, width) and codes.dtype == np.uint8
+    with pytest.raises(ValueError, match="features"):
+        h.transform(X[:0, :-1])
+    with pytest.raises(ValueError, match="expects the 5 text columns"):
+        h.encode(X[:0, :n_img], modality="text")
+    distances, indices = h.kneighbors(X[:0, :n_img], modality="image", n_neighbors=3)
+    assert distances.shape == indices.shape == (0, 3)
+    with pytest.raises(ValueError, match="X is empty"):
+        h.score(X[:0], y[:0])
+
+
+def _index_over(codes):
+    from skmetacmh.index import HammingIndex
+
+    index = HammingIndex(codes.shape[1], method="scan")
+    index.add(codes)
+    return index
+
+
+@pytest.mark.parametrize("n_bits", [3, 8, 70])
+def test_kneighbors_searches_the_other_modality_as_an_index_would(n_bits):
+    X, y, n_img = _data(n=200)
+    h = ToyHasher(n_bits, n_img, random_state=0).fit(X[:150], y[:150])
+    image_db, text_db = h.database_codes_[:, :n_bits], h.database_codes_[:, n_bits:]
+    for modality, block, other_db in (
+        ("image", X[150:, :n_img], text_db),
+        ("text", X[150:, n_img:], image_db),
+    ):
+        queries = h.encode(block, modality=modality)
+        for k in (1, 7, 150):
+            distances, indices = h.kneighbors(block, modality=modality, n_neighbors=k)
+            expected = _index_over(other_db).search(queries, k)
+            np.testing.assert_array_equal(distances, expected[0])
+            np.testing.assert_array_equal(indices, expected[1])
+            assert distances.dtype == np.int32 and indices.dtype == np.int64
+            only = h.kneighbors(block, modality=modality, n_neighbors=k, return_distance=False)
+            np.testing.assert_array_equal(only, indices)
+
+
+def test_kneighbors_runs_multi_index_hashing_where_auto_says_so(monkeypatch):
+    # method="auto" picks MIH from 262,144 codes on; lower that bound so that a small fit
+    # takes the MIH path, and check it against the scan, ties included (3 bits: many ties).
+    from skmetacmh._search import _mih, kernels_available
+
+    if not kernels_available():
+        pytest.skip("auto picks MIH only with the compiled kernels")
+    monkeypatch.setattr(_mih, "_AUTO_MIN_N", 1)
+    X, y, n_img = _data(n=200)
+    for n_bits in (3, 16):
+        h = ToyHasher(n_bits, n_img, random_state=0).fit(X[:150], y[:150])
+        assert h._database_search["text"].method == "mih"
+        for k in (1, 5, 150):
+            got = h.kneighbors(X[150:, :n_img], modality="image", n_neighbors=k)
+            queries = h.encode(X[150:, :n_img], modality="image")
+            expected = _index_over(h.database_codes_[:, n_bits:]).search(queries, k)
+            np.testing.assert_array_equal(got[0], expected[0])
+            np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_kneighbors_bad_arguments():
+    X, y, n_img = _data(n=120)
+    h = ToyHasher(8, n_img, random_state=0).fit(X[:100], y[:100])
+    block = X[100:, :n_img]
+    for n_neighbors in (0, -1, 101, True, 2.0, "3", None):
+        with pytest.raises(ValueError, match=r"n_neighbors must be an int from 1 to 100, the size"):
+            h.kneighbors(block, modality="image", n_neighbors=n_neighbors)
+    assert h.kneighbors(block, modality="image", n_neighbors=100)[1].shape == (20, 100)
+    with pytest.raises(ValueError, match="modality must be one of"):
+        h.kneighbors(block, modality="audio")
+    with pytest.raises(TypeError, match="modality"):
+        h.kneighbors(block)  # keyword-only and required, as in encode
+    with pytest.raises(ValueError, match="expects the 5 text columns"):
+        h.kneighbors(block, modality="text")
+    with pytest.raises(ValueError, match="return_distance must be True or False"):
+        h.kneighbors(block, modality="image", return_distance="yes")
+    with pytest.raises(NotFittedError):
+        ToyHasher(8, n_img).kneighbors(block, modality="image")
+
+
+def test_kneighbors_after_pickling_and_refitting():
+    X, y, n_img = _data(n=200)
+    h = ToyHasher(8, n_img, random_state=0).fit(X[:150], y[:150])
+    expected = h.kneighbors(X[150:, n_img:], modality="text", n_neighbors=5)
+    loaded = pickle.loads(pickle.dumps(h))
+    for got, want in zip(
+        loaded.kneighbors(X[150:, n_img:], modality="text", n_neighbors=5), expected
+    ):
+        np.testing.assert_array_equal(got, want)
+    # A refit searches the new database, not the first one.
+    h.fit(X[:60], y[:60])
+    assert h.kneighbors(X[150:, n_img:], modality="text", n_neighbors=5)[1].max() < 60
+    with pytest.raises(ValueError, match="from 1 to 60"):
+        h.kneighbors(X[150:, n_img:], modality="text", n_neighbors=61)
+
+
+def test_explicit_database_is_the_one_scored():
+    # cross_modal_map(..., X_db, y_db) equals mean_average_precision on X_db's own codes (the
+    # review's stronger form of the check above), and differs from the fitted database's score.
+    from skmetacmh.metrics import mean_average_precision
+
+    X, y, n_img = _data(n=200)
+    h = ToyHasher(16, n_img, random_state=0).fit(X[:100], y[:100])
+    own = cross_modal_map(h, X[150:], y[150:], X[100:150], y[100:150])
+    q, d = h.transform(X[150:]), h.transform(X[100:150])
+    i2t = mean_average_precision(q[:, :16], d[:, 16:], y[150:], y[100:150])
+    t2i = mean_average_precision(q[:, 16:], d[:, :16], y[150:], y[100:150])
+    assert own["image_to_text"] == pytest.approx(i2t, abs=1e-12)
+    assert own["text_to_image"] == pytest.approx(t2i, abs=1e-12)
+    assert own["mean"] != h.score(X[150:], y[150:])

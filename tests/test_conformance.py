@@ -38,6 +38,8 @@ FAST = {
 }
 
 HASHER_NAMES = list(FAST)
+# The hashers that learn from the features alone: fit(X, y=None).
+UNSUPERVISED = ["CCAITQHasher", "CVHHasher", "CMFHHasher"]
 
 # Tiny fits in the checks stop before convergence on purpose, and a one-column image modality
 # of random blobs gives codes that rightly warn of a collapse.
@@ -189,8 +191,9 @@ def test_bad_input_gives_clear_errors_for_every_hasher(name, data):
         clone(hasher).fit(X[:0], y[:0])
     with pytest.raises(ValueError, match="minimum of 2|2 samples"):
         clone(hasher).fit(X[:1], y[:1])
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        clone(hasher).fit(X, np.zeros(len(X)))
+    if name not in UNSUPERVISED:  # one class: nothing for a supervised hasher to learn
+        with pytest.raises(ValueError, match="at least 2 classes"):
+            clone(hasher).fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="120 rows but y has 119"):
         clone(hasher).fit(X, y[:-1])
     strings = X.astype(object)
@@ -322,3 +325,133 @@ def test_sparse_text_is_never_densified_in_fit_or_encode(key):
     peak, codes = peak_traced_bytes(lambda: hasher.fit(X, y).encode(text, modality="text"))
     assert codes.shape == (text.shape[0], hasher.n_bits)
     assert peak < dense_text_bytes / 4, f"peak {peak / 1e6:.0f} MB"
+
+
+# ---------------------------------------------------------------------------- unsupervised
+@pytest.mark.parametrize("name", HASHER_NAMES)
+def test_tags_say_which_hashers_need_y(name, data):
+    from sklearn.utils import get_tags
+
+    X, y, n_img = data
+    hasher = _workflow_hasher(name, n_img)
+    assert get_tags(hasher).target_tags.required is (name not in UNSUPERVISED)
+    if name not in UNSUPERVISED:
+        with pytest.raises(ValueError, match="requires y to be passed"):
+            clone(hasher).fit(X[:120], None)
+        with pytest.raises(TypeError, match="y"):
+            clone(hasher).fit(X[:120])
+
+
+@pytest.mark.parametrize("name", UNSUPERVISED)
+def test_unsupervised_hashers_fit_without_labels(name, data):
+    X, y, n_img = data
+    labelled = _workflow_hasher(name, n_img).fit(X[:180], y[:180])
+    for unlabelled in (
+        _workflow_hasher(name, n_img).fit(X[:180]),
+        _workflow_hasher(name, n_img).fit(X[:180], None),
+    ):
+        # y is never learned from: the same codes, bit for bit, with or without it.
+        np.testing.assert_array_equal(unlabelled.database_codes_, labelled.database_codes_)
+        np.testing.assert_array_equal(unlabelled.transform(X[180:]), labelled.transform(X[180:]))
+        assert unlabelled.database_labels_ is None and unlabelled.classes_ is None
+        assert unlabelled.n_unlabeled_ == 180
+    assert _workflow_hasher(name, n_img).fit_transform(X[:180]).shape == (180, 32)
+    # Constant labels are labels too: one class (every item relevant to every other), or an
+    # indicator without a single label (relevant to nothing).
+    for constant in (np.zeros(180), np.ones((180, 3)), np.zeros((180, 3))):
+        fitted = _workflow_hasher(name, n_img).fit(X[:180], constant)
+        np.testing.assert_array_equal(fitted.database_codes_, labelled.database_codes_)
+    assert _workflow_hasher(name, n_img).fit(X[:180], np.zeros(180)).score(
+        X[180:], np.zeros(60)
+    ) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", UNSUPERVISED)
+def test_an_unlabelled_fit_is_scored_against_a_labelled_database(name, data):
+    X, y, n_img = data
+    labelled = _workflow_hasher(name, n_img).fit(X[:120], y[:120])
+    unlabelled = _workflow_hasher(name, n_img).fit(X[:120])
+    for call in (
+        lambda: unlabelled.score(X[180:], y[180:]),
+        lambda: cross_modal_map(unlabelled, X[180:], y[180:]),
+        lambda: make_cross_modal_scorer()(unlabelled, X[180:], y[180:]),
+    ):
+        with pytest.raises(ValueError, match=r"fitted without y.*X_db=X_db, y_db=y_db"):
+            call()
+    # Labels at score time only: queries and database bring them, and the classes they hold
+    # together decide relevance (a class only one side has is relevant to nothing).
+    y_query = y[180:].copy()
+    y_query[:4] = 42
+    expected = cross_modal_map(labelled, X[180:], y_query, X_db=X[120:180], y_db=y[120:180])
+    got = cross_modal_map(unlabelled, X[180:], y_query, X_db=X[120:180], y_db=y[120:180])
+    assert got == expected
+    Y = np.eye(6, dtype=int)[y]
+    Y[180:183] = 0  # unlabelled queries: excluded, as with a labelled fit
+    by_indicator = _workflow_hasher(name, n_img).fit(X[:120], Y[:120])
+    assert cross_modal_map(
+        unlabelled, X[180:], Y[180:], X_db=X[120:180], y_db=Y[120:180]
+    ) == cross_modal_map(by_indicator, X[180:], Y[180:], X_db=X[120:180], y_db=Y[120:180])
+    with pytest.raises(ValueError, match="indicator matrix, as in"):
+        cross_modal_map(unlabelled, X[180:], Y[180:], X_db=X[120:180], y_db=y[120:180])
+    with pytest.raises(ValueError, match="X_db has 60 rows but y_db has 59"):
+        cross_modal_map(unlabelled, X[180:], y[180:], X_db=X[120:180], y_db=y[120:179])
+    with pytest.raises(ValueError, match="fitted without y"):
+        unlabelled.labels_to_indicator(y[:5])
+    # Retrieval needs no labels at all.
+    indices = unlabelled.kneighbors(X[180:, :n_img], modality="image", return_distance=False)
+    np.testing.assert_array_equal(
+        indices, labelled.kneighbors(X[180:, :n_img], modality="image", return_distance=False)
+    )
+
+
+# ---------------------------------------------------------------------------- fitted state
+@pytest.mark.parametrize("name", HASHER_NAMES)
+def test_set_params_of_n_image_features_waits_for_the_next_fit(name, data):
+    # It used to make transform split X by the new value: raw errors from inside torch/numpy,
+    # and encode named the new width while the hash functions expected the fitted one.
+    X, y, n_img = data
+    hasher = _workflow_hasher(name, n_img).fit(X[:180], y[:180])
+    before = hasher.transform(X[180:])
+    hasher.set_params(n_image_features=n_img - 10)
+    assert hasher.n_image_features_ == n_img
+    np.testing.assert_array_equal(hasher.transform(X[180:]), before)
+    np.testing.assert_array_equal(hasher.encode(X[180:, :n_img], modality="image"), before[:, :16])
+    with pytest.raises(ValueError, match=f"expects the {n_img} image columns seen in fit"):
+        hasher.encode(X[180:, : n_img - 10], modality="image")
+
+
+@pytest.mark.parametrize("name", HASHER_NAMES)
+def test_zero_rows_give_zero_codes_for_every_hasher(name, data):
+    X, y, n_img = data
+    hasher = _workflow_hasher(name, n_img).fit(X[:180], y[:180])
+    assert hasher.transform(X[:0]).shape == (0, 32)
+    assert hasher.encode(X[:0, :n_img], modality="image").shape == (0, 16)
+    assert hasher.encode(sp.csr_matrix(X[:0, n_img:]), modality="text").shape == (0, 16)
+    assert hasher.transform(X[:0]).dtype == np.uint8
+
+
+def _brute_kneighbors(queries, db, k):
+    """Every distance, then a stable sort: the Hamming ranking, ties by database index."""
+    distances = (queries[:, None, :] != db[None, :, :]).sum(axis=2)
+    order = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(distances, order, axis=1), order
+
+
+@pytest.mark.parametrize("n_bits", [3, 16, 70])
+@pytest.mark.parametrize("name", HASHER_NAMES)
+def test_kneighbors_is_the_brute_force_hamming_ranking(name, n_bits, data):
+    X, y, n_img = data
+    hasher = _workflow_hasher(name, n_img, n_bits=n_bits).fit(X[:180], y[:180])
+    image_db, text_db = hasher.database_codes_[:, :n_bits], hasher.database_codes_[:, n_bits:]
+    for modality, block, other_db in (
+        ("image", X[180:, :n_img], text_db),
+        ("text", X[180:, n_img:], image_db),
+    ):
+        queries = hasher.encode(block, modality=modality)
+        for k in (1, 10, 180):
+            distances, indices = hasher.kneighbors(block, modality=modality, n_neighbors=k)
+            want_d, want_i = _brute_kneighbors(queries, other_db, k)
+            np.testing.assert_array_equal(distances, want_d)
+            np.testing.assert_array_equal(indices, want_i)
+    if n_bits == 3:  # 8 codes for 180 items: the order within a distance is all ties
+        assert len(np.unique(distances[:, :20])) < 4

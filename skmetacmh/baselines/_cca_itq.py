@@ -15,6 +15,7 @@ from scipy.linalg import cho_factor, solve_triangular, svd
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .._base import UnsupervisedHasherMixin
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     centred_matmul,
@@ -92,7 +93,7 @@ def _itq_rotation(V, n_iter, random_state):
 
 
 @Substitution(**SHARED_DOCS)
-class CCAITQHasher(_LinearProjectionHasher):
+class CCAITQHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
     """Cross-modal CCA-ITQ: canonical correlation analysis, then iterative quantisation.
 
     Each modality is centred; regularised CCA between the image and the text view gives

@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .._base import UnsupervisedHasherMixin
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import _float64_sparse, centred_gram, centred_matmul, column_means
 from ._linear_projection import _LinearProjectionHasher
@@ -176,7 +177,7 @@ def _collective_matrix_factorisation(
 
 
 @Substitution(**SHARED_DOCS)
-class CMFHHasher(_LinearProjectionHasher):
+class CMFHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
     """Collective matrix factorisation hashing (CMFH), unsupervised.
 
     Both modalities are centred and factorised with one shared latent factor ``V`` (``n`` by

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.linalg import eigh
 from sklearn.utils._param_validation import Interval
 
+from .._base import UnsupervisedHasherMixin
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     check_covariance_width,
@@ -53,7 +54,7 @@ def _cross_view_eigenproblem(C_11, C_22, C_12):
 
 
 @Substitution(**SHARED_DOCS)
-class CVHHasher(_LinearProjectionHasher):
+class CVHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
     """Cross-view hashing (CVH): per-view linear hash functions from a generalised eigenproblem.
 
     Each view is centred; the ``n_bits`` eigenvectors of the cross-view generalised eigenproblem

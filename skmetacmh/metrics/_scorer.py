@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from .._labels import check_one_label_per_row, labels_to_indicator
+from .._labels import check_one_label_per_row, joint_label_indicators, labels_to_indicator
 from .._modalities import split_codes
 from .._search import default_engine, pack_database
 from ._ranking import _reject_bool, mean_over_valid
@@ -70,8 +70,8 @@ def _encoded(hasher, X, labels):
     return pack_database(image, text, labels)
 
 
-def _checked_labels(hasher, X, y, names):
-    """``y`` as the fitted indicator, after checking that it has one entry per row of ``X``.
+def _checked_rows(X, labels, names):
+    """Refuse an empty ``X``, and labels that are not one per row of ``X``.
 
     Checked before anything is encoded, so that a wrong ``y`` costs nothing and gives the same
     error on every engine (the engines would otherwise read past the labels, or fail on
@@ -81,9 +81,35 @@ def _checked_labels(hasher, X, y, names):
     n_rows = _num_samples(X)
     if n_rows == 0:
         raise ValueError(f"{X_name} is empty: at least one item is needed to score.")
-    labels = labels_to_indicator(y, hasher.classes_, hasher.multilabel_, name=y_name)
     check_one_label_per_row(labels.shape[0], n_rows, labels_name=y_name, rows_name=X_name)
     return labels
+
+
+def _checked_labels(hasher, X_query, y_query, X_db, y_db, names):
+    """Query and database labels as indicators of the same columns, one per row each.
+
+    The columns are the fitted classes; a hasher fitted without labels has none, so both sets
+    come at score time and give the columns together.
+    """
+    db_names = ("X_db", "y_db")
+    if hasher.database_labels_ is None:
+        if X_db is None:
+            raise ValueError(
+                f"This {type(hasher).__name__} was fitted without y, so its database (the "
+                "training set) has no labels to judge relevance by. Score it against a "
+                "labelled database, cross_modal_map(hasher, X_query, y_query, X_db=X_db, "
+                "y_db=y_db), or fit it with y: an unsupervised hasher does not learn from the "
+                "labels, it only stores them for score."
+            )
+        q_labels, d_labels = joint_label_indicators(y_query, y_db, names=(names[1], "y_db"))
+        return _checked_rows(X_query, q_labels, names), _checked_rows(X_db, d_labels, db_names)
+
+    def fitted(y, name):
+        return labels_to_indicator(y, hasher.classes_, hasher.multilabel_, name=name)
+
+    q_labels = _checked_rows(X_query, fitted(y_query, names[1]), names)
+    d_labels = None if X_db is None else _checked_rows(X_db, fitted(y_db, "y_db"), db_names)
+    return q_labels, d_labels
 
 
 def _cross_modal_map(
@@ -94,8 +120,7 @@ def _cross_modal_map(
     if (X_db is None) != (y_db is None):
         given, missing = ("y_db", "X_db") if X_db is None else ("X_db", "y_db")
         raise ValueError(f"{given} was given without {missing}; pass both or neither.")
-    q_labels = _checked_labels(hasher, X_query, y_query, names)
-    d_labels = None if X_db is None else _checked_labels(hasher, X_db, y_db, ("X_db", "y_db"))
+    q_labels, d_labels = _checked_labels(hasher, X_query, y_query, X_db, y_db, names)
     q_image, q_text, q_labels, label_words = _encoded(hasher, X_query, q_labels)
     if X_db is None:
         d_image, d_text, d_labels, _ = _fitted_database(hasher)
@@ -145,7 +170,9 @@ def cross_modal_map(hasher, X_query, y_query, X_db=None, y_db=None, top_k=None) 
     X_db : array-like of shape (n_db, n_features), default=None
         A database to search; by default the hasher's fitted one (its training set).
     y_db : array-like of shape (n_db,) or (n_db, n_labels), default=None
-        Labels of ``X_db``; given exactly when ``X_db`` is.
+        Labels of ``X_db``; given exactly when ``X_db`` is. An unsupervised hasher fitted
+        without ``y`` has an unlabelled database and is scored only this way: the classes are
+        then those of ``y_query`` and ``y_db`` together.
     top_k : int, default=None
         Compute mAP@k instead of mAP@all.
 

@@ -1,0 +1,61 @@
+"""Query-time retrieval from a fitted hasher: exact Hamming top-k over its packed database.
+
+``fit`` packs each modality's database codes once (``BaseCrossModalHasher``); a
+:class:`DatabaseSearch` answers top-k queries against one of them with the engine and the method
+that a :class:`~skmetacmh.index.HammingIndex` built with ``backend="auto", method="auto"``
+resolves, so ``kneighbors`` returns exactly what such an index over the same codes returns
+(ties by id) without copying or re-packing the codes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._search import _mih, resolve_engine
+
+__all__ = ["DatabaseSearch"]
+
+
+class DatabaseSearch:
+    """Exact top-k search over packed codes that belong to someone else (read, never copied).
+
+    The engine and the method (scan or multi-index hashing) are resolved once, here, from the
+    database size and code length, as ``HammingIndex`` resolves them; MIH tables are built on
+    the first search. Pickling keeps only the codes: the engine is resolved again on loading,
+    where the compiled kernels may be missing, and the tables are rebuilt on demand.
+
+    Parameters
+    ----------
+    packed : ndarray of uint64, shape (n, n_words)
+        Codes packed by ``skmetacmh._search.pack_codes``.
+    n_bits : int
+        Code length.
+    """
+
+    def __init__(self, packed: np.ndarray, n_bits: int):
+        self.packed = packed
+        self.n_bits = n_bits
+        self._resolve()
+
+    def _resolve(self) -> None:
+        self._engine = resolve_engine("auto", self.n_bits)
+        self.method = _mih.resolve_method("auto", "auto", self.packed.shape[0], self.n_bits)
+        self._tables = _mih.MultiIndex(self.n_bits) if self.method == "mih" else None
+
+    def __getstate__(self):
+        return {"packed": self.packed, "n_bits": self.n_bits}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._resolve()
+
+    @property
+    def ntotal(self) -> int:
+        """Number of codes searched."""
+        return self.packed.shape[0]
+
+    def search(self, queries: np.ndarray, k: int):
+        """``(distances, ids)`` of the ``k <= ntotal`` nearest codes of each packed query."""
+        if self._tables is not None:
+            return self._tables.search(self.packed, queries, k, engine=self._engine)
+        return self._engine.knn(self.packed, queries, self.n_bits, k)
