@@ -109,16 +109,17 @@ def check_labels(y, *, name: str = "y", multilabel: bool | None = None):
         return y, False
     if multilabel is False:
         raise ValueError(f"{name} must be 1-D class labels, as in fit; got shape {y.shape}.")
+    # "{name} is 2-D": the name may be a phrase ("the labels in file.mat"), not an identifier.
     if y.dtype != bool and not np.issubdtype(y.dtype, np.number):
         raise ValueError(
-            f"A 2-D {name} must be a {{0,1}} label indicator matrix (one column per label); got "
-            f"dtype {y.dtype}."
+            f"{name} is 2-D with {y.shape[1]} columns, so it must be a {{0,1}} label indicator "
+            f"matrix (one column per label); got dtype {y.dtype}."
         )
     bad = (y != 0) & (y != 1)
     if bad.any():
         raise ValueError(
-            f"A 2-D {name} must be a {{0,1}} label indicator matrix (one column per label); "
-            f"found {y[bad].ravel()[0]!r}."
+            f"{name} is 2-D with {y.shape[1]} columns, so it must be a {{0,1}} label indicator "
+            f"matrix (one column per label); found the value {y[bad].ravel()[0].item()!r}."
         )
     return y.astype(np.uint8), True
 

@@ -449,6 +449,53 @@ def test_non_binary_label_matrix_is_rejected(tmp_path):
         load_mirflickr25k(path)
 
 
+def _write_char_variable(version, path, arrays, name, text):
+    """``arrays`` written as ``version``, with ``name`` holding text instead of numbers."""
+    if version == "v5":
+        scipy.io.savemat(path, {**arrays, name: np.array([text] * N_ITEMS)})
+        return
+    _write(version, path, arrays)
+    with h5py.File(path, "r+") as f:
+        del f[name]
+        if version == "v7.3":  # MATLAB keeps char arrays as uint16 code units
+            codes = np.frombuffer(text.encode("utf-16-le"), np.uint16)
+            f.create_dataset(name, data=codes[:, None]).attrs["MATLAB_class"] = np.bytes_("char")
+        else:  # strings written from Python
+            f.create_dataset(name, data=np.array([text.encode()] * N_ITEMS))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_variable_of_text_is_reported_as_such_not_as_missing(tmp_path, version):
+    # It was reported as "does not have the image variable", listing the variables found
+    # without it: the file does have XAll, holding the wrong kind of data.
+    data = _dataset()
+    arrays = {"XAll": data["features"], "YAll": data["text"], "LAll": data["labels"]}
+    path = tmp_path / "mirflickr25k.mat"
+    _write_char_variable(version, path, arrays, "XAll", "a photo")
+    kind = "text" if version == "h5py" else "char"
+    with pytest.raises(ValueError, match=f"has the image variable 'XAll', but it holds {kind} "):
+        load_mirflickr25k(path)
+    with pytest.raises(ValueError, match="must be a numeric, logical or sparse array"):
+        load_mirflickr25k(path)
+
+
+def test_label_errors_read_as_sentences(tmp_path):
+    # The message read "A 2-D the labels in ... must be ..." and named np.float64(2.0).
+    path = tmp_path / "mirflickr.mat"
+    scipy.io.savemat(path, {"XAll": np.zeros((4, 2)), "YAll": np.zeros((4, 3)),
+                            "LAll": np.full((4, 6), 2.0)})  # fmt: skip
+    with pytest.raises(ValueError) as caught:
+        load_mirflickr25k(path)
+    message = str(caught.value)
+    assert message.startswith(f"the label variable in {path} is 2-D with 6 columns, so it must")
+    assert "found the value 2.0." in message and "A 2-D" not in message
+    assert "np.float64" not in message
+    scipy.io.savemat(path, {"XAll": np.zeros((4, 2)), "YAll": np.zeros((4, 3)),
+                            "LAll": np.array([0.0, 1.5, 2.0, 1.0])})  # fmt: skip
+    with pytest.raises(ValueError, match=f"the label variable in {path} holds continuous values"):
+        load_mirflickr25k(path)
+
+
 def test_item_axes_prefers_rows_when_sizes_coincide():
     # 5 items with 5 labels: the size shared as first axis wins.
     assert item_axes({"image": (5, 3), "text": (5, 5), "labels": (5, 5)}) == (

@@ -21,7 +21,14 @@ import numpy as np
 import scipy.io
 import scipy.sparse as sp
 
-__all__ = ["is_hdf5", "mat_shapes", "read_mat", "item_axes", "UnreadableMatFileError"]
+__all__ = [
+    "is_hdf5",
+    "mat_shapes",
+    "non_numeric_variables",
+    "read_mat",
+    "item_axes",
+    "UnreadableMatFileError",
+]
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _V5_HEADER_BYTES = 128
@@ -171,6 +178,43 @@ def mat_shapes(path) -> dict:
     except Exception as exc:  # scipy and h5py raise many types for a damaged file
         raise _unreadable(path, exc) from exc
     return {name: tuple(int(s) for s in shape) for name, shape, kind in listed if kind in _NUMERIC}
+
+
+def _h5_kind(node) -> str:
+    matlab_class = node.attrs.get("MATLAB_class")
+    if matlab_class is not None:
+        return matlab_class.decode() if isinstance(matlab_class, bytes) else str(matlab_class)
+    if not hasattr(node, "dtype"):
+        return "group"
+    return "text" if node.dtype.kind in "SUO" else f"{node.dtype}"
+
+
+def non_numeric_variables(path) -> dict:
+    """The top-level variables that :func:`mat_shapes` leaves out, with what they hold.
+
+    Only for error messages: a variable with the right name but text, cells or structs in it
+    is then reported as what it is, not as missing. An unreadable file gives ``{}`` (reading it
+    for real says why).
+
+    Returns
+    -------
+    kinds : dict
+        ``{name: kind}``: the MATLAB class (``"char"``, ``"cell"``, ``"struct"``, ...), or for
+        an HDF5 file written without MATLAB's attributes ``"text"``, ``"group"`` or the dtype.
+    """
+    path = os.fspath(path)
+    try:
+        if is_hdf5(path):
+            h5py = _import_h5py(path)
+            with h5py.File(path, "r") as f:
+                return {
+                    name: _h5_kind(f[name])
+                    for name in f
+                    if not name.startswith("#") and _h5_shape(f[name]) is None
+                }
+        return {name: kind for name, _, kind in scipy.io.whosmat(path) if kind not in _NUMERIC}
+    except Exception:  # the message being built must not hide the original problem
+        return {}
 
 
 def read_mat(path, names) -> dict:

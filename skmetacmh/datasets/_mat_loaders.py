@@ -33,7 +33,13 @@ from sklearn.utils import Bunch
 
 from .._docstring import Substitution
 from .._labels import check_labels
-from ._mat import UnreadableMatFileError, item_axes, mat_shapes, read_mat
+from ._mat import (
+    UnreadableMatFileError,
+    item_axes,
+    mat_shapes,
+    non_numeric_variables,
+    read_mat,
+)
 
 __all__ = [
     "load_mirflickr25k",
@@ -145,6 +151,14 @@ def _pick(shapes: dict, candidates, path, role):
     for name in candidates:
         if name in shapes:
             return name
+    not_numbers = non_numeric_variables(path)
+    for name in candidates:
+        if name in not_numbers:
+            raise ValueError(
+                f"{path} has the {role} variable {name!r}, but it holds {not_numbers[name]} "
+                f"data, not numbers: the {role} variable must be a numeric, logical or sparse "
+                "array."
+            )
     raise ValueError(
         f"{path} does not have the {role} variable: expected one of {list(candidates)}; "
         f"the variables found are {sorted(shapes)}. Expected layouts: {_LAYOUT_HELP}."
@@ -332,13 +346,9 @@ def _channels_last(images: np.ndarray) -> np.ndarray:
 
 def _labels_items_first(labels, path) -> np.ndarray:
     """Labels in the package's one label form (see ``skmetacmh._labels.check_labels``)."""
-    labels, multilabel = check_labels(labels, name=f"the labels in {path}")
-    if multilabel:
-        return labels
-    # .mat files store class indices as floats; a fraction means the variable is not labels.
-    if np.issubdtype(labels.dtype, np.floating) and not np.all(labels == np.round(labels)):
-        raise ValueError(f"The labels in {path} are neither class indices nor 0/1 values.")
-    return labels.astype(np.int64)
+    # check_labels refuses fractions ("continuous"), so float class indices are whole numbers.
+    labels, multilabel = check_labels(labels, name=f"the label variable in {path}")
+    return labels if multilabel else labels.astype(np.int64)
 
 
 def _items_first(array, axis, role, path, dtype, flatten_images):
