@@ -92,12 +92,19 @@ def staged_folder(path):
 
 def save_arrays(folder: Path, header: dict, arrays: dict) -> None:
     """Write each array as ``<name>.npy`` and then ``header.json`` describing them."""
+    from . import __version__
+
     described = {}
     for name, array in arrays.items():
         array = np.ascontiguousarray(array)
         np.save(folder / f"{name}.npy", array, allow_pickle=False)
         described[name] = {"dtype": array.dtype.str, "shape": list(array.shape)}
-    header = {**header, "format_version": FORMAT_VERSION, "arrays": described}
+    header = {
+        **header,
+        "format_version": FORMAT_VERSION,
+        "written_by": __version__,
+        "arrays": described,
+    }
     (folder / HEADER).write_text(json.dumps(header, indent=1, sort_keys=True) + "\n")
 
 

@@ -377,7 +377,6 @@ class HammingIndex(SizedIndex):
             mih = {"scalars": scalars, "arrays": sorted(k for k in arrays if k.startswith("mih_"))}
         header = {
             "format": "skmetacmh.HammingIndex",
-            "written_by": _skmetacmh_version(),
             "n_bits": self.n_bits,
             "n_words": self.n_words,
             "ntotal": n,
@@ -541,9 +540,3 @@ def merge_search_results(
     k = check_positive_int(k, "k")  # validate_params lets a bool through as an int
     dists, ids, offsets = check_topk_lists(distances_list, indices_list, k, offsets, shard_sizes)
     return merge_topk(dists, ids, k, offsets)
-
-
-def _skmetacmh_version() -> str:
-    from . import __version__
-
-    return __version__

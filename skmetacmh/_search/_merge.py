@@ -26,9 +26,7 @@ def _is_int(value) -> bool:
 
 def _per_shard_ints(values, n_shards: int, name: str) -> list:
     if len(values) != n_shards:
-        raise ValueError(
-            f"{name} must hold one integer per shard ({n_shards}); got {len(values)}."
-        )
+        raise ValueError(f"{name} must hold one integer per shard ({n_shards}); got {len(values)}.")
     out = []
     for s, value in enumerate(values):
         if not _is_int(value) or value < 0:
