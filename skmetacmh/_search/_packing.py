@@ -59,7 +59,7 @@ def _packed_hint(arr: np.ndarray, n_bits: int | None) -> str:
     if arr.dtype == np.uint8 and arr.shape[1] == -(-n_bits // 8):
         form = "np.packbits bytes"
     elif arr.dtype in (np.uint64, np.int64) and arr.shape[1] == n_words(n_bits):
-        form = "packed 64-bit words"
+        form = "64-bit words"
     else:
         return ""
     return (
