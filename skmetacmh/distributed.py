@@ -14,19 +14,18 @@ Dask is an optional dependency (``pip install "dask[array,distributed]"``).
 from __future__ import annotations
 
 import copy
+import os
+from pathlib import Path
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from . import _index_files
+from ._index_contract import SizedIndex, check_positive_int, check_radius, neighbour_count
 from ._modalities import check_modality
 from ._search import check_codes
-from .index import (
-    HammingIndex,
-    _check_positive_int,
-    _check_radius,
-    _Sized,
-    merge_search_results,
-)
+from ._search._merge import merge_ranges, merge_topk
+from .index import HammingIndex
 
 __all__ = ["transform_dask", "encode_dask", "DistributedHammingIndex"]
 
@@ -134,6 +133,13 @@ def encode_dask(hasher, X, modality: str):
     check_is_fitted(hasher)
     modality = check_modality(modality)
     X = _dask_array(X, "X")
+    # Checked while the graph is built: a wrong width found at compute time may be hours away.
+    expected = _modality_width(hasher, modality)
+    if X.shape[1] != expected:
+        raise ValueError(
+            f"encode_dask(modality={modality!r}): X has {X.shape[1]} columns, but "
+            f"{type(hasher).__name__} was fitted with {expected} {modality} columns."
+        )
     return X.map_blocks(
         _encode_block,
         hasher,
@@ -144,12 +150,24 @@ def encode_dask(hasher, X, modality: str):
     )
 
 
+def _modality_width(hasher, modality: str) -> int:
+    """Columns of ``modality`` that the fitted ``hasher`` saw (not its current parameters)."""
+    text = int(hasher.n_text_features_)
+    return text if modality == "text" else int(hasher.n_features_in_) - text
+
+
+# A boolean filter leaves 0-row blocks; the hashers refuse 0 samples (as sklearn's transformers
+# do), so an empty block gets its empty codes here, as dask-ml's ParallelPostFit does.
 def _transform_block(block, hasher):
+    if block.shape[0] == 0:
+        return np.zeros((0, 2 * hasher.n_bits), dtype=np.uint8)
     codes = hasher.transform(block)
     return codes.to_numpy() if hasattr(codes, "to_numpy") else codes
 
 
 def _encode_block(block, hasher, modality):
+    if block.shape[0] == 0:
+        return np.zeros((0, hasher.n_bits), dtype=np.uint8)
     return hasher.encode(block, modality=modality)
 
 
@@ -181,8 +199,16 @@ def _range_search_shard(shard, queries, radius):
     return shard.range_search(queries, radius)
 
 
+def _save_shard(shard, path):
+    shard.save(path)
+
+
+def _shard_size(shard):
+    return shard.ntotal
+
+
 class _Shard:
-    """Client-side record of one worker's shard: its future and where its ids go globally.
+    """Client-side record of one shard: its future, the worker last seen holding it, its ids.
 
     Each ``add`` appends one contiguous run of global ids to a shard, at local ids
     ``local_starts[r]`` onwards; later runs have larger global ids, so the local-to-global map
@@ -205,15 +231,15 @@ class _Shard:
         return np.where(ids < 0, -1, ids + shift[np.maximum(run, 0)])
 
 
-class DistributedHammingIndex(_Sized):
+class DistributedHammingIndex(SizedIndex):
     """Exact Hamming search over shards held by dask.distributed workers, one shard per worker.
 
     ``add`` takes a dask array of codes (for example the output of :func:`encode_dask`) and
     builds, on each worker, a :class:`~skmetacmh.index.HammingIndex` of a contiguous run of
     its row blocks, computed there: the codes never travel to the client. ``search`` scatters
     the query codes to every worker, runs each shard's exact search where the shard lives, and
-    merges the ``(n_query, k)`` answers with :func:`~skmetacmh.index.merge_search_results`; the
-    result is exactly that of one in-memory ``HammingIndex`` over all codes, ties included.
+    merges the answers by (distance, global id); the result is exactly that of one in-memory
+    ``HammingIndex`` over all codes, ties included.
 
     Parameters
     ----------
@@ -232,7 +258,7 @@ class DistributedHammingIndex(_Sized):
     ntotal : int
         Number of codes added; they have global ids ``0 .. ntotal - 1`` in row order.
     shard_sizes : dict
-        Codes held by each worker, by worker address.
+        Codes held by each live worker, by worker address (asked of the scheduler).
 
     See Also
     --------
@@ -242,11 +268,13 @@ class DistributedHammingIndex(_Sized):
     Notes
     -----
     Fault handling: a shard lives in its worker's memory as a dask future whose lineage (the
-    tasks that computed its row blocks) the scheduler keeps. When a worker is lost, the
-    scheduler recomputes its shard on a surviving worker and the search waits for it, so the
-    answer stays complete; when a shard cannot be rebuilt or its search fails, ``search``
-    raises a ``RuntimeError`` naming the shard and worker. It never returns a result that
-    misses a shard.
+    tasks that computed its row blocks, or loaded it from disk) the scheduler keeps. When a
+    worker is lost, the scheduler recomputes its shard on a surviving worker and the search
+    waits for it, so the answer stays complete; when a shard cannot be rebuilt or its search
+    fails, ``search`` raises a ``RuntimeError`` naming the shard and worker. It never returns a
+    result that misses a shard. After such a move a worker may hold two shards;
+    ``shard_sizes`` reports where the shards are now, and the next ``add`` extends one shard
+    per live worker (a new shard on a worker that holds none).
 
     Examples
     --------
@@ -271,13 +299,23 @@ class DistributedHammingIndex(_Sized):
         self.client = client
         self.method = method
         self.n_substrings = n_substrings
-        self._shards: dict = {}
+        self._shards: list[_Shard] = []
         self._ntotal = 0
 
     @property
     def shard_sizes(self) -> dict:
-        """Worker address -> number of codes in the shard that worker holds."""
-        return {worker: shard.size for worker, shard in self._shards.items()}
+        """Worker address -> number of codes in the shards that worker holds now.
+
+        Asks the scheduler where each shard is (waiting for a shard that is being rebuilt after
+        a worker was lost), so a lost worker is never listed.
+        """
+        if not self._shards:
+            return {}
+        self._locate(self._client())
+        sizes: dict = {}
+        for shard in self._shards:
+            sizes[shard.worker] = sizes.get(shard.worker, 0) + shard.size
+        return sizes
 
     def __repr__(self) -> str:
         return (
@@ -302,6 +340,27 @@ class DistributedHammingIndex(_Sized):
                 "but none is running; create one (distributed.Client(...)) or pass client=."
             ) from exc
 
+    @staticmethod
+    def _workers(client) -> list:
+        try:
+            info = client.scheduler_info(n_workers=-1)  # all workers, not the first few
+        except TypeError:  # older distributed: no such argument, and every worker listed
+            info = client.scheduler_info()
+        workers = sorted(info["workers"])
+        if not workers:
+            raise RuntimeError("The dask cluster has no workers to hold the shards.")
+        return workers
+
+    def _locate(self, client) -> None:
+        """Record which worker holds each shard now (the scheduler moves lost ones)."""
+        futures = [shard.future for shard in self._shards]
+        self._wait(futures, [shard.worker for shard in self._shards], "locating")
+        who_has = client.who_has(futures)
+        for shard in self._shards:
+            holders = sorted(who_has.get(shard.future.key, ()))
+            if holders:
+                shard.worker = holders[0]
+
     # ------------------------------------------------------------------ adding
     def add(self, codes) -> None:
         """Index the rows of a dask array of 0/1 codes where they are computed.
@@ -311,8 +370,9 @@ class DistributedHammingIndex(_Sized):
         codes : dask.array.Array of shape (n, n_bits)
             0/1 bits, chunked along rows (for example :func:`encode_dask`'s output). They get
             the global ids ``ntotal, ntotal + 1, ...`` in row order. Row blocks are split into
-            one contiguous run per worker; each worker computes its blocks and adds them to its
-            shard, so only row counts reach the client.
+            one contiguous run per live worker; each worker computes its blocks and adds them
+            to the shard it holds (a new one if it holds none), so only row counts reach the
+            client.
         """
         codes = _dask_array(codes, "codes")
         if codes.shape[1] != self.n_bits:
@@ -320,13 +380,13 @@ class DistributedHammingIndex(_Sized):
                 f"codes must have {self.n_bits} columns (n_bits); got {codes.shape[1]}."
             )
         client = self._client()
-        try:
-            info = client.scheduler_info(n_workers=-1)  # all workers, not the first few
-        except TypeError:  # older distributed: no such argument, and every worker listed
-            info = client.scheduler_info()
-        workers = sorted(info["workers"])
-        if not workers:
-            raise RuntimeError("The dask cluster has no workers to hold the shards.")
+        workers = self._workers(client)
+        target = {}  # live worker -> the (smallest) shard it holds now
+        if self._shards:
+            self._locate(client)
+            for shard in sorted(self._shards, key=lambda shard: -shard.size):
+                if shard.worker in workers:
+                    target[shard.worker] = shard
         if len(codes.chunks[0]) < len(workers) and not np.isnan(codes.shape[0]):
             codes = codes.rechunk({0: max(1, -(-codes.shape[0] // len(workers)))})  # one each
         blocks = list(codes.to_delayed().ravel())
@@ -339,7 +399,7 @@ class DistributedHammingIndex(_Sized):
                 blocks[lo:hi], workers=[worker], allow_other_workers=True
             )
             placement = {"workers": [worker], "allow_other_workers": True, "pure": False}
-            shard = self._shards.get(worker)
+            shard = target.get(worker)
             if shard is None:
                 future = client.submit(
                     _new_shard, self.n_bits, self.method, self.n_substrings, *block_futures,
@@ -347,13 +407,15 @@ class DistributedHammingIndex(_Sized):
                 )  # fmt: skip
             else:
                 future = client.submit(_extend_shard, shard.future, *block_futures, **placement)
-            new.append((worker, future))
+            new.append((worker, shard, future))
             counts.append(client.submit(_n_rows, *block_futures, **placement))
-        self._wait([future for _, future in new], [worker for worker, _ in new], "building")
+        self._wait([f for _, _, f in new], [w for w, _, _ in new], "building")
         sizes = client.gather(counts)
         start = self._ntotal
-        for (worker, future), size in zip(new, sizes):
-            shard = self._shards.setdefault(worker, _Shard(worker, future))
+        for (worker, shard, future), size in zip(new, sizes):
+            if shard is None:
+                shard = _Shard(worker, future)
+                self._shards.append(shard)
             shard.future = future
             shard.append_run(start, size)
             start += size
@@ -376,22 +438,23 @@ class DistributedHammingIndex(_Sized):
                     f"No partial result is returned."
                 ) from cause
 
-    def _run_on_shards(self, func, query_codes, arg):
+    def _run_on_shards(self, func, query_codes, arg_of):
+        """Run ``func(shard, queries, arg_of(shard))`` where each non-empty shard lives."""
         if self._ntotal == 0:
             raise ValueError("The index is empty: add codes with .add(codes) before searching.")
         queries = check_codes(query_codes, "query_codes", self.n_bits)
         client = self._client()
-        shards = list(self._shards.values())
+        shards = [shard for shard in self._shards if shard.size]  # 0 rows: nothing to search
         scattered = client.scatter(queries, broadcast=True, hash=False)
         futures = [
             client.submit(
-                func, shard.future, scattered, arg,
+                func, shard.future, scattered, arg_of(shard),
                 workers=[shard.worker], allow_other_workers=True, pure=False,
             )
             for shard in shards
         ]  # fmt: skip
         self._wait(futures, [shard.worker for shard in shards], "searching")
-        return shards, client.gather(futures), queries.shape[0]
+        return shards, client.gather(futures)
 
     def search(self, query_codes, k: int):
         """The ``k`` nearest codes of each query over every shard, sorted by (distance, id).
@@ -401,20 +464,24 @@ class DistributedHammingIndex(_Sized):
         query_codes : array-like of shape (n_query, n_bits)
             0/1 query codes (held by the client, scattered to the workers).
         k : int
-            Number of neighbours; slots beyond ``ntotal`` hold distance and id ``-1``.
+            Number of neighbours, at least 1; at most ``ntotal`` are returned, as
+            :meth:`skmetacmh.index.HammingIndex.search` does.
 
         Returns
         -------
-        distances : ndarray of int32, shape (n_query, k)
-            Hamming distances, ascending; ``-1`` in padded slots.
-        indices : ndarray of int64, shape (n_query, k)
+        distances : ndarray of int32, shape (n_query, min(k, ntotal))
+            Hamming distances, ascending.
+        indices : ndarray of int64, shape (n_query, min(k, ntotal))
             Global ids, exactly those of one ``HammingIndex`` over all codes.
         """
-        k = _check_positive_int(k, "k")
-        shards, answers, _ = self._run_on_shards(_search_shard, query_codes, int(k))
+        check_positive_int(k, "k")
+        k = neighbour_count(k, self._ntotal) if self._ntotal else k
+        shards, answers = self._run_on_shards(
+            _search_shard, query_codes, lambda shard: min(k, shard.size)
+        )
         distances = [d for d, _ in answers]
         ids = [shard.to_global(i) for shard, (_, i) in zip(shards, answers)]
-        return merge_search_results(distances, ids, int(k))
+        return merge_topk(distances, ids, k)
 
     def range_search(self, query_codes, radius):
         """Every code within Hamming distance ``radius`` (inclusive) over every shard.
@@ -435,18 +502,130 @@ class DistributedHammingIndex(_Sized):
         indices : ndarray of int64
             As :meth:`skmetacmh.index.HammingIndex.range_search`, with global ids.
         """
-        _check_radius(radius)
-        shards, answers, n_query = self._run_on_shards(_range_search_shard, query_codes, radius)
-        qs, ds, ids = [], [], []
-        for shard, (lims, dist, idx) in zip(shards, answers):
-            qs.append(np.repeat(np.arange(n_query), np.diff(lims)))
-            ds.append(dist)
-            ids.append(shard.to_global(idx))
-        q, d, i = np.concatenate(qs), np.concatenate(ds), np.concatenate(ids)
-        order = np.lexsort((i, d, q))
-        lims = np.zeros(n_query + 1, dtype=np.int64)
-        np.cumsum(np.bincount(q, minlength=n_query), out=lims[1:])
-        return lims, d[order].astype(np.int32), i[order].astype(np.int64)
+        check_radius(radius)
+        shards, answers = self._run_on_shards(
+            _range_search_shard, query_codes, lambda shard: radius
+        )
+        return merge_ranges(
+            [lims for lims, _, _ in answers],
+            [dist for _, dist, _ in answers],
+            [shard.to_global(idx) for shard, (_, _, idx) in zip(shards, answers)],
+        )
+
+    # ------------------------------------------------------------------ on disk
+    def save(self, path) -> None:
+        """Write every shard to the folder ``path``, each shard from the worker that holds it.
+
+        ``path`` receives one :meth:`skmetacmh.index.HammingIndex.save` folder per shard
+        (``shard-00000``, ...) and a ``header.json`` with ``n_bits``, the parameters and each
+        shard's size and local-to-global id runs. The shards are written by the workers, so
+        ``path`` must be on a file system that every worker and the client see (as for
+        ``dask.array.to_npy_stack``); the codes never travel to the client.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The folder to write; absent, empty, or a previously saved index (replaced).
+
+        See Also
+        --------
+        load : Load the shards back onto the workers of a cluster.
+        """
+        client = self._client() if self._shards else None
+        with _index_files.staged_folder(path) as folder:
+            names = [f"shard-{s:05d}" for s in range(len(self._shards))]
+            futures = [
+                client.submit(
+                    _save_shard, shard.future, os.fspath(folder / name),
+                    workers=[shard.worker], allow_other_workers=True, pure=False,
+                )
+                for name, shard in zip(names, self._shards)
+            ]  # fmt: skip
+            self._wait(futures, [shard.worker for shard in self._shards], "saving")
+            header = {
+                "format": "skmetacmh.DistributedHammingIndex",
+                "n_bits": self.n_bits,
+                "ntotal": self._ntotal,
+                "method": self.method,
+                "n_substrings": self.n_substrings,
+                "shards": [
+                    {
+                        "folder": name,
+                        "size": shard.size,
+                        "local_starts": [int(v) for v in shard.local_starts],
+                        "global_starts": [int(v) for v in shard.global_starts],
+                    }
+                    for name, shard in zip(names, self._shards)
+                ],
+            }
+            _index_files.save_arrays(folder, header, {})
+
+    @classmethod
+    def load(cls, path, *, client=None, mmap_mode=None) -> DistributedHammingIndex:
+        """Load an index written by :meth:`save` onto the workers of a cluster.
+
+        Each shard is loaded by one worker (shards are dealt to the live workers in turn) with
+        :meth:`skmetacmh.index.HammingIndex.load`, so the codes go from the files to the
+        workers, never through the client. A shard lost with its worker is loaded again from
+        ``path`` elsewhere, so ``path`` must stay readable by the workers.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The folder :meth:`save` wrote, on a file system the workers see.
+        client : distributed.Client or None, default=None
+            The cluster to load onto; ``None``: the default client.
+        mmap_mode : {None, "r", "c"}, default=None
+            How each worker reads its shard (see :meth:`skmetacmh.index.HammingIndex.load`).
+
+        Returns
+        -------
+        index : DistributedHammingIndex
+            Answers exactly as the saved index did.
+        """
+        mmap_mode = _index_files.check_mmap_mode(mmap_mode)
+        header = _index_files.read_header(path, "DistributedHammingIndex")
+        try:
+            index = cls(
+                header["n_bits"], client=client, method=header["method"],
+                n_substrings=header["n_substrings"],
+            )  # fmt: skip
+            specs, ntotal = header["shards"], int(header["ntotal"])
+        except KeyError as exc:
+            raise ValueError(f"{path}: the index header lacks {exc}; it is incomplete.") from exc
+        if sum(spec["size"] for spec in specs) != ntotal:
+            raise ValueError(
+                f"{path}: the shards hold {sum(spec['size'] for spec in specs)} codes, but the "
+                f"header says ntotal={ntotal}."
+            )
+        if not specs:
+            return index
+        path = Path(os.fspath(path))
+        client = index._client()
+        workers = cls._workers(client)
+        for s, spec in enumerate(specs):
+            worker = workers[s % len(workers)]
+            future = client.submit(
+                HammingIndex.load, os.fspath(path / spec["folder"]), mmap_mode,
+                workers=[worker], allow_other_workers=True, pure=False,
+            )  # fmt: skip
+            shard = _Shard(worker, future)
+            shard.size = int(spec["size"])
+            shard.local_starts = [int(v) for v in spec["local_starts"]]
+            shard.global_starts = [int(v) for v in spec["global_starts"]]
+            index._shards.append(shard)
+        index._wait(
+            [sh.future for sh in index._shards], [sh.worker for sh in index._shards], "loading"
+        )
+        sizes = client.gather([client.submit(_shard_size, sh.future) for sh in index._shards])
+        for spec, size in zip(specs, sizes):
+            if size != spec["size"]:
+                raise ValueError(
+                    f"{path / spec['folder']} holds {size} codes, but the header says "
+                    f"{spec['size']}; the folder was changed after saving."
+                )
+        index._ntotal = ntotal
+        return index
 
 
 def _contiguous_runs(row_chunks, n_workers: int):

@@ -19,50 +19,44 @@ the user guide).
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+import warnings
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
+from . import _index_files
+from ._index_contract import SizedIndex, check_positive_int, check_radius, neighbour_count
 from ._search import BACKENDS, _mih, check_codes, n_words, pack_codes, resolve_engine, unpack_codes
-from ._search._merge import merge_topk
+from ._search._merge import check_topk_lists, merge_topk
 
-__all__ = ["HammingIndex", "merge_search_results"]
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
+__all__ = ["EngineFallbackWarning", "HammingIndex", "merge_search_results"]
 
 
-def _check_radius(radius):
-    """A search radius: a finite non-negative number (not a bool); shared by every index."""
-    if (
-        isinstance(radius, (bool, np.bool_))
-        or not isinstance(radius, Real)
-        or not np.isfinite(radius)
-        or radius < 0
-    ):
-        raise ValueError(f"radius must be a non-negative number; got {radius!r}.")
-    return radius
+class EngineFallbackWarning(UserWarning):
+    """An index asked for an engine that this process lacks, and answers with numpy instead.
+
+    Raised when a pickled or saved index of ``backend="compiled"`` (or ``"faiss"``) is loaded
+    where the compiled kernels are not built (or faiss is not installed). The results are the
+    same on every engine; only the speed differs.
+    """
 
 
-class _Sized:
-    """How every index of the package reports its size: ``ntotal`` and ``len(index)``."""
+def _engine_or_numpy(backend: str, n_bits: int, where: str):
+    """The engine of ``backend``; numpy, with a warning, when a loaded index's engine is missing."""
+    try:
+        return resolve_engine(backend, n_bits)
+    except ImportError as exc:
+        warnings.warn(
+            f"{where} asks for backend={backend!r}, which this process cannot run ({exc}); "
+            "searching with the numpy engine instead (identical results, slower).",
+            EngineFallbackWarning,
+            stacklevel=3,
+        )
+        return resolve_engine("numpy", n_bits)
 
-    _ntotal: int
 
-    @property
-    def ntotal(self) -> int:
-        """Number of stored codes (over all shards, for a distributed index)."""
-        return self._ntotal
-
-    def __len__(self) -> int:
-        return self._ntotal
-
-
-class HammingIndex(_Sized):
+class HammingIndex(SizedIndex):
     """Exact nearest-neighbour search by Hamming distance over binary codes, in faiss style.
 
     Codes are added in batches and get consecutive ids; ``search`` returns the ``k`` nearest
@@ -116,10 +110,16 @@ class HammingIndex(_Sized):
 
     Notes
     -----
-    Distances are ``int32`` and ids ``int64``, as in faiss. When ``k`` exceeds ``ntotal`` the
-    missing slots hold distance ``-1`` and id ``-1`` (faiss puts the largest ``int32`` as the
-    distance there; ``-1`` cannot be mistaken for a real distance). The index pickles (the faiss
-    object, if any, is rebuilt after loading).
+    Distances are ``int32`` and ids ``int64``, as in faiss. ``search(q, k)`` returns
+    ``min(k, ntotal)`` neighbours per query: an index cannot hold more, and faiss's
+    ``(n_query, k)`` arrays padded with ``-1`` would make the memory grow with ``k`` rather
+    than with the index (scikit-learn's ``NearestNeighbors`` refuses such a ``k`` instead).
+
+    The index pickles (the faiss object and the MIH tables, if any, are rebuilt after loading),
+    and :meth:`save` writes it to a folder of ``.npy`` files that :meth:`load` can map into
+    memory without reading them. An index of an engine this process lacks (a compiled-engine
+    index loaded where the kernels are not built) searches with numpy and says so with an
+    :class:`EngineFallbackWarning`.
 
     Examples
     --------
@@ -141,7 +141,7 @@ class HammingIndex(_Sized):
     def __init__(
         self, n_bits: int, *, backend: str = "auto", method: str = "auto", n_substrings=None
     ):
-        self.n_bits = _check_positive_int(n_bits, "n_bits")
+        self.n_bits = check_positive_int(n_bits, "n_bits")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}.")
         self.n_substrings = _mih.check_method(method, n_substrings, backend, self.n_bits)
@@ -226,14 +226,15 @@ class HammingIndex(_Sized):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_packed"] = self._packed[: self._ntotal].copy()  # drop spare capacity
+        # Drop spare capacity; np.array also turns a memory map into an ordinary array.
+        state["_packed"] = np.array(self._packed[: self._ntotal])
         # Engines hold compiled modules or faiss objects, which do not pickle: resolve again.
         del state["_engine"]
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._engine = resolve_engine(self.backend, self.n_bits)
+        self._engine = _engine_or_numpy(self.backend, self.n_bits, "The unpickled HammingIndex")
 
     # ------------------------------------------------------------------ adding
     def add(self, codes) -> None:
@@ -245,9 +246,12 @@ class HammingIndex(_Sized):
             0/1 bits (``uint8``, ``bool`` or any number type holding only 0 and 1).
         """
         packed = pack_codes(check_codes(codes, "codes", self.n_bits))
+        if packed.shape[0] == 0:
+            return
         needed = self._ntotal + packed.shape[0]
         if needed > self._packed.shape[0]:
-            # Geometric growth keeps many small add() calls linear overall.
+            # Geometric growth keeps many small add() calls linear overall. This is also where
+            # a memory-mapped index (capacity == ntotal, read-only) moves into memory.
             capacity = max(needed, 2 * self._packed.shape[0])
             grown = np.zeros((capacity, self.n_words), dtype=np.uint64)
             grown[: self._ntotal] = self._packed[: self._ntotal]
@@ -270,18 +274,20 @@ class HammingIndex(_Sized):
         query_codes : array-like of shape (n_query, n_bits)
             0/1 query codes.
         k : int
-            Number of neighbours. When ``k > ntotal`` the extra slots are padded with
-            distance ``-1`` and id ``-1``.
+            Number of neighbours, at least 1. At most ``ntotal`` are returned: a larger ``k``
+            gives every stored code, ranked (the result never grows with ``k`` beyond the
+            index).
 
         Returns
         -------
-        distances : ndarray of int32, shape (n_query, k)
-            Hamming distances, ascending; ``-1`` in padded slots.
-        indices : ndarray of int64, shape (n_query, k)
-            Ids of the neighbours (ties by id); ``-1`` in padded slots.
+        distances : ndarray of int32, shape (n_query, min(k, ntotal))
+            Hamming distances, ascending.
+        indices : ndarray of int64, shape (n_query, min(k, ntotal))
+            Ids of the neighbours (ties by id).
         """
-        k = _check_positive_int(k, "k")
+        check_positive_int(k, "k")
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
+        k = neighbour_count(k, self._ntotal)
         if self._method == "mih":
             return self._mih.search(db, queries, k, engine=self._mih_scan_engine)
         return self._engine.knn(db, queries, self.n_bits, k)
@@ -308,11 +314,150 @@ class HammingIndex(_Sized):
         indices : ndarray of int64
             Ids of all results, aligned with ``distances``.
         """
-        radius = int(min(np.floor(_check_radius(radius)), self.n_bits))
+        radius = int(min(np.floor(check_radius(radius)), self.n_bits))
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
         if self._method == "mih":
             return self._mih.range_search(db, queries, radius, engine=self._mih_scan_engine)
         return self._engine.range(db, queries, self.n_bits, radius)
+
+    # ------------------------------------------------------------------ on disk
+    def save(self, path) -> None:
+        """Write the index to the folder ``path``, in a layout :meth:`load` can memory-map.
+
+        The folder holds ``header.json`` (format version, ``n_bits``, ``ntotal``, the
+        parameters, the dtype and shape of each array), ``codes.npy`` (the packed codes,
+        ``(ntotal, n_words)`` little-endian ``uint64``) and, when the index searches by
+        multi-index hashing, its tables as ``mih_*.npy`` (built first if no search has built
+        them yet), so that a loaded index answers its first MIH search without a rebuild.
+        Plain ``.npy`` files, no pickle: see the Hamming index page of the user guide.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The folder to write. It may be absent, empty, or a previously saved index, which
+            is replaced (the new folder is written beside it and renamed into place, so a
+            failed save leaves the old one intact). Anything else is refused.
+
+        See Also
+        --------
+        load : Read it back, optionally memory-mapped.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import numpy as np
+        >>> from skmetacmh.index import HammingIndex
+        >>> codes = np.random.default_rng(0).integers(0, 2, size=(1000, 64), dtype=np.uint8)
+        >>> index = HammingIndex(64)
+        >>> index.add(codes)
+        >>> path = os.path.join(tempfile.mkdtemp(), "codes.index")
+        >>> index.save(path)
+        >>> loaded = HammingIndex.load(path, mmap_mode="r")  # maps the codes, reads nothing
+        >>> loaded.ntotal
+        1000
+        >>> bool((loaded.search(codes[:3], 5)[1] == index.search(codes[:3], 5)[1]).all())
+        True
+        """
+        n = self._ntotal
+        arrays = {"codes": self._packed[:n]}
+        mih = None
+        if self._method == "mih" and n:
+            self._mih._refresh(self._packed[:n])  # what the next search would build
+        tables = self._mih._tables
+        if tables is not None:
+            # The tables are a bag of arrays and scalars; store each array as mih_<name>.npy.
+            scalars = {}
+            for name, value in vars(tables).items():
+                if isinstance(value, np.ndarray):
+                    arrays[f"mih_{name}"] = value
+                elif isinstance(value, (bool, np.bool_, Integral)):
+                    scalars[name] = value.item() if isinstance(value, np.generic) else value
+                else:  # pragma: no cover - a new kind of table field needs a format change
+                    raise TypeError(f"MIH table field {name!r} ({type(value)}) cannot be saved.")
+            mih = {"scalars": scalars, "arrays": sorted(k for k in arrays if k.startswith("mih_"))}
+        header = {
+            "format": "skmetacmh.HammingIndex",
+            "n_bits": self.n_bits,
+            "n_words": self.n_words,
+            "ntotal": n,
+            "backend": self.backend,
+            "method": self.method,
+            "n_substrings": self.n_substrings,
+            "mih_tables": mih,
+        }
+        with _index_files.staged_folder(path) as folder:
+            _index_files.save_arrays(folder, header, arrays)
+
+    @classmethod
+    def load(cls, path, mmap_mode=None) -> HammingIndex:
+        """Read an index written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The folder :meth:`save` wrote.
+        mmap_mode : {None, "r", "c"}, default=None
+            ``None`` reads the arrays into memory. ``"r"`` maps them read-only
+            (``np.load(mmap_mode="r")``): loading reads only the header, and a search reads
+            the pages it touches, so an index larger than memory can be searched (a scan
+            reads every code; MIH only the buckets it probes). ``"c"`` maps them
+            copy-on-write. The files are never written. ``add`` after a mapped load works:
+            it moves the codes into memory first, and the files stay as saved.
+
+        Returns
+        -------
+        index : HammingIndex
+            Searches give the same results as the saved index, scan and MIH. Its engine is
+            resolved again from the saved ``backend``; a compiled-engine index loaded where
+            the kernels are not built falls back to numpy with an
+            :class:`EngineFallbackWarning`.
+
+        Raises
+        ------
+        ValueError
+            If the folder was written in a newer format version than this skmetacmh reads,
+            holds another kind of index, or was changed after saving.
+        FileNotFoundError
+            If ``path`` holds no saved index or misses one of its files.
+        """
+        mmap_mode = _index_files.check_mmap_mode(mmap_mode)
+        header = _index_files.read_header(path, "HammingIndex")
+        try:
+            n_bits, ntotal = header["n_bits"], header["ntotal"]
+            backend, method, n_substrings = (
+                header["backend"], header["method"], header["n_substrings"]
+            )  # fmt: skip
+            tables_spec = header["mih_tables"]
+            expected = {"codes"} | set(tables_spec["arrays"] if tables_spec else ())
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: the index header lacks {exc}; it is incomplete.") from exc
+        if set(header["arrays"]) != expected:
+            raise ValueError(
+                f"{path}: the header lists arrays {sorted(header['arrays'])}, expected "
+                f"{sorted(expected)}."
+            )
+        codes_spec = header["arrays"]["codes"]
+        if codes_spec["shape"] != [ntotal, n_words(n_bits)] or codes_spec["dtype"] != "<u8":
+            raise ValueError(
+                f"{path}: codes.npy must be <u8 of shape {(ntotal, n_words(n_bits))} for "
+                f"ntotal={ntotal}, n_bits={n_bits}; the header says {codes_spec}."
+            )
+        arrays = _index_files.load_arrays(path, header, mmap_mode)
+        index = cls.__new__(cls)
+        index.n_bits, index.backend, index.method = n_bits, backend, method
+        index.n_substrings = _mih.check_method(method, n_substrings, backend, n_bits)
+        index._engine = _engine_or_numpy(backend, n_bits, f"The HammingIndex saved at {path}")
+        index.reset()
+        index._packed, index._ntotal = arrays["codes"], ntotal
+        index._method = _mih.resolve_method(method, backend, ntotal, n_bits)
+        if tables_spec:
+            tables = _mih._Tables.__new__(_mih._Tables)
+            for name, value in tables_spec["scalars"].items():
+                setattr(tables, name, value)
+            for name in tables_spec["arrays"]:
+                setattr(tables, name.removeprefix("mih_"), arrays[name])
+            index._mih._tables = tables
+        return index
 
 
 @validate_params(
@@ -321,17 +466,27 @@ class HammingIndex(_Sized):
         "indices_list": ["array-like"],
         "k": [Interval(Integral, 1, None, closed="left")],
         "offsets": ["array-like", None],
+        "shard_sizes": ["array-like", None],
     },
     prefer_skip_nested_validation=True,
 )
-def merge_search_results(distances_list, indices_list, k: int, offsets=None) -> tuple:
+def merge_search_results(
+    distances_list, indices_list, k: int, offsets=None, *, shard_sizes=None
+) -> tuple:
     """Merge per-shard top-k results into the exact top-k over the whole database.
 
     Each shard ``s`` is searched on its own (``HammingIndex.search`` with the same queries and
-    at least ``k`` neighbours); its local ids become global ids ``local + offsets[s]``. Because
-    each shard's list is already its exact (distance, id) top-k, the ``k`` best of their union,
+    the same ``k``); its local ids become global ids ``local + offsets[s]``. Because each
+    shard's list is already its exact (distance, id) top-k, the ``k`` best of their union,
     ordered by (distance, global id), is exactly what one index over the concatenated database
     returns, ties included.
+
+    The inputs are checked, since a wrong one would give a plausible but wrong answer: each
+    row sorted by (distance, id) with padding (``-1``) only at its end, offsets non-negative,
+    global ids disjoint across shards, and every shard searched deep enough. A list narrower
+    than ``k`` is complete only if the shard holds fewer than ``k`` codes
+    (``HammingIndex.search`` returns at most ``ntotal``): pass ``shard_sizes`` to say so;
+    without it, such a list is accepted only when padded with ``-1`` (faiss's convention).
 
     Parameters
     ----------
@@ -342,17 +497,19 @@ def merge_search_results(distances_list, indices_list, k: int, offsets=None) -> 
     k : int
         Number of neighbours to keep.
     offsets : sequence of int, optional
-        Global id of each shard's first item, usually the cumulative sizes of the shards before
-        it. ``None`` means the ids are already global. Within a shard, global ids must keep the
-        local order, which a constant offset does.
+        Global id of each shard's first item (non-negative), usually the cumulative sizes of
+        the shards before it. ``None`` means the ids are already global. Within a shard,
+        global ids must keep the local order, which a constant offset does.
+    shard_sizes : sequence of int, optional
+        Number of codes in each shard. When given, each shard's list must hold
+        ``min(k, shard_sizes[s])`` neighbours per query, with ids below ``shard_sizes[s]``.
 
     Returns
     -------
-    distances : ndarray of int32, shape (n_query, k)
+    distances : ndarray of int32, shape (n_query, min(k, total k_s))
         Merged distances, ascending; ``-1`` in padded slots.
-    indices : ndarray of int64, shape (n_query, k)
-        Global ids, ties by id; padded with ``-1`` where the shards hold fewer than ``k`` items
-        in total.
+    indices : ndarray of int64, shape (n_query, min(k, total k_s))
+        Global ids, ties by id; ``-1`` in padded slots (only where the inputs were padded).
 
     See Also
     --------
@@ -372,11 +529,14 @@ def merge_search_results(distances_list, indices_list, k: int, offsets=None) -> 
     ...     index.add(shard)
     ...     results.append(index.search(queries, k=10))
     >>> D, I = merge_search_results([d for d, _ in results], [i for _, i in results], 10, offsets)
+    >>> D.shape
+    (5, 10)
     >>> whole = HammingIndex(16)
     >>> whole.add(db)
     >>> D_whole, I_whole = whole.search(queries, k=10)
     >>> bool((D == D_whole).all() and (I == I_whole).all())
     True
     """
-    k = _check_positive_int(k, "k")  # validate_params lets a bool through as an int
-    return merge_topk(distances_list, indices_list, k, offsets)
+    k = check_positive_int(k, "k")  # validate_params lets a bool through as an int
+    dists, ids, offsets = check_topk_lists(distances_list, indices_list, k, offsets, shard_sizes)
+    return merge_topk(dists, ids, k, offsets)

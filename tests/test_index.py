@@ -32,10 +32,13 @@ def brute_distances(queries, db):
     return (queries[:, None, :] != db[None, :, :]).sum(axis=2)
 
 
-def brute_search(queries, db, k):
+def brute_search(queries, db, k, pad=True):
+    """An engine's answer, ``k`` columns padded with -1; ``pad=False``: the index's, at most
+    ``len(db)`` columns."""
     dist = brute_distances(queries, db)
-    out_d = np.full((len(queries), k), -1, dtype=np.int64)
-    out_i = np.full((len(queries), k), -1, dtype=np.int64)
+    width = k if pad else min(k, len(db))
+    out_d = np.full((len(queries), width), -1, dtype=np.int64)
+    out_i = np.full((len(queries), width), -1, dtype=np.int64)
     ids = np.arange(len(db))
     for q in range(len(queries)):
         order = np.lexsort((ids, dist[q]))[:k]
@@ -99,7 +102,7 @@ def test_search_equals_bruteforce_with_heavy_ties(engine, n_bits):
     for k in [1, 5, 64, 333, 700, 1000]:  # up to and beyond ntotal
         distances, indices = index.search(queries, k)
         assert distances.dtype == np.int32 and indices.dtype == np.int64
-        assert_same((distances, indices), brute_search(queries, db, k))
+        assert_same((distances, indices), brute_search(queries, db, k, pad=False))
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -188,12 +191,18 @@ def test_large_database_with_extreme_ties_all_engines_identical(n_bits):
         assert_same(result, results["numpy"])
 
 
-def test_search_pads_with_minus_one_when_k_exceeds_ntotal():
-    index = HammingIndex(5)
+@pytest.mark.parametrize("method", ["scan", "mih"])
+def test_k_beyond_ntotal_returns_every_code_without_padding(method):
+    # Issue 20 item 4: the result was (n_query, k) whatever the index size; k=10**9 on 100
+    # codes was OOM-killed. Now it is bounded by the index: min(k, ntotal) columns.
+    index = HammingIndex(5, method=method)
     index.add(np.eye(5, dtype=np.uint8)[:3])
-    distances, indices = index.search(np.zeros((2, 5), dtype=np.uint8), 6)
-    np.testing.assert_array_equal(distances, [[1, 1, 1, -1, -1, -1]] * 2)
-    np.testing.assert_array_equal(indices, [[0, 1, 2, -1, -1, -1]] * 2)
+    queries = np.zeros((2, 5), dtype=np.uint8)
+    for k in (3, 6, 10**6, 2**62):
+        distances, indices = index.search(queries, k)
+        np.testing.assert_array_equal(distances, [[1, 1, 1]] * 2)
+        np.testing.assert_array_equal(indices, [[0, 1, 2]] * 2)
+    assert index.search(queries, 2)[1].shape == (2, 2)
 
 
 def test_multiple_adds_continue_ids_and_equal_one_add():
@@ -416,12 +425,20 @@ def test_merged_shard_searches_equal_one_index(n_bits):
         d, i = shard.search(queries, k)
         distances_list.append(d)
         indices_list.append(i)
-    merged = merge_search_results(distances_list, indices_list, k, offsets=offsets.tolist())
+    assert distances_list[0].shape == (15, 37)  # the small shard returns all it holds
+    merged = merge_search_results(
+        distances_list, indices_list, k, offsets=offsets.tolist(), shard_sizes=sizes
+    )
     assert_same(merged, expected)
     assert_same(merged, brute_search(queries, db, k))
     # The shards may answer in any order: the merge depends only on the global ids.
-    reordered = merge_search_results(distances_list[::-1], indices_list[::-1], k, offsets[::-1])
+    reordered = merge_search_results(
+        distances_list[::-1], indices_list[::-1], k, offsets[::-1], shard_sizes=sizes[::-1]
+    )
     assert_same(reordered, expected)
+    # Without shard_sizes a list narrower than k cannot be told from a too-shallow search.
+    with pytest.raises(ValueError, match="shard 0 returned 37 .* pass shard_sizes="):
+        merge_search_results(distances_list, indices_list, k, offsets=offsets.tolist())
 
 
 def test_merge_pads_when_shards_hold_fewer_than_k_items():
@@ -451,6 +468,38 @@ def test_merge_rejects_inconsistent_inputs():
         merge_search_results([d], [i], 3, offsets=3)
     with pytest.raises(ValueError, match="k must be a positive integer"):
         merge_search_results([d], [i], True)
+
+
+def test_merge_refuses_negative_offsets_and_unsorted_or_overlapping_lists():
+    # Issue 20 item 8: a negative offset turned a real neighbour into the padding id -1, and
+    # unsorted or overlapping shard lists were merged into a plausible wrong answer.
+    d, i = np.array([[0, 1, 2]], np.int32), np.array([[0, 1, 2]])
+    with pytest.raises(ValueError, match=r"offsets\[1\] must be a non-negative .* padding id"):
+        merge_search_results([d, d], [i, i], 3, offsets=[0, -1])
+    with pytest.raises(ValueError, match=r"shard 0: each row must be sorted by \(distance, id\)"):
+        merge_search_results([np.array([[3, 1, 2]], np.int32)], [i], 2)
+    with pytest.raises(ValueError, match="sorted by .*no repeated id"):
+        merge_search_results([np.array([[1, 1]])], [np.array([[4, 4]])], 2)
+    with pytest.raises(ValueError, match="global id 0 comes from more than one shard"):
+        merge_search_results([d, d], [i, i], 3)
+    with pytest.raises(ValueError, match="padded slots .* after every real"):
+        merge_search_results([np.array([[-1, 1]])], [np.array([[-1, 1]])], 2)
+    with pytest.raises(ValueError, match="both its distance and its id"):
+        merge_search_results([np.array([[0, -1]])], [np.array([[0, 3]])], 2)
+    with pytest.raises(ValueError, match="must be integers; got dtype float64"):
+        merge_search_results([d.astype(float)], [i], 3)
+    with pytest.raises(ValueError, match=r"shard_sizes\[0\] must be a non-negative"):
+        merge_search_results([d], [i], 3, shard_sizes=[-2])
+    with pytest.raises(ValueError, match="holds 2 codes .* has id 2"):
+        merge_search_results([d], [i], 3, shard_sizes=[2])
+    with pytest.raises(ValueError, match=r"returned 3 neighbours .* min\(k=5, shard size 9\)"):
+        merge_search_results([d], [i], 5, shard_sizes=[9])
+    # The same inputs, consistent, merge; a huge k allocates no more than the inputs hold.
+    distances, indices = merge_search_results(
+        [d, d], [i, i], 10**12, offsets=[0, 3], shard_sizes=[3, 3]
+    )
+    np.testing.assert_array_equal(indices, [[0, 3, 1, 4, 2, 5]])
+    np.testing.assert_array_equal(distances, [[0, 0, 1, 1, 2, 2]])
 
 
 class ArbitraryTieIndex:
@@ -575,3 +624,213 @@ def test_pickled_index_resolves_its_engine_again():
     loaded = pickle.loads(pickle.dumps(index))
     assert loaded.active_backend == "numpy"
     assert_same(loaded.search(np.eye(16, dtype=np.uint8)[:3], 2), index.search(np.eye(16)[:3], 2))
+
+
+# --------------------------------------------------------------------------- input quirks
+def test_complex_codes_are_refused():
+    # Issue 20 item 15: complex codes were accepted (numpy only warned on the cast).
+    index = HammingIndex(4)
+    with pytest.raises(ValueError, match="codes must hold real 0/1 numbers; got dtype complex"):
+        index.add(np.eye(4, dtype=complex))
+    index.add(np.eye(4, dtype=np.uint8))
+    with pytest.raises(ValueError, match="query_codes must hold real 0/1 .* complex"):
+        index.search(np.eye(4, dtype=complex)[:1], 1)
+
+
+def test_packed_codes_get_a_hint():
+    # Issue 20 item 15: packed codes passed where bits are expected got no hint.
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 2, size=(10, 64), dtype=np.uint8)
+    index = HammingIndex(64)
+    index.add(codes)
+    as_bytes = np.packbits(codes, axis=1)
+    for packed, form in [(as_bytes, "np.packbits bytes"), (as_bytes.view(np.uint64), "64-bit")]:
+        with pytest.raises(ValueError, match=f"looks like 64-bit codes packed as {form}.*unpack"):
+            index.search(packed, 3)
+    with pytest.raises(ValueError, match="looks like 13-bit codes packed"):
+        HammingIndex(13).add(np.packbits(codes[:, :13], axis=1))
+    # A width error that is not packing gets no such hint.
+    with pytest.raises(ValueError, match=r"must have 64 columns \(n_bits\); got 3\.$"):
+        index.search(codes[:, :3], 3)
+
+
+@pytest.mark.skipif(not _search.kernels_available(), reason="compiled kernel not built")
+def test_compiled_pickle_and_save_load_where_the_kernels_are_missing(tmp_path):
+    # Issue 20 item 15: a backend="compiled" pickle could not be loaded without the kernels.
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 2, size=(200, 64), dtype=np.uint8)
+    index = HammingIndex(64, backend="compiled", method="mih")
+    index.add(codes)
+    expected = index.search(codes[:5], 7)
+    joblib.dump(index, tmp_path / "index.pkl")
+    index.save(tmp_path / "saved")
+    np.save(tmp_path / "queries.npy", codes[:5])
+    out = _run_without_kernels(
+        "import warnings, joblib, numpy as np\n"
+        "from skmetacmh.index import HammingIndex, EngineFallbackWarning\n"
+        f"q = np.load({str(tmp_path / 'queries.npy')!r})\n"
+        "for how in ('pickle', 'load'):\n"
+        "    with warnings.catch_warnings(record=True) as caught:\n"
+        "        warnings.simplefilter('always')\n"
+        f"        i = (joblib.load({str(tmp_path / 'index.pkl')!r}) if how == 'pickle' else\n"
+        f"             HammingIndex.load({str(tmp_path / 'saved')!r}, mmap_mode='r'))\n"
+        "    w = [c for c in caught if issubclass(c.category, EngineFallbackWarning)]\n"
+        "    d, ids = i.search(q, 7)\n"
+        "    print(how, i.backend, i.active_backend, len(w), 'numpy engine instead' in\n"
+        "          str(w[0].message), d.tolist(), ids.tolist())\n"
+    )
+    for line, how in zip(out.splitlines(), ("pickle", "load")):
+        words = line.split(" ", 5)
+        assert words[:5] == [how, "compiled", "numpy", "1", "True"], line
+        assert words[5] == f"{expected[0].tolist()} {expected[1].tolist()}"
+
+
+# --------------------------------------------------------------------------- on disk
+def _saved_and_loaded(index, tmp_path, mmap_mode):
+    index.save(tmp_path / "index")
+    return HammingIndex.load(tmp_path / "index", mmap_mode=mmap_mode)
+
+
+@pytest.mark.parametrize("mmap_mode", [None, "r", "c"])
+@pytest.mark.parametrize(
+    "n_bits, method, backend",
+    [(64, "scan", "auto"), (64, "mih", "auto"), (130, "mih", "numpy"), (13, "scan", "numpy")],
+)
+def test_saved_index_answers_identically(tmp_path, n_bits, method, backend, mmap_mode):
+    rng = np.random.default_rng(n_bits)
+    db = tied_codes(rng, 3_000, n_bits, n_distinct=300, p_one=0.3)
+    queries = np.vstack([tied_codes(rng, 20, n_bits, n_distinct=300, p_one=0.3), db[:3]])
+    index = HammingIndex(n_bits, backend=backend, method=method)
+    index.add(db)
+    loaded = _saved_and_loaded(index, tmp_path, mmap_mode)
+    assert (loaded.ntotal, loaded.n_bits, loaded.backend) == (3_000, n_bits, backend)
+    assert loaded.active_method == index.active_method == method
+    if mmap_mode is not None:  # the codes are a view of the mapped file, not a copy
+        assert isinstance(loaded._packed.base, np.memmap)
+    for k in (1, 10, 3_000, 5_000):
+        assert_same(loaded.search(queries, k), brute_search(queries, db, k, pad=False))
+    for radius in (0, 3, n_bits):
+        assert_same(loaded.range_search(queries, radius), index.range_search(queries, radius))
+    np.testing.assert_array_equal(loaded.reconstruct_n(), db)
+
+
+def test_saved_mih_tables_are_loaded_not_rebuilt(tmp_path):
+    rng = np.random.default_rng(2)
+    db = rng.integers(0, 2, size=(5_000, 64), dtype=np.uint8)
+    index = HammingIndex(64, method="mih")
+    index.add(db)
+    index.save(tmp_path / "index")  # builds the tables that the next search would build
+    built = index._mih._tables
+    files = {p.name for p in (tmp_path / "index").iterdir()}
+    assert {"header.json", "codes.npy", "mih_ids.npy", "mih_offsets.npy"} <= files
+    loaded = HammingIndex.load(tmp_path / "index", mmap_mode="r")
+    tables = loaded._mih._tables
+    assert tables is not None and tables.n == 5_000 == loaded._mih.n_indexed
+    for name, value in vars(built).items():
+        np.testing.assert_array_equal(getattr(tables, name), value, err_msg=name)
+    assert isinstance(tables.ids.base, np.memmap)
+    assert_same(loaded.search(db[:50], 10), index.search(db[:50], 10))
+    assert loaded._mih._tables is tables  # the first search used the saved tables
+    # A scan index has no tables to save: only the header and the codes.
+    scan = HammingIndex(64, method="scan")
+    scan.add(db)
+    scan.save(tmp_path / "scan")
+    assert {p.name for p in (tmp_path / "scan").iterdir()} == {"header.json", "codes.npy"}
+
+
+def test_add_after_a_memory_mapped_load_leaves_the_files_unchanged(tmp_path):
+    rng = np.random.default_rng(3)
+    db = rng.integers(0, 2, size=(6_000, 40), dtype=np.uint8)
+    more = rng.integers(0, 2, size=(5_000, 40), dtype=np.uint8)
+    index = HammingIndex(40, method="mih")
+    index.add(db)
+    index.save(tmp_path / "index")
+    before = (tmp_path / "index" / "codes.npy").read_bytes()
+    loaded = HammingIndex.load(tmp_path / "index", mmap_mode="r")
+    loaded.add(more[:10])  # scanned and merged beside the saved tables
+    loaded.add(more[10:])  # past the tail limit: the tables are rebuilt, in memory
+    both = np.vstack([db, more])
+    queries = both[::997]
+    assert_same(loaded.search(queries, 25), brute_search(queries, both, 25))
+    for q, (want_d, want_i) in enumerate(brute_range(queries, both, 8)):
+        lims, d, i = loaded.range_search(queries, 8)
+        np.testing.assert_array_equal(d[lims[q] : lims[q + 1]], want_d)
+        np.testing.assert_array_equal(i[lims[q] : lims[q + 1]], want_i)
+    assert (tmp_path / "index" / "codes.npy").read_bytes() == before
+    assert HammingIndex.load(tmp_path / "index").ntotal == 6_000
+    loaded.reset()  # an emptied mapped index refills in memory
+    loaded.add(db[:3])
+    assert loaded.ntotal == 3
+
+
+def test_save_replaces_a_saved_index_and_refuses_other_folders(tmp_path):
+    index = HammingIndex(8)
+    index.add(np.eye(8, dtype=np.uint8))
+    index.save(tmp_path / "index")
+    mapped = HammingIndex.load(tmp_path / "index", mmap_mode="r")
+    index.add(np.ones((2, 8), dtype=np.uint8))
+    index.save(tmp_path / "index")  # replaces it, while `mapped` still maps the old files
+    assert HammingIndex.load(tmp_path / "index").ntotal == 10
+    assert mapped.ntotal == 8 and mapped.search(np.eye(8)[:1], 1)[1].tolist() == [[0]]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="holds no saved skmetacmh index"):
+        index.save(tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError, match="not a folder"):
+        index.save(tmp_path / "file")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        index.save(tmp_path / "absent" / "index")
+    empty = HammingIndex(8)
+    empty.save(tmp_path / "empty")
+    restored = HammingIndex.load(tmp_path / "empty", mmap_mode="r")
+    assert restored.ntotal == 0
+    restored.add(np.eye(8, dtype=np.uint8))
+    assert restored.search(np.eye(8)[:2], 1)[1].tolist() == [[0], [1]]
+
+
+def test_load_refuses_newer_foreign_and_altered_folders(tmp_path):
+    import json
+
+    index = HammingIndex(16)
+    index.add(np.eye(16, dtype=np.uint8))
+    index.save(tmp_path / "index")
+    header_file = tmp_path / "index" / "header.json"
+    header = json.loads(header_file.read_text())
+    assert header["format"] == "skmetacmh.HammingIndex" and header["format_version"] == 1
+    assert header["n_bits"] == 16 and header["ntotal"] == 16
+    assert header["arrays"]["codes"] == {"dtype": "<u8", "shape": [16, 1]}
+
+    def rewritten(**changes):
+        header_file.write_text(json.dumps({**header, **changes}))
+
+    rewritten(format_version=2, written_by="9.0")
+    with pytest.raises(ValueError, match="written by skmetacmh 9.0 in index format version 2; "
+                       "this skmetacmh .* reads format versions up to 1. Upgrade"):
+        HammingIndex.load(tmp_path / "index")
+    rewritten(format="skmetacmh.DistributedHammingIndex")
+    with pytest.raises(ValueError, match="not a saved skmetacmh.HammingIndex; load it with "
+                       "DistributedHammingIndex.load"):
+        HammingIndex.load(tmp_path / "index")
+    rewritten(format_version="1")
+    with pytest.raises(ValueError, match="format_version must be a positive integer"):
+        HammingIndex.load(tmp_path / "index")
+    rewritten(ntotal=17)
+    with pytest.raises(ValueError, match="codes.npy must be <u8 of shape"):
+        HammingIndex.load(tmp_path / "index")
+    rewritten()
+    np.save(tmp_path / "index" / "codes.npy", np.zeros((15, 1), dtype=np.uint64))
+    with pytest.raises(ValueError, match="changed after saving"):
+        HammingIndex.load(tmp_path / "index", mmap_mode="r")
+    (tmp_path / "index" / "codes.npy").unlink()
+    with pytest.raises(FileNotFoundError, match="codes.npy is missing"):
+        HammingIndex.load(tmp_path / "index")
+    header_file.write_text("{not json")
+    with pytest.raises(ValueError, match="not a valid index header"):
+        HammingIndex.load(tmp_path / "index")
+    with pytest.raises(FileNotFoundError, match="holds no saved index"):
+        HammingIndex.load(tmp_path)
+    with pytest.raises(ValueError, match="mmap_mode must be one of"):
+        HammingIndex.load(tmp_path / "index", mmap_mode="r+")

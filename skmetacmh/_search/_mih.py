@@ -54,7 +54,7 @@ import numpy as np
 
 from . import kernels_available
 from ._engine import SearchEngine
-from ._merge import merge_topk
+from ._merge import merge_ranges, merge_topk
 from ._popcount import bitwise_count
 
 __all__ = [
@@ -518,18 +518,13 @@ class MultiIndex:
             lims, dist, ids = engine.range(db[: tables.n], queries[over], self.n_bits, radius)
             for r, q in enumerate(np.flatnonzero(over)):
                 per_query[q] = (dist[lims[r] : lims[r + 1]], ids[lims[r] : lims[r + 1]])
-        if tables.n < db.shape[0]:
-            lims, dist, ids = engine.range(db[tables.n :], queries, self.n_bits, radius)
-            # Tail ids exceed every indexed id: within one distance they come last.
-            for q in range(n_query):
-                d = np.concatenate([per_query[q][0], dist[lims[q] : lims[q + 1]]])
-                i = np.concatenate([per_query[q][1], ids[lims[q] : lims[q + 1]] + tables.n])
-                order = np.lexsort((i, d))
-                per_query[q] = (d[order], i[order])
         lims = np.zeros(n_query + 1, dtype=np.int64)
         np.cumsum([found[0].size for found in per_query], out=lims[1:])
         if n_query == 0:
             return lims, np.empty(0, np.int32), np.empty(0, np.int64)
         dist = np.concatenate([found[0] for found in per_query]).astype(np.int32)
         ids = np.concatenate([found[1] for found in per_query]).astype(np.int64)
+        if tables.n < db.shape[0]:  # codes added since the build: scanned, then merged in
+            tail = engine.range(db[tables.n :], queries, self.n_bits, radius)
+            return merge_ranges([lims, tail[0]], [dist, tail[1]], [ids, tail[2]], [0, tables.n])
         return lims, dist, ids

@@ -32,8 +32,11 @@ def check_codes(codes, name: str = "codes", n_bits: int | None = None) -> np.nda
         )
     if arr.dtype == bool:
         arr = arr.astype(np.uint8)
-    elif arr.size and not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must hold 0/1 numbers; got dtype {arr.dtype}.")
+    elif arr.size and (
+        not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating)
+    ):
+        raise ValueError(f"{name} must hold real 0/1 numbers; got dtype {arr.dtype}.")
+    hint = _packed_hint(arr, n_bits)
     if arr.size:
         if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains NaN or infinity; codes must be 0/1 bits.")
@@ -41,11 +44,29 @@ def check_codes(codes, name: str = "codes", n_bits: int | None = None) -> np.nda
         if bad.any():
             first = arr[bad].ravel()[0]
             raise ValueError(
-                f"{name} must hold only 0 and 1 (bits, as returned by encode); found {first!r}."
+                f"{name} must hold only 0 and 1 (bits, as returned by encode); found "
+                f"{first!r}.{hint}"
             )
     if n_bits is not None and arr.shape[1] != n_bits:
-        raise ValueError(f"{name} must have {n_bits} columns (n_bits); got {arr.shape[1]}.")
+        raise ValueError(f"{name} must have {n_bits} columns (n_bits); got {arr.shape[1]}.{hint}")
     return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+def _packed_hint(arr: np.ndarray, n_bits: int | None) -> str:
+    """A hint when ``arr`` looks like packed codes handed to an API that takes 0/1 bits."""
+    if n_bits is None or arr.shape[1] == n_bits:
+        return ""
+    if arr.dtype == np.uint8 and arr.shape[1] == -(-n_bits // 8):
+        form = "np.packbits bytes"
+    elif arr.dtype in (np.uint64, np.int64) and arr.shape[1] == n_words(n_bits):
+        form = "64-bit words"
+    else:
+        return ""
+    return (
+        f" It looks like {n_bits}-bit codes packed as {form} ({arr.shape[1]} per code); this "
+        f"API takes one 0/1 value per bit: unpack them first, e.g. np.unpackbits(codes, "
+        f"axis=1, count={n_bits}) for np.packbits output."
+    )
 
 
 def n_words(n_bits: int) -> int:
