@@ -32,6 +32,7 @@ from ._fit_checks import check_feature_scale, warn_if_codes_collapse
 from ._labels import check_fit_labels, labels_to_indicator
 from ._modalities import check_modality, check_n_image_features, split_modalities
 from ._search import pack_database
+from ._threads import limits_threads
 
 __all__ = ["BaseCrossModalHasher", "MAX_BITS"]
 
@@ -53,7 +54,9 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for cross-modal hashers: the data contract, encoding and scoring.
 
     Parameters shared by every hasher are ``n_bits`` and ``n_image_features``; subclasses
-    add their own and list them in ``_parameter_constraints``.
+    add their own and list them in ``_parameter_constraints``. A hasher with an ``n_jobs``
+    parameter runs ``fit``, ``encode``, ``transform`` and ``score`` on that many threads
+    (:mod:`skmetacmh._threads`) and restores the caller's thread settings afterwards.
 
     Attributes
     ----------
@@ -121,6 +124,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
+    @limits_threads
     def fit(self, X, y):
         """Learn hash functions for both modalities and store the training set as database.
 
@@ -173,6 +177,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return self.fit(X, y).database_codes_.copy()
 
     # ------------------------------------------------------------------ encoding
+    @limits_threads
     def encode(self, X, modality: str) -> np.ndarray:
         """Hash items of one modality.
 
@@ -195,6 +200,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         X = self._check_block(X, modality, expected)
         return self._bits(X, modality)
 
+    @limits_threads
     def transform(self, X) -> np.ndarray:
         """Encode both modalities of each row: image bits then text bits.
 
@@ -213,6 +219,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         X_image, X_text = split_modalities(X, self.n_image_features)
         return np.hstack([self._bits(X_image, "image"), self._bits(X_text, "text")])
 
+    @limits_threads
     def score(self, X, y) -> float:
         """Cross-modal mAP@all of the rows of ``X`` as queries against the fitted database.
 

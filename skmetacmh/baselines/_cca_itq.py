@@ -15,6 +15,7 @@ from scipy.linalg import cho_factor, solve_triangular, svd
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     centred_matmul,
@@ -123,6 +124,7 @@ class CCAITQHasher(_LinearProjectionHasher):
         ITQ iterations, the paper's value.
     {random_state}
         Seeds the random initial rotation.
+    {n_jobs}
 
     Attributes
     ----------
@@ -177,6 +179,7 @@ class CCAITQHasher(_LinearProjectionHasher):
         "eigenvalue_power": [Interval(Real, 0, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(
@@ -188,6 +191,7 @@ class CCAITQHasher(_LinearProjectionHasher):
         eigenvalue_power=4.0,
         n_iter=50,
         random_state=None,
+        n_jobs=None,
     ):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
@@ -195,6 +199,7 @@ class CCAITQHasher(_LinearProjectionHasher):
         self.eigenvalue_power = eigenvalue_power
         self.n_iter = n_iter
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _fit(self, X_image, X_text, Y):
         check_covariance_width(X_image.shape[1], type(self).__name__, "image")

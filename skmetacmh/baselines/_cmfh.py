@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import _float64_sparse, centred_gram, centred_matmul, column_means
 from ._linear_projection import _LinearProjectionHasher
@@ -211,6 +212,7 @@ class CMFHHasher(_LinearProjectionHasher):
         the first sweep (the criterion of scikit-learn's NMF).
     {random_state}
         Seeds the random initial latent factor.
+    {n_jobs}
 
     Attributes
     ----------
@@ -281,6 +283,7 @@ class CMFHHasher(_LinearProjectionHasher):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(
@@ -294,6 +297,7 @@ class CMFHHasher(_LinearProjectionHasher):
         max_iter=100,
         tol=1e-4,
         random_state=None,
+        n_jobs=None,
     ):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
@@ -303,6 +307,7 @@ class CMFHHasher(_LinearProjectionHasher):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _fit(self, X_image, X_text, Y):
         n_samples = X_image.shape[0]
