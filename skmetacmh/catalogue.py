@@ -90,7 +90,8 @@ def _modality_transformers(preprocessing, n_image_features: int, modality: str) 
             chosen.append((out.start, transformer, columns))
     if not chosen:
         raise ValueError(f"no step of the ColumnTransformer feeds the {modality} modality.")
-    return [(transformer, columns) for _, transformer, columns in sorted(chosen, key=lambda c: c[0])]
+    chosen.sort(key=lambda entry: entry[0])  # the order of the block's columns
+    return [(transformer, columns) for _, transformer, columns in chosen]
 
 
 def _select(X, columns, single: bool):
@@ -336,13 +337,13 @@ class Catalogue:
             X = [X]
         if self._preprocessing is None:
             return self.hasher.encode(X, modality=modality)
-        pairs = _modality_transformers(
-            self._preprocessing, self.hasher.n_image_features, modality
-        )
+        pairs = _modality_transformers(self._preprocessing, self.hasher.n_image_features, modality)
         parts = []
         for transformer, columns in pairs:
             selected = _select(X, columns, single=len(pairs) == 1)
-            parts.append(selected if transformer == "passthrough" else transformer.transform(selected))
+            if transformer != "passthrough":
+                selected = transformer.transform(selected)
+            parts.append(selected)
         return self.hasher.encode(_stack(parts), modality=modality)
 
     def kneighbors(self, X, *, modality: str, n_neighbors: int = 10, return_distance: bool = True):

@@ -123,11 +123,10 @@ def test_pipeline_catalogue_takes_a_raw_caption(tmp_path):
     # By hand: the text transformer alone, then the hasher's text function.
     text_block = fitted.named_transformers_["text"].transform(frame["caption"][:3])
     want = hasher.encode(text_block, modality="text")
-    np.testing.assert_array_equal(catalogue.encode_queries(list(frame["caption"][:3]), "text"), want)
+    captions = list(frame["caption"][:3])
+    np.testing.assert_array_equal(catalogue.encode_queries(captions, "text"), want)
     np.testing.assert_array_equal(catalogue.encode_queries(frame[["caption"]][:3], "text"), want)
-    np.testing.assert_array_equal(
-        catalogue.encode_queries(frame["caption"][0], "text"), want[:1]
-    )
+    np.testing.assert_array_equal(catalogue.encode_queries(frame["caption"][0], "text"), want[:1])
     image_block = fitted.named_transformers_["image"].transform(frame.iloc[:3, :5])
     np.testing.assert_array_equal(
         catalogue.encode_queries(frame.iloc[:3], "image"),
