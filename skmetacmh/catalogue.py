@@ -179,7 +179,7 @@ class Catalogue:
     >>> from skmetacmh.catalogue import Catalogue
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((300, 10))
-    >>> hasher = CCAITQHasher(n_bits=8, n_image_features=6, random_state=0).fit(X[:100])
+    >>> hasher = CCAITQHasher(n_bits=4, n_image_features=6, random_state=0).fit(X[:100])
     >>> catalogue = Catalogue(hasher).add(X, ids=[f"item{i}" for i in range(300)])
     >>> distances, ids = catalogue.kneighbors(X[:2, 6:], modality="text", n_neighbors=3)
     >>> ids.shape, ids.dtype.kind
