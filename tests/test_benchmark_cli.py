@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from skmetacmh import BaseCrossModalHasher
-from skmetacmh._bench import _protocol, _report
-from skmetacmh._bench import run as bench
+from skmetacmh._bench import _plan, _protocol, _report
+from skmetacmh._bench import cli as bench
 
 TINY = [
     "--config",
@@ -404,7 +404,7 @@ def test_the_command_line_prints_configuration_errors_without_a_traceback(tmp_pa
     [
         pytest.param(lambda mp: mp.setattr("skmetacmh.__version__", "99.0"), id="version"),
         pytest.param(
-            lambda mp: mp.setattr(bench, "_source_fingerprint", lambda: "other-code"),
+            lambda mp: mp.setattr(_plan, "source_fingerprint", lambda: "other-code"),
             id="source",
         ),
         pytest.param("--threads", id="threads"),
