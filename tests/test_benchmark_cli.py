@@ -556,3 +556,145 @@ def test_bench_doc_claims_measures_what_the_docs_cite(capsys):
     assert capsys.readouterr().out.count("ratio") == 3
     with pytest.raises(SystemExit):
         script.main(["no-such-claim"])
+
+
+# ---------------------------------------------------------------- checked before any run (#20)
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--seeds", "0", "0"], "'seeds' lists 0 more than once"),
+        (["--bits", "16", "16"], "'bits' lists 16 more than once"),
+        (["--hashers", "SCM", "scm"], "'hashers' lists 'SCM' more than once"),
+        (["--datasets", "synthetic", "synthetic"], "'datasets' lists 'synthetic' more than once"),
+    ],
+)
+def test_a_repeated_value_is_refused_before_any_run(tmp_path, capsys, count_runs, extra, message):
+    # Running a seed twice reported "2 seeds, ± 0.000" for one measurement (issue 20, item 2).
+    args = [*TINY, "--output-dir", str(tmp_path / "out"), "--no-plots", *extra]
+    assert bench.main(args) == 2
+    assert message in _error_line(capsys)
+    assert count_runs == [] and not (tmp_path / "out").exists()
+
+
+def test_a_repeated_value_in_a_configuration_file_is_refused(tmp_path, capsys, count_runs):
+    config = tmp_path / "config.json"
+    smoke = json.loads((bench.DEFAULT_CONFIG.parent / "smoke.json").read_text())
+    config.write_text(json.dumps({**smoke, "seeds": [0, 1, 0]}))
+    assert bench.main(["--config", str(config), "--output-dir", str(tmp_path / "o")]) == 2
+    assert "'seeds' lists 0 more than once" in _error_line(capsys)
+    assert count_runs == []
+
+
+def _binary_config(tmp_path):
+    path = tmp_path / "binary.json"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            lambda tmp: ["--datasets", "mirflickr25k", "--data-path", str(tmp / "nonexistent")],
+            "does not exist",
+        ),
+        (lambda tmp: ["--n-samples", "3"], "cannot give the split of seed 0"),
+        (lambda tmp: ["--config", _binary_config(tmp)], "must be UTF-8 JSON text"),
+        (lambda tmp: ["--bits", "5000"], "'n_bits' parameter of SCMHasher must be an int in"),
+        (lambda tmp: ["--n-query", "100000"], "n_query=100000 queries per class need more"),
+        (
+            lambda tmp: ["--param", 'SCM.variant="sequental"'],
+            "'variant' parameter of SCMHasher must be a str among",
+        ),
+    ],
+)
+def test_errors_that_used_to_fail_run_by_run_or_with_a_traceback_fail_up_front(
+    tmp_path, capsys, count_runs, extra, message
+):
+    # Issue 20, item 7: all of these fail before any run, in one line, with exit status 2.
+    args = [*TINY, "--hashers", "SCM", "--output-dir", str(tmp_path / "out"), "--no-plots"]
+    assert bench.main([*args, *extra(tmp_path)]) == 2
+    assert message in _error_line(capsys)
+    assert count_runs == [] and not (tmp_path / "out").exists()
+
+
+def test_the_command_line_refuses_a_non_utf8_configuration_without_a_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "skmetacmh._bench", "--config", _binary_config(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("skmetacmh-bench: error: ")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- Config, RunSpec, resume (#23)
+def test_the_configuration_is_validated_once_into_a_frozen_config(tmp_path, monkeypatch):
+    import dataclasses
+
+    from skmetacmh._bench import _config, _runner
+
+    calls = []
+    real = _config.validate_config
+
+    def counting(config, *args, **kwargs):
+        calls.append(type(config).__name__)
+        return real(config, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "validate_config", counting)
+    monkeypatch.setattr(_runner, "validate_config", counting)
+    assert bench.main([*TINY, "--output-dir", str(tmp_path), "--no-plots"]) == 0
+    assert calls == ["dict", "Config"]  # checked once; the runner gets the Config through
+    config = real({"datasets": ["synthetic"], "hashers": ["scm"], "bits": [8], "seeds": [0]})
+    assert config.hashers == ("SCM",) and config.bits == (8,)
+    assert config.dataset_options == {"synthetic": {"n_samples": 3000}}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.bits = (16,)
+
+
+def test_the_plan_is_one_runspec_per_run_in_report_order():
+    from skmetacmh._bench._config import validate_config
+
+    config = validate_config(
+        {"datasets": ["synthetic"], "hashers": ["SCM", "CVH"], "bits": [8, 16], "seeds": [0, 1]}
+    )
+    specs = _plan.plan(config, {"SCM": None, "CVH": None})
+    assert [(s.hasher, s.bits, s.seed) for s in specs] == [
+        (h, b, s) for h in ("SCM", "CVH") for b in (8, 16) for s in (0, 1)
+    ]
+    env = {"threads": 1}
+    key = json.loads(specs[0].key(env))
+    # The key layout of every earlier results file: dataset, options, protocol, hasher,
+    # params, bits, seed, environment.
+    assert key == ["synthetic", {"n_samples": 3000}, config.protocol, "SCM", {}, 8, 0, env]
+    assert "learned_codes" not in config.protocol  # an extra enters the key only when set
+
+
+def test_a_results_file_written_by_the_earlier_runner_resumes(tmp_path, monkeypatch, capsys):
+    # tests/data/bench_results_d7da4cb.json was written by the runner of d7da4cb (smoke.json,
+    # SCM, 8 bits; synthetic seeds 0 and 1, synthetic-multilabel seed 0).
+    from pathlib import Path
+
+    legacy = Path(__file__).parent / "data" / "bench_results_d7da4cb.json"
+    (tmp_path / "results.json").write_text(legacy.read_text())
+    old = json.loads(legacy.read_text())["runs"]
+    args = ["--config", "smoke.json", "--hashers", "SCM", "--bits", "8", "--no-plots"]
+    args += ["--output-dir", str(tmp_path)]
+    # Under the environment that wrote it, every run is reused as it is.
+    from skmetacmh._bench import _runner
+
+    monkeypatch.setattr(_runner, "environment", lambda threads: old[0]["environment"])
+    calls = []
+    monkeypatch.setattr(_protocol, "run_once", lambda *a, **k: calls.append(a) or {})
+    assert bench.main([*args, "--seeds", "0", "1"]) == 0
+    assert calls == []
+    printed = capsys.readouterr()
+    assert "2 runs planned, 2 already in" in printed.err
+    row = "| synthetic | SCM | 8 | 0.327 ± 0.022 | 0.349 ± 0.020 | 0.338 ± 0.021 |"
+    assert row in printed.out
+    assert json.loads((tmp_path / "results.json").read_text())["runs"] == old
+    # Under today's code the same file is readable, and its runs are counted as stale.
+    monkeypatch.undo()
+    assert bench.main([*args, "--datasets", "synthetic-multilabel", "--seeds", "0"]) == 0
+    assert "1 run(s) there were made by other code" in capsys.readouterr().err
