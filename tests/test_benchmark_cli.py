@@ -698,3 +698,163 @@ def test_a_results_file_written_by_the_earlier_runner_resumes(tmp_path, monkeypa
     monkeypatch.undo()
     assert bench.main([*args, "--datasets", "synthetic-multilabel", "--seeds", "0"]) == 0
     assert "1 run(s) there were made by other code" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- strict tail, learned codes
+def _run(dataset, hasher, protocol, **kwargs):
+    from skmetacmh._bench._data import dataset_options, load_dataset
+
+    data = load_dataset(dataset, dataset_options(dataset, n_samples=600))
+    return data, _protocol.run_once(data, hasher, kwargs, 8, 0, protocol=protocol, keep_hasher=True)
+
+
+SMALL = {"query": "per_class", "n_query": 5, "imbalance_factor": 10.0, "n_train": None}
+
+
+def _direct_scores(data, hasher, protocol, db="hash"):
+    """The run's numbers recomputed by hand from the split, the scaler and the metrics."""
+    from skmetacmh import metrics
+
+    split = _protocol.split_long_tailed(data.y, protocol, 0)
+    n_img = data.X_image.shape[1]
+    X_train, X_query, X_db = _protocol._scaled_blocks(data, split, n_img)
+    y_train, y_query, y_db = (data.y[split[k]] for k in ("train", "query", "database"))
+    q = {m: hasher.encode(X_query[:, c], modality=m) for m, c in _BLOCKS(n_img)}
+    if db == "hash":
+        d = {m: hasher.encode(X_db[:, c], modality=m) for m, c in _BLOCKS(n_img)}
+    else:
+        b = hasher.n_bits
+        d = {"image": hasher.training_codes_[:, :b], "text": hasher.training_codes_[:, b:]}
+        y_db = y_train
+    out = {}
+    for name, (qm, dm) in {
+        "image_to_text": ("image", "text"),
+        "text_to_image": ("text", "image"),
+    }.items():
+        out[name] = metrics.mean_average_precision(q[qm], d[dm], y_query, y_db)
+        for relevance in ("lenient", "strict"):
+            groups = metrics.map_by_frequency_group(
+                q[qm], d[dm], y_query, y_db, y_train, relevance=relevance
+            )
+            out[(name, relevance)] = groups.map.get("tail")
+    return out
+
+
+def _BLOCKS(n_img):
+    return (("image", slice(0, n_img)), ("text", slice(n_img, None)))
+
+
+def test_runs_report_the_strict_tail_next_to_the_lenient_one():
+    from tests._toy import ToyHasher
+
+    data, run = _run("synthetic-multilabel", ToyHasher, SMALL)
+    direct = _direct_scores(data, run["hasher"], SMALL)
+    assert run["multilabel"] is True
+    for d in _protocol.DIRECTIONS:
+        assert run["groups_by_direction"][d]["tail"] == direct[(d, "lenient")]
+        assert run["groups_by_direction_strict"][d]["tail"] == direct[(d, "strict")]
+    assert run["tail_strict"] == pytest.approx(
+        np.mean([direct[(d, "strict")] for d in _protocol.DIRECTIONS])
+    )
+    # Rare tags ride on frequent ones: finding any shared tag is much easier than the rare one.
+    assert run["tail_strict"] < run["tail"] - 0.1
+    _, single = _run("synthetic", ToyHasher, SMALL)
+    assert single["multilabel"] is False
+    for g in ("head", "medium", "tail"):
+        assert single[f"{g}_strict"] == pytest.approx(single[g], rel=1e-12)
+
+
+def test_learned_codes_are_scored_as_the_database_next_to_the_default_protocol():
+    from tests._toy import LearnedCodesToyHasher, ToyHasher
+
+    learned = {**SMALL, "learned_codes": True}
+    data, run = _run("synthetic-multilabel", LearnedCodesToyHasher, learned)
+    hasher = run["hasher"]
+    by_hand = _direct_scores(data, hasher, SMALL, db="learned")
+    for d in _protocol.DIRECTIONS:
+        assert run[f"learned_{d}"] == by_hand[d]
+    assert run["learned_mean"] == pytest.approx(
+        (by_hand["image_to_text"] + by_hand["text_to_image"]) / 2
+    )
+    assert run["learned_tail_strict"] == pytest.approx(
+        np.mean([by_hand[(d, "strict")] for d in _protocol.DIRECTIONS])
+    )
+    # The default protocol's numbers do not change with the option, nor by the hasher's
+    # having learned codes (same hash functions as ToyHasher).
+    _, plain = _run("synthetic-multilabel", LearnedCodesToyHasher, SMALL)
+    _, toy = _run("synthetic-multilabel", ToyHasher, learned)
+    for key in ("image_to_text", "text_to_image", "mean", "tail", "tail_strict"):
+        assert run[key] == plain[key] == toy[key]
+    assert not any(key.startswith("learned_") for key in plain)
+    # A hasher without learned codes: n/a, not a number of the other protocol.
+    assert all(toy[f"learned_{key}"] is None for key in _protocol.LEARNED_KEYS)
+
+
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        ("wrong_shape", "must have shape \\(n_train, 2 \\* n_bits\\)"),
+        ("not_bits", "must be uint8 0/1 bits"),
+    ],
+)
+def test_learned_codes_that_break_the_contract_fail_the_run_with_a_clear_message(broken, message):
+    from tests._toy import LearnedCodesToyHasher
+
+    with pytest.raises(ValueError, match=f"LearnedCodesToyHasher.training_codes_ {message}"):
+        _run(
+            "synthetic",
+            LearnedCodesToyHasher,
+            {**SMALL, "learned_codes": True},
+            training_codes=broken,
+        )
+
+
+def test_the_tables_label_both_tails_and_both_protocols(tmp_path):
+    args = ["--config", "smoke.json", "--datasets", "synthetic", "synthetic-multilabel"]
+    args += ["--hashers", "tests._toy:LearnedCodesToyHasher", "SCM", "--bits", "8"]
+    args += ["--seeds", "0", "--learned-codes", "--no-plots", "--output-dir", str(tmp_path)]
+    assert bench.main(args) == 0
+    header, _, *lines = (tmp_path / "results.md").read_text().splitlines()
+    titles = [cell.strip() for cell in header.strip("|").split("|")]
+    for title in (
+        "tail (lenient)",
+        "tail (strict)",
+        "mean mAP, learned db",
+        "tail (lenient), learned db",
+        "tail (strict), learned db",
+    ):
+        assert title in titles
+    rows = {tuple(c.strip() for c in line.strip("|").split("|")[:2]): line for line in lines}
+    scm = [c.strip() for c in rows[("synthetic", "SCM")].strip("|").split("|")]
+    assert scm[titles.index("mean mAP, learned db")] == "n/a"  # SCM learns no codes
+    toy = [
+        c.strip()
+        for c in rows[("synthetic-multilabel", "LearnedCodesToyHasher")].strip("|").split("|")
+    ]
+    assert toy[titles.index("mean mAP, learned db")] != "n/a"
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert all(run["protocol"]["learned_codes"] is True for run in runs)
+    with open(tmp_path / "results.csv") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    assert {"tail_strict_mean", "learned_mean_mean", "learned_tail_strict_std"} <= set(csv_rows[0])
+    by_method = {(r["dataset"], r["method"]): r for r in csv_rows}
+    assert by_method[("synthetic", "SCM")]["learned_mean_mean"] == ""
+    assert (
+        float(by_method[("synthetic-multilabel", "LearnedCodesToyHasher")]["learned_mean_mean"]) > 0
+    )
+    assert "tail (strict)" in (tmp_path / "results.rst").read_text()
+
+
+def test_single_label_tables_keep_their_columns():
+    runs = [
+        {
+            "dataset": "d",
+            "hasher": "H",
+            "params": {},
+            "bits": 8,
+            "multilabel": False,
+            **{k: 0.5 for k, _, _ in _report.METRICS},
+        }
+    ]
+    table = _report.markdown_table(_report.aggregate(runs))
+    assert "| tail |" in table and "strict" not in table and "learned" not in table
