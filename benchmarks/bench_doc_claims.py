@@ -36,23 +36,21 @@ def _best(function, repeats: int) -> float:
     return min(times)
 
 
-def top_k_crossover(n_db: int, ratios=(1000, 180, 64, 40, 16)) -> None:
+def top_k_crossover(n_db: int, ratios=(1000, 500, 300, 180, 64, 40, 16)) -> None:
     """Full ranking / top-k search time for mAP@k, at several n_db / k."""
     from bench_metrics import make_problem
 
-    import skmetacmh._search._engine as engine_module
     from skmetacmh._search import _COMPILED, _NUMPY
     from skmetacmh.metrics._ranking import _per_query_ap
 
     qc, dbc, ql, dbl = make_problem(300, n_db, 64, 24, 0.12, seed=0)
-    saved = engine_module.TOP_K_SEARCH_RATIO
-    try:
-        for engine in [e for e in (_COMPILED, _NUMPY) if e is not None]:
+    for engine in [e for e in (_COMPILED, _NUMPY) if e is not None]:
+        try:
             for ratio in ratios:
                 k = max(1, n_db // ratio)
                 timings = {}
                 for name, forced in (("top-k", 0), ("full", 10**12)):
-                    engine_module.TOP_K_SEARCH_RATIO = forced  # 0: always search, huge: never
+                    engine.top_k_search_ratio = forced  # 0: always search, huge: never
                     timings[name] = _best(
                         lambda k=k, engine=engine: _per_query_ap(
                             qc, dbc, ql, dbl, k, engine=engine
@@ -64,8 +62,8 @@ def top_k_crossover(n_db: int, ratios=(1000, 180, 64, 40, 16)) -> None:
                     f"{timings['top-k'] * 1e3:7.1f} ms, full {timings['full'] * 1e3:7.1f} ms, "
                     f"full / top-k {timings['full'] / timings['top-k']:5.2f}"
                 )
-    finally:
-        engine_module.TOP_K_SEARCH_RATIO = saved
+        finally:
+            del engine.top_k_search_ratio  # back to the class's measured value
 
 
 def blas_threads() -> None:

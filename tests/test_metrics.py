@@ -57,7 +57,8 @@ def reference_map(qc, dbc, ql, dbl, top_k=None):
 
 @st.composite
 def retrieval_problem(draw):
-    n_bits = draw(st.integers(1, 70))
+    # Up to 5 words per code and 3 words per label set: every specialised kernel loop is drawn.
+    n_bits = draw(st.one_of(st.integers(1, 70), st.integers(120, 300)))
     n_query = draw(st.integers(1, 12))
     n_db = draw(st.integers(1, 40))
     multilabel = draw(st.booleans())
@@ -70,6 +71,8 @@ def retrieval_problem(draw):
     dbc = pool[rng.integers(0, n_distinct, n_db)]
     # An indicator has at least two columns: one column is a column of class labels.
     n_labels = draw(st.integers(2 if multilabel else 1, 5))
+    if multilabel and draw(st.booleans()):
+        n_labels = draw(st.integers(60, 150))  # two or three label words
     if multilabel:
         ql = (rng.random((n_query, n_labels)) < 0.35).astype(np.uint8)
         dbl = (rng.random((n_db, n_labels)) < 0.35).astype(np.uint8)
@@ -120,12 +123,62 @@ def test_every_engine_and_route_matches_the_reference(problem):
             np.testing.assert_array_equal(got_valid, valid)
             np.testing.assert_allclose(ap[valid], expected[valid], rtol=0, atol=1e-12)
             results[engine.name, route] = ap
-    if k is not None and COMPILED is not None:
-        # The top-k route sums in the order of the compiled kernel: bit-identical to it.
-        for engine in ENGINES:
-            np.testing.assert_array_equal(
-                results[engine.name, "top-k"], results["compiled", "full"]
-            )
+    # Every engine and route sums the precision terms in database-index order: bit-identical.
+    for key, ap in results.items():
+        np.testing.assert_array_equal(ap, results["numpy", "full"], err_msg=str(key))
+
+
+@pytest.mark.parametrize("n_bits, n_labels", [(64, 0), (64, 24), (128, 24), (200, 100)])
+@pytest.mark.parametrize("top_k", [None, 700])
+def test_engines_agree_to_the_last_bit_on_a_realistic_problem(n_bits, n_labels, top_k):
+    # Codes correlated with labels (many ties at mid distances, about a third relevant), with a
+    # query count that is not a multiple of the kernel's block of 4: the compiled kernel's one
+    # pass and the numpy ranking must give the same floating-point AP, query by query.
+    rng = np.random.default_rng(n_bits + n_labels)
+    labels = (rng.random((2_061, max(n_labels, 24))) < 0.12).astype(np.uint8)
+    codes = labels @ rng.standard_normal((labels.shape[1], n_bits))
+    codes = (codes + 2 * rng.standard_normal(codes.shape) > 0).astype(np.uint8)
+    if n_labels == 0:
+        labels = labels.argmax(axis=1)  # class ids
+    qc, dbc, ql, dbl = codes[:61], codes[61:], labels[:61], labels[61:]
+    p = _Problem(qc, dbc, ql, dbl)
+    args = (p.queries, p.db, p.n_bits, p.query_labels, p.db_labels, p.label_words, top_k)
+    expected = [reference_ap(qc[i], dbc, ql[i], dbl, top_k) for i in range(len(qc))]
+    valid = np.array([e is not None for e in expected])
+    ap_numpy, valid_numpy = NUMPY._average_precision_all(*args)
+    np.testing.assert_array_equal(valid_numpy, valid)
+    np.testing.assert_allclose(ap_numpy[valid], np.array(expected)[valid].astype(float), atol=1e-12)
+    if COMPILED is not None:
+        ap_compiled, valid_compiled = COMPILED._average_precision_all(*args)
+        np.testing.assert_array_equal(valid_compiled, valid)
+        np.testing.assert_array_equal(ap_compiled, ap_numpy)
+
+
+def test_compiled_ap_hands_databases_beyond_its_counters_to_numpy(monkeypatch):
+    if COMPILED is None:
+        pytest.skip("compiled kernels not built")
+    from skmetacmh._search import _compiled_engine
+
+    rng = np.random.default_rng(1)
+    qc, dbc = rng.integers(0, 2, (5, 16), np.uint8), rng.integers(0, 2, (50, 16), np.uint8)
+    ql, dbl = rng.integers(0, 3, 5), rng.integers(0, 3, 50)
+    expected = _per_query_ap(qc, dbc, ql, dbl, engine=COMPILED)
+    monkeypatch.setattr(_compiled_engine, "AP_MAX_DB", 49)
+    monkeypatch.setattr(COMPILED, "_kernels", None)  # the kernel must not be called
+    got = _per_query_ap(qc, dbc, ql, dbl, engine=COMPILED)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.skipif(COMPILED is None, reason="compiled kernels not built")
+def test_ap_kernel_refuses_a_database_beyond_its_32_bit_counters():
+    from skmetacmh._search import _kernels
+
+    queries, db = np.zeros((2, 1), np.uint64), np.zeros((1, 1), np.uint64)
+    labels = np.zeros(2, np.int64)
+    ap, n_rel = np.zeros(2), np.zeros(2, np.int64)
+    with pytest.raises(ValueError, match="invalid sizes"):  # before any buffer is read
+        _kernels.average_precision(queries, 2, db, 2**32, 1, 64, labels, labels, 0, 0, ap, n_rel)
 
 
 @pytest.mark.parametrize("engine", ["compiled", "numpy"])
@@ -136,16 +189,25 @@ def test_map_at_small_k_runs_a_top_k_search_not_a_full_ranking(engine, monkeypat
     rng = np.random.default_rng(0)
     qc, dbc = rng.integers(0, 2, (30, 16), np.uint8), rng.integers(0, 2, (2000, 16), np.uint8)
     ql, dbl = rng.integers(0, 4, 30), rng.integers(0, 4, 2000)
-    ks = (1, 10, 2000 // _search._engine.TOP_K_SEARCH_RATIO)
-    expected = [reference_map(qc, dbc, ql, dbl, k)[0] for k in ks]
+    largest = 2000 // engine.top_k_search_ratio  # the largest k searched, not ranked
+    ks = (1, max(1, largest // 2), largest)
+    expected = {k: reference_map(qc, dbc, ql, dbl, k)[0] for k in (*ks, largest + 1)}
 
-    def full_ranking(*args, **kwargs):
-        raise AssertionError("mAP@k ranked the whole database")
+    def refuse(route):
+        def call(*args, **kwargs):
+            raise AssertionError(f"mAP@k took the {route} route")
 
-    monkeypatch.setattr(engine, "_average_precision_all", full_ranking)
-    for k, want in zip(ks, expected):
-        ap, valid = _per_query_ap(qc, dbc, ql, dbl, k, engine=engine)
-        assert ap[valid].mean() == pytest.approx(want, abs=1e-12)
+        return call
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "_average_precision_all", refuse("full-ranking"))
+        for k in ks:
+            ap, valid = _per_query_ap(qc, dbc, ql, dbl, k, engine=engine)
+            assert ap[valid].mean() == pytest.approx(expected[k], abs=1e-12)
+    # One past the crossover, the whole database is ranked instead.
+    monkeypatch.setattr(engine, "_average_precision_top_k", refuse("top-k search"))
+    ap, valid = _per_query_ap(qc, dbc, ql, dbl, largest + 1, engine=engine)
+    assert ap[valid].mean() == pytest.approx(expected[largest + 1], abs=1e-12)
 
 
 @settings(max_examples=150, deadline=None)

@@ -9,14 +9,23 @@ from __future__ import annotations
 import numpy as np
 
 from ._engine import SearchEngine
+from ._numpy_engine import NumpyEngine
 
-__all__ = ["CompiledEngine"]
+__all__ = ["AP_MAX_DB", "CompiledEngine"]
+
+#: The largest database the compiled average precision takes: it counts items in 32-bit halves
+#: of one counter per distance (see ``_kernels.c``); a larger one is ranked by the numpy engine.
+AP_MAX_DB = 2**32 - 1
 
 
 class CompiledEngine(SearchEngine):
     """Thin wrappers over the C kernels; ``kernels`` is the imported extension module."""
 
     name = "compiled"
+    # mAP@k: the one-pass AP kernel ranks the whole database faster than the top-k search
+    # finishes unless k is very small; see ``python benchmarks/bench_doc_claims.py
+    # top-k-crossover`` and the numbers in docs/metrics.rst.
+    top_k_search_ratio = 300
 
     def __init__(self, kernels):
         self._kernels = kernels
@@ -57,6 +66,10 @@ class CompiledEngine(SearchEngine):
         self, queries, db, n_bits, query_labels, db_labels, label_words, top_k=None
     ):
         # Counting-sort AP in compiled code: O(n_db) per query, no chunk matrices at all.
+        if db.shape[0] > AP_MAX_DB:
+            return NumpyEngine()._average_precision_all(
+                queries, db, n_bits, query_labels, db_labels, label_words, top_k
+            )
         queries, db = np.ascontiguousarray(queries), np.ascontiguousarray(db)
         ap = np.zeros(queries.shape[0])
         n_relevant = np.zeros(queries.shape[0], dtype=np.int64)

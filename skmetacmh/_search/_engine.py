@@ -79,14 +79,14 @@ def _ap_from_top_k(ids: np.ndarray, hits: np.ndarray) -> np.ndarray:
     )
 
 
-#: mAP@k runs a top-k search when ``k * TOP_K_SEARCH_RATIO <= n_db`` and ranks the whole
-#: database otherwise (same values either way). Measured with ``OMP_NUM_THREADS=1 python
-#: benchmarks/bench_doc_claims.py top-k-crossover [--n-db 100000]`` (300 queries of 64 bits, 24
-#: labels, bench_metrics.py's problem, seed 0; n_db = 18,015 and 100,000): the top-k search is
-#: 2.8-8.3x faster (compiled) and 1.8-4.4x (numpy) at n_db / k >= 180, breaks even near
-#: n_db / k = 40 (compiled, 0.98-1.05x) and 64 (numpy, 1.05-1.08x), and is 2x (compiled) to 3x
-#: (numpy) slower at n_db / k = 16, where it keeps so many candidates that one counting sort of
-#: the whole database is cheaper.
+#: precision@k (``metrics._ranking``) and the numpy engine's mAP@k run a top-k search when
+#: ``k * TOP_K_SEARCH_RATIO <= n_db`` and rank the whole database in numpy otherwise (same values
+#: either way). Measured with ``OMP_NUM_THREADS=1 python benchmarks/bench_doc_claims.py
+#: top-k-crossover [--n-db 100000]`` (300 queries of 64 bits, 24 labels, bench_metrics.py's
+#: problem, seed 0; n_db = 18,015 and 100,000): against the numpy ranking the top-k search is
+#: 1.8-4.4x faster at n_db / k >= 180, breaks even near n_db / k = 64 (1.05-1.16x) and is 3x
+#: slower at n_db / k = 16, where it keeps so many candidates that one counting sort of the
+#: whole database is cheaper. The compiled engine ranks faster and sets its own ratio.
 TOP_K_SEARCH_RATIO = 64
 
 
@@ -94,6 +94,9 @@ class SearchEngine:
     """Base of the engines: the shared padding, empty cases and mAP@k; see the module doc."""
 
     name = "base"
+    #: mAP@k runs one top-k search when ``k * top_k_search_ratio <= n_db``, else
+    #: ``_average_precision_all`` (the crossover of this engine's two routes).
+    top_k_search_ratio = TOP_K_SEARCH_RATIO
 
     def knn(self, db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
         n_query, n_db = queries.shape[0], db.shape[0]
@@ -123,7 +126,7 @@ class SearchEngine:
         """Per-query AP (``top_k=None``: every rank) and a mask of queries with a relevant item."""
         if top_k is not None and top_k >= db.shape[0]:
             top_k = None
-        if top_k is None or top_k * TOP_K_SEARCH_RATIO > db.shape[0]:
+        if top_k is None or top_k * self.top_k_search_ratio > db.shape[0]:
             return self._average_precision_all(
                 queries, db, n_bits, query_labels, db_labels, label_words, top_k
             )

@@ -290,78 +290,160 @@ static void range_body(const uint64_t *db, int64_t n_db, const uint64_t *queries
 }
 
 /* ------------------------------------------------------------------ average precision */
-/* Per-query AP of the stable Hamming ranking. The ranking (distance, then index) is a counting
- * sort: after a histogram of the distances, walking the database in index order hands out ranks
- * bucket by bucket. Precision at a relevant item needs only its rank and how many relevant items
- * precede it, which a second histogram (of relevant items) gives the same way.
+/* Per-query AP of the stable Hamming ranking (distance, then database index), by counting sort.
+ *
+ * One pass over the database per query. Each item gets its distance d and its relevance, and one
+ * counter per distance counts, in index order, the items (low 32 bits) and the relevant items
+ * (high 32 bits) seen so far at that distance: one load, one add and one store per item. Every
+ * item is written to the end of a list with d and that counter before its increment (its place
+ * among the items, and among the relevant items, of its bucket), and the end moves on only for
+ * a relevant item: the others are overwritten, so the loop has no data-dependent branch. After
+ * the pass, the bucket sizes summed in distance order give the items (relevant items) ranked
+ * before each bucket, so a relevant item's rank, and the relevant items ranked above it, are
+ * one addition each. The list is in index order, the order in which the precision terms have
+ * always been summed (and in which the top-k route and the numpy engine sum them), so the value
+ * is the same to the last bit. Against ranking every item in a second pass, this reads each
+ * item once and revisits only the relevant ones: ``python benchmarks/bench_metrics.py``.
+ *
  * label_words == 0: labels are int64 class ids, relevant iff equal; label_words > 0: labels are
  * (n, label_words) uint64 bit sets, relevant iff they intersect. top_k == 0 ranks everything.
- * Returns 0, or -1 when memory ran out. */
-static int ap_body(const uint64_t *q, int64_t n_query, const uint64_t *d, int64_t n_db,
+ * The 32-bit halves of the counter need n_db <= UINT32_MAX, which the wrapper checks. */
+#define AP_LOW32 ((uint64_t)0xffffffffu)
+#define AP_QUERY_BLOCK 4
+
+HK_INLINE uint64_t ap_relevant(const int64_t *qc, const int64_t *dc, const uint64_t *ql,
+                               const uint64_t *dl, const int64_t label_words, int64_t j)
+{
+    if (label_words == 0) return qc[0] == dc[j];
+    if (label_words == 1) return (ql[0] & dl[j]) != 0;
+    uint64_t any = 0;
+    for (int64_t w = 0; w < label_words; w++) any |= ql[w] & dl[j * label_words + w];
+    return any != 0;
+}
+
+/* Where one query's pass writes: its counters and its list of relevant items. */
+typedef struct {
+    uint64_t *bucket;   /* n_bits + 1 counters: items (low 32 bits), relevant items (high) */
+    uint32_t *rel_dist; /* n_db + 1 slots: the last one takes the overwritten non-relevant item */
+    uint64_t *rel_place;
+    int64_t n_rel;
+} ap_lists;
+
+/* The pass over the database for `nq` queries at once, which share each item's loads and run
+ * independent counter updates side by side. Called with constant nq, n_words and label_words
+ * for the common cases, so that every inner loop unrolls. */
+HK_INLINE void ap_scan(const uint64_t *q, const uint64_t *db, int64_t n_db, const int64_t nq,
+                       const int64_t n_words, const int64_t *qc, const int64_t *dc,
+                       const uint64_t *ql, const uint64_t *dl, const int64_t label_words,
+                       ap_lists *out)
+{
+    /* Local copies of the pointers: the stores through them cannot then alias them. */
+    int64_t n_rel[AP_QUERY_BLOCK] = {0};
+    uint64_t *bucket[AP_QUERY_BLOCK], *rel_place[AP_QUERY_BLOCK];
+    uint32_t *rel_dist[AP_QUERY_BLOCK];
+    for (int64_t b = 0; b < nq; b++) {
+        bucket[b] = out[b].bucket;
+        rel_dist[b] = out[b].rel_dist;
+        rel_place[b] = out[b].rel_place;
+    }
+    for (int64_t j = 0; j < n_db; j++) {
+        for (int64_t b = 0; b < nq; b++) {
+            const uint32_t d = hk_distance(q + b * n_words, db + j * n_words, n_words);
+            const uint64_t rel = ap_relevant(qc + b, dc, ql + b * label_words, dl, label_words, j);
+            const uint64_t place = bucket[b][d];
+            bucket[b][d] = place + 1 + (rel << 32);
+            rel_dist[b][n_rel[b]] = d;
+            rel_place[b][n_rel[b]] = place;
+            n_rel[b] += (int64_t)rel;
+        }
+    }
+    for (int64_t b = 0; b < nq; b++) out[b].n_rel = n_rel[b];
+}
+
+#define AP_SCAN(NQ, NW, LW) ap_scan(q, db, n_db, NQ, NW, qc, dc, ql, dl, LW, out)
+
+static void ap_scan_any(const uint64_t *q, const uint64_t *db, int64_t n_db, int64_t nq,
+                        int64_t n_words, const int64_t *qc, const int64_t *dc, const uint64_t *ql,
+                        const uint64_t *dl, int64_t label_words, ap_lists *out)
+{
+    if (nq != AP_QUERY_BLOCK) {
+        AP_SCAN(nq, n_words, label_words);
+        return;
+    }
+    switch (n_words * 4 + (label_words < 2 ? label_words : 2)) {
+    case 4 + 0: AP_SCAN(AP_QUERY_BLOCK, 1, 0); break;
+    case 4 + 1: AP_SCAN(AP_QUERY_BLOCK, 1, 1); break;
+    case 8 + 0: AP_SCAN(AP_QUERY_BLOCK, 2, 0); break;
+    case 8 + 1: AP_SCAN(AP_QUERY_BLOCK, 2, 1); break;
+    case 16 + 0: AP_SCAN(AP_QUERY_BLOCK, 4, 0); break;
+    case 16 + 1: AP_SCAN(AP_QUERY_BLOCK, 4, 1); break;
+    default: AP_SCAN(AP_QUERY_BLOCK, n_words, label_words);
+    }
+}
+
+/* AP of one query from its pass. */
+static double ap_from_lists(const ap_lists *s, int64_t n_values, int64_t top_k, int64_t *start)
+{
+    int64_t *rel_start = start + n_values;
+    /* bucket sizes -> items (relevant items) ranked before each bucket */
+    int64_t seen = 0, rel_seen = 0;
+    for (int64_t v = 0; v < n_values; v++) {
+        start[v] = seen;
+        rel_start[v] = rel_seen;
+        seen += (int64_t)(s->bucket[v] & AP_LOW32);
+        rel_seen += (int64_t)(s->bucket[v] >> 32);
+    }
+    double precision_sum = 0.0;
+    int64_t hits = 0;
+    for (int64_t m = 0; m < s->n_rel; m++) {
+        const uint32_t d = s->rel_dist[m];
+        const int64_t rank = start[d] + (int64_t)(s->rel_place[m] & AP_LOW32); /* 0-based */
+        if (top_k != 0 && rank >= top_k) continue;
+        const int64_t above = rel_start[d] + (int64_t)(s->rel_place[m] >> 32);
+        precision_sum += (double)(above + 1) / (double)(rank + 1);
+        hits++;
+    }
+    return hits > 0 ? precision_sum / (double)hits : 0.0;
+}
+
+/* Returns 0, or -1 when memory ran out. */
+static int ap_body(const uint64_t *q, int64_t n_query, const uint64_t *db, int64_t n_db,
                    int64_t n_words, int64_t n_bits, const void *q_labels, const void *db_labels,
                    int64_t label_words, int64_t top_k, double *ap, int64_t *n_relevant)
 {
-    const int64_t n_values = n_bits + 1;
-    const uint64_t *ql = (const uint64_t *)q_labels, *dl = (const uint64_t *)db_labels;
-    const int64_t *qc = (const int64_t *)q_labels, *dc = (const int64_t *)db_labels;
-    /* key = distance * 2 + relevant, one per database item */
-    uint32_t *key = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(n_db > 0 ? n_db : 1));
-    int64_t *offset = (int64_t *)calloc((size_t)n_values, sizeof(int64_t));
-    int64_t *rel_offset = (int64_t *)calloc((size_t)n_values, sizeof(int64_t));
-    if (!key || !offset || !rel_offset) {
-        free(key);
-        free(offset);
-        free(rel_offset);
-        return -1;
+    const int64_t n_values = n_bits + 1, list = n_db + 1;
+    const int64_t lw = label_words > 0 ? label_words : 1;
+    uint64_t *bucket = (uint64_t *)malloc(sizeof(uint64_t) * AP_QUERY_BLOCK * (size_t)n_values);
+    int64_t *start = (int64_t *)malloc(sizeof(int64_t) * 2 * (size_t)n_values);
+    uint32_t *rel_dist = (uint32_t *)malloc(sizeof(uint32_t) * AP_QUERY_BLOCK * (size_t)list);
+    uint64_t *rel_place = (uint64_t *)malloc(sizeof(uint64_t) * AP_QUERY_BLOCK * (size_t)list);
+    int status = 0;
+    ap_lists out[AP_QUERY_BLOCK];
+    if (!bucket || !start || !rel_dist || !rel_place) {
+        status = -1;
+        n_query = 0;
     }
-    for (int64_t i = 0; i < n_query; i++) {
-        const uint64_t *qi = q + i * n_words;
-        memset(offset, 0, sizeof(int64_t) * (size_t)n_values);
-        memset(rel_offset, 0, sizeof(int64_t) * (size_t)n_values);
-        int64_t total_relevant = 0;
-        for (int64_t j = 0; j < n_db; j++) {
-            const uint32_t dist = hk_distance(qi, d + j * n_words, n_words);
-            int rel = 0;
-            if (label_words == 0) {
-                rel = qc[i] == dc[j];
-            } else {
-                const uint64_t *a = ql + i * label_words, *b = dl + j * label_words;
-                for (int64_t w = 0; w < label_words && !rel; w++) rel = (a[w] & b[w]) != 0;
-            }
-            key[j] = (dist << 1) | (uint32_t)rel;
-            offset[dist]++;
-            rel_offset[dist] += rel;
-            total_relevant += rel;
-        }
-        /* histograms -> number of items (relevant items) ranked before each bucket */
-        int64_t seen = 0, rel_seen = 0;
-        for (int64_t v = 0; v < n_values; v++) {
-            int64_t c = offset[v], r = rel_offset[v];
-            offset[v] = seen;
-            rel_offset[v] = rel_seen;
-            seen += c;
-            rel_seen += r;
-        }
-        double precision_sum = 0.0;
-        int64_t hits = 0;
-        for (int64_t j = 0; j < n_db; j++) {
-            const uint32_t dist = key[j] >> 1;
-            const int64_t rank = offset[dist]++; /* 0-based */
-            if (key[j] & 1u) {
-                const int64_t hit = rel_offset[dist]++; /* relevant items ranked before */
-                if (top_k == 0 || rank < top_k) {
-                    precision_sum += (double)(hit + 1) / (double)(rank + 1);
-                    hits++;
-                }
-            }
-        }
-        n_relevant[i] = total_relevant;
-        ap[i] = hits > 0 ? precision_sum / (double)hits : 0.0;
+    for (int64_t b = 0; b < AP_QUERY_BLOCK; b++) {
+        out[b].bucket = bucket + b * n_values;
+        out[b].rel_dist = rel_dist + b * list;
+        out[b].rel_place = rel_place + b * list;
     }
-    free(key);
-    free(offset);
-    free(rel_offset);
-    return 0;
+    for (int64_t i0 = 0; i0 < n_query; i0 += AP_QUERY_BLOCK) {
+        const int64_t nq = n_query - i0 < AP_QUERY_BLOCK ? n_query - i0 : AP_QUERY_BLOCK;
+        memset(bucket, 0, sizeof(uint64_t) * AP_QUERY_BLOCK * (size_t)n_values);
+        ap_scan_any(q + i0 * n_words, db, n_db, nq, n_words, (const int64_t *)q_labels + i0,
+                    (const int64_t *)db_labels, (const uint64_t *)q_labels + i0 * lw,
+                    (const uint64_t *)db_labels, label_words, out);
+        for (int64_t b = 0; b < nq; b++) {
+            n_relevant[i0 + b] = out[b].n_rel;
+            ap[i0 + b] = ap_from_lists(&out[b], n_values, top_k, start);
+        }
+    }
+    free(bucket);
+    free(start);
+    free(rel_dist);
+    free(rel_place);
+    return status;
 }
 
 /* ------------------------------------------------------------------ Python wrappers */
@@ -481,7 +563,7 @@ static PyObject *py_average_precision(PyObject *self, PyObject *args)
     /* Labels: int64 class ids (label_words == 0) or label_words uint64 words per item. */
     const Py_ssize_t lw = label_words > 0 ? label_words : 1;
     if (n_words < 1 || n_bits < 1 || n_bits > 64 * n_words || n_bits > INT32_MAX / 2 || n_q < 0 ||
-        n_db < 0 || label_words < 0 || top_k < 0)
+        n_db < 0 || (uint64_t)n_db > UINT32_MAX || label_words < 0 || top_k < 0)
         invalid_sizes("average_precision");
     else if (!check_codes(&b[DB], n_db, &b[Q], n_q, n_words) &&
              !check_len(&b[Q_LAB], n_q * lw * 8, "query labels") &&

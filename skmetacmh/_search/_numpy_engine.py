@@ -168,31 +168,46 @@ def _range_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
 
 
 # Bytes of working memory one (query, database item) pair costs in a chunk of the full-ranking
-# AP: distances and XOR temporaries, the argsort output (8), relevance and its reordered copy.
-_AP_BYTES_PER_PAIR = 28
+# AP: distances and XOR temporaries (10), the argsort output and its flat copy (16), relevance and
+# its reordered copy (2), and the precision term of each relevant item (8).
+_AP_BYTES_PER_PAIR = 36
 
 
 def _average_precision_chunk(dist, rel, top_k=None):
-    """Per-query AP of one chunk (first ``top_k`` ranks), and which queries have a relevant item."""
-    n_relevant = rel.sum(axis=1)
+    """Per-query AP of one chunk (first ``top_k`` ranks), and which queries have a relevant item.
+
+    The precision terms are summed in database-index order, as the compiled kernel and the top-k
+    route sum them, so every engine and route gives the same value to the last bit.
+    """
+    n_query, n_db = dist.shape
     # Stable sort on small unsigned ints is a radix sort in numpy: linear, and ties stay in
     # database order, which is exactly the tie rule.
     order = np.argsort(dist, axis=1, kind="stable")
     if top_k is not None:
         order = order[:, :top_k]
-    hits = np.take_along_axis(rel, order, axis=1)
-    rows, cols = np.nonzero(hits)
-    hits_per_row = np.bincount(rows, minlength=hits.shape[0])
+    n_ranks = order.shape[1]
+    at_rank = order + (np.arange(n_query) * n_db)[:, None]  # flat index of the item at each rank
+    hit = np.flatnonzero(rel.ravel()[at_rank])  # the relevant ranks, flat, in rank order
+    rows = hit // n_ranks
+    hits_per_row = np.bincount(rows, minlength=n_query)
     first_hit = np.cumsum(hits_per_row) - hits_per_row
-    hit_rank = np.arange(rows.shape[0]) - np.repeat(first_hit, hits_per_row) + 1
-    precision_sum = np.bincount(rows, weights=hit_rank / (cols + 1.0), minlength=hits.shape[0])
+    hits_so_far = np.arange(1, hit.size + 1) - first_hit[rows]
+    # Each relevant item's precision term, written at its database position and read back in
+    # index order; the relevant items beyond top_k add an exact 0.
+    relevant = np.flatnonzero(rel)
+    term = np.empty(rel.size)
+    if top_k is not None:
+        term[relevant] = 0.0
+    term[at_rank.ravel()[hit]] = hits_so_far / (hit - rows * n_ranks + 1.0)
+    relevant_rows = relevant // n_db
+    precision_sum = np.bincount(relevant_rows, weights=term[relevant], minlength=n_query)
     ap = np.divide(
         precision_sum,
         hits_per_row,
-        out=np.zeros(hits.shape[0], dtype=np.float64),
+        out=np.zeros(n_query, dtype=np.float64),
         where=hits_per_row > 0,
     )
-    return ap, n_relevant > 0
+    return ap, np.bincount(relevant_rows, minlength=n_query) > 0
 
 
 class NumpyEngine(SearchEngine):
