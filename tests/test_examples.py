@@ -12,6 +12,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 # script -> a line fragment its output must contain
 EXPECTED = {
+    "catalogue_search.py": "time per query (one caption at a time, top-10 of",
     "pipeline_column_transformer.py": "cross-modal mAP of held-out queries:",
     "grid_search_n_bits.py": "best:",
     "hamming_index_search.py": "precision of the top 10 texts for an image query:",
