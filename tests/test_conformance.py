@@ -246,7 +246,9 @@ def test_n_bits_refuses_bools_by_one_rule(name, flag, data):
     # True is an int to Python; as a code length it is a mistake, not one bit.
     X, y, n_img = data
     hasher = _workflow_hasher(name, n_img).set_params(n_bits=flag)
-    with pytest.raises(InvalidParameterError, match=r"'n_bits' parameter .* an int \(not a bool\) from 1 to 4096"):
+    with pytest.raises(
+        InvalidParameterError, match=r"'n_bits' parameter .* an int \(not a bool\) from 1 to 4096"
+    ):
         hasher.fit(X[:60], y[:60])
 
 
