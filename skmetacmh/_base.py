@@ -35,6 +35,7 @@ from ._labels import check_fit_labels, labels_to_indicator
 from ._modalities import check_modality, check_n_image_features, split_modalities
 from ._neighbors import DatabaseSearch
 from ._search import pack_codes, pack_database
+from ._threads import limits_threads
 
 __all__ = ["BaseCrossModalHasher", "MAX_BITS", "UnsupervisedHasherMixin"]
 
@@ -61,7 +62,9 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for cross-modal hashers: the data contract, encoding and scoring.
 
     Parameters shared by every hasher are ``n_bits`` and ``n_image_features``; subclasses
-    add their own and list them in ``_parameter_constraints``.
+    add their own and list them in ``_parameter_constraints``. A hasher with an ``n_jobs``
+    parameter runs ``fit``, ``encode``, ``transform`` and ``score`` on that many threads
+    (:mod:`skmetacmh._threads`) and restores the caller's thread settings afterwards.
 
     Attributes
     ----------
@@ -141,6 +144,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
+    @limits_threads
     def fit(self, X, y):
         """Learn hash functions for both modalities and store the training set as database.
 
@@ -208,6 +212,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return self.fit(X, y).database_codes_.copy()
 
     # ------------------------------------------------------------------ encoding
+    @limits_threads
     def encode(self, X, modality: str) -> np.ndarray:
         """Hash items of one modality.
 
@@ -233,6 +238,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         X = self._check_block(X, modality, expected)
         return self._bits(X, modality)
 
+    @limits_threads
     def transform(self, X) -> np.ndarray:
         """Encode both modalities of each row: image bits then text bits.
 
@@ -254,6 +260,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return np.hstack([self._bits(X_image, "image"), self._bits(X_text, "text")])
 
     # ------------------------------------------------------------------ retrieval
+    @limits_threads
     def kneighbors(self, X, *, modality: str, n_neighbors: int = 10, return_distance: bool = True):
         """Find the database items nearest to each query, across modalities.
 
@@ -319,6 +326,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         distances, indices = self._database_search[other].search(queries, int(n_neighbors))
         return (distances, indices) if return_distance else indices
 
+    @limits_threads
     def score(self, X, y) -> float:
         """Cross-modal mAP@all of the rows of ``X`` as queries against the fitted database.
 

@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from .._base import UnsupervisedHasherMixin
+from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     centred_matmul,
@@ -124,6 +125,7 @@ class CCAITQHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         ITQ iterations, the paper's value.
     {random_state}
         Seeds the random initial rotation.
+    {n_jobs}
 
     Attributes
     ----------
@@ -178,6 +180,7 @@ class CCAITQHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         "eigenvalue_power": [Interval(Real, 0, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(
@@ -189,6 +192,7 @@ class CCAITQHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         eigenvalue_power=4.0,
         n_iter=50,
         random_state=None,
+        n_jobs=None,
     ):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
@@ -196,6 +200,7 @@ class CCAITQHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         self.eigenvalue_power = eigenvalue_power
         self.n_iter = n_iter
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _fit(self, X_image, X_text, Y):
         check_covariance_width(X_image.shape[1], type(self).__name__, "image")

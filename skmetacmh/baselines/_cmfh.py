@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from .._base import UnsupervisedHasherMixin
+from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import _float64_sparse, centred_gram, centred_matmul, column_means
 from ._linear_projection import _LinearProjectionHasher
@@ -212,6 +213,7 @@ class CMFHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         the first sweep (the criterion of scikit-learn's NMF).
     {random_state}
         Seeds the random initial latent factor.
+    {n_jobs}
 
     Attributes
     ----------
@@ -282,6 +284,7 @@ class CMFHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(
@@ -295,6 +298,7 @@ class CMFHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         max_iter=100,
         tol=1e-4,
         random_state=None,
+        n_jobs=None,
     ):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
@@ -304,6 +308,7 @@ class CMFHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _fit(self, X_image, X_text, Y):
         n_samples = X_image.shape[0]

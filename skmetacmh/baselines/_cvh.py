@@ -15,6 +15,7 @@ from scipy.linalg import eigh
 from sklearn.utils._param_validation import Interval
 
 from .._base import UnsupervisedHasherMixin
+from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     check_covariance_width,
@@ -73,6 +74,7 @@ class CVHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
     reg : float, default=1e-4
         Ridge added to each view's covariance on both sides of the eigenproblem, relative to its
         mean eigenvalue (``C + reg * trace(C) / d * I``).
+    {n_jobs}
 
     Attributes
     ----------
@@ -119,12 +121,14 @@ class CVHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
     _parameter_constraints = {
         **_LinearProjectionHasher._parameter_constraints,
         "reg": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
-    def __init__(self, n_bits=32, n_image_features=None, *, reg=1e-4):
+    def __init__(self, n_bits=32, n_image_features=None, *, reg=1e-4, n_jobs=None):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
         self.reg = reg
+        self.n_jobs = n_jobs
 
     def _fit(self, X_image, X_text, Y):
         # The cross-view eigenproblem is over both views stacked: (d_image + d_text)^2.

@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import BaseCrossModalHasher
+from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import relevance_block
 from ._linear_algebra import (
@@ -177,6 +178,7 @@ class DLFHHasher(BaseCrossModalHasher):
         Inverse regularisation of the kernel logistic regressions (``"kernel"`` only).
     {random_state}
         Seeds the initial codes, the column sampling and k-means.
+    {n_jobs}
 
     Attributes
     ----------
@@ -237,6 +239,7 @@ class DLFHHasher(BaseCrossModalHasher):
         "n_anchors": [Interval(Integral, 1, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(
@@ -252,6 +255,7 @@ class DLFHHasher(BaseCrossModalHasher):
         n_anchors=500,
         C=1.0,
         random_state=None,
+        n_jobs=None,
     ):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
@@ -263,6 +267,7 @@ class DLFHHasher(BaseCrossModalHasher):
         self.n_anchors = n_anchors
         self.C = C
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _fit(self, X_image, X_text, Y):
         rng = check_random_state(self.random_state)

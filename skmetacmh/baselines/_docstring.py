@@ -21,6 +21,11 @@ SHARED_DOCS = {
     "random_state": """random_state : int, RandomState instance or None, default=None
         An int gives bit-identical codes from one fit to the next; ``None`` draws fresh
         randomness at every fit.""",
+    "n_jobs": """n_jobs : int, default=None
+        Threads for BLAS and OpenMP during ``fit``, ``encode``, ``transform`` and ``score``.
+        ``None`` means 1 unless in a :func:`joblib.parallel_config` context; ``-1`` means all
+        cores (capped by ``OMP_NUM_THREADS`` where joblib sets it in its workers). The codes do
+        not depend on it. See :ref:`performance`.""",
     "linear_attributes": """image_mean_ : ndarray of shape (n_image_features,)
         Column means of the training image block.
     text_mean_ : ndarray of shape (n_text_features_,)

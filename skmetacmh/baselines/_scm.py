@@ -16,6 +16,7 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import cosine_cross_product, normalized_labels
 from ._linear_algebra import (
@@ -95,6 +96,7 @@ class SCMHasher(_LinearProjectionHasher):
     reg : float, default=1e-6
         Ridge added to the diagonal of each modality's covariance ``X^T X`` (the authors' code
         uses ``1e-6``). Raise it for collinear or nearly constant features.
+    {n_jobs}
 
     Attributes
     ----------
@@ -138,13 +140,17 @@ class SCMHasher(_LinearProjectionHasher):
         **_LinearProjectionHasher._parameter_constraints,
         "variant": [StrOptions({"sequential", "orthogonal"})],
         "reg": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
-    def __init__(self, n_bits=32, n_image_features=None, *, variant="sequential", reg=1e-6):
+    def __init__(
+        self, n_bits=32, n_image_features=None, *, variant="sequential", reg=1e-6, n_jobs=None
+    ):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
         self.variant = variant
         self.reg = reg
+        self.n_jobs = n_jobs
 
     def _fit(self, X_image, X_text, Y):
         check_covariance_width(X_image.shape[1], type(self).__name__, "image")

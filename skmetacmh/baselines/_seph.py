@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from .._base import BaseCrossModalHasher
+from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import normalized_labels
 from ._rbf_features import fit_kernel_logistic_bits
@@ -114,6 +115,7 @@ class SePHHasher(BaseCrossModalHasher):
         L-BFGS iterations for the KL stage.
     {random_state}
         Seeds the sampling, the code initialisation and k-means.
+    {n_jobs}
 
     Attributes
     ----------
@@ -164,6 +166,7 @@ class SePHHasher(BaseCrossModalHasher):
         "C": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(
@@ -177,6 +180,7 @@ class SePHHasher(BaseCrossModalHasher):
         C=1.0,
         max_iter=100,
         random_state=None,
+        n_jobs=None,
     ):
         self.n_bits = n_bits
         self.n_image_features = n_image_features
@@ -186,6 +190,7 @@ class SePHHasher(BaseCrossModalHasher):
         self.C = C
         self.max_iter = max_iter
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _fit(self, X_image, X_text, Y):
         rng = check_random_state(self.random_state)

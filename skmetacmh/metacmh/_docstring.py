@@ -59,6 +59,14 @@ DEEP_DOCS = {
         many training items, or ``None``, every item is used (DCMH's full pairwise term).""",
     "device": """device : str, default="cpu"
         ``"cpu"``, ``"cuda"`` (an error when CUDA is absent), ``"cuda:1"``..., or ``"auto"``.""",
+    "n_jobs": """n_jobs : int, default=None
+        Threads of torch's intra-op pool (and of BLAS and OpenMP) during ``fit``, ``encode``,
+        ``transform`` and ``score``; the caller's settings are restored afterwards. ``None``
+        means 1 unless in a :func:`joblib.parallel_config` context, ``-1`` all cores (capped
+        by ``OMP_NUM_THREADS`` where joblib sets it in its workers). One thread is the
+        default because mini-batches of 128 items are too small to share out: more threads
+        did not speed fits up, and on a busy machine they slowed them down several times
+        (:ref:`performance`). The codes do not depend on it. GPU use is ``device``.""",
     "random_state": """random_state : int, RandomState instance or None, default=None
         Seeds initialisation and shuffling through a private ``torch.Generator``; the same
         value gives bit-identical codes on CPU.""",

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseCrossModalHasher
 from .._docstring import Substitution
+from .._threads import N_JOBS_CONSTRAINTS
 from ._decoupling import tau_normalise_hallucinators
 from ._docstring import DEEP_DOCS
 from ._features import feature_rows
@@ -153,6 +154,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         "similarity_scale": [Interval(Real, 0, None, closed="neither"), None],
         "n_sampled_columns": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str],
+        "n_jobs": N_JOBS_CONSTRAINTS,
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -194,6 +196,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         similarity_scale=8.0,
         n_sampled_columns=1024,
         device="cpu",
+        n_jobs=None,
         random_state=None,
         verbose=0,
     ):
@@ -226,6 +229,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         self.similarity_scale = similarity_scale
         self.n_sampled_columns = n_sampled_columns
         self.device = device
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -456,6 +460,7 @@ class MetaCMHHasher(_BaseDeepHasher):
         :ref:`tuning_scale`.
     {n_sampled_columns}
     {device}
+    {n_jobs}
     {random_state}
     {verbose}
 
@@ -581,6 +586,7 @@ class MetaCMHHasher(_BaseDeepHasher):
         similarity_scale=8.0,
         n_sampled_columns=1024,
         device="cpu",
+        n_jobs=None,
         random_state=None,
         verbose=0,
     ):
@@ -614,6 +620,7 @@ class MetaCMHHasher(_BaseDeepHasher):
             similarity_scale=similarity_scale,
             n_sampled_columns=n_sampled_columns,
             device=device,
+            n_jobs=n_jobs,
             random_state=random_state,
             verbose=verbose,
         )
@@ -656,6 +663,7 @@ class DCMHHasher(_BaseDeepHasher):
         and code lengths.
     {n_sampled_columns}
     {device}
+    {n_jobs}
     {random_state}
     {verbose}
 
@@ -717,6 +725,7 @@ class DCMHHasher(_BaseDeepHasher):
         similarity_scale=None,
         n_sampled_columns=1024,
         device="cpu",
+        n_jobs=None,
         random_state=None,
         verbose=0,
     ):
@@ -750,6 +759,7 @@ class DCMHHasher(_BaseDeepHasher):
             similarity_scale=similarity_scale,
             n_sampled_columns=n_sampled_columns,
             device=device,
+            n_jobs=n_jobs,
             random_state=random_state,
             verbose=verbose,
         )
