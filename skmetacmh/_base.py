@@ -338,14 +338,22 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         Parameters
         ----------
         X : array-like of shape (n_queries, n_features)
-            Query items, disjoint from the training set.
+            Query items, disjoint from the training set; at least one.
         y : array-like
-            Their labels, in the form used in ``fit``.
+            Their labels, in the form used in ``fit``, one entry per row of ``X``.
 
         Returns
         -------
         score : float
             Mean of the two directions' mAP.
+
+        Raises
+        ------
+        ValueError
+            When ``y`` does not have one entry per row of ``X`` (the message names both
+            lengths), and when the hasher was fitted without ``y``: its database then has no
+            labels, and :func:`skmetacmh.metrics.cross_modal_map` with ``X_db`` and ``y_db``
+            scores it against a labelled one.
         """
         from .metrics._scorer import _cross_modal_map
 

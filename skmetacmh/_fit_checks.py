@@ -13,10 +13,14 @@ Both guard against a fit that goes wrong without saying why:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
+import sklearn
 
 __all__ = [
     "CodeCollapseWarning",
@@ -110,6 +114,25 @@ def check_feature_scale(estimator, X_image, X_text) -> None:
             )
 
 
+# Frames in these places stand between the user's call and the warning: the package itself,
+# scikit-learn's _fit_context and contextlib's decorators (thread scopes).
+_INTERNAL_PREFIXES = tuple(
+    os.path.dirname(module.__file__) + os.sep for module in (sys.modules[__package__], sklearn)
+) + (contextlib.__file__,)
+
+
+def _callers_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning raised here at the line that called ``fit``.
+
+    Counted, not fixed: a subclass's ``fit`` that calls ``super().fit`` (the unsupervised
+    hashers) and decorators around ``fit`` each add frames.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_PREFIXES):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _n_distinct_rows(codes: np.ndarray) -> int:
     packed = np.ascontiguousarray(np.packbits(codes, axis=1))
     return int(np.unique(packed.view(np.dtype((np.void, packed.shape[1])))).shape[0])
@@ -189,5 +212,5 @@ def warn_if_codes_collapse(estimator, database_codes, X_image, X_text, Y) -> Non
                 f"{n_codes} distinct codes. Such codes cannot rank the database. Likely cause: "
                 f"{_diagnosis(X)}.",
                 CodeCollapseWarning,
-                stacklevel=4,  # the caller of fit, through the _fit_context wrapper
+                stacklevel=_callers_stacklevel(),
             )

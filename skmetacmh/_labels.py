@@ -87,6 +87,10 @@ def check_labels(y, *, name: str = "y", multilabel: bool | None = None):
             f"{name} must be 1-D class labels or a 2-D {{0,1}} label indicator matrix; got an "
             f"array with {y.ndim} dimensions and shape {y.shape}."
         )
+    if y.dtype.kind == "c":
+        raise ValueError(
+            f"{name} holds complex numbers ({y.dtype}); labels must be class values or 0/1."
+        )
     if _has_nan(y):
         raise ValueError(
             f"{name} contains NaN or infinity; labels must be finite class values or 0/1."

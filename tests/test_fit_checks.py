@@ -123,6 +123,13 @@ def test_collapse_warning_points_at_the_callers_line(data):
     with pytest.warns(CodeCollapseWarning) as rec:
         skmetacmh.CCAITQHasher(n_bits=N_BITS, n_image_features=N_IMAGE).fit(np.ones_like(X), y)
     assert rec[0].filename == __file__
+    # Without y, and through a supervised hasher: however many frames stand between.
+    with pytest.warns(CodeCollapseWarning) as rec:
+        skmetacmh.CVHHasher(n_bits=N_BITS, n_image_features=N_IMAGE).fit(np.ones_like(X))
+    assert rec[0].filename == __file__
+    with pytest.warns(CodeCollapseWarning) as rec:
+        skmetacmh.SCMHasher(n_bits=N_BITS, n_image_features=N_IMAGE).fit(np.ones_like(X), y)
+    assert rec[0].filename == __file__
 
 
 def test_too_few_items_are_not_judged():

@@ -201,6 +201,8 @@ BAD_FORMS = {
     "one continuous value": (_spoilt(y1.astype(float), 0.5), "continuous"),
     "a regression target": (np.random.default_rng(0).standard_normal(N), "continuous"),
     "continuous (n, 1) column": (np.linspace(0, 1, N)[:, None], "continuous"),
+    "complex classes": (y1.astype(complex), "complex"),
+    "complex indicator": (Y_multi.astype(complex), "complex"),
 }
 
 
