@@ -807,12 +807,17 @@ def test_load_refuses_newer_foreign_and_altered_folders(tmp_path):
         header_file.write_text(json.dumps({**header, **changes}))
 
     rewritten(format_version=2, written_by="9.0")
-    with pytest.raises(ValueError, match="written by skmetacmh 9.0 in index format version 2; "
-                       "this skmetacmh .* reads format versions up to 1. Upgrade"):
+    with pytest.raises(
+        ValueError,
+        match="written by skmetacmh 9.0 in index format version 2; "
+        "this skmetacmh .* reads format versions up to 1. Upgrade",
+    ):
         HammingIndex.load(tmp_path / "index")
     rewritten(format="skmetacmh.DistributedHammingIndex")
-    with pytest.raises(ValueError, match="not a saved skmetacmh.HammingIndex; load it with "
-                       "DistributedHammingIndex.load"):
+    with pytest.raises(
+        ValueError,
+        match="not a saved skmetacmh.HammingIndex; load it with DistributedHammingIndex.load",
+    ):
         HammingIndex.load(tmp_path / "index")
     rewritten(format_version="1")
     with pytest.raises(ValueError, match="format_version must be a positive integer"):
