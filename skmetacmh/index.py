@@ -39,6 +39,19 @@ class EngineFallbackWarning(UserWarning):
     Raised when a pickled or saved index of ``backend="compiled"`` (or ``"faiss"``) is loaded
     where the compiled kernels are not built (or faiss is not installed). The results are the
     same on every engine; only the speed differs.
+
+    See Also
+    --------
+    HammingIndex.load : Reads a saved index, resolving its engine again.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skmetacmh.index import EngineFallbackWarning
+    >>> with warnings.catch_warnings():  # insist on the saved engine: fail instead
+    ...     warnings.simplefilter("error", EngineFallbackWarning)
+    ...     issubclass(EngineFallbackWarning, UserWarning)
+    True
     """
 
 
