@@ -444,6 +444,11 @@ class HammingIndex(SizedIndex):
             expected = {"codes"} | set(tables_spec["arrays"] if tables_spec else ())
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: the index header lacks {exc}; it is incomplete.") from exc
+        n_bits = check_positive_int(n_bits, f"n_bits in {path}'s header")
+        if isinstance(ntotal, bool) or not isinstance(ntotal, int) or ntotal < 0:
+            raise ValueError(
+                f"ntotal in {path}'s header must be a non-negative int; got {ntotal!r}."
+            )
         if set(header["arrays"]) != expected:
             raise ValueError(
                 f"{path}: the header lists arrays {sorted(header['arrays'])}, expected "

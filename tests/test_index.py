@@ -825,6 +825,12 @@ def test_load_refuses_newer_foreign_and_altered_folders(tmp_path):
     rewritten(ntotal=17)
     with pytest.raises(ValueError, match="codes.npy must be <u8 of shape"):
         HammingIndex.load(tmp_path / "index")
+    rewritten(n_bits="16")
+    with pytest.raises(ValueError, match="n_bits in .* header must be a positive integer"):
+        HammingIndex.load(tmp_path / "index")
+    rewritten(ntotal=-1)
+    with pytest.raises(ValueError, match="ntotal in .* header must be a non-negative int"):
+        HammingIndex.load(tmp_path / "index")
     rewritten()
     np.save(tmp_path / "index" / "codes.npy", np.zeros((15, 1), dtype=np.uint64))
     with pytest.raises(ValueError, match="changed after saving"):
