@@ -78,6 +78,9 @@ def _answers(index, queries, k, radius):
 
 def _child(folder: Path, method: str, way: str) -> None:
     """Load one index one way, search, print one JSON line."""
+    if way == "baseline":  # the process before any index: what the other rows add to
+        print(json.dumps({"baseline": _memory_mb()}))
+        return
     queries = np.load(folder / "queries.npy")
     expected = np.load(folder / f"expected_{method}.npz")
     params = json.loads((folder / "params.json").read_text())
@@ -164,6 +167,11 @@ def main(argv=None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         info = _build(args, folder)
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", str(folder), "-", "baseline"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        info["baseline"] = json.loads(done.stdout.strip().splitlines()[-1])["baseline"]
         rows = []
         for method in ("scan", "mih"):
             for way in WAYS:
@@ -187,6 +195,11 @@ def main(argv=None) -> None:
             f"{info[f'{method}_in_memory_first_search_s']:.2f} s"
         )
     print(f"MIH answers equal the scan's in memory: {info['mih_equals_scan']}")
+    base = info["baseline"]
+    print(
+        f"a fresh process with skmetacmh imported, before loading: RSS {base['VmRSS']:.0f} MiB, "
+        f"private {base['RssAnon']:.0f} MiB"
+    )
     header = (
         f"{'index':<6}{'read by':<16}{'load s':>9}{'RSS after load':>16}{'first top-k s':>15}"
         f"{'range s':>9}"
