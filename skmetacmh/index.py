@@ -520,7 +520,8 @@ def merge_search_results(
         global ids must keep the local order, which a constant offset does.
     shard_sizes : sequence of int, optional
         Number of codes in each shard. When given, each shard's list must hold
-        ``min(k, shard_sizes[s])`` neighbours per query, with ids below ``shard_sizes[s]``.
+        ``min(k, shard_sizes[s])`` neighbours per query, and (with ``offsets``) local ids
+        below ``shard_sizes[s]``.
 
     Returns
     -------

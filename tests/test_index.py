@@ -491,7 +491,10 @@ def test_merge_refuses_negative_offsets_and_unsorted_or_overlapping_lists():
     with pytest.raises(ValueError, match=r"shard_sizes\[0\] must be a non-negative"):
         merge_search_results([d], [i], 3, shard_sizes=[-2])
     with pytest.raises(ValueError, match="holds 2 codes .* has id 2"):
-        merge_search_results([d], [i], 3, shard_sizes=[2])
+        merge_search_results([d], [i], 3, offsets=[0], shard_sizes=[2])
+    # Global ids (no offsets) are not bounded by the shard sizes.
+    merged = merge_search_results([d, d], [i, i + 3], 6, shard_sizes=[3, 3])
+    np.testing.assert_array_equal(merged[1], [[0, 3, 1, 4, 2, 5]])
     with pytest.raises(ValueError, match=r"returned 3 neighbours .* min\(k=5, shard size 9\)"):
         merge_search_results([d], [i], 5, shard_sizes=[9])
     # The same inputs, consistent, merge; a huge k allocates no more than the inputs hold.
