@@ -848,3 +848,24 @@ def test_load_refuses_newer_foreign_and_altered_folders(tmp_path):
         HammingIndex.load(tmp_path)
     with pytest.raises(ValueError, match="mmap_mode must be one of"):
         HammingIndex.load(tmp_path / "index", mmap_mode="r+")
+
+
+def test_merge_ranges_equals_one_range_search():
+    # merge_ranges serves the distributed index and MIH's scanned tail: per query, the union
+    # of the shards' radius results by (distance, global id).
+    from skmetacmh._search._merge import merge_ranges
+
+    rng = np.random.default_rng(12)
+    db = tied_codes(rng, 500, 20, n_distinct=30, p_one=0.3)
+    queries = np.vstack([tied_codes(rng, 6, 20, n_distinct=30, p_one=0.3), np.ones((1, 20))])
+    bounds = [0, 120, 121, 400, 500]  # one shard of a single code
+    shards = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        shard = HammingIndex(20)
+        shard.add(db[lo:hi])
+        shards.append(shard.range_search(queries, 5))
+    lims, distances, ids = merge_ranges(*zip(*shards), offsets=bounds[:-1])
+    assert lims.dtype == ids.dtype == np.int64 and distances.dtype == np.int32
+    for q, (want_d, want_i) in enumerate(brute_range(queries, db, 5)):
+        np.testing.assert_array_equal(distances[lims[q] : lims[q + 1]], want_d)
+        np.testing.assert_array_equal(ids[lims[q] : lims[q + 1]], want_i)
