@@ -8,8 +8,8 @@ indexes over them (``method="scan"`` and ``method="mih"``) and their exact answe
 each way of reading it, a **fresh process** loads it, searches the same queries and reports:
 
 * the load time and the resident memory after loading (``VmRSS``);
-* the time of the first search of all queries (for a pickled MIH index: the table rebuild plus
-  the search);
+* the time of the first top-k search of all queries (for a pickled MIH index: the table
+  rebuild plus the search), then of their radius search;
 * the peak resident memory (``VmHWM``) and the private memory after the search (``RssAnon``:
   pages of a memory-mapped file are shared page cache, not private copies);
 * whether the answers equal the parent's, distances and ids, top-k and radius.
@@ -52,7 +52,7 @@ def _parse_args(argv=None):
     parser.add_argument("--n-bits", type=int, default=64)
     parser.add_argument("--n-query", type=int, default=300)
     parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--radius", type=int, default=None, help="default: n_bits // 4")
+    parser.add_argument("--radius", type=int, default=None, help="default: n_bits // 8")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dir", default=None, help="where to write (default: a temp folder)")
     parser.add_argument("--json", default=None, help="also write the rows here")
@@ -78,6 +78,9 @@ def _answers(index, queries, k, radius):
 
 def _child(folder: Path, method: str, way: str) -> None:
     """Load one index one way, search, print one JSON line."""
+    if way == "baseline":  # the process before any index: what the other rows add to
+        print(json.dumps({"baseline": _memory_mb()}))
+        return
     queries = np.load(folder / "queries.npy")
     expected = np.load(folder / f"expected_{method}.npz")
     params = json.loads((folder / "params.json").read_text())
@@ -90,8 +93,11 @@ def _child(folder: Path, method: str, way: str) -> None:
     load_s = time.perf_counter() - start
     after_load = _memory_mb()
     start = time.perf_counter()
-    got = _answers(index, queries, params["k"], params["radius"])
+    got = index.search(queries, params["k"])
     search_s = time.perf_counter() - start
+    start = time.perf_counter()
+    got = (*got, *index.range_search(queries, params["radius"]))
+    range_s = time.perf_counter() - start
     after_search = _memory_mb()
     same = all(np.array_equal(a, expected[f"a{i}"]) for i, a in enumerate(got))
     print(
@@ -103,6 +109,7 @@ def _child(folder: Path, method: str, way: str) -> None:
                 "load_s": load_s,
                 "rss_after_load_mb": after_load["VmRSS"],
                 "first_search_s": search_s,
+                "range_search_s": range_s,
                 "peak_rss_mb": after_search["VmHWM"],
                 "anon_after_search_mb": after_search["RssAnon"],
                 "identical": bool(same),
@@ -113,7 +120,7 @@ def _child(folder: Path, method: str, way: str) -> None:
 
 def _build(args, folder: Path) -> dict:
     rng = np.random.default_rng(args.seed)
-    radius = args.n_bits // 4 if args.radius is None else args.radius
+    radius = args.n_bits // 8 if args.radius is None else args.radius
     indexes = {m: HammingIndex(args.n_bits, method=m) for m in ("scan", "mih")}
     start = time.perf_counter()
     for lo in range(0, args.n_codes, CHUNK):
@@ -160,6 +167,11 @@ def main(argv=None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         info = _build(args, folder)
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", str(folder), "-", "baseline"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        info["baseline"] = json.loads(done.stdout.strip().splitlines()[-1])["baseline"]
         rows = []
         for method in ("scan", "mih"):
             for way in WAYS:
@@ -183,8 +195,14 @@ def main(argv=None) -> None:
             f"{info[f'{method}_in_memory_first_search_s']:.2f} s"
         )
     print(f"MIH answers equal the scan's in memory: {info['mih_equals_scan']}")
+    base = info["baseline"]
+    print(
+        f"a fresh process with skmetacmh imported, before loading: RSS {base['VmRSS']:.0f} MiB, "
+        f"private {base['RssAnon']:.0f} MiB"
+    )
     header = (
-        f"{'index':<6}{'read by':<16}{'load s':>9}{'RSS after load':>16}{'first search s':>16}"
+        f"{'index':<6}{'read by':<16}{'load s':>9}{'RSS after load':>16}{'first top-k s':>15}"
+        f"{'range s':>9}"
         f"{'peak RSS':>10}{'private after':>15}  identical"
     )
     print(header)
@@ -192,7 +210,8 @@ def main(argv=None) -> None:
     for row in rows:
         print(
             f"{row['method']:<6}{row['way']:<16}{row['load_s']:>9.3f}"
-            f"{row['rss_after_load_mb']:>12.0f} MiB{row['first_search_s']:>16.2f}"
+            f"{row['rss_after_load_mb']:>12.0f} MiB{row['first_search_s']:>15.2f}"
+            f"{row['range_search_s']:>9.2f}"
             f"{row['peak_rss_mb']:>6.0f} MiB{row['anon_after_search_mb']:>11.0f} MiB  "
             f"{row['identical']}"
         )

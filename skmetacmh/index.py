@@ -39,6 +39,19 @@ class EngineFallbackWarning(UserWarning):
     Raised when a pickled or saved index of ``backend="compiled"`` (or ``"faiss"``) is loaded
     where the compiled kernels are not built (or faiss is not installed). The results are the
     same on every engine; only the speed differs.
+
+    See Also
+    --------
+    HammingIndex.load : Reads a saved index, resolving its engine again.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skmetacmh.index import EngineFallbackWarning
+    >>> with warnings.catch_warnings():  # insist on the saved engine: fail instead
+    ...     warnings.simplefilter("error", EngineFallbackWarning)
+    ...     issubclass(EngineFallbackWarning, UserWarning)
+    True
     """
 
 
@@ -431,6 +444,11 @@ class HammingIndex(SizedIndex):
             expected = {"codes"} | set(tables_spec["arrays"] if tables_spec else ())
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: the index header lacks {exc}; it is incomplete.") from exc
+        n_bits = check_positive_int(n_bits, f"n_bits in {path}'s header")
+        if isinstance(ntotal, bool) or not isinstance(ntotal, int) or ntotal < 0:
+            raise ValueError(
+                f"ntotal in {path}'s header must be a non-negative int; got {ntotal!r}."
+            )
         if set(header["arrays"]) != expected:
             raise ValueError(
                 f"{path}: the header lists arrays {sorted(header['arrays'])}, expected "
@@ -502,7 +520,8 @@ def merge_search_results(
         global ids must keep the local order, which a constant offset does.
     shard_sizes : sequence of int, optional
         Number of codes in each shard. When given, each shard's list must hold
-        ``min(k, shard_sizes[s])`` neighbours per query, with ids below ``shard_sizes[s]``.
+        ``min(k, shard_sizes[s])`` neighbours per query, and (with ``offsets``) local ids
+        below ``shard_sizes[s]``.
 
     Returns
     -------

@@ -159,7 +159,7 @@ def test_property_all_engines_equal_bruteforce(n_bits, n_db, n_query, k, n_disti
     if HAVE_FAISS and n_bits % 8 == 0:
         faiss_index = HammingIndex(n_bits, backend="faiss")
         faiss_index.add(db)
-        assert_same(faiss_index.search(queries, k), expected)
+        assert_same(faiss_index.search(queries, k), brute_search(queries, db, k, pad=False))
     radius = int(rng.integers(0, n_bits + 1))
     results = [engine.range(packed_db, packed_q, n_bits, radius) for engine in engines]
     for lims, distances, indices in results:
@@ -491,7 +491,10 @@ def test_merge_refuses_negative_offsets_and_unsorted_or_overlapping_lists():
     with pytest.raises(ValueError, match=r"shard_sizes\[0\] must be a non-negative"):
         merge_search_results([d], [i], 3, shard_sizes=[-2])
     with pytest.raises(ValueError, match="holds 2 codes .* has id 2"):
-        merge_search_results([d], [i], 3, shard_sizes=[2])
+        merge_search_results([d], [i], 3, offsets=[0], shard_sizes=[2])
+    # Global ids (no offsets) are not bounded by the shard sizes.
+    merged = merge_search_results([d, d], [i, i + 3], 6, shard_sizes=[3, 3])
+    np.testing.assert_array_equal(merged[1], [[0, 3, 1, 4, 2, 5]])
     with pytest.raises(ValueError, match=r"returned 3 neighbours .* min\(k=5, shard size 9\)"):
         merge_search_results([d], [i], 5, shard_sizes=[9])
     # The same inputs, consistent, merge; a huge k allocates no more than the inputs hold.
@@ -807,18 +810,29 @@ def test_load_refuses_newer_foreign_and_altered_folders(tmp_path):
         header_file.write_text(json.dumps({**header, **changes}))
 
     rewritten(format_version=2, written_by="9.0")
-    with pytest.raises(ValueError, match="written by skmetacmh 9.0 in index format version 2; "
-                       "this skmetacmh .* reads format versions up to 1. Upgrade"):
+    with pytest.raises(
+        ValueError,
+        match="written by skmetacmh 9.0 in index format version 2; "
+        "this skmetacmh .* reads format versions up to 1. Upgrade",
+    ):
         HammingIndex.load(tmp_path / "index")
     rewritten(format="skmetacmh.DistributedHammingIndex")
-    with pytest.raises(ValueError, match="not a saved skmetacmh.HammingIndex; load it with "
-                       "DistributedHammingIndex.load"):
+    with pytest.raises(
+        ValueError,
+        match="not a saved skmetacmh.HammingIndex; load it with DistributedHammingIndex.load",
+    ):
         HammingIndex.load(tmp_path / "index")
     rewritten(format_version="1")
     with pytest.raises(ValueError, match="format_version must be a positive integer"):
         HammingIndex.load(tmp_path / "index")
     rewritten(ntotal=17)
     with pytest.raises(ValueError, match="codes.npy must be <u8 of shape"):
+        HammingIndex.load(tmp_path / "index")
+    rewritten(n_bits="16")
+    with pytest.raises(ValueError, match="n_bits in .* header must be a positive integer"):
+        HammingIndex.load(tmp_path / "index")
+    rewritten(ntotal=-1)
+    with pytest.raises(ValueError, match="ntotal in .* header must be a non-negative int"):
         HammingIndex.load(tmp_path / "index")
     rewritten()
     np.save(tmp_path / "index" / "codes.npy", np.zeros((15, 1), dtype=np.uint64))
@@ -834,3 +848,24 @@ def test_load_refuses_newer_foreign_and_altered_folders(tmp_path):
         HammingIndex.load(tmp_path)
     with pytest.raises(ValueError, match="mmap_mode must be one of"):
         HammingIndex.load(tmp_path / "index", mmap_mode="r+")
+
+
+def test_merge_ranges_equals_one_range_search():
+    # merge_ranges serves the distributed index and MIH's scanned tail: per query, the union
+    # of the shards' radius results by (distance, global id).
+    from skmetacmh._search._merge import merge_ranges
+
+    rng = np.random.default_rng(12)
+    db = tied_codes(rng, 500, 20, n_distinct=30, p_one=0.3)
+    queries = np.vstack([tied_codes(rng, 6, 20, n_distinct=30, p_one=0.3), np.ones((1, 20))])
+    bounds = [0, 120, 121, 400, 500]  # one shard of a single code
+    shards = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        shard = HammingIndex(20)
+        shard.add(db[lo:hi])
+        shards.append(shard.range_search(queries, 5))
+    lims, distances, ids = merge_ranges(*zip(*shards), offsets=bounds[:-1])
+    assert lims.dtype == ids.dtype == np.int64 and distances.dtype == np.int32
+    for q, (want_d, want_i) in enumerate(brute_range(queries, db, 5)):
+        np.testing.assert_array_equal(distances[lims[q] : lims[q + 1]], want_d)
+        np.testing.assert_array_equal(ids[lims[q] : lims[q + 1]], want_i)

@@ -83,6 +83,7 @@ def check_topk_lists(distances_list, indices_list, k: int, offsets=None, shard_s
             f"{len(distances_list)} and {len(indices_list)}."
         )
     n_shards = len(distances_list)
+    local_ids = offsets is not None  # else the ids are global, and no shard size bounds them
     offsets = [0] * n_shards if offsets is None else _per_shard_ints(offsets, n_shards, "offsets")
     if shard_sizes is not None:
         shard_sizes = _per_shard_ints(shard_sizes, n_shards, "shard_sizes")
@@ -109,7 +110,7 @@ def check_topk_lists(distances_list, indices_list, k: int, offsets=None, shard_s
         n_real = (ids >= 0).sum(axis=1)
         if shard_sizes is not None:
             size = shard_sizes[s]
-            if dist.size and ids.max() >= size:
+            if local_ids and dist.size and ids.max() >= size:
                 raise ValueError(
                     f"shard {s} holds {size} codes (shard_sizes), but its list has id "
                     f"{int(ids.max())}; ids must be local ids 0 .. {size - 1}."
