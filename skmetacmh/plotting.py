@@ -18,7 +18,6 @@ import numpy as np
 from ._docstring import Substitution
 
 __all__ = [
-    "place_legend",
     "plot_map_vs_bits",
     "plot_map_by_class_frequency",
     "plot_precision_recall",
@@ -53,7 +52,7 @@ def _finish(ax, xlabel: str, ylabel: str, title: str | None):
     if title:
         ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    place_legend(ax)
+    _place_legend(ax)
     return ax
 
 
@@ -136,7 +135,7 @@ def _free_spot(ax, renderer):
     return None if best is None else best[0]
 
 
-def place_legend(ax):
+def _place_legend(ax):
     """Give ``ax`` a legend that covers none of its data points; return the legend.
 
     The legend goes to the first free spot inside the axes (corners first, fewest crossed
