@@ -271,6 +271,19 @@ def test_module_entry_point_lists_datasets_and_hashers(module):
     assert "uci-mfeat" in out and "MetaCMH" in out and "CCA-ITQ" in out
 
 
+def test_the_console_script_entry_point_and_its_former_spelling_both_work():
+    import re
+    from pathlib import Path
+
+    from skmetacmh._bench import run as former
+
+    setup = (Path(__file__).resolve().parents[1] / "setup.py").read_text()
+    (target,) = re.findall(r"skmetacmh-bench=([\w.]+):(\w+)", setup)
+    assert target == ("skmetacmh._bench.cli", "main")
+    # Scripts installed before the move point at skmetacmh._bench.run:main.
+    assert former.main is bench.main and former.run_benchmark is not None
+
+
 # ---------------------------------------------------------------- names checked before any run
 def _error_line(capsys) -> str:
     """The one line the CLI prints for a configuration error (and that nothing else came)."""
@@ -336,6 +349,7 @@ def test_hasher_names_are_case_insensitive_and_parameters_follow(tmp_path):
         ('{"query": "all"}', "'query' must be one of ['per_class', 'random']"),
         ('{"params": {"SCM": 3}}', "'params' must be an object"),
         ('{"bitz": [8]}', "unknown configuration keys ['bitz']"),
+        ('{"learned_codes": "yes"}', "'learned_codes' must be true or false"),
         ('{"bits": [8],', "not valid JSON"),
         ("[8]", "must be a JSON object; got list"),
     ],
