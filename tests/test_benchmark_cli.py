@@ -599,6 +599,12 @@ def test_a_repeated_value_in_a_configuration_file_is_refused(tmp_path, capsys, c
     assert count_runs == []
 
 
+def _garbage_mat(tmp_path):
+    path = tmp_path / "mirflickr25k.mat"
+    path.write_text("not a .mat file")
+    return ["--datasets", "mirflickr25k", "--data-path", str(path)]
+
+
 def _binary_config(tmp_path):
     path = tmp_path / "binary.json"
     path.write_bytes(b"\xff\xfe\x00garbage")
@@ -612,7 +618,8 @@ def _binary_config(tmp_path):
             lambda tmp: ["--datasets", "mirflickr25k", "--data-path", str(tmp / "nonexistent")],
             "does not exist",
         ),
-        (lambda tmp: ["--n-samples", "3"], "cannot give the split of seed 0"),
+        (lambda tmp: ["--n-samples", "3"], "cannot load dataset 'synthetic'"),
+        (_garbage_mat, "not a readable MATLAB .mat file"),
         (lambda tmp: ["--config", _binary_config(tmp)], "must be UTF-8 JSON text"),
         (lambda tmp: ["--bits", "5000"], "'n_bits' parameter of SCMHasher must be an int in"),
         (lambda tmp: ["--n-query", "100000"], "n_query=100000 queries per class need more"),
