@@ -18,7 +18,6 @@ import numpy as np
 from ._docstring import Substitution
 
 __all__ = [
-    "place_legend",
     "plot_map_vs_bits",
     "plot_map_by_class_frequency",
     "plot_precision_recall",
@@ -53,7 +52,7 @@ def _finish(ax, xlabel: str, ylabel: str, title: str | None):
     if title:
         ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    place_legend(ax)
+    _place_legend(ax)
     return ax
 
 
@@ -105,7 +104,12 @@ def _data_points(ax) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate(points), np.concatenate(radii), np.concatenate(path)
 
 
+# Pixels kept between the legend and a point, against small shifts of a later layout.
+_LEGEND_GAP = 3.0
+
+
 def _covered(box, points, radii) -> np.ndarray:
+    radii = radii + _LEGEND_GAP
     return (
         (points[:, 0] + radii >= box.x0)
         & (points[:, 0] - radii <= box.x1)
@@ -131,7 +135,7 @@ def _free_spot(ax, renderer):
     return None if best is None else best[0]
 
 
-def place_legend(ax):
+def _place_legend(ax):
     """Give ``ax`` a legend that covers none of its data points; return the legend.
 
     The legend goes to the first free spot inside the axes (corners first, fewest crossed
@@ -154,14 +158,14 @@ def place_legend(ax):
         top = np.nanmax(_data_points(ax)[0][:, 1]) if len(ax.get_lines()) else ax.bbox.y1
         used = (top - ax.bbox.y0) / max(ax.bbox.height, 1.0)  # share of the axes below data top
         # Stretch so that the data end below the legend's band, with a small gap.
-        ax.set_ylim(low, low + (high - low) * max(used, 0.05) / max(1.0 - height - 0.06, 0.05))
+        limits = (low, low + (high - low) * max(used, 0.05) / max(1.0 - height - 0.06, 0.05))
+        ax.set_ylim(*limits)
+        # The band above the data holds the legend, not values: no ticks there.
+        ax.set_yticks([t for t in ax.get_yticks() if limits[0] <= t <= original_top + 1e-9])
+        ax.set_ylim(*limits)
         figure.draw_without_rendering()
         spot = _free_spot(ax, renderer)
         tries += 1
-    if tries:
-        # The band above the data holds the legend, not values: no ticks there.
-        ax.set_yticks([t for t in ax.get_yticks() if t <= original_top + 1e-9])
-        ax.set_ylim(ax.get_ylim())
     if spot is not None:
         return ax.legend(fontsize="small", loc=spot)
     return ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))

@@ -271,6 +271,19 @@ def test_module_entry_point_lists_datasets_and_hashers(module):
     assert "uci-mfeat" in out and "MetaCMH" in out and "CCA-ITQ" in out
 
 
+def test_the_console_script_entry_point_and_its_former_spelling_both_work():
+    import re
+    from pathlib import Path
+
+    from skmetacmh._bench import run as former
+
+    setup = (Path(__file__).resolve().parents[1] / "setup.py").read_text()
+    (target,) = re.findall(r"skmetacmh-bench=([\w.]+):(\w+)", setup)
+    assert target == ("skmetacmh._bench.cli", "main")
+    # Scripts installed before the move point at skmetacmh._bench.run:main.
+    assert former.main is bench.main and former.run_benchmark is not None
+
+
 # ---------------------------------------------------------------- names checked before any run
 def _error_line(capsys) -> str:
     """The one line the CLI prints for a configuration error (and that nothing else came)."""
@@ -336,6 +349,7 @@ def test_hasher_names_are_case_insensitive_and_parameters_follow(tmp_path):
         ('{"query": "all"}', "'query' must be one of ['per_class', 'random']"),
         ('{"params": {"SCM": 3}}', "'params' must be an object"),
         ('{"bitz": [8]}', "unknown configuration keys ['bitz']"),
+        ('{"learned_codes": "yes"}', "'learned_codes' must be true or false"),
         ('{"bits": [8],', "not valid JSON"),
         ("[8]", "must be a JSON object; got list"),
     ],
@@ -585,6 +599,12 @@ def test_a_repeated_value_in_a_configuration_file_is_refused(tmp_path, capsys, c
     assert count_runs == []
 
 
+def _garbage_mat(tmp_path):
+    path = tmp_path / "mirflickr25k.mat"
+    path.write_text("not a .mat file")
+    return ["--datasets", "mirflickr25k", "--data-path", str(path)]
+
+
 def _binary_config(tmp_path):
     path = tmp_path / "binary.json"
     path.write_bytes(b"\xff\xfe\x00garbage")
@@ -598,7 +618,8 @@ def _binary_config(tmp_path):
             lambda tmp: ["--datasets", "mirflickr25k", "--data-path", str(tmp / "nonexistent")],
             "does not exist",
         ),
-        (lambda tmp: ["--n-samples", "3"], "cannot give the split of seed 0"),
+        (lambda tmp: ["--n-samples", "3"], "cannot load dataset 'synthetic'"),
+        (_garbage_mat, "not a readable MATLAB .mat file"),
         (lambda tmp: ["--config", _binary_config(tmp)], "must be UTF-8 JSON text"),
         (lambda tmp: ["--bits", "5000"], "'n_bits' parameter of SCMHasher must be an int in"),
         (lambda tmp: ["--n-query", "100000"], "n_query=100000 queries per class need more"),

@@ -9,6 +9,8 @@ download needed). ``--help`` lists the flags. The focused scripts in the source 
 * :mod:`._protocol`: the split (:func:`~._protocol.split_long_tailed`) and the scorer
   (:func:`~._protocol.run_once`);
 * :mod:`._registry`: benchmark names -> hasher classes, and :func:`~._registry.make_hasher`;
-* :mod:`._config`: the configuration schema; :mod:`._report`: tables and figures;
+* :mod:`._config`: the configuration schema and the frozen ``Config``; :mod:`._plan`: one
+  frozen ``RunSpec`` per run, and the checks before any run; :mod:`._runner`: resume,
+  execution and outputs; :mod:`.cli`: the command line; :mod:`._report`: tables and figures;
 * :mod:`._measure`: peak traced memory; :mod:`._ridge_floor`: the linear reference hasher.
 """

@@ -115,8 +115,9 @@ def check_hashers(specs: list[RunSpec], hashers: dict) -> None:
             if validate is not None:
                 validate()
         except (ValueError, TypeError) as exc:
-            message = " ".join(str(exc).split())
-            raise ConfigError(f"hasher {spec.hasher!r} at {spec.bits} bits: {message}") from None
+            raise ConfigError(
+                f"hasher {spec.hasher!r} at {spec.bits} bits: {_one_line(exc)}"
+            ) from None
 
 
 def check_splits(specs: list[RunSpec], load) -> None:
@@ -136,15 +137,22 @@ def check_splits(specs: list[RunSpec], load) -> None:
         seen.add(what)
         try:
             data = load(spec)
-            split_long_tailed(data.y, spec.protocol, spec.seed)
-        except ConfigError:
-            raise
         except (ValueError, OSError, KeyError) as exc:
-            message = " ".join(str(exc).split())
+            raise ConfigError(
+                f"cannot load dataset {spec.dataset!r} with options {spec.options}: "
+                f"{_one_line(exc)}"
+            ) from None
+        try:
+            split_long_tailed(data.y, spec.protocol, spec.seed)
+        except ValueError as exc:
             raise ConfigError(
                 f"dataset {spec.dataset!r} with options {spec.options} cannot give the split "
-                f"of seed {spec.seed}: {message}"
+                f"of seed {spec.seed}: {_one_line(exc)}"
             ) from None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 def environment(threads: int) -> dict:

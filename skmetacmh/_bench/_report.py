@@ -246,7 +246,7 @@ def write_plots(runs: list[dict], rows: list[dict], out_dir: Path) -> list[Path]
     import matplotlib.pyplot as plt
 
     from skmetacmh.plotting import (
-        place_legend,
+        _place_legend,
         plot_map_by_class_frequency,
         plot_map_vs_bits,
         plot_precision_recall,
@@ -290,7 +290,7 @@ def write_plots(runs: list[dict], rows: list[dict], out_dir: Path) -> list[Path]
                     title=f"{dataset}, {bits} bits, {direction.replace('_', ' ')}",
                 )
             for ax in axes:  # the second axes can move the first: place both legends again
-                place_legend(ax)
+                _place_legend(ax)
             written.append(_save(fig, out_dir / f"pr_{_slug(dataset)}_{bits}bits.png"))
     return written
 
