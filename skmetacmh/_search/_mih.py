@@ -149,7 +149,7 @@ def check_n_substrings(n_substrings, n_bits: int):
     return int(n_substrings)
 
 
-def auto_method(n: int, n_bits: int) -> str:
+def auto_method(n: int, n_bits: int, k: int | None = None) -> str:
     """What ``method="auto"`` runs for ``n`` codes of ``n_bits`` bits: ``"mih"`` or ``"scan"``.
 
     MIH only with its compiled kernel: the numpy path, a Python loop per query, measured slower
