@@ -279,6 +279,7 @@ def _measure_grid(args):
         ):
             for n in args.grid_sizes:
                 db = packed[:n]
+                spread = _mih.code_spread(db, n_bits)
                 tables = _mih.MultiIndex(n_bits)
                 tables.search(db, queries[:1], 1, engine=engine)  # build the tables
                 for k in args.grid_k:
@@ -289,6 +290,7 @@ def _measure_grid(args):
                         {
                             "data": data, "n_bits": n_bits, "n": n, "k": k,
                             "n_query": len(queries), "scan_s": t_scan, "mih_s": t_mih,
+                            "spread": spread,
                         }
                     )  # fmt: skip
                     print(
@@ -320,7 +322,7 @@ def _report_grid(rows):
                 cells = []
                 for n in sizes:
                     r = next(r for r in part if r["n"] == n and r["k"] == k)
-                    pick = _mih.auto_method(n, n_bits, k)
+                    pick = _mih.auto_method(n, n_bits, k, r["spread"])
                     t_auto = r["mih_s"] if pick == "mih" else r["scan_s"]
                     over = t_auto / min(r["scan_s"], r["mih_s"])
                     worst = max(worst, over)
@@ -331,13 +333,76 @@ def _report_grid(rows):
     return worst
 
 
+def _crossover_table(rows):
+    """AUTO_MIN_N as measured: per kind, code length and k, where scan / MIH crosses 1.
+
+    The smallest grid n from which MIH wins at every larger grid n, moved down to where the
+    ratio, interpolated linearly in log n from the grid n below, reaches 1 (two significant
+    digits); None when MIH does not win at the largest n.
+    """
+    table = {}
+    for data, kind in (("fitted", "clustered"), ("random", "uniform")):
+        table[kind] = []
+        for n_bits in _mih.AUTO_BITS:
+            line = []
+            for k in _mih.AUTO_K:
+                points = sorted(
+                    (r["n"], r["scan_s"] / r["mih_s"])
+                    for r in rows
+                    if r["data"] == data and r["n_bits"] == n_bits and r["k"] == k
+                )
+                first = None
+                for i in range(len(points) - 1, -1, -1):
+                    if points[i][1] <= 1:
+                        break
+                    first = i
+                if first is None or not points:
+                    line.append(None)
+                    continue
+                n_win, r_win = points[first]
+                if first == 0:
+                    line.append(n_win)
+                    continue
+                n_lose, r_lose = points[first - 1]
+                share = np.log(1 / r_lose) / np.log(r_win / r_lose)
+                n_cross = float(np.exp(np.log(n_lose) + share * np.log(n_win / n_lose)))
+                line.append(int(float(f"{n_cross:.2g}")))
+            table[kind].append(tuple(line))
+    print("\nAUTO_MIN_N as measured (rows: AUTO_BITS, columns: AUTO_K):")
+    for kind, lines in table.items():
+        print(f"    {kind!r}: (")
+        for line in lines:
+            print(f"        {line!r},")
+        print("    ),")
+    return table
+
+
+def _add_spreads(rows, args):
+    """code_spread of each point's codes, for measurements saved without it (same seeds)."""
+    for n_bits in dict.fromkeys(r["n_bits"] for r in rows if "spread" not in r):
+        n_max = max(r["n"] for r in rows)
+        chunks, _ = _fitted_codes(n_max, args.crossover_queries, args.seed, n_bits)
+        codes = {
+            "random": np.concatenate([pack_codes(c) for c in _random_codes(n_max, n_bits, 7)]),
+            "fitted": np.concatenate([pack_codes(c) for c in chunks]),
+        }
+        for r in rows:
+            if r["n_bits"] == n_bits:
+                r["spread"] = _mih.code_spread(codes[r["data"]][: r["n"]], n_bits)
+
+
 def _auto_grid(args):
     if args.from_json:
         with open(args.from_json, encoding="utf-8") as fh:
             rows = json.load(fh)["auto_grid"]
+        if any("spread" not in r for r in rows):
+            _add_spreads(rows, args)
+            with open(args.from_json, "w", encoding="utf-8") as fh:
+                json.dump({"args": vars(args), "auto_grid": rows}, fh, indent=2)
     else:
         rows = _measure_grid(args)
     worst = _report_grid(rows)
+    _crossover_table(rows)
     if args.json and not args.from_json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump({"args": vars(args), "auto_grid": rows}, fh, indent=2)

@@ -87,9 +87,10 @@ class HammingIndex(_Sized):
         on ``n_substrings`` substrings of the codes, probed until the k-th distance is proven,
         sub-linear in ``ntotal`` and with the same results as the scan, ties included (a
         compiled kernel when built, numpy otherwise; not with ``backend="faiss"``). ``"auto"``
-        runs MIH (when its kernel is built) from 262,144 codes on for codes of at most 256
-        bits, else the scan (the measured crossover on a fitted hasher's codes, see the
-        Hamming index page of the user guide).
+        chooses at each search, from ``ntotal``, ``n_bits``, ``k`` and whether the codes are
+        clustered (as a fitted hasher's are) or spread like random ones, by the crossover
+        measured on both kinds (see the Hamming index page of the user guide); MIH only when
+        its kernel is built.
     n_substrings : int or None, default=None
         Substrings (hash tables) of MIH. ``None`` picks ``ceil(n_bits / min(floor(log2
         ntotal), 16))`` each time the tables are built. Each substring must fit in 64 bits.
@@ -106,8 +107,8 @@ class HammingIndex(_Sized):
         The engine ``backend`` resolved to, once, at construction: ``"compiled"``, ``"numpy"``
         or ``"faiss"``.
     active_method : str
-        The search that answers now, ``"scan"`` or ``"mih"`` (``method="auto"`` resolved when
-        codes are added).
+        The search that answers now, ``"scan"`` or ``"mih"``: ``method="auto"`` resolved for
+        the ``k`` of the last ``search`` (before any, for ``range_search``).
 
     See Also
     --------
@@ -172,8 +173,14 @@ class HammingIndex(_Sized):
 
     @property
     def active_method(self) -> str:
-        """The search that answers now, ``"scan"`` or ``"mih"`` (``"auto"`` resolved at ``add``)."""
+        """The search that answers now (``"scan"`` or ``"mih"``), for the last ``search``'s k."""
         return self._method
+
+    def _resolve_method(self, k):
+        """``method`` resolved for a search of ``k`` neighbours (``None``: a range search)."""
+        db = self._packed[: self._ntotal]
+        spread = lambda: self._mih.spread(db)  # noqa: E731 - read only when the kind decides
+        return _mih.resolve_method(self.method, self.backend, self._ntotal, self.n_bits, k, spread)
 
     @property
     def packed_codes(self) -> np.ndarray:
@@ -219,7 +226,8 @@ class HammingIndex(_Sized):
         if hasattr(self._engine, "forget"):  # the faiss engine caches faiss's copy of the codes
             self._engine.forget()
         self._mih = _mih.MultiIndex(self.n_bits, self.n_substrings)  # tables built on search
-        self._method = _mih.resolve_method(self.method, self.backend, 0, self.n_bits)
+        self._last_k = None
+        self._method = self._resolve_method(None)
 
     def __repr__(self) -> str:
         return f"HammingIndex(n_bits={self.n_bits}, backend={self.backend!r}, ntotal={self.ntotal})"
@@ -232,6 +240,7 @@ class HammingIndex(_Sized):
         return state
 
     def __setstate__(self, state):
+        state.setdefault("_last_k", None)  # pickled before "auto" took k into account
         self.__dict__.update(state)
         self._engine = resolve_engine(self.backend, self.n_bits)
 
@@ -254,7 +263,7 @@ class HammingIndex(_Sized):
             self._packed = grown
         self._packed[self._ntotal : needed] = packed
         self._ntotal = needed
-        self._method = _mih.resolve_method(self.method, self.backend, needed, self.n_bits)
+        self._method = self._resolve_method(self._last_k)
 
     # ------------------------------------------------------------------ searching
     def _prepare_queries(self, query_codes) -> np.ndarray:
@@ -282,7 +291,9 @@ class HammingIndex(_Sized):
         """
         k = _check_positive_int(k, "k")
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
-        if self._method == "mih":
+        method = self._resolve_method(k)  # a local: threads may search with other k at once
+        self._last_k, self._method = k, method
+        if method == "mih":
             return self._mih.search(db, queries, k, engine=self._mih_scan_engine)
         return self._engine.knn(db, queries, self.n_bits, k)
 
@@ -310,7 +321,7 @@ class HammingIndex(_Sized):
         """
         radius = int(min(np.floor(_check_radius(radius)), self.n_bits))
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
-        if self._method == "mih":
+        if self._resolve_method(None) == "mih":
             return self._mih.range_search(db, queries, radius, engine=self._mih_scan_engine)
         return self._engine.range(db, queries, self.n_bits, radius)
 
