@@ -15,6 +15,12 @@ Sections (each on the same machine, in the same run, so the ratios compare like 
 * ``crossover``: scan and MIH on the first ``n`` codes for growing ``n``, random codes of each
   ``--crossover-bits`` length and the fitted codes; the smallest ``n`` from which MIH is faster
   is the crossover that ``method="auto"`` uses.
+* ``auto-grid`` (``--auto-grid``, alone): scan and MIH over a grid of ``n``
+  (``--grid-sizes``), ``n_bits`` (``--grid-bits``) and ``k`` (``--grid-k``), on random codes and
+  on the fitted codes of each length; prints per point the measured ``scan / MIH`` time ratio,
+  what ``method="auto"`` picks there, and how much slower that is than the better of the two
+  (CPU seconds, best of ``--repeats`` interleaved runs, ``--crossover-queries`` queries).
+  ``--from-json`` re-reads the measurements of an earlier ``--json`` and re-evaluates the rule.
 * ``distributed``: a ``DistributedHammingIndex`` on a ``LocalCluster`` of 2 single-thread
   workers (in-process) over the random codes, built from a dask array generated on the workers;
   query throughput against the single in-memory MIH index, with identical results.
@@ -26,6 +32,8 @@ Usage::
 
     python benchmarks/bench_mih.py                                  # 10M codes, ~10 min
     python benchmarks/bench_mih.py --n-db 1000000 --sections random crossover
+    python benchmarks/bench_mih.py --auto-grid --json grid.json      # the "auto" rule, ~20 min
+    python benchmarks/bench_mih.py --auto-grid --from-json grid.json # re-evaluate the rule
 """
 
 from __future__ import annotations
@@ -73,6 +81,13 @@ def _parse_args(argv=None):
         "--fitted-bits", type=int, nargs="+", default=[64], help="code lengths of the fitted codes"
     )
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--auto-grid", action="store_true", help="measure the 'auto' rule only")
+    parser.add_argument(
+        "--grid-sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000, 300_000, 1_000_000]
+    )
+    parser.add_argument("--grid-bits", type=int, nargs="+", default=[32, 64, 128, 256])
+    parser.add_argument("--grid-k", type=int, nargs="+", default=[1, 10, 100, 1000])
+    parser.add_argument("--from-json", help="--auto-grid: re-evaluate saved measurements")
     return parser.parse_args(argv)
 
 
@@ -229,6 +244,171 @@ def _crossover(name, packed, queries, sizes, k_list, n_bits):
     return {"rows": rows, "crossover_n": {str(k): v for k, v in crossover.items()}}
 
 
+def _cpu_timed(fn):
+    start = time.process_time()
+    out = fn()
+    return out, time.process_time() - start
+
+
+def _grid_point(db, queries, k, n_bits, engine, tables, repeats):
+    """Best CPU seconds of the scan and of MIH (interleaved), and that both agree."""
+    t_scan = t_mih = float("inf")
+    for _ in range(repeats):
+        expected, t = _cpu_timed(lambda: engine.knn(db, queries, n_bits, k))
+        t_scan = min(t_scan, t)
+        got, t = _cpu_timed(lambda: tables.search(db, queries, k, engine=engine))
+        t_mih = min(t_mih, t)
+    if not _same(got, expected):
+        raise SystemExit(f"MISMATCH: MIH differs from the scan (n={len(db)}, k={k})")
+    return t_scan, t_mih
+
+
+def _measure_grid(args):
+    """Scan and MIH times over (data, n_bits, n, k); one row per point."""
+    rows, engine_q = [], np.random.default_rng(args.seed)
+    n_max = max(args.grid_sizes)
+    for n_bits in args.grid_bits:
+        engine = resolve_engine("auto", n_bits)
+        random_db = np.concatenate([pack_codes(c) for c in _random_codes(n_max, n_bits, 7)])
+        random_q = pack_codes(engine_q.integers(0, 2, size=(args.crossover_queries, n_bits)))
+        chunks, fitted_q = _fitted_codes(n_max, args.crossover_queries, args.seed, n_bits)
+        fitted_db = np.concatenate([pack_codes(c) for c in chunks])
+        for data, packed, queries in (
+            ("random", random_db, random_q),
+            ("fitted", fitted_db, pack_codes(fitted_q)),
+        ):
+            for n in args.grid_sizes:
+                db = packed[:n]
+                spread = _mih.code_spread(db, n_bits)
+                tables = _mih.MultiIndex(n_bits)
+                tables.search(db, queries[:1], 1, engine=engine)  # build the tables
+                for k in args.grid_k:
+                    t_scan, t_mih = _grid_point(
+                        db, queries, k, n_bits, engine, tables, args.repeats
+                    )
+                    rows.append(
+                        {
+                            "data": data, "n_bits": n_bits, "n": n, "k": k,
+                            "n_query": len(queries), "scan_s": t_scan, "mih_s": t_mih,
+                            "spread": spread,
+                        }
+                    )  # fmt: skip
+                    print(
+                        f"[grid] {data:6s} {n_bits:3d} bits n={n:>9,} k={k:<5} scan "
+                        f"{1e3 * t_scan / len(queries):7.3f} ms  MIH "
+                        f"{1e3 * t_mih / len(queries):7.3f} ms/query  scan/MIH "
+                        f"{t_scan / t_mih:6.2f}",
+                        flush=True,
+                    )
+                del tables
+                gc.collect()
+        del random_db, fitted_db
+        gc.collect()
+    return rows
+
+
+def _report_grid(rows):
+    """Per point: scan/MIH, what "auto" picks, auto's time over the better method's."""
+    worst = 1.0
+    for data in dict.fromkeys(r["data"] for r in rows):
+        for n_bits in dict.fromkeys(r["n_bits"] for r in rows):
+            part = [r for r in rows if r["data"] == data and r["n_bits"] == n_bits]
+            if not part:
+                continue
+            sizes = sorted({r["n"] for r in part})
+            print(f"\n{data} codes, {n_bits} bits: scan/MIH time, [auto's pick], auto/best")
+            print("k     " + "".join(f"{n:>20,}" for n in sizes))
+            for k in sorted({r["k"] for r in part}):
+                cells = []
+                for n in sizes:
+                    r = next(r for r in part if r["n"] == n and r["k"] == k)
+                    pick = _mih.auto_method(n, n_bits, k, r["spread"])
+                    t_auto = r["mih_s"] if pick == "mih" else r["scan_s"]
+                    over = t_auto / min(r["scan_s"], r["mih_s"])
+                    worst = max(worst, over)
+                    flag = "!" if over > 1.1 else " "
+                    cells.append(f"{r['scan_s'] / r['mih_s']:6.2f} [{pick:4s}] {over:4.2f}{flag}")
+                print(f"{k:<6}" + "".join(f"{c:>20}" for c in cells))
+    print(f"\nworst auto/best over the grid: {worst:.2f} (goal <= 1.10; '!' marks a miss)")
+    return worst
+
+
+def _crossover_table(rows):
+    """AUTO_MIN_N as measured: per kind, code length and k, where scan / MIH crosses 1.
+
+    The smallest grid n from which MIH wins at every larger grid n, moved down to where the
+    ratio, interpolated linearly in log n from the grid n below, reaches 1 (two significant
+    digits); None when MIH does not win at the largest n.
+    """
+    table = {}
+    for data, kind in (("fitted", "clustered"), ("random", "uniform")):
+        table[kind] = []
+        for n_bits in _mih.AUTO_BITS:
+            line = []
+            for k in _mih.AUTO_K:
+                points = sorted(
+                    (r["n"], r["scan_s"] / r["mih_s"])
+                    for r in rows
+                    if r["data"] == data and r["n_bits"] == n_bits and r["k"] == k
+                )
+                first = None
+                for i in range(len(points) - 1, -1, -1):
+                    if points[i][1] <= 1:
+                        break
+                    first = i
+                if first is None or not points:
+                    line.append(None)
+                    continue
+                n_win, r_win = points[first]
+                if first == 0:
+                    line.append(n_win)
+                    continue
+                n_lose, r_lose = points[first - 1]
+                share = np.log(1 / r_lose) / np.log(r_win / r_lose)
+                n_cross = float(np.exp(np.log(n_lose) + share * np.log(n_win / n_lose)))
+                line.append(int(float(f"{n_cross:.2g}")))
+            table[kind].append(tuple(line))
+    print("\nAUTO_MIN_N as measured (rows: AUTO_BITS, columns: AUTO_K):")
+    for kind, lines in table.items():
+        print(f"    {kind!r}: (")
+        for line in lines:
+            print(f"        {line!r},")
+        print("    ),")
+    return table
+
+
+def _add_spreads(rows, args):
+    """code_spread of each point's codes, for measurements saved without it (same seeds)."""
+    for n_bits in dict.fromkeys(r["n_bits"] for r in rows if "spread" not in r):
+        n_max = max(r["n"] for r in rows)
+        chunks, _ = _fitted_codes(n_max, args.crossover_queries, args.seed, n_bits)
+        codes = {
+            "random": np.concatenate([pack_codes(c) for c in _random_codes(n_max, n_bits, 7)]),
+            "fitted": np.concatenate([pack_codes(c) for c in chunks]),
+        }
+        for r in rows:
+            if r["n_bits"] == n_bits:
+                r["spread"] = _mih.code_spread(codes[r["data"]][: r["n"]], n_bits)
+
+
+def _auto_grid(args):
+    if args.from_json:
+        with open(args.from_json, encoding="utf-8") as fh:
+            rows = json.load(fh)["auto_grid"]
+        if any("spread" not in r for r in rows):
+            _add_spreads(rows, args)
+            with open(args.from_json, "w", encoding="utf-8") as fh:
+                json.dump({"args": vars(args), "auto_grid": rows}, fh, indent=2)
+    else:
+        rows = _measure_grid(args)
+    worst = _report_grid(rows)
+    _crossover_table(rows)
+    if args.json and not args.from_json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"args": vars(args), "auto_grid": rows}, fh, indent=2)
+    return {"auto_grid": rows, "worst_auto_over_best": worst}
+
+
 def _substrings(packed, queries, counts, ks, n_bits=64):
     """MIH time for each substring count m on the same codes (the paper's m = n_bits / log2 n
     against the 16-bit cap of the default)."""
@@ -295,6 +475,8 @@ def _distributed(n, queries, ks, seed, in_memory):
 
 def main(argv=None):
     args = _parse_args(argv)
+    if args.auto_grid:
+        return _auto_grid(args)
     rng = np.random.default_rng(args.seed)
     summary = {"args": vars(args), "kernel": kernels_available()}
     random_queries = rng.integers(0, 2, size=(args.n_query, 64), dtype=np.uint8)

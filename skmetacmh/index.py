@@ -94,9 +94,10 @@ class HammingIndex(SizedIndex):
         on ``n_substrings`` substrings of the codes, probed until the k-th distance is proven,
         sub-linear in ``ntotal`` and with the same results as the scan, ties included (a
         compiled kernel when built, numpy otherwise; not with ``backend="faiss"``). ``"auto"``
-        runs MIH (when its kernel is built) from 262,144 codes on for codes of at most 256
-        bits, else the scan (the measured crossover on a fitted hasher's codes, see the
-        Hamming index page of the user guide).
+        chooses at each search, from ``ntotal``, ``n_bits``, ``k`` and whether the codes are
+        clustered (as a fitted hasher's are) or spread like random ones, by the crossover
+        measured on both kinds (see the Hamming index page of the user guide); MIH only when
+        its kernel is built.
     n_substrings : int or None, default=None
         Substrings (hash tables) of MIH. ``None`` picks ``ceil(n_bits / min(floor(log2
         ntotal), 16))`` each time the tables are built. Each substring must fit in 64 bits.
@@ -113,8 +114,8 @@ class HammingIndex(SizedIndex):
         The engine ``backend`` resolved to, once, at construction: ``"compiled"``, ``"numpy"``
         or ``"faiss"``.
     active_method : str
-        The search that answers now, ``"scan"`` or ``"mih"`` (``method="auto"`` resolved when
-        codes are added).
+        The search that answers now, ``"scan"`` or ``"mih"``: ``method="auto"`` resolved for
+        the ``k`` of the last ``search`` (before any, for ``range_search``).
 
     See Also
     --------
@@ -185,8 +186,14 @@ class HammingIndex(SizedIndex):
 
     @property
     def active_method(self) -> str:
-        """The search that answers now, ``"scan"`` or ``"mih"`` (``"auto"`` resolved at ``add``)."""
+        """The search that answers now (``"scan"`` or ``"mih"``), for the last ``search``'s k."""
         return self._method
+
+    def _resolve_method(self, k):
+        """``method`` resolved for a search of ``k`` neighbours (``None``: a range search)."""
+        db = self._packed[: self._ntotal]
+        spread = lambda: self._mih.spread(db)  # noqa: E731 - read only when the kind decides
+        return _mih.resolve_method(self.method, self.backend, self._ntotal, self.n_bits, k, spread)
 
     @property
     def packed_codes(self) -> np.ndarray:
@@ -232,7 +239,8 @@ class HammingIndex(SizedIndex):
         if hasattr(self._engine, "forget"):  # the faiss engine caches faiss's copy of the codes
             self._engine.forget()
         self._mih = _mih.MultiIndex(self.n_bits, self.n_substrings)  # tables built on search
-        self._method = _mih.resolve_method(self.method, self.backend, 0, self.n_bits)
+        self._last_k = None
+        self._method = self._resolve_method(None)
 
     def __repr__(self) -> str:
         return f"HammingIndex(n_bits={self.n_bits}, backend={self.backend!r}, ntotal={self.ntotal})"
@@ -246,6 +254,7 @@ class HammingIndex(SizedIndex):
         return state
 
     def __setstate__(self, state):
+        state.setdefault("_last_k", None)  # pickled before "auto" took k into account
         self.__dict__.update(state)
         self._engine = _engine_or_numpy(self.backend, self.n_bits, "The unpickled HammingIndex")
 
@@ -271,7 +280,7 @@ class HammingIndex(SizedIndex):
             self._packed = grown
         self._packed[self._ntotal : needed] = packed
         self._ntotal = needed
-        self._method = _mih.resolve_method(self.method, self.backend, needed, self.n_bits)
+        self._method = self._resolve_method(self._last_k)
 
     # ------------------------------------------------------------------ searching
     def _prepare_queries(self, query_codes) -> np.ndarray:
@@ -301,7 +310,9 @@ class HammingIndex(SizedIndex):
         check_positive_int(k, "k")
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
         k = neighbour_count(k, self._ntotal)
-        if self._method == "mih":
+        method = self._resolve_method(k)  # a local: threads may search with other k at once
+        self._last_k, self._method = k, method
+        if method == "mih":
             return self._mih.search(db, queries, k, engine=self._mih_scan_engine)
         return self._engine.knn(db, queries, self.n_bits, k)
 
@@ -329,7 +340,7 @@ class HammingIndex(SizedIndex):
         """
         radius = int(min(np.floor(check_radius(radius)), self.n_bits))
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
-        if self._method == "mih":
+        if self._resolve_method(None) == "mih":
             return self._mih.range_search(db, queries, radius, engine=self._mih_scan_engine)
         return self._engine.range(db, queries, self.n_bits, radius)
 
@@ -467,7 +478,6 @@ class HammingIndex(SizedIndex):
         index._engine = _engine_or_numpy(backend, n_bits, f"The HammingIndex saved at {path}")
         index.reset()
         index._packed, index._ntotal = arrays["codes"], ntotal
-        index._method = _mih.resolve_method(method, backend, ntotal, n_bits)
         if tables_spec:
             tables = _mih._Tables.__new__(_mih._Tables)
             for name, value in tables_spec["scalars"].items():
@@ -475,6 +485,7 @@ class HammingIndex(SizedIndex):
             for name in tables_spec["arrays"]:
                 setattr(tables, name.removeprefix("mih_"), arrays[name])
             index._mih._tables = tables
+        index._method = index._resolve_method(None)  # as after add(): resolved on the codes
         return index
 
 

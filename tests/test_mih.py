@@ -291,20 +291,104 @@ def test_reset_then_refill_rebuilds():
     assert_same(index.search(a[:4], 6), brute_search(a[:4], b, 6))
 
 
-def test_auto_method_picks_mih_for_large_databases():
-    large = "mih" if COMPILED is not None else "scan"  # MIH's numpy path loses to the scan
-    assert _mih.auto_method(1000, 64) == "scan"
-    assert _mih.auto_method(_mih._AUTO_MIN_N, 64) == large
-    assert _mih.auto_method(_mih._AUTO_MIN_N, 512) == "scan"
+def test_auto_method_follows_the_measured_table():
+    if COMPILED is None:  # MIH's numpy path loses to the scan: "auto" never picks it
+        assert _mih.auto_method(10**9, 32, 1, 0.0) == "scan"
+        return
+    for kind, spread in (("clustered", 0.0), ("uniform", 1.0)):
+        for row, n_bits in enumerate(_mih.AUTO_BITS):
+            for column, k in enumerate(_mih.AUTO_K):
+                lowest = _mih.AUTO_MIN_N[kind][row][column]
+                for bits in (n_bits, n_bits - 1):  # a row covers the lengths down to the last
+                    for kk in (k, max(1, k - 1)):  # and a column the k down to the last
+                        if lowest is None:
+                            assert _mih.auto_method(10**9, bits, kk, spread) == "scan"
+                        else:
+                            assert _mih.auto_method(lowest, bits, kk, spread) == "mih"
+                            assert _mih.auto_method(lowest - 1, bits, kk, spread) == "scan"
+    # Beyond the measured grid: the scan.
+    assert _mih.auto_method(10**9, _mih.AUTO_BITS[-1] + 1, 1, 0.0) == "scan"
+    assert _mih.auto_method(10**9, 32, _mih.AUTO_K[-1] + 1, 0.0) == "scan"
+    # A range search (k=None) reads the k = 10 column.
+    for n in (15_000, 20_000, 600_000):
+        for spread in (0.0, 1.0):
+            assert _mih.auto_method(n, 64, None, spread) == _mih.auto_method(n, 64, 10, spread)
+
+
+def test_auto_method_reads_the_spread_only_when_the_kind_decides():
+    def refuse():
+        raise AssertionError("the spread was read")
+
+    assert _mih.auto_method(100, 64, 10, refuse) == "scan"  # both kinds: the scan
+    if COMPILED is not None:
+        assert _mih.auto_method(10**7, 32, 1, refuse) == "mih"  # both kinds: MIH
+        assert _mih.auto_method(100_000, 64, 10, lambda: 0.01) == "mih"  # clustered
+        assert _mih.auto_method(100_000, 64, 10, lambda: 1.0) == "scan"  # uniform
+
+
+def test_code_spread_tells_clustered_codes_from_random_ones():
+    rng = np.random.default_rng(0)
+    for n_bits, n in ((8, 50), (16, 5_000), (64, 70_000), (130, 3_000)):
+        random_codes = pack_codes(rng.integers(0, 2, (n, n_bits), dtype=np.uint8))
+        assert 0.8 < _mih.code_spread(random_codes, n_bits) < 1.2
+    # Codes around 40 centres with a few flipped bits, as a fitted hasher's codes cluster.
+    centres = rng.integers(0, 2, (40, 64), dtype=np.uint8)
+    clustered = centres[rng.integers(0, 40, 20_000)]
+    clustered ^= (rng.random(clustered.shape) < 0.03).astype(np.uint8)
+    assert _mih.code_spread(pack_codes(clustered), 64) < _mih.CLUSTERED_SPREAD
+    assert _mih.code_spread(np.zeros((0, 1), np.uint64), 64) == 1.0
+
+
+def test_multi_index_measures_the_spread_again_only_when_the_database_doubles(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_mih, "code_spread", lambda db, n_bits: calls.append(len(db)) or 0.5)
+    tables = _mih.MultiIndex(16)
+    db = np.zeros((1000, 1), np.uint64)
+    for n in (100, 150, 200, 201, 500, 90):
+        assert tables.spread(db[:n]) == 0.5
+    assert calls == [100, 201, 500, 90]  # measured again past 2x, or after shrinking (reset)
+
+
+@needs_kernel
+def test_auto_index_chooses_per_search_by_k_and_by_the_codes(monkeypatch):
+    # A small table, so that the choice changes at sizes a test can build: MIH up to k = 10 on
+    # clustered codes, never on uniform ones.
+    table = {"clustered": [(200, 200, None, None)] * 4, "uniform": [(None,) * 4] * 4}
+    monkeypatch.setattr(_mih, "AUTO_MIN_N", table)
+    rng = np.random.default_rng(3)
+    centres = rng.integers(0, 2, (8, 64), dtype=np.uint8)
+    clustered = centres[rng.integers(0, 8, 400)] ^ (rng.random((400, 64)) < 0.02)
+    uniform = rng.integers(0, 2, (400, 64), dtype=np.uint8)
+    for codes, kind in ((clustered.astype(np.uint8), "mih"), (uniform, "scan")):
+        index = HammingIndex(64)
+        index.add(codes[:100])
+        assert index.active_method == "scan"  # 100 codes: below every threshold
+        index.add(codes[100:])
+        assert index.active_method == kind  # before any search: what range_search uses
+        queries = codes[:7]
+        for k, method in ((10, kind), (11, "scan"), (3, kind), (400, "scan")):
+            assert_same(index.search(queries, k), brute_search(queries, codes, k))
+            assert index.active_method == method, (kind, k)
+        assert_same_range(index.range_search(queries, 20), queries, codes, 20)
+    assert HammingIndex(16, method="scan").active_method == "scan"
+
+
+@needs_kernel
+def test_auto_index_is_mih_for_many_identical_codes():
+    # Identical codes are as clustered as codes get: MIH from the first entry of the table.
     index = HammingIndex(16)
     index.add(np.zeros((10, 16), dtype=np.uint8))
     assert index.method == "auto" and index.active_method == "scan"
-    index.add(np.ones((_mih._AUTO_MIN_N, 16), dtype=np.uint8))
-    assert index.active_method == large
-    distances, ids = index.search(np.zeros((1, 16), dtype=np.uint8), 12)
+    index.add(np.ones((_mih.AUTO_MIN_N["clustered"][0][1], 16), dtype=np.uint8))
+    query = np.ones((1, 16), dtype=np.uint8)
+    distances, ids = index.search(query, 10)  # k <= 10: MIH from 10,000 codes
+    assert index.active_method == "mih"
+    np.testing.assert_array_equal(ids[0], range(10, 20))
+    np.testing.assert_array_equal(distances[0], [0] * 10)
+    distances, ids = index.search(1 - query, 12)  # k <= 100: not below 43,000 codes
+    assert index.active_method == "scan"
     np.testing.assert_array_equal(ids[0], [*range(10), 10, 11])
     np.testing.assert_array_equal(distances[0], [0] * 10 + [16, 16])
-    assert HammingIndex(16, method="scan").active_method == "scan"
 
 
 def test_default_substring_count_follows_log2_n():

@@ -62,6 +62,7 @@ __all__ = [
     "MultiIndex",
     "auto_method",
     "check_method",
+    "code_spread",
     "check_n_substrings",
     "default_substring_count",
     "resolve_method",
@@ -83,13 +84,37 @@ BUDGET_PER_ITEM = 0.25
 # this fraction of the indexed codes, whichever is larger.
 _TAIL_MIN = 4096
 _TAIL_FRACTION = 1 / 32
-# method="auto": MIH from this many codes on, for codes of at most _AUTO_MAX_BITS bits. Measured
-# (benchmarks/bench_mih.py, one thread, k = 10 and 100): on codes of a fitted hasher MIH beats
-# the scan from 3e4-1e5 (k = 10) and 1e5-3e5 (k = 100) codes at 64 and 128 bits (from 3e5 for
-# k = 10 at 256 bits); on random codes, which have no structure, from 1e6 to 3e6 at 64 bits,
-# and not up to 1e6 at 128 or 256 bits (there the budget keeps it within about 3x of the scan).
-_AUTO_MIN_N = 1 << 18
-_AUTO_MAX_BITS = 256
+# method="auto": MIH from AUTO_MIN_N[kind][row][column] codes on, else the scan, where row is the
+# first of AUTO_BITS >= n_bits, column the first of AUTO_K >= k (a range search reads the k = 10
+# column), and kind "clustered" or "uniform" by code_spread (None: the scan at every measured
+# n). Beyond the grid, longer codes and larger k, the scan. Why a kind: how soon MIH wins
+# depends on how far the k-th neighbour lies, which the codes decide as much as n does. At 64
+# bits, 300,000 codes and k = 10, MIH took 0.11x the scan's time on a fitted CCA-ITQ hasher's
+# codes and 1.9x on random ones, so no rule on (n, n_bits, k) alone comes within 10% of the
+# better method on both. Measured with ``python benchmarks/bench_mih.py --auto-grid`` (one
+# thread, CPU time, best of 2 interleaved runs, 200 queries, n = 1e4 to 1e6; the table in
+# docs/hamming_index.rst); each entry is where the measured scan / MIH ratio crosses 1,
+# interpolated in log n between the grid sizes around it.
+AUTO_BITS = (32, 64, 128, 256)
+AUTO_K = (1, 10, 100, 1000)
+AUTO_MIN_N = {
+    "clustered": (
+        (10_000, 10_000, 43_000, 290_000),
+        (10_000, 16_000, 89_000, 520_000),
+        (14_000, 51_000, None, None),
+        (36_000, None, None, None),
+    ),
+    "uniform": (
+        (10_000, 19_000, 210_000, 960_000),
+        (260_000, 560_000, None, None),
+        (None, None, None, None),
+        (None, None, None, None),
+    ),
+}
+# code_spread below this: "clustered". Measured on 65,536 codes: 0.015 to 0.019 for a fitted
+# CCA-ITQ hasher's codes at 32 to 256 bits, 1.00 for random codes.
+CLUSTERED_SPREAD = 0.25
+_SPREAD_SAMPLE = 1 << 16
 _MAX_AUTO_SUBSTRING_BITS = 16
 
 
@@ -123,13 +148,16 @@ def check_method(method, n_substrings, backend: str, n_bits: int):
     return check_n_substrings(n_substrings, n_bits)
 
 
-def resolve_method(method: str, backend: str, n: int, n_bits: int) -> str:
-    """The search that answers for ``n`` codes: ``"mih"`` or ``"scan"`` (``"auto"`` resolved)."""
+def resolve_method(method: str, backend: str, n: int, n_bits: int, k=None, spread=1.0) -> str:
+    """The search that answers ``k`` neighbours (``None``: a range search) in ``n`` codes.
+
+    ``"auto"`` resolved by :func:`auto_method`; ``spread`` is passed on to it.
+    """
     if method != "auto":
         return method
     if backend == "faiss":  # asked for faiss's flat search explicitly
         return "scan"
-    return auto_method(n, n_bits)
+    return auto_method(n, n_bits, k, spread)
 
 
 def check_n_substrings(n_substrings, n_bits: int):
@@ -149,15 +177,52 @@ def check_n_substrings(n_substrings, n_bits: int):
     return int(n_substrings)
 
 
-def auto_method(n: int, n_bits: int) -> str:
-    """What ``method="auto"`` runs for ``n`` codes of ``n_bits`` bits: ``"mih"`` or ``"scan"``.
+def code_spread(db: np.ndarray, n_bits: int) -> float:
+    """How evenly codes fill the values of their first ``min(16, n_bits)`` bits; 1 when uniform.
 
-    MIH only with its compiled kernel: the numpy path, a Python loop per query, measured slower
-    than the numpy scan on 1M random 64-bit codes (2.8 against 1.7 ms per query, k = 10).
+    The effective number of distinct values (the inverse Simpson index, ``1 / sum(p ** 2)``) of
+    those bits over a strided sample of at most 65,536 packed codes, divided by what uniform
+    random codes give for the same sample size. Random codes score about 1; the clustered codes
+    of a fitted hasher, whose neighbours lie close, about 0.02.
+    """
+    n = db.shape[0]
+    if n == 0:
+        return 1.0
+    sample = db[:: max(1, n // _SPREAD_SAMPLE), 0]
+    bits = min(_MAX_AUTO_SUBSTRING_BITS, n_bits)
+    keys = (sample & np.uint64((1 << bits) - 1)).astype(np.intp)
+    share = np.bincount(keys, minlength=1 << bits) / sample.size
+    uniform = 1.0 / (2.0**-bits + (1.0 - 2.0**-bits) / sample.size)
+    return float(1.0 / np.dot(share, share) / uniform)
+
+
+def _auto_threshold(n_bits: int, k, clustered: bool):
+    """The smallest n from which "auto" runs MIH (None: never), from AUTO_MIN_N."""
+    k = 10 if k is None else k
+    if n_bits > AUTO_BITS[-1] or k > AUTO_K[-1]:
+        return None
+    row = next(i for i, bits in enumerate(AUTO_BITS) if n_bits <= bits)
+    column = next(i for i, top in enumerate(AUTO_K) if k <= top)
+    return AUTO_MIN_N["clustered" if clustered else "uniform"][row][column]
+
+
+def auto_method(n: int, n_bits: int, k: int | None = None, spread=1.0) -> str:
+    """What ``method="auto"`` runs for ``n`` codes: ``"mih"`` or ``"scan"``.
+
+    ``k`` is the number of neighbours searched (``None``: a range search) and ``spread`` the
+    codes' :func:`code_spread`, or a callable returning it (called only when the kind of codes
+    decides). MIH only with its compiled kernel: the numpy path, a Python loop per query,
+    measured slower than the numpy scan on 1M random 64-bit codes (2.8 against 1.7 ms per
+    query, k = 10).
     """
     if not kernels_available():
         return "scan"
-    return "mih" if n >= _AUTO_MIN_N and n_bits <= _AUTO_MAX_BITS else "scan"
+    thresholds = [_auto_threshold(n_bits, k, clustered) for clustered in (False, True)]
+    wins = [t is not None and n >= t for t in thresholds]
+    if wins[0] == wins[1]:
+        return "mih" if wins[0] else "scan"
+    value = spread() if callable(spread) else spread
+    return "mih" if wins[value < CLUSTERED_SPREAD] else "scan"
 
 
 def _substring_bounds(n_bits: int, m: int):
@@ -426,6 +491,7 @@ class MultiIndex:
         self.budget_per_item = budget_per_item
         self.copy_codes = copy_codes
         self._tables = None
+        self._spread = None  # (n, code_spread of the first n codes), for method="auto"
         self._lock = threading.Lock()  # one build at a time when threads share the index
 
     def __getstate__(self):
@@ -435,8 +501,16 @@ class MultiIndex:
         return state
 
     def __setstate__(self, state):
+        state.setdefault("_spread", None)  # pickled before method="auto" read the codes
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+    def spread(self, db: np.ndarray) -> float:
+        """:func:`code_spread` of ``db``, measured again only once the database has doubled."""
+        n = db.shape[0]
+        if self._spread is None or not self._spread[0] <= n <= 2 * self._spread[0]:
+            self._spread = (n, code_spread(db, self.n_bits))
+        return self._spread[1]
 
     @property
     def n_indexed(self) -> int:
@@ -454,6 +528,7 @@ class MultiIndex:
 
     def reset(self) -> None:
         self._tables = None
+        self._spread = None
 
     def _refresh(self, db: np.ndarray) -> _Tables:
         """Rebuild the tables when the tail of codes added since the last build grew too long."""
