@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseCrossModalHasher
 from .._docstring import Substitution
+from ._centres import class_centres
 from ._decoupling import tau_normalise_hallucinators
 from ._docstring import DEEP_DOCS
 from ._features import feature_rows
@@ -106,6 +107,23 @@ def _check_episode_options(hasher) -> None:
             "memory_source='classifier' takes them from the class head (no items to split); "
             "use memory_source='direct' or 'codes'."
         )
+    if hasher.two_stage and not hasher.memory:
+        raise ValueError(
+            "two_stage=True adds the memory in its second stage, which needs memory=True; "
+            "got memory=False."
+        )
+    if hasher.two_stage and (hasher.episodic or hasher.memory_source != "direct"):
+        raise ValueError(
+            "two_stage=True keeps the centroids of the stage-1 direct features fixed, which "
+            "needs episodic=False and memory_source='direct'; got "
+            f"episodic={hasher.episodic!r}, memory_source={hasher.memory_source!r}."
+        )
+    if hasher.two_stage and hasher.validation_fraction is not None:
+        raise ValueError(
+            "two_stage=True runs a fixed schedule of two stages, which early stopping would "
+            "cut inside stage 1; use validation_fraction=None with it, got "
+            f"validation_fraction={hasher.validation_fraction!r}."
+        )
     if hasher.frequency_aware and not hasher.memory:
         raise ValueError(
             "frequency_aware=True is an input of the memory's selector, which needs "
@@ -140,6 +158,8 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         "query_fraction": [Interval(Real, 0, 1, closed="neither")],
         "frequency_aware": ["boolean"],
         "hallucinator_tau": [Interval(Real, 0, None, closed="left")],
+        "two_stage": ["boolean"],
+        "centre_weight": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -181,6 +201,8 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         query_fraction=0.5,
         frequency_aware=False,
         hallucinator_tau=0.0,
+        two_stage=False,
+        centre_weight=0.0,
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -213,6 +235,8 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         self.query_fraction = query_fraction
         self.frequency_aware = frequency_aware
         self.hallucinator_tau = hallucinator_tau
+        self.two_stage = two_stage
+        self.centre_weight = centre_weight
         self.gamma = gamma
         self.eta = eta
         self.optimizer = optimizer
@@ -280,8 +304,17 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         data = self._training_data(X_image, X_text, Y, device, generator)
         # "auto" is resolved once, on the items that are really trained on.
         max_epochs = resolve_max_epochs(self.max_epochs, data["Y"].shape[0], self.batch_size)
+        if self.two_stage and max_epochs < 2:
+            raise ValueError(
+                f"two_stage=True needs max_epochs >= 2 (one epoch per stage); got {max_epochs}."
+            )
         options = TrainingOptions.from_params({**self._all_params(), "max_epochs": max_epochs})
-        trainer = Trainer(net, data, options, generator, sampler_generator)
+        centres = None
+        if self.centre_weight > 0:
+            # Their own stream: every other draw of the fit is what it was without centres.
+            rng = np.random.default_rng(seed + 3)
+            centres = torch.as_tensor(class_centres(Y.shape[1], int(self.n_bits), rng))
+        trainer = Trainer(net, data, options, generator, sampler_generator, centres)
         self.history_ = trainer.fit()
         tau_normalise_hallucinators(net, self.hallucinator_tau)
         self.n_epochs_ = len(self.history_)
@@ -290,6 +323,7 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         self.module_config_ = config
         self.image_centroids_ = self._centroids(net.image)
         self.text_centroids_ = self._centroids(net.text)
+        self.code_centres_ = None if centres is None else centres.numpy().astype(np.int8)
         return self
 
     def _training_data(self, X_image, X_text, Y, device, generator) -> dict:
@@ -436,6 +470,15 @@ class MetaCMHHasher(_BaseDeepHasher):
         After training, rebalance the hallucinator as Kang et al.'s tau-normalised classifier:
         ``w_k <- w_k / ||w_k||^tau``, rescaled to the trained mean row norm, bias dropped;
         ``0`` changes nothing.
+    two_stage : bool, default=False
+        Decoupled training (OLTR; Kang et al.): the first half of the epochs without the
+        memory, then centroids from that network, kept fixed, and the second half with the
+        memory on class-aware mini-batches. Needs ``memory=True``. See :ref:`memory_regimes`.
+    centre_weight : float >= 0, default=0.0
+        Weight of a code-side memory: each class gets a binary centre (Hadamard rows, or
+        Bernoulli bits when there are more than ``2 * n_bits`` classes), and a class-balanced
+        cross-entropy pulls each item's output towards its labels' centre (central
+        similarity hashing; LTHNet). ``0`` switches it off. See :ref:`memory_regimes`.
     {gamma}
     {eta}
     {optimizer}
@@ -568,6 +611,8 @@ class MetaCMHHasher(_BaseDeepHasher):
         query_fraction=0.5,
         frequency_aware=False,
         hallucinator_tau=0.0,
+        two_stage=False,
+        centre_weight=0.0,
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -601,6 +646,8 @@ class MetaCMHHasher(_BaseDeepHasher):
             query_fraction=query_fraction,
             frequency_aware=frequency_aware,
             hallucinator_tau=hallucinator_tau,
+            two_stage=two_stage,
+            centre_weight=centre_weight,
             gamma=gamma,
             eta=eta,
             optimizer=optimizer,
@@ -692,6 +739,8 @@ class DCMHHasher(_BaseDeepHasher):
         "query_fraction",
         "frequency_aware",
         "hallucinator_tau",
+        "two_stage",
+        "centre_weight",
     ):
         _parameter_constraints.pop(param)
 
@@ -737,6 +786,8 @@ class DCMHHasher(_BaseDeepHasher):
             query_fraction=0.5,
             frequency_aware=False,
             hallucinator_tau=0.0,
+            two_stage=False,
+            centre_weight=0.0,
             gamma=gamma,
             eta=eta,
             optimizer=optimizer,

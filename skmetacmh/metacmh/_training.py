@@ -9,16 +9,31 @@ One epoch, as in the DCMH reference implementation (Jiang & Li, CVPR 2017):
 4. ``refresh_memories``: recompute the class centroids without gradient (MetaCMH only);
 5. the callbacks (:mod:`._callbacks`): print the epoch line, check early stopping; at the
    end, put the best weights back and warn if the loss did not fall.
+
+Two options change the schedule or the objective (both off by default):
+
+* ``two_stage``: decoupled training (OLTR, Liu et al., CVPR 2019; Kang et al., ICLR 2020).
+  The first ``ceil(max_epochs / 2)`` epochs train the direct nets with the memory bypassed
+  (the output is the direct feature). Then the centroids are computed once from a forward pass
+  of that stage-1 network and kept fixed, and the remaining epochs train everything, memory
+  included, on class-aware mini-batches: items are drawn with replacement in proportion to
+  their class-balanced weight (every class equally often, for single-label data), and the
+  batch side of the pair weights and of the class head is then one, since the sampling
+  already balances it (the expected objective is the class-balanced one).
+* ``centre_weight``: the code-side memory of :mod:`._centres`, a term pulling each item's
+  output towards its class's binary centre.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, fields
 
 import torch
 
 from ._callbacks import EarlyStopping, PrintLog, ProgressCheck
+from ._centres import centre_loss, centre_targets
 from ._episodes import EpisodeSchedule, set_memory_frequencies
 from ._features import DenseRows
 from ._loss import (
@@ -77,6 +92,9 @@ class TrainingOptions:
     episodic: bool = False
     episode_length: int | None = None
     query_fraction: float = 0.5
+    # The two levers of the long-tail study (module docstring).
+    two_stage: bool = False
+    centre_weight: float = 0.0
 
     @classmethod
     def from_params(cls, params: dict) -> TrainingOptions:
@@ -122,6 +140,7 @@ class Trainer:
         options: TrainingOptions,
         generator: torch.Generator,
         sampler_generator: torch.Generator,
+        centres: torch.Tensor | None = None,
     ):
         self.net = net
         self.features = {"image": data["image"], "text": data["text"]}
@@ -139,7 +158,17 @@ class Trainer:
         self.early_stopping = (
             EarlyStopping(options.n_iter_no_change) if self.validation is not None else None
         )
-        self.callbacks = [PrintLog(PARTS)] if options.verbose else []
+        # The code-side memory's per-item targets (``centre_weight > 0`` only).
+        self.centre_targets = None
+        self.parts = PARTS
+        if options.centre_weight > 0:
+            self.centre_targets = centre_targets(self.labels, centres.to(self.labels))
+            self.parts = (*PARTS, "centre")
+        # Two-stage training: the epoch that starts stage 2 (None: one stage), and whether the
+        # memory is bypassed now (stage 1).
+        self.stage_two_epoch = math.ceil(options.max_epochs / 2) + 1 if options.two_stage else None
+        self.bypass_memory = options.two_stage
+        self.callbacks = [PrintLog(self.parts)] if options.verbose else []
         if self.early_stopping is not None:
             self.callbacks.append(self.early_stopping)
         self.callbacks.append(ProgressCheck())
@@ -166,6 +195,8 @@ class Trainer:
     def fit(self) -> list[dict]:
         self.initialise_state()
         for epoch in range(1, self.options.max_epochs + 1):
+            if epoch == self.stage_two_epoch:
+                self.start_stage_two()
             record = self.run_epoch(epoch)
             self.history.append(record)
             # Every callback sees every epoch, even after one has asked to stop.
@@ -190,7 +221,7 @@ class Trainer:
         self.refresh_memories()
         self.update_codes()
         self.scheduler.step()
-        parts = {key: image_parts[key] + text_parts[key] for key in PARTS}
+        parts = {key: image_parts[key] + text_parts[key] for key in self.parts}
         record = {
             "epoch": epoch,
             "loss": sum(parts.values()),
@@ -203,6 +234,21 @@ class Trainer:
         return record
 
     # ------------------------------------------------------------------ steps
+    def start_stage_two(self) -> None:
+        """Centroids from the frozen stage-1 network, fixed from now on; the memory joins."""
+        self.bypass_memory = False
+        for name in MODALITIES:
+            net = self.net.modality(name)
+            self.direct_features[name] = forward_in_chunks(net.direct, self.features[name])
+            net.memory.refresh(self.direct_features[name], self.labels)
+        self.compute_outputs()
+        self.update_codes()
+
+    def _forward_fn(self, name: str):
+        """What maps a modality's features to its output now (the direct net in stage 1)."""
+        net = self.net.modality(name)
+        return net.direct if self.bypass_memory else net
+
     def refresh_memories(self) -> None:
         """New centroids from the direct features; the output buffers follow the new memory.
 
@@ -212,12 +258,14 @@ class Trainer:
         """
         for name in MODALITIES:
             net = self.net.modality(name)
-            if net.memory is None:
+            if net.memory is None or self.bypass_memory:
                 continue
             if name not in self.direct_features:
                 self.direct_features[name] = forward_in_chunks(net.direct, self.features[name])
             direct = self.direct_features[name]
-            if self.options.memory_source == "classifier":
+            if self.stage_two_epoch is not None:
+                pass  # stage 2: the centroids stay those of the stage-1 network
+            elif self.options.memory_source == "classifier":
                 # The class head's weight rows, learned with a class-balanced loss, are
                 # prototypes that a 1-item class gets as well placed as a head class.
                 net.memory.set_prototypes(self.net.classifier.weight.detach(), direct)
@@ -230,7 +278,7 @@ class Trainer:
 
     def compute_outputs(self) -> None:
         self.outputs = {
-            name: forward_in_chunks(self.net.modality(name), self.features[name])
+            name: forward_in_chunks(self._forward_fn(name), self.features[name])
             for name in MODALITIES
         }
 
@@ -240,15 +288,19 @@ class Trainer:
     def train_modality(self, name: str) -> dict:
         """One pass of modality ``name`` over the training set; the mean of each term."""
         net = self.net.modality(name)
-        order = torch.randperm(self.n_items, generator=self.generator).to(self.labels.device)
+        order = self._item_order()
         if not self.sampler.full:
             self.sampler.start_pass()
             own = pair_features(self.outputs[name], self.options.similarity_scale)
             self.balance_sums[name] = own.sum(dim=0, dtype=torch.float64)
-        totals = dict.fromkeys(PARTS, 0.0)
+        totals = dict.fromkeys(self.parts, 0.0)
         n_batches = 0
         for start in range(0, self.n_items, self.options.batch_size):
             batch = order[start : start + self.options.batch_size]
+            if self.class_aware:
+                # Drawn with replacement: an item trains once per batch, and its buffer rows
+                # (outputs, balance sums) are written once.
+                batch = torch.unique(batch)
             if self.episodes is not None:
                 self.episodes.before_batch(self)
             for key, value in self.train_step(net, name, batch).items():
@@ -256,12 +308,37 @@ class Trainer:
             n_batches += 1
         return {key: value / n_batches for key, value in totals.items()}
 
+    @property
+    def class_aware(self) -> bool:
+        """Stage 2 of two-stage training draws class-aware mini-batches."""
+        return self.stage_two_epoch is not None and not self.bypass_memory
+
+    def _item_order(self) -> torch.Tensor:
+        """The items of one pass, in mini-batch order."""
+        if self.class_aware:
+            balanced = sample_weights(self.labels, "balanced")
+            return torch.multinomial(
+                balanced.cpu(), self.n_items, replacement=True, generator=self.generator
+            ).to(self.labels.device)
+        return torch.randperm(self.n_items, generator=self.generator).to(self.labels.device)
+
+    def _batch_weights(self, batch: torch.Tensor):
+        """The batch side's class-balanced weights (one when class-aware sampling balances)."""
+        if self.weights is None:
+            return None
+        if self.class_aware:
+            return torch.ones(len(batch), dtype=self.weights.dtype, device=self.weights.device)
+        return self.weights[batch]
+
     def train_step(self, net, name: str, batch: torch.Tensor) -> dict:
         """One mini-batch update of modality ``name``; returns the float value of each term."""
         batch_labels = self.labels[batch]
         rows = self.features[name].rows(batch)
         if self.episodes is not None and net.memory is not None:
             output, recall_logits, direct = self.episodes.forward(net, rows, batch)
+        elif self.bypass_memory:
+            output = direct = net.direct(rows)
+            recall_logits = None
         else:
             output, recall_logits, direct = net.forward_with_recall(rows)
         columns, column_labels, pair_weights = self._pair_columns(name, batch)
@@ -291,15 +368,13 @@ class Trainer:
     def _pair_columns(self, name: str, batch: torch.Tensor):
         """The other modality's outputs the batch is scored against, their labels, weights."""
         other = self.outputs[_other(name)]
+        batch_weights = self._batch_weights(batch)
         if self.sampler.full:
-            weights = None if self.weights is None else (self.weights[batch], self.weights)
+            weights = None if self.weights is None else (batch_weights, self.weights)
             return other, self.labels, weights
         items, column_weights = self.sampler.draw()
-        batch_weights = (
-            torch.ones(len(batch), dtype=other.dtype, device=other.device)
-            if self.weights is None
-            else self.weights[batch]
-        )
+        if batch_weights is None:
+            batch_weights = torch.ones(len(batch), dtype=other.dtype, device=other.device)
         return other[items], self.labels[items], (batch_weights, column_weights)
 
     def _balance_sum(self, name: str, batch: torch.Tensor, output: torch.Tensor):
@@ -330,7 +405,7 @@ class Trainer:
     def _class_terms(self, output, recall_logits, batch, batch_labels) -> dict:
         """The class head's cross-entropy and the memory's recall cross-entropy, when on."""
         terms = {}
-        batch_weights = None if self.weights is None else self.weights[batch]
+        batch_weights = self._batch_weights(batch)
         if self.net.classifier is not None:
             logits = self.net.classifier(torch.tanh(output))
             terms["classification"] = self.options.classification_weight * classification_loss(
@@ -340,6 +415,10 @@ class Trainer:
             # Teach the hallucinator to recall the item's own classes (class-balanced).
             terms["recall"] = self.options.recall_weight * classification_loss(
                 recall_logits, batch_labels, batch_weights
+            )
+        if self.centre_targets is not None:
+            terms["centre"] = self.options.centre_weight * centre_loss(
+                output, self.centre_targets[batch], batch_weights
             )
         return terms
 
@@ -360,8 +439,8 @@ class Trainer:
         image_rows, text_rows, valid_labels = self.validation
         if not (valid_labels @ self.labels.T).any():
             return 0.0
-        query_image = forward_in_chunks(self.net.image, image_rows) > 0
-        query_text = forward_in_chunks(self.net.text, text_rows) > 0
+        query_image = forward_in_chunks(self._forward_fn("image"), image_rows) > 0
+        query_text = forward_in_chunks(self._forward_fn("text"), text_rows) > 0
 
         def bits(t):
             return t.cpu().numpy().astype("uint8")
