@@ -58,7 +58,11 @@ DEEP_DOCS = {
         ``O(n * n_sampled_columns * n_bits)`` instead of ``O(n^2 n_bits)``. With at most this
         many training items, or ``None``, every item is used (DCMH's full pairwise term).""",
     "device": """device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` (an error when CUDA is absent), ``"cuda:1"``..., or ``"auto"``.""",
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``..., ``"mps"`` or ``"auto"`` (CUDA when there is
+        one, else CPU); a device this machine lacks, or another name, is an error.""",
+    "n_jobs": """n_jobs : int or None, default=None
+        Threads for fitting and encoding (torch and BLAS): ``None`` means 1 unless in a
+        joblib ``parallel_config`` context, ``-1`` means all cores.""",
     "random_state": """random_state : int, RandomState instance or None, default=None
         Seeds initialisation and shuffling through a private ``torch.Generator``; the same
         value gives bit-identical codes on CPU.""",
