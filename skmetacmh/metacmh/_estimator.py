@@ -79,10 +79,12 @@ class _BaseDeepHasher(BaseCrossModalHasher):
     _supports_sparse_text = True
 
     # ------------------------------------------------------------------ fitting
+    def _resolve(self, X_image, X_text, Y) -> FitPlan:
+        """This fit's plan: the parameters (fixed ones included), checked and resolved."""
+        return resolve_fit({**self.get_params(deep=False), **self._fixed_params}, X_image, X_text, Y)
+
     def _fit(self, X_image, X_text, Y):
-        plan = resolve_fit(
-            {**self.get_params(deep=False), **self._fixed_params}, X_image, X_text, Y
-        )
+        plan = self._resolve(X_image, X_text, Y)
         generator = torch.Generator().manual_seed(plan.streams.init)
         # The pair sampler draws on the device, from its own stream: fits that do not sample
         # (n <= n_sampled_columns) draw exactly what they drew before sampling existed.
