@@ -12,13 +12,7 @@ import torch
 
 from skmetacmh import DCMHHasher
 from skmetacmh.datasets import make_cross_modal_classification
-from skmetacmh.metacmh._episodes import (
-    EpisodeSchedule,
-    episode_split,
-    key_classes,
-    set_memory_frequencies,
-    set_support_centroids,
-)
+from skmetacmh.metacmh._episodes import EpisodeSchedule, episode_split, key_classes
 from skmetacmh.metacmh._estimator import _training_data
 from skmetacmh.metacmh._memory import AssociativeMemory
 from skmetacmh.metacmh._network import build_network
@@ -102,7 +96,7 @@ def test_support_centroids_do_not_see_the_query_items():
     features = torch.as_tensor(rng.standard_normal((len(y), 4)), dtype=torch.float32)
     query = torch.as_tensor(episode_split(Y.numpy(), 0.5, rng))
     memory = AssociativeMemory(4, 4)
-    set_support_centroids(memory, features, Y, ~query)
+    memory.refresh(features, Y, support=~query)
     for k in range(4):
         support = (y == k) & ~query.numpy()
         expected = features.numpy()[support].mean(axis=0)
@@ -111,7 +105,7 @@ def test_support_centroids_do_not_see_the_query_items():
     moved = features.clone()
     moved[query] += 100.0
     again = AssociativeMemory(4, 4)
-    set_support_centroids(again, moved, Y, ~query)
+    again.refresh(moved, Y, support=~query)
     torch.testing.assert_close(again.centroids, memory.centroids, rtol=0, atol=0)
 
 
@@ -121,7 +115,7 @@ def test_a_class_without_support_items_has_no_centroid_in_the_episode():
     memory = AssociativeMemory(2, 3)
     memory.centroids.fill_(7.0)
     support = torch.tensor([True, False, False, True])
-    set_support_centroids(memory, features, Y, support)
+    memory.refresh(features, Y, support=support)
     assert memory.populated.tolist() == [True, False, True]
     assert memory.centroids[1].tolist() == [0.0, 0.0]  # not the stale 7s, not item 2
 
@@ -143,15 +137,15 @@ def test_episodes_in_training_build_centroids_from_support_items_only():
     episodes = trainer.episodes
     seen = []
     for _ in range(3):
-        episodes.start(trainer)
-        support = ~episodes.query
+        trainer.start_episode()
+        support = ~trainer.query
         direct = trainer.direct_features["image"]
         for k in range(y.max() + 1):
             members = torch.as_tensor(y == k) & support
             if members.any():
                 expected = direct[members].mean(dim=0)
                 torch.testing.assert_close(trainer.net.image.memory.centroids[k], expected)
-        seen.append(episodes.query.clone())
+        seen.append(trainer.query.clone())
     assert episodes.n_episodes == 3
     assert not torch.equal(seen[0], seen[1])  # a new split per episode
 
@@ -201,8 +195,7 @@ def test_after_training_the_centroids_average_all_training_items():
 def test_frequency_aware_selector_sees_the_expected_log_frequency():
     torch.manual_seed(0)
     memory = AssociativeMemory(4, 3, frequency_aware=True)
-    net = type("Net", (), {"modality": lambda self, name: type("M", (), {"memory": memory})})()
-    set_memory_frequencies(net, torch.eye(3)[[0, 0, 0, 0, 1, 1, 2]])
+    memory.set_log_frequency(torch.eye(3)[[0, 0, 0, 0, 1, 1, 2]])
     torch.testing.assert_close(memory.log_frequency, torch.log(torch.tensor([4.0, 2.0, 1.0]) / 4.0))
     memory.centroids.copy_(torch.randn(3, 4))
     with torch.no_grad():
@@ -370,8 +363,20 @@ def test_dcmh_does_not_expose_the_episode_options():
 
 def test_schedule_is_off_unless_asked():
     X, y = make_data()
-    assert EpisodeSchedule.from_trainer(_trainer(X, y)) is None
-    assert EpisodeSchedule.from_trainer(_trainer(X, y, episodic=True)) is not None
+    assert _trainer(X, y).episodes is None
+    assert isinstance(_trainer(X, y, episodic=True).episodes, EpisodeSchedule)
+
+
+def test_schedule_is_a_policy_of_its_own():
+    y = long_tailed_labels([30, 10, 3, 1])
+    rng = np.random.default_rng(0)
+    schedule = EpisodeSchedule(indicator(y), 0.5, None, rng)
+    assert [schedule.due(epoch) for epoch in (0, 0, 0, 1, 1)] == [True, False, False, True, False]
+    every_2 = EpisodeSchedule(indicator(y), 0.5, 2, np.random.default_rng(0))
+    assert [every_2.due(0) for _ in range(5)] == [True, False, True, False, True]
+    first, second = schedule.split(), schedule.split()
+    assert first.dtype == bool and first.shape == y.shape and not np.array_equal(first, second)
+    assert schedule.n_episodes == 2
 
 
 # ---------------------------------------------------------------------------- protocol

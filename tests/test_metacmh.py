@@ -768,9 +768,33 @@ def test_cuda_sampler_draws_on_the_device():
     assert bool((Y[items].sum(0) > 0)[Y.sum(0) > 0].all())
 
 
+def test_full_and_sampled_pairs_share_one_interface():
+    from skmetacmh.metacmh._pairs import FullPairs, SampledPairs, make_pairs
+
+    Y = torch.tensor(np.eye(4)[make_data(n=200)[1]], dtype=torch.float32)
+    full = make_pairs(Y, None, 1024, 8.0, torch.Generator().manual_seed(0))
+    sampled = make_pairs(Y, None, 50, 8.0, torch.Generator().manual_seed(0))
+    assert type(full) is FullPairs and type(sampled) is SampledPairs
+    own, other = torch.randn(200, 8), torch.randn(200, 8)
+    batch = torch.arange(10)
+    for pairs in (full, sampled):
+        pairs.start_pass(own.clone(), other)
+        columns, labels, _ = pairs.columns(batch, None)
+        assert columns.shape[1] == 8 and labels.shape == (len(columns), 4)
+        new = torch.randn(10, 8)
+        live = pairs.balance_sum(batch, new)
+        pairs.write(batch, new)
+        torch.testing.assert_close(pairs.own[batch], new)
+        # The live balance sum is the column sum of the buffer with the batch's new rows.
+        expected = (pairs.own / pairs.own.norm(dim=1, keepdim=True)).sum(0)
+        torch.testing.assert_close(live, expected, atol=1e-4, rtol=1e-5)
+    assert len(full.columns(batch, None)[0]) == 200 > len(sampled.columns(batch, None)[0])
+
+
 def test_running_balance_sums_follow_the_output_buffers():
     from skmetacmh.metacmh._features import DenseRows
     from skmetacmh.metacmh._loss import pair_features
+    from skmetacmh.metacmh._pairs import SampledPairs
     from skmetacmh.metacmh._training import Trainer
 
     X, y = make_data(n=200)
@@ -785,12 +809,12 @@ def test_running_balance_sums_follow_the_output_buffers():
     }
     options = plan.training
     trainer = Trainer(net, data, options, torch.Generator().manual_seed(0), torch.Generator())
-    assert not trainer.sampler.full
+    assert isinstance(trainer.pairs, SampledPairs)
     trainer.initialise_state()
     for name in ("image", "text"):
         trainer.train_modality(name)
         exact = pair_features(trainer.outputs[name], options.similarity_scale).sum(0)
-        torch.testing.assert_close(trainer.balance_sums[name].float(), exact, atol=1e-4, rtol=1e-5)
+        torch.testing.assert_close(trainer.pairs.sums.float(), exact, atol=1e-4, rtol=1e-5)
 
 
 # ---------------------------------------------------------------------------- row-sparse layer

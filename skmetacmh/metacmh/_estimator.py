@@ -81,7 +81,9 @@ class _BaseDeepHasher(BaseCrossModalHasher):
     # ------------------------------------------------------------------ fitting
     def _resolve(self, X_image, X_text, Y) -> FitPlan:
         """This fit's plan: the parameters (fixed ones included), checked and resolved."""
-        return resolve_fit({**self.get_params(deep=False), **self._fixed_params}, X_image, X_text, Y)
+        return resolve_fit(
+            {**self.get_params(deep=False), **self._fixed_params}, X_image, X_text, Y
+        )
 
     def _fit(self, X_image, X_text, Y):
         plan = self._resolve(X_image, X_text, Y)
@@ -96,7 +98,15 @@ class _BaseDeepHasher(BaseCrossModalHasher):
             net.text.memory.zero_selector_()
         data, train_rows = _training_data(X_image, X_text, Y, plan, generator)
         centres = None if plan.centres is None else torch.as_tensor(plan.centres)
-        trainer = Trainer(net, data, plan.training, generator, sampler_generator, centres)
+        trainer = Trainer(
+            net,
+            data,
+            plan.training,
+            generator,
+            sampler_generator,
+            centres,
+            episode_rng=np.random.default_rng(plan.streams.episodes),
+        )
         self.history_ = trainer.fit()
         tau_normalise_hallucinators(net, plan.hallucinator_tau)
         self.n_epochs_ = len(self.history_)
@@ -249,6 +259,10 @@ class MetaCMHHasher(_BaseDeepHasher):
         stopping, else the last epoch.
     image_centroids_, text_centroids_ : ndarray of shape (n_classes, n_bits) or None
         The class centroids of the memories (``None`` without memory).
+    training_codes_ : ndarray of shape (n_train, 2 * n_bits), dtype uint8
+        The codes learned for the training items, ``B = sign(F + G)`` of the last epoch, as
+        ``B | B`` (image bits, then text bits: the layout of ``database_codes_``), rows in
+        the order of ``X``; with ``validation_fraction`` the held-out rows are left out.
     database_codes_, database_labels_, classes_, multilabel_, n_features_in_ : see
         :class:`~skmetacmh.BaseCrossModalHasher`.
 
@@ -423,7 +437,7 @@ class DCMHHasher(_BaseDeepHasher):
 
     Attributes
     ----------
-    module_, history_, n_epochs_, best_epoch_ : as in :class:`MetaCMHHasher`.
+    module_, history_, n_epochs_, best_epoch_, training_codes_ : as in :class:`MetaCMHHasher`.
 
     See Also
     --------

@@ -30,22 +30,17 @@ import math
 import time
 from dataclasses import dataclass, fields
 
+import numpy as np
 import torch
 
 from ._callbacks import EarlyStopping, PrintLog, ProgressCheck
 from ._centres import centre_loss, centre_targets
-from ._episodes import EpisodeSchedule, set_memory_frequencies
+from ._episodes import EpisodeSchedule
 from ._features import DenseRows
-from ._loss import (
-    batch_similarity,
-    classification_loss,
-    dcmh_loss,
-    pair_features,
-    sample_weights,
-)
+from ._loss import batch_similarity, classification_loss, dcmh_loss, sample_weights
 from ._network import RowSparseLinear
 from ._optim import RowSparseAdam, RowSparseSGD
-from ._sampling import PairSampler
+from ._pairs import make_pairs
 
 __all__ = ["Trainer", "TrainingOptions", "forward_in_chunks"]
 
@@ -141,6 +136,7 @@ class Trainer:
         generator: torch.Generator,
         sampler_generator: torch.Generator,
         centres: torch.Tensor | None = None,
+        episode_rng: np.random.Generator | None = None,
     ):
         self.net = net
         self.features = {"image": data["image"], "text": data["text"]}
@@ -150,8 +146,12 @@ class Trainer:
         self.generator = generator
         self.n_items = self.labels.shape[0]
         self.weights = sample_weights(self.labels, options.class_weight)
-        self.sampler = PairSampler(
-            self.labels, self.weights, options.n_sampled_columns, sampler_generator
+        self.pairs = make_pairs(
+            self.labels,
+            self.weights,
+            options.n_sampled_columns,
+            options.similarity_scale,
+            sampler_generator,
         )
         self.optimizer = _make_optimizer(net, options)
         self.scheduler = _make_scheduler(self.optimizer, options)
@@ -178,11 +178,21 @@ class Trainer:
         self.outputs: dict | None = None
         self.codes: torch.Tensor | None = None
         self.direct_features: dict = {}
-        # Sampled path only: float64 running column sums of pair_features(outputs), so the
-        # balance term costs O(batch b) per mini-batch instead of O(n b).
-        self.balance_sums: dict = {}
-        set_memory_frequencies(net, self.labels)
-        self.episodes = EpisodeSchedule.from_trainer(self)
+        for name in MODALITIES:
+            memory = net.modality(name).memory
+            if memory is not None and memory.frequency_aware:
+                memory.set_log_frequency(self.labels)
+        # Episodic training: the schedule, and the current episode's query mask.
+        self.episodes = None
+        self.query = None
+        if options.episodic:
+            if episode_rng is None:
+                # The stream the plan names (Streams.episodes) for a trainer built without one.
+                episode_rng = np.random.default_rng(generator.initial_seed() + 2)
+            labels = self.labels.detach().cpu().numpy()
+            self.episodes = EpisodeSchedule(
+                labels, options.query_fraction, options.episode_length, episode_rng
+            )
 
     @property
     def best_epoch(self) -> int:
@@ -244,6 +254,21 @@ class Trainer:
         self.compute_outputs()
         self.update_codes()
 
+    def start_episode(self) -> None:
+        """A new support/query split; both memories hold the centroids of its support part."""
+        self.query = torch.as_tensor(self.episodes.split(), device=self.labels.device)
+        for name in MODALITIES:
+            memory = self.net.modality(name).memory
+            if memory is not None:
+                memory.refresh(self.centroid_features(name), self.labels, support=~self.query)
+
+    def centroid_features(self, name: str) -> torch.Tensor:
+        """What the centroids average: the shared codes (``memory_source="codes"``, once they
+        exist) or the modality's direct features."""
+        if self.options.memory_source == "codes" and self.codes is not None:
+            return self.codes
+        return self.direct_features[name]
+
     def _forward_fn(self, name: str):
         """What maps a modality's features to its output now (the direct net in stage 1)."""
         net = self.net.modality(name)
@@ -271,8 +296,7 @@ class Trainer:
                 net.memory.set_prototypes(self.net.classifier.weight.detach(), direct)
             else:
                 # Before the first codes exist, "codes" starts from the direct features.
-                use_codes = self.options.memory_source == "codes" and self.codes is not None
-                net.memory.refresh(self.codes if use_codes else direct, self.labels)
+                net.memory.refresh(self.centroid_features(name), self.labels)
             if self.outputs is not None:
                 self.outputs[name] = forward_in_chunks(net.memory, DenseRows(direct))
 
@@ -289,10 +313,7 @@ class Trainer:
         """One pass of modality ``name`` over the training set; the mean of each term."""
         net = self.net.modality(name)
         order = self._item_order()
-        if not self.sampler.full:
-            self.sampler.start_pass()
-            own = pair_features(self.outputs[name], self.options.similarity_scale)
-            self.balance_sums[name] = own.sum(dim=0, dtype=torch.float64)
+        self.pairs.start_pass(self.outputs[name], self.outputs[_other(name)])
         totals = dict.fromkeys(self.parts, 0.0)
         n_batches = 0
         for start in range(0, self.n_items, self.options.batch_size):
@@ -301,8 +322,8 @@ class Trainer:
                 # Drawn with replacement: an item trains once per batch, and its buffer rows
                 # (outputs, balance sums) are written once.
                 batch = torch.unique(batch)
-            if self.episodes is not None:
-                self.episodes.before_batch(self)
+            if self.episodes is not None and self.episodes.due(len(self.history)):
+                self.start_episode()
             for key, value in self.train_step(net, name, batch).items():
                 totals[key] += value
             n_batches += 1
@@ -335,18 +356,20 @@ class Trainer:
         batch_labels = self.labels[batch]
         rows = self.features[name].rows(batch)
         if self.episodes is not None and net.memory is not None:
-            output, recall_logits, direct = self.episodes.forward(net, rows, batch)
+            # Support rows' memory branch is detached: only query rows train the memory.
+            direct = net.direct(rows)
+            output, recall_logits = net.memory.recall(direct, frozen=~self.query[batch])
         elif self.bypass_memory:
             output = direct = net.direct(rows)
             recall_logits = None
         else:
             output, recall_logits, direct = net.forward_with_recall(rows)
-        columns, column_labels, pair_weights = self._pair_columns(name, batch)
+        columns, column_labels, pair_weights = self.pairs.columns(batch, self._batch_weights(batch))
         parts = dcmh_loss(
             output,
             columns,
             self.codes[batch],
-            self._balance_sum(name, batch, output),
+            self.pairs.balance_sum(batch, output),
             batch_similarity(batch_labels, column_labels),
             self.options.gamma,
             self.options.eta,
@@ -360,47 +383,10 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        self._write_outputs(name, batch, output.detach())
+        self.pairs.write(batch, output.detach())
         if name in self.direct_features:
             self.direct_features[name][batch] = direct.detach()
         return {key: float(value.detach()) for key, value in parts.items()}
-
-    def _pair_columns(self, name: str, batch: torch.Tensor):
-        """The other modality's outputs the batch is scored against, their labels, weights."""
-        other = self.outputs[_other(name)]
-        batch_weights = self._batch_weights(batch)
-        if self.sampler.full:
-            weights = None if self.weights is None else (batch_weights, self.weights)
-            return other, self.labels, weights
-        items, column_weights = self.sampler.draw()
-        if batch_weights is None:
-            batch_weights = torch.ones(len(batch), dtype=other.dtype, device=other.device)
-        return other[items], self.labels[items], (batch_weights, column_weights)
-
-    def _balance_sum(self, name: str, batch: torch.Tensor, output: torch.Tensor):
-        """The training set's column sum of ``pair_features``, with the batch's rows live."""
-        scale = self.options.similarity_scale
-        own = self.outputs[name]
-        live = pair_features(output, scale).sum(dim=0)
-        if self.sampler.full:
-            return (
-                pair_features(own, scale).sum(dim=0)
-                - pair_features(own[batch], scale).sum(dim=0)
-                + live
-            )
-        others = self.balance_sums[name] - pair_features(own[batch], scale).sum(
-            dim=0, dtype=torch.float64
-        )
-        return others.to(output.dtype) + live
-
-    def _write_outputs(self, name: str, batch: torch.Tensor, output: torch.Tensor) -> None:
-        own = self.outputs[name]
-        if not self.sampler.full:
-            scale = self.options.similarity_scale
-            change = pair_features(output, scale).sum(dim=0, dtype=torch.float64)
-            change -= pair_features(own[batch], scale).sum(dim=0, dtype=torch.float64)
-            self.balance_sums[name] += change
-        own[batch] = output
 
     def _class_terms(self, output, recall_logits, batch, batch_labels) -> dict:
         """The class head's cross-entropy and the memory's recall cross-entropy, when on."""
