@@ -40,6 +40,7 @@ from sklearn.preprocessing import StandardScaler
 from skmetacmh._bench._data import dataset_options, load_dataset, make_timing_data
 from skmetacmh._bench._protocol import DIRECTIONS, GROUP_NAMES, run_once, split_long_tailed
 from skmetacmh._bench._registry import make_hasher, resolve_hasher
+from skmetacmh.metacmh._research import ResearchMetaCMHHasher
 
 # name -> (benchmark hasher name, parameters); the ablation of the extensions over the
 # faithful model. The MetaCMH variants pin selector_init="random" (the method's
@@ -96,6 +97,9 @@ def variant(name: str, overrides: dict | None = None):
         params = {key: defaults[key] for key in _LONG_TAIL_OPTIONS}
     if hasher in _DEEP:
         params = {**params, **(overrides or {})}
+    if hasher == "MetaCMH":
+        # The research options (selector_init, reachability, ...) are not public parameters.
+        return ResearchMetaCMHHasher, params
     return resolve_hasher(hasher), params
 
 

@@ -10,18 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from skmetacmh import DCMHHasher, MetaCMHHasher
+from skmetacmh import DCMHHasher
 from skmetacmh.datasets import make_cross_modal_classification
-from skmetacmh.metacmh._episodes import (
-    EpisodeSchedule,
-    episode_split,
-    key_classes,
-    set_memory_frequencies,
-    set_support_centroids,
-)
+from skmetacmh.metacmh._episodes import EpisodeSchedule, episode_split, key_classes
+from skmetacmh.metacmh._estimator import _training_data
 from skmetacmh.metacmh._memory import AssociativeMemory
 from skmetacmh.metacmh._network import build_network
-from skmetacmh.metacmh._training import Trainer, TrainingOptions
+from skmetacmh.metacmh._research import ResearchMetaCMHHasher
+from skmetacmh.metacmh._training import Trainer
 
 SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 3, "batch_size": 32}
 
@@ -100,7 +96,7 @@ def test_support_centroids_do_not_see_the_query_items():
     features = torch.as_tensor(rng.standard_normal((len(y), 4)), dtype=torch.float32)
     query = torch.as_tensor(episode_split(Y.numpy(), 0.5, rng))
     memory = AssociativeMemory(4, 4)
-    set_support_centroids(memory, features, Y, ~query)
+    memory.refresh(features, Y, support=~query)
     for k in range(4):
         support = (y == k) & ~query.numpy()
         expected = features.numpy()[support].mean(axis=0)
@@ -109,7 +105,7 @@ def test_support_centroids_do_not_see_the_query_items():
     moved = features.clone()
     moved[query] += 100.0
     again = AssociativeMemory(4, 4)
-    set_support_centroids(again, moved, Y, ~query)
+    again.refresh(moved, Y, support=~query)
     torch.testing.assert_close(again.centroids, memory.centroids, rtol=0, atol=0)
 
 
@@ -119,20 +115,19 @@ def test_a_class_without_support_items_has_no_centroid_in_the_episode():
     memory = AssociativeMemory(2, 3)
     memory.centroids.fill_(7.0)
     support = torch.tensor([True, False, False, True])
-    set_support_centroids(memory, features, Y, support)
+    memory.refresh(features, Y, support=support)
     assert memory.populated.tolist() == [True, False, True]
     assert memory.centroids[1].tolist() == [0.0, 0.0]  # not the stale 7s, not item 2
 
 
 def _trainer(X, y, **params):
-    hasher = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL, **params)
+    hasher = ResearchMetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL, **params)
     Y = torch.as_tensor(indicator(y), dtype=torch.float32)
-    config = hasher._network_config(X[:, :5], X[:, 5:], Y)
+    plan = hasher._resolve(X[:, :5], X[:, 5:], Y.numpy())
     generator = torch.Generator().manual_seed(11)
-    net = build_network(config, generator)
-    data = hasher._training_data(X[:, :5], X[:, 5:], Y.numpy(), torch.device("cpu"), generator)
-    options = TrainingOptions.from_params(hasher._all_params())
-    return Trainer(net, data, options, generator, torch.Generator().manual_seed(12))
+    net = build_network(plan.network, generator)
+    data, _ = _training_data(X[:, :5], X[:, 5:], Y.numpy(), plan, generator)
+    return Trainer(net, data, plan.training, generator, torch.Generator().manual_seed(12))
 
 
 def test_episodes_in_training_build_centroids_from_support_items_only():
@@ -142,15 +137,15 @@ def test_episodes_in_training_build_centroids_from_support_items_only():
     episodes = trainer.episodes
     seen = []
     for _ in range(3):
-        episodes.start(trainer)
-        support = ~episodes.query
+        trainer.start_episode()
+        support = ~trainer.query
         direct = trainer.direct_features["image"]
         for k in range(y.max() + 1):
             members = torch.as_tensor(y == k) & support
             if members.any():
                 expected = direct[members].mean(dim=0)
                 torch.testing.assert_close(trainer.net.image.memory.centroids[k], expected)
-        seen.append(episodes.query.clone())
+        seen.append(trainer.query.clone())
     assert episodes.n_episodes == 3
     assert not torch.equal(seen[0], seen[1])  # a new split per episode
 
@@ -200,8 +195,7 @@ def test_after_training_the_centroids_average_all_training_items():
 def test_frequency_aware_selector_sees_the_expected_log_frequency():
     torch.manual_seed(0)
     memory = AssociativeMemory(4, 3, frequency_aware=True)
-    net = type("Net", (), {"modality": lambda self, name: type("M", (), {"memory": memory})})()
-    set_memory_frequencies(net, torch.eye(3)[[0, 0, 0, 0, 1, 1, 2]])
+    memory.set_log_frequency(torch.eye(3)[[0, 0, 0, 0, 1, 1, 2]])
     torch.testing.assert_close(memory.log_frequency, torch.log(torch.tensor([4.0, 2.0, 1.0]) / 4.0))
     memory.centroids.copy_(torch.randn(3, 4))
     with torch.no_grad():
@@ -229,7 +223,9 @@ def test_frequency_aware_selector_sees_the_expected_log_frequency():
 
 def test_frequency_aware_fit_learns_the_frequency_weight():
     X, y = make_data()
-    h = MetaCMHHasher(n_bits=8, n_image_features=5, frequency_aware=True, random_state=0, **SMALL)
+    h = ResearchMetaCMHHasher(
+        n_bits=8, n_image_features=5, frequency_aware=True, random_state=0, **SMALL
+    )
     h.fit(X, y)
     memory = h.module_.image.memory
     counts = np.bincount(y).astype(float)
@@ -245,9 +241,9 @@ def test_frequency_aware_fit_learns_the_frequency_weight():
 def test_same_random_state_same_codes(multilabel):
     X, y = make_data(multilabel=multilabel)
     params = dict(n_bits=8, n_image_features=5, episodic=True, frequency_aware=True, **SMALL)
-    a = MetaCMHHasher(random_state=1, episode_length=3, **params).fit(X, y)
-    b = MetaCMHHasher(random_state=1, episode_length=3, **params).fit(X, y)
-    c = MetaCMHHasher(random_state=2, episode_length=3, **params).fit(X, y)
+    a = ResearchMetaCMHHasher(random_state=1, episode_length=3, **params).fit(X, y)
+    b = ResearchMetaCMHHasher(random_state=1, episode_length=3, **params).fit(X, y)
+    c = ResearchMetaCMHHasher(random_state=2, episode_length=3, **params).fit(X, y)
     np.testing.assert_array_equal(a.database_codes_, b.database_codes_)
     assert (a.database_codes_ != c.database_codes_).any()
 
@@ -256,7 +252,7 @@ def test_same_random_state_same_codes(multilabel):
 @pytest.mark.parametrize("dump", ["pickle", "joblib"])
 def test_new_state_survives_pickling(dump):
     X, y = make_data()
-    h = MetaCMHHasher(
+    h = ResearchMetaCMHHasher(
         n_bits=8, n_image_features=5, episodic=True, frequency_aware=True, random_state=0, **SMALL
     ).fit(X, y)
     if dump == "pickle":
@@ -334,7 +330,7 @@ def test_options_off_give_the_codes_of_before(case):
             n_samples=300, n_classes=6, multilabel=True, imbalance_factor=5, random_state=1
         )
     extra, image_digest, text_digest = REFERENCE[case]
-    h = MetaCMHHasher(n_bits=16, n_image_features=64, random_state=3, **{**PINNED, **extra})
+    h = ResearchMetaCMHHasher(n_bits=16, n_image_features=64, random_state=3, **{**PINNED, **extra})
     with warnings.catch_warnings():
         # Four epochs of the pinned model may not lower the loss; the codes are what matter.
         warnings.simplefilter("ignore")
@@ -357,7 +353,7 @@ def test_options_off_give_the_codes_of_before(case):
 def test_bad_episode_options_are_refused(params, message):
     X, y = make_data()
     with pytest.raises(ValueError, match=message):
-        MetaCMHHasher(n_bits=8, n_image_features=5, **SMALL, **params).fit(X, y)
+        ResearchMetaCMHHasher(n_bits=8, n_image_features=5, **SMALL, **params).fit(X, y)
 
 
 def test_dcmh_does_not_expose_the_episode_options():
@@ -367,8 +363,20 @@ def test_dcmh_does_not_expose_the_episode_options():
 
 def test_schedule_is_off_unless_asked():
     X, y = make_data()
-    assert EpisodeSchedule.from_trainer(_trainer(X, y)) is None
-    assert EpisodeSchedule.from_trainer(_trainer(X, y, episodic=True)) is not None
+    assert _trainer(X, y).episodes is None
+    assert isinstance(_trainer(X, y, episodic=True).episodes, EpisodeSchedule)
+
+
+def test_schedule_is_a_policy_of_its_own():
+    y = long_tailed_labels([30, 10, 3, 1])
+    rng = np.random.default_rng(0)
+    schedule = EpisodeSchedule(indicator(y), 0.5, None, rng)
+    assert [schedule.due(epoch) for epoch in (0, 0, 0, 1, 1)] == [True, False, False, True, False]
+    every_2 = EpisodeSchedule(indicator(y), 0.5, 2, np.random.default_rng(0))
+    assert [every_2.due(0) for _ in range(5)] == [True, False, True, False, True]
+    first, second = schedule.split(), schedule.split()
+    assert first.dtype == bool and first.shape == y.shape and not np.array_equal(first, second)
+    assert schedule.n_episodes == 2
 
 
 # ---------------------------------------------------------------------------- protocol
@@ -426,7 +434,7 @@ def test_tau_normalisation_equalises_the_hallucinator_rows():
     from skmetacmh.metacmh._decoupling import tau_normalise_hallucinators
 
     X, y = make_data()
-    h = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
+    h = ResearchMetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
     before = {k: v.clone() for k, v in h.module_.state_dict().items()}
     tau_normalise_hallucinators(h.module_, 0.0)
     for key, value in h.module_.state_dict().items():
@@ -446,7 +454,9 @@ def test_tau_normalisation_equalises_the_hallucinator_rows():
 
 def test_hallucinator_tau_is_applied_at_the_end_of_fit():
     X, y = make_data()
-    h = MetaCMHHasher(n_bits=8, n_image_features=5, hallucinator_tau=1.0, random_state=0, **SMALL)
+    h = ResearchMetaCMHHasher(
+        n_bits=8, n_image_features=5, hallucinator_tau=1.0, random_state=0, **SMALL
+    )
     h.fit(X, y)
     norms = h.module_.text.memory.hallucinator.weight.norm(dim=1)
     torch.testing.assert_close(norms, torch.full_like(norms, float(norms.mean())))
@@ -485,3 +495,142 @@ def test_bench_memory_pairs_each_variant_with_memory_off(tmp_path):
     script.main([*argv, "--set", "max_epochs=1", "image_hidden=[16]", "--out", str(out)])
     assert len(script.load_rows(out)) == 4
     assert "episodic" in script.report_rst(rows, 32, ["episodic"])
+
+
+# ---------------------------------------------------------------------------- the two levers
+LEVERS = [
+    {"two_stage": True},
+    {"centre_weight": 1.0},
+    {"memory": False, "centre_weight": 1.0},
+    {"two_stage": True, "n_sampled_columns": 40},
+]
+
+
+@pytest.mark.parametrize("params", LEVERS)
+def test_levers_are_deterministic_and_survive_pickling(params):
+    X, y = make_data()
+    opts = dict(n_bits=8, n_image_features=5, random_state=4, **SMALL, **params)
+    a = ResearchMetaCMHHasher(**opts).fit(X, y)
+    b = ResearchMetaCMHHasher(**opts).fit(X, y)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert [r["loss"] for r in a.history_] == [r["loss"] for r in b.history_]
+    restored = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(restored.transform(X), a.transform(X))
+    other = ResearchMetaCMHHasher(**{**opts, "random_state": 5}).fit(X, y)
+    assert not np.array_equal(other.transform(X), a.transform(X))
+
+
+@pytest.mark.parametrize("off", [{"two_stage": False}, {"centre_weight": 0.0}])
+def test_levers_switched_off_change_no_bit(off):
+    X, y = make_data()
+    opts = dict(n_bits=8, n_image_features=5, random_state=4, **SMALL)
+    from skmetacmh import MetaCMHHasher
+
+    a = MetaCMHHasher(**opts).fit(X, y)
+    b = ResearchMetaCMHHasher(**opts, **off).fit(X, y)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert "centre" not in b.history_[0]
+
+
+def test_two_stage_bypasses_the_memory_in_stage_one_and_freezes_stage_one_centroids():
+    X, y = make_data()
+    opts = dict(n_bits=8, n_image_features=5, random_state=4, **{**SMALL, "max_epochs": 4})
+    h = ResearchMetaCMHHasher(two_stage=True, **opts)
+    Y = torch.as_tensor(indicator(y), dtype=torch.float32)
+    plan = h._resolve(X[:, :5], X[:, 5:], Y.numpy())
+    generator = torch.Generator().manual_seed(0)
+    net = build_network(plan.network, generator)
+    net.image.memory.zero_selector_()
+    net.text.memory.zero_selector_()
+    data, _ = _training_data(X[:, :5], X[:, 5:], Y.numpy(), plan, generator)
+    trainer = Trainer(net, data, plan.training, generator, torch.Generator().manual_seed(1))
+    assert trainer.stage_two_epoch == 3 and trainer.bypass_memory
+    trainer.initialise_state()
+    trainer.run_epoch(1)
+    # Stage 1: the memory is untouched (no centroid, no gradient on the selector).
+    assert not trainer.net.image.memory.populated.any()
+    assert not trainer.net.image.memory.selector.weight.any()
+    trainer.run_epoch(2)
+    trainer.start_stage_two()
+    direct = forward_direct(trainer.net.image, X[:, :5])
+    expected = (Y.T @ direct) / Y.sum(0)[:, None]
+    torch.testing.assert_close(trainer.net.image.memory.centroids, expected)
+    frozen = trainer.net.image.memory.centroids.clone()
+    assert trainer.class_aware
+    trainer.run_epoch(3)
+    torch.testing.assert_close(trainer.net.image.memory.centroids, frozen)  # kept fixed
+    assert trainer.net.image.memory.selector.weight.any()  # the memory now trains
+
+
+def forward_direct(net, X):
+    with torch.no_grad():
+        return net.direct(torch.as_tensor(X, dtype=torch.float32))
+
+
+def test_class_aware_stage_draws_tail_items_about_as_often_as_head_items():
+    X, y = make_data()
+    h = ResearchMetaCMHHasher(n_bits=8, n_image_features=5, two_stage=True, random_state=0, **SMALL)
+    Y = torch.as_tensor(indicator(y), dtype=torch.float32)
+    plan = h._resolve(X[:, :5], X[:, 5:], Y.numpy())
+    generator = torch.Generator().manual_seed(0)
+    net = build_network(plan.network, generator)
+    data, _ = _training_data(X[:, :5], X[:, 5:], Y.numpy(), plan, generator)
+    trainer = Trainer(net, data, plan.training, generator, torch.Generator().manual_seed(1))
+    trainer.bypass_memory = False
+    draws = torch.cat([trainer._item_order() for _ in range(40)]).numpy()
+    per_class = np.bincount(y[draws], minlength=y.max() + 1) / len(draws)
+    # 7 classes of 70..1 items: each drawn about 1/7 of the time (plain order: 70/150 vs 1/150).
+    np.testing.assert_allclose(per_class, 1 / 7, atol=0.03)
+
+
+def test_centres_are_far_apart_and_targets_follow_the_labels():
+    from skmetacmh.metacmh._centres import centre_targets, class_centres
+
+    rng = np.random.default_rng(0)
+    hadamard = class_centres(10, 16, rng)
+    distances = (hadamard[:, None, :] != hadamard[None, :, :]).sum(-1)
+    off = distances[~np.eye(10, dtype=bool)]
+    assert set(np.unique(off)) <= {8, 16}  # Hadamard rows: b/2 apart (b for a row and -row)
+    bernoulli = class_centres(80, 32, rng)  # more classes than 2 b: Bernoulli bits
+    assert bernoulli.shape == (80, 32) and set(np.unique(bernoulli)) == {-1, 1}
+    assert len({row.tobytes() for row in bernoulli}) == 80
+    C = torch.tensor([[1.0, 1, -1, -1], [1, -1, 1, -1], [-1, -1, -1, 1]])
+    Y = torch.tensor([[1.0, 0, 0], [1, 1, 0], [0, 0, 0], [1, 1, 1]])
+    Y = torch.cat([Y, torch.tensor([[0.0, 1, 0]] * 5)])  # class 1 frequent, class 0 rarer
+    T = centre_targets(Y, C)
+    assert T[0].tolist() == C[0].tolist()
+    # Two labels: where their centres disagree, the rarer label's (class 0) bit wins.
+    assert T[1].tolist() == [1, 1, -1, -1]
+    assert T[2].tolist() == [0, 0, 0, 0]  # unlabelled: no target
+    assert T[3].tolist() == [1, -1, -1, -1]
+
+
+def test_centre_term_pulls_outputs_to_their_class_centre():
+    X, y = make_data()
+    opts = dict(n_bits=8, n_image_features=5, random_state=0, memory=False, learning_rate=1e-2)
+    opts.update({**SMALL, "max_epochs": 15})
+    h = ResearchMetaCMHHasher(centre_weight=30.0, **opts).fit(X, y)
+    centres = h.code_centres_[np.searchsorted(h.classes_, y)] > 0
+    with_centres = (h.encode(X[:, :5], modality="image") == centres).mean()
+    plain = ResearchMetaCMHHasher(**opts).fit(X, y)
+    assert not hasattr(plain, "code_centres_")
+    without = (plain.encode(X[:, :5], modality="image") == centres).mean()
+    assert with_centres > 0.8 and without < 0.7
+    assert h.history_[-1]["centre"] < 0.6 * h.history_[0]["centre"]
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"two_stage": True, "memory": False}, "needs memory=True"),
+        ({"two_stage": True, "episodic": True}, "episodic=False"),
+        ({"two_stage": True, "validation_fraction": 0.2}, "validation_fraction=None"),
+        ({"two_stage": True, "max_epochs": 1}, "max_epochs >= 2"),
+        ({"centre_weight": -1.0}, "centre_weight"),
+    ],
+)
+def test_lever_misuse_is_a_clear_error(params, match):
+    X, y = make_data()
+    opts = {**SMALL, **params}
+    with pytest.raises(ValueError, match=match):
+        ResearchMetaCMHHasher(n_bits=8, n_image_features=5, **opts).fit(X, y)

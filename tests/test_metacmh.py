@@ -1,5 +1,6 @@
 """Tests of MetaCMHHasher and DCMHHasher (tiny data, few epochs: the file runs in seconds)."""
 
+import dataclasses
 import io
 import math
 import pickle
@@ -17,6 +18,7 @@ from skmetacmh import DCMHHasher, MetaCMHHasher
 from skmetacmh.metacmh._loss import dcmh_loss, sample_weights
 from skmetacmh.metacmh._memory import AssociativeMemory
 from skmetacmh.metacmh._network import build_network
+from skmetacmh.metacmh._research import ResearchMetaCMHHasher
 
 SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 4, "batch_size": 32}
 
@@ -166,7 +168,7 @@ def test_pickled_state_is_a_cpu_state_dict_loaded_with_map_location_cpu(fitted, 
 def test_class_without_training_sample_gives_no_nan(reachability):
     X, Y = make_data(multilabel=True)
     Y = np.hstack([Y, np.zeros((len(Y), 1), dtype=np.uint8)])  # a class nobody carries
-    h = MetaCMHHasher(
+    h = ResearchMetaCMHHasher(
         n_bits=8, n_image_features=5, reachability=reachability, random_state=0, **SMALL
     ).fit(X, Y)
     assert np.isfinite(h.image_centroids_).all() and np.isfinite(h.text_centroids_).all()
@@ -190,7 +192,7 @@ def test_memory_refresh_matches_per_class_means():
 
 def test_classifier_prototypes_are_the_class_head_rows_at_the_direct_feature_scale(data):
     X, y = data
-    h = MetaCMHHasher(
+    h = ResearchMetaCMHHasher(
         n_bits=8, n_image_features=5, memory_source="classifier", random_state=0, **SMALL
     ).fit(X, y)
     W = h.module_.classifier.weight.detach().numpy()
@@ -213,7 +215,7 @@ def test_classifier_prototypes_are_the_class_head_rows_at_the_direct_feature_sca
 
 def test_classifier_prototypes_without_a_class_head_is_a_clear_error(data):
     X, y = data
-    h = MetaCMHHasher(
+    h = ResearchMetaCMHHasher(
         n_image_features=5, memory_source="classifier", classification_weight=0.0, **SMALL
     )
     with pytest.raises(ValueError, match="classification_weight > 0"):
@@ -243,10 +245,12 @@ def test_zero_selector_starts_with_the_memory_off_and_changes_only_the_selector(
         assert torch.equal(a, b) == ("selector" not in name), name
     # Through the estimator: training moves the selector away from zero (memory learned in).
     X, y = data
-    h = MetaCMHHasher(n_bits=8, n_image_features=5, selector_init="zero", random_state=0, **SMALL)
+    h = ResearchMetaCMHHasher(
+        n_bits=8, n_image_features=5, selector_init="zero", random_state=0, **SMALL
+    )
     h.fit(X, y)
     assert h.module_.image.memory.selector.weight.abs().max() > 0
-    assert h.get_params()["selector_init"] == MetaCMHHasher().selector_init == "zero"
+    assert h.get_params()["selector_init"] == ResearchMetaCMHHasher().selector_init == "zero"
     random_init = clone(h).set_params(selector_init="random").fit(X, y)
     assert not np.array_equal(h.transform(X), random_init.transform(X))
 
@@ -343,7 +347,9 @@ def test_balanced_sample_weights_make_classes_count_alike():
 # ---------------------------------------------------------------------------- training
 def test_recall_supervision_adds_its_term(data):
     X, y = data
-    h = MetaCMHHasher(n_bits=8, n_image_features=5, recall_weight=1.0, random_state=0, **SMALL)
+    h = ResearchMetaCMHHasher(
+        n_bits=8, n_image_features=5, recall_weight=1.0, random_state=0, **SMALL
+    )
     history = h.fit(X, y).history_
     assert all(r["recall"] > 0 for r in history)
 
@@ -393,17 +399,44 @@ def test_loss_decreases_and_beats_random_codes():
 # ---------------------------------------------------------------------------- package layout
 def test_deep_hashers_share_a_private_base_and_pass_fixed_values_up():
     from skmetacmh.metacmh._estimator import _BaseDeepHasher
+    from skmetacmh.metacmh._plan import ResearchOptions
 
     assert issubclass(MetaCMHHasher, _BaseDeepHasher) and issubclass(DCMHHasher, _BaseDeepHasher)
     assert not issubclass(DCMHHasher, MetaCMHHasher)
-    with pytest.raises(TypeError):
-        _BaseDeepHasher()  # abstract __init__
-    h = DCMHHasher()
-    assert h.memory is False and h.recall_weight == 0.0 and h.reachability is False
-    fixed = {"memory", "reachability", "recall_weight", "memory_source", "selector_init"}
-    assert not fixed & set(DCMHHasher._parameter_constraints)
-    assert fixed <= set(MetaCMHHasher._parameter_constraints)
-    assert set(MetaCMHHasher().get_params()) == set(_BaseDeepHasher._get_param_names())
+    # MetaCMH holds the one full public signature; DCMH lists its own and fixes the memory.
+    assert "memory" in MetaCMHHasher().get_params()
+    assert "memory" not in DCMHHasher().get_params()
+    assert DCMHHasher._fixed_params == {"memory": False}
+    assert not set(DCMHHasher._fixed_params) & set(DCMHHasher._parameter_constraints)
+    assert set(DCMHHasher().get_params()) < set(MetaCMHHasher().get_params())
+    for cls in (MetaCMHHasher, DCMHHasher):
+        assert set(cls().get_params()) == set(cls._parameter_constraints)
+        assert "n_jobs" in cls().get_params() and cls().n_jobs is None
+    # The research options are not public parameters.
+    research = {f.name for f in dataclasses.fields(ResearchOptions)}
+    assert not research & set(MetaCMHHasher().get_params())
+
+
+def test_research_class_exposes_the_research_options_with_the_plan_defaults():
+    from skmetacmh.metacmh._plan import ResearchOptions
+    from skmetacmh.metacmh._research import ResearchMetaCMHHasher
+
+    params = ResearchMetaCMHHasher().get_params()
+    for field in dataclasses.fields(ResearchOptions):
+        assert params[field.name] == field.default, field.name
+    assert set(params) == set(MetaCMHHasher().get_params()) | {
+        f.name for f in dataclasses.fields(ResearchOptions)
+    }
+    assert set(params) == set(ResearchMetaCMHHasher._parameter_constraints)
+
+
+def test_research_class_at_its_defaults_fits_what_metacmh_fits(data):
+    from skmetacmh.metacmh._research import ResearchMetaCMHHasher
+
+    X, y = data
+    a = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
+    b = ResearchMetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
 
 
 # ---------------------------------------------------------------------------- sampled pairs
@@ -735,29 +768,53 @@ def test_cuda_sampler_draws_on_the_device():
     assert bool((Y[items].sum(0) > 0)[Y.sum(0) > 0].all())
 
 
+def test_full_and_sampled_pairs_share_one_interface():
+    from skmetacmh.metacmh._pairs import FullPairs, SampledPairs, make_pairs
+
+    Y = torch.tensor(np.eye(4)[make_data(n=200)[1]], dtype=torch.float32)
+    full = make_pairs(Y, None, 1024, 8.0, torch.Generator().manual_seed(0))
+    sampled = make_pairs(Y, None, 50, 8.0, torch.Generator().manual_seed(0))
+    assert type(full) is FullPairs and type(sampled) is SampledPairs
+    own, other = torch.randn(200, 8), torch.randn(200, 8)
+    batch = torch.arange(10)
+    for pairs in (full, sampled):
+        pairs.start_pass(own.clone(), other)
+        columns, labels, _ = pairs.columns(batch, None)
+        assert columns.shape[1] == 8 and labels.shape == (len(columns), 4)
+        new = torch.randn(10, 8)
+        live = pairs.balance_sum(batch, new)
+        pairs.write(batch, new)
+        torch.testing.assert_close(pairs.own[batch], new)
+        # The live balance sum is the column sum of the buffer with the batch's new rows.
+        expected = (pairs.own / pairs.own.norm(dim=1, keepdim=True)).sum(0)
+        torch.testing.assert_close(live, expected, atol=1e-4, rtol=1e-5)
+    assert len(full.columns(batch, None)[0]) == 200 > len(sampled.columns(batch, None)[0])
+
+
 def test_running_balance_sums_follow_the_output_buffers():
     from skmetacmh.metacmh._features import DenseRows
     from skmetacmh.metacmh._loss import pair_features
-    from skmetacmh.metacmh._training import Trainer, TrainingOptions
+    from skmetacmh.metacmh._pairs import SampledPairs
+    from skmetacmh.metacmh._training import Trainer
 
     X, y = make_data(n=200)
     Y = torch.tensor(np.eye(4)[y], dtype=torch.float32)
     hasher = MetaCMHHasher(n_bits=8, n_sampled_columns=50, **SMALL)
-    config = hasher._network_config(X[:, :5], X[:, 5:], Y)
-    net = build_network(config, torch.Generator().manual_seed(0))
+    plan = hasher._resolve(X[:, :5], X[:, 5:], Y.numpy())
+    net = build_network(plan.network, torch.Generator().manual_seed(0))
     data = {
         "image": DenseRows(torch.tensor(X[:, :5], dtype=torch.float32)),
         "text": DenseRows(torch.tensor(X[:, 5:], dtype=torch.float32)),
         "Y": Y,
     }
-    options = TrainingOptions.from_params(hasher._all_params())
+    options = plan.training
     trainer = Trainer(net, data, options, torch.Generator().manual_seed(0), torch.Generator())
-    assert not trainer.sampler.full
+    assert isinstance(trainer.pairs, SampledPairs)
     trainer.initialise_state()
     for name in ("image", "text"):
         trainer.train_modality(name)
         exact = pair_features(trainer.outputs[name], options.similarity_scale).sum(0)
-        torch.testing.assert_close(trainer.balance_sums[name].float(), exact, atol=1e-4, rtol=1e-5)
+        torch.testing.assert_close(trainer.pairs.sums.float(), exact, atol=1e-4, rtol=1e-5)
 
 
 # ---------------------------------------------------------------------------- row-sparse layer
@@ -859,7 +916,7 @@ def test_configs_without_the_sparse_text_key_build_the_dense_first_layer():
 
     X, y = make_data(n=60)
     hasher = MetaCMHHasher(n_bits=8, n_image_features=5, **SMALL)
-    config = hasher._network_config(X[:, :5], X[:, 5:], np.eye(4)[y])
+    config = dict(hasher._resolve(X[:, :5], X[:, 5:], np.eye(4)[y]).network)
     assert config["sparse_text"] is False
     del config["sparse_text"]  # as in pickles written before the row-sparse layer
     net = build_network(config)
@@ -868,7 +925,7 @@ def test_configs_without_the_sparse_text_key_build_the_dense_first_layer():
 
 # ---------------------------------------------------------------------------- "auto" defaults
 def test_auto_max_epochs_caps_the_updates_per_modality():
-    from skmetacmh.metacmh._estimator import resolve_max_epochs
+    from skmetacmh.metacmh._plan import resolve_max_epochs
 
     # Small sets keep DCMH's 50 epochs; large ones get about 20,000 updates per modality.
     assert resolve_max_epochs("auto", 505, 128) == 50
@@ -880,10 +937,10 @@ def test_auto_max_epochs_caps_the_updates_per_modality():
 
 
 def test_auto_max_epochs_is_resolved_on_the_items_trained_on(data, monkeypatch):
-    from skmetacmh.metacmh import _estimator
+    from skmetacmh.metacmh import _plan
 
     X, y = data  # 120 items: 4 batches of 32, or 3 with 24 held out for validation
-    monkeypatch.setattr(_estimator, "AUTO_UPDATE_BUDGET", 12)
+    monkeypatch.setattr(_plan, "AUTO_UPDATE_BUDGET", 12)
     opts = {**SMALL, "max_epochs": "auto"}
     plain = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **opts).fit(X, y)
     assert plain.n_epochs_ == len(plain.history_) == 3
@@ -901,7 +958,7 @@ def test_auto_max_epochs_is_resolved_on_the_items_trained_on(data, monkeypatch):
     [(7, (512,)), (10_000, (512,)), (10_001, (256,)), (25_000, (256,)), (50_000, (128,))],
 )
 def test_auto_text_hidden_narrows_the_first_layer_of_a_wide_text_block(n_text, widths):
-    from skmetacmh.metacmh._estimator import resolve_text_hidden
+    from skmetacmh.metacmh._plan import resolve_text_hidden
 
     assert resolve_text_hidden("auto", n_text) == widths
     assert resolve_text_hidden((64, 32), n_text) == (64, 32)
@@ -911,14 +968,14 @@ def test_auto_text_hidden_narrows_the_first_layer_of_a_wide_text_block(n_text, w
 def test_auto_text_hidden_is_recorded_and_survives_pickling(monkeypatch):
     import scipy.sparse as sp
 
-    from skmetacmh.metacmh import _estimator
+    from skmetacmh.metacmh import _plan
 
     X, y = make_data(n=80)
     # A 300-word sparse vocabulary, with the auto table budget shrunk to make it "wide".
     words = sp.random(80, 300, density=0.05, random_state=0, format="csr")
     words = words + sp.csr_matrix((np.ones(80), (np.arange(80), 10 * y)), shape=(80, 300))
     X_sparse = sp.hstack([sp.csr_matrix(X[:, :5]), words], format="csr")
-    monkeypatch.setattr(_estimator, "AUTO_TEXT_WIDTHS", ((100, 512), (1000, 256), (None, 128)))
+    monkeypatch.setattr(_plan, "AUTO_TEXT_WIDTHS", ((100, 512), (1000, 256), (None, 128)))
     opts = {**SMALL, "text_hidden": "auto", "max_epochs": 2}
     hasher = MetaCMHHasher(n_bits=8, n_image_features=5, random_state=0, **opts)
     hasher.fit(X_sparse, y)
@@ -939,3 +996,68 @@ def test_auto_parameters_refuse_other_strings(data, param, value):
     X, y = data
     with pytest.raises(InvalidParameterError, match=param):
         MetaCMHHasher(n_bits=8, n_image_features=5, **{**SMALL, param: value}).fit(X, y)
+
+
+# ---------------------------------------------------------------------------- d7da4cb reference
+@pytest.mark.parametrize(
+    "case",
+    [
+        "metacmh",
+        "metacmh_sampled",
+        "metacmh_nomemory",
+        "dcmh",
+        "dcmh_sampled_scaled",
+        "metacmh_sparse",
+    ],
+)
+def test_codes_and_histories_match_those_saved_from_d7da4cb(case):
+    """The parameter refactor changed no number: codes and loss parts, bit for bit."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "data"
+    sys.path.insert(0, str(folder))
+    try:
+        import make_deep_reference as reference
+    finally:
+        sys.path.remove(str(folder))
+    saved = np.load(folder / "deep_reference_d7da4cb.npz")
+    for key, value in reference.fit_case(case).items():
+        np.testing.assert_array_equal(value, saved[f"{case}/{key}"], err_msg=f"{case}/{key}")
+
+
+# ---------------------------------------------------------------------------- training codes
+@pytest.mark.parametrize("cls", [MetaCMHHasher, DCMHHasher])
+def test_training_codes_are_the_learned_codes_b_twice(cls, data):
+    X, y = data
+    h = cls(n_bits=8, n_image_features=5, random_state=0, **SMALL).fit(X, y)
+    codes = h.training_codes_
+    assert codes.dtype == np.uint8 and codes.shape == (len(X), 16)
+    np.testing.assert_array_equal(codes[:, :8], codes[:, 8:])  # B | B
+    assert set(np.unique(codes)) <= {0, 1}
+    # B = sign(F + G) of the last epoch: close to, but not the same thing as, the encodings.
+    agreement = (codes == h.database_codes_).mean()
+    assert 0.5 < agreement <= 1.0
+
+
+def test_training_codes_with_validation_are_the_trained_rows_in_order(data):
+    X, y = data
+    h = MetaCMHHasher(
+        n_bits=8, n_image_features=5, random_state=0, validation_fraction=0.2, **SMALL
+    ).fit(X, y)
+    assert h.training_codes_.shape == (len(X) - 24, 16)
+
+
+# ---------------------------------------------------------------------------- devices
+@pytest.mark.parametrize("device", ["mps", "gpu", "meta", "cuda:x", "tpu"])
+def test_unusable_devices_get_one_message_with_the_valid_choices(device, data):
+    X, y = data
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    with pytest.raises(ValueError, match="device") as error:
+        MetaCMHHasher(n_bits=8, n_image_features=5, device=device, **SMALL).fit(X, y)
+    message = str(error.value)
+    assert repr(device) in message
+    if device != "mps":
+        assert "'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps'" in message
+    else:
+        assert "MPS" in message and "device='cpu'" in message

@@ -84,6 +84,10 @@ class ProgressCheck:
 
     def on_train_end(self, trainer) -> None:
         history = trainer.history
+        if getattr(trainer, "stage_two_epoch", None) is not None:
+            # Two-stage training: stage 2 weighs the loss differently (class-aware batches),
+            # so only stage 1's losses are comparable with the first epoch's.
+            history = history[: trainer.stage_two_epoch - 1]
         if len(history) < 2:
             return
         first = history[0]["loss"]

@@ -58,8 +58,9 @@ DEEP_DOCS = {
         ``O(n * n_sampled_columns * n_bits)`` instead of ``O(n^2 n_bits)``. With at most this
         many training items, or ``None``, every item is used (DCMH's full pairwise term).""",
     "device": """device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` (an error when CUDA is absent), ``"cuda:1"``..., or ``"auto"``.""",
-    "n_jobs": """n_jobs : int, default=None
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``..., ``"mps"`` or ``"auto"`` (CUDA when there is
+        one, else CPU); a device this machine lacks, or another name, is an error.""",
+    "n_jobs": """n_jobs : int or None, default=None
         Threads of torch's intra-op pool (and of BLAS and OpenMP) during ``fit``, ``encode``,
         ``transform`` and ``score``; the caller's settings are restored afterwards. ``None``
         means 1 unless in a :func:`joblib.parallel_config` context, ``-1`` all cores (capped

@@ -13,8 +13,8 @@ arXiv 2111.04086):
 * the training items are split into a *support* part and a *query* part
   (:func:`episode_split`), per class, from a seeded stream of its own;
 * the memories hold the centroids of the support items only
-  (:func:`set_support_centroids`); a class with no support item has no centroid (zero, and not
-  "populated") for the episode;
+  (``AssociativeMemory.refresh(..., support=...)``); a class with no support item has no
+  centroid (zero, and not "populated") for the episode;
 * every item is still trained in its mini-batch (the training budget of an epoch is
   unchanged), but only the query rows train the memory: a support row's recalled feature and
   selector are detached, so its loss reaches the direct net through the identity path only,
@@ -34,15 +34,8 @@ be both the query and its own class's memory.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-__all__ = [
-    "EpisodeSchedule",
-    "episode_split",
-    "key_classes",
-    "set_memory_frequencies",
-    "set_support_centroids",
-]
+__all__ = ["EpisodeSchedule", "episode_split", "key_classes"]
 
 
 def key_classes(Y: np.ndarray) -> np.ndarray:
@@ -100,96 +93,39 @@ def episode_split(Y: np.ndarray, query_fraction: float, rng: np.random.Generator
     return query
 
 
-@torch.no_grad()
-def set_support_centroids(memory, features: torch.Tensor, Y: torch.Tensor, support) -> None:
-    """Centroids of the support items only; classes without a support item get none.
-
-    ``features`` are what the centroids average (the direct features, or the codes with
-    ``memory_source="codes"``). A class without a support item has a zero centroid and is not
-    "populated" for the episode, so no query item's own feature leaks into the memory.
-    """
-    weights = Y * support[:, None].to(Y.dtype)
-    counts = weights.sum(dim=0)
-    has = counts > 0
-    centroids = torch.zeros_like(memory.centroids)
-    centroids[has] = (weights.T @ features)[has] / counts[has, None]
-    memory.centroids.copy_(centroids)
-    memory.populated.copy_(has)
-
-
-@torch.no_grad()
-def set_memory_frequencies(net, Y: torch.Tensor) -> None:
-    """Give each frequency-aware memory the log training frequency of every class.
-
-    The value of class ``k`` is ``log(max(n_k, 1) / n_max)``: 0 for the most frequent class,
-    ``-log(imbalance factor)`` for the rarest (a class without training items counts as one).
-    """
-    counts = Y.sum(dim=0).clamp_min(1.0)
-    log_frequency = torch.log(counts / counts.max())
-    for name in ("image", "text"):
-        memory = net.modality(name).memory
-        if memory is not None and memory.frequency_aware:
-            memory.log_frequency.copy_(log_frequency)
-
-
 class EpisodeSchedule:
-    """When episodes start, and the forward pass of a mini-batch inside one.
+    """When episodes start and how they split the items: a policy that never sees the trainer.
 
     ``episode_length=None`` starts an episode at the first mini-batch of every epoch; an int
-    ``k`` starts one every ``k`` mini-batches (counted over both modalities' passes).
+    ``k`` starts one every ``k`` mini-batches (counted over both modalities' passes). The
+    trainer asks :meth:`due` before each mini-batch and applies :meth:`split`'s mask to the
+    memories.
     """
 
-    def __init__(self, labels: torch.Tensor, options, seed: int):
-        self.labels = labels
-        self.labels_np = labels.detach().cpu().numpy() > 0
-        self.query_fraction = options.query_fraction
-        self.episode_length = options.episode_length
-        self.memory_source = options.memory_source
+    def __init__(
+        self, labels: np.ndarray, query_fraction: float, episode_length, rng: np.random.Generator
+    ):
+        self.labels = np.asarray(labels) > 0
+        self.query_fraction = query_fraction
+        self.episode_length = episode_length
         # Its own stream: the shuffling and the pair sampler draw what they drew without
         # episodes.
-        self.rng = np.random.default_rng(seed)
-        self.query = None
+        self.rng = rng
         self.n_batches = 0
         self.epoch = None
         self.n_episodes = 0
 
-    @classmethod
-    def from_trainer(cls, trainer):
-        """The schedule of a trainer whose options ask for episodes, else None."""
-        if not trainer.options.episodic:
-            return None
-        return cls(trainer.labels, trainer.options, trainer.generator.initial_seed() + 2)
-
-    def before_batch(self, trainer) -> None:
-        """Start a new episode when one is due."""
-        epoch = len(trainer.history)
+    def due(self, epoch: int) -> bool:
+        """Whether the mini-batch about to run (in epoch ``epoch``) starts a new episode."""
         if self.episode_length is None:
             due = epoch != self.epoch
         else:
             due = self.n_batches % self.episode_length == 0
         self.epoch = epoch
         self.n_batches += 1
-        if due:
-            self.start(trainer)
+        return due
 
-    def start(self, trainer) -> None:
-        """A new split; both memories hold the centroids of its support part."""
-        query = episode_split(self.labels_np, self.query_fraction, self.rng)
-        self.query = torch.as_tensor(query, device=self.labels.device)
-        support = ~self.query
-        for name in ("image", "text"):
-            net = trainer.net.modality(name)
-            if net.memory is None:
-                continue
-            if self.memory_source == "codes" and trainer.codes is not None:
-                features = trainer.codes
-            else:
-                features = trainer.direct_features[name]
-            set_support_centroids(net.memory, features, self.labels, support)
+    def split(self) -> np.ndarray:
+        """A new episode's query mask (True: a query item)."""
         self.n_episodes += 1
-
-    def forward(self, net, rows, batch: torch.Tensor):
-        """As ``net.forward_with_recall``, with the memory branch detached on support rows."""
-        direct = net.direct(rows)
-        meta, logits = net.memory.recall(direct, frozen=~self.query[batch])
-        return meta, logits, direct
+        return episode_split(self.labels, self.query_fraction, self.rng)

@@ -14,13 +14,10 @@ on a GPU loads on a machine without one.
 from __future__ import annotations
 
 import io
-from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -31,94 +28,19 @@ from ._decoupling import tau_normalise_hallucinators
 from ._docstring import DEEP_DOCS
 from ._features import feature_rows
 from ._network import build_network
-from ._training import Trainer, TrainingOptions, forward_in_chunks
+from ._plan import FitPlan, resolve_fit
+from ._training import Trainer, forward_in_chunks
 
 __all__ = ["MetaCMHHasher", "DCMHHasher"]
 
 
-def _resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available in this torch build "
-            f"({torch.__version__}) or on this machine; use device='cpu' or device='auto'."
-        )
-    return dev
+class _BaseDeepHasher(BaseCrossModalHasher):
+    """The fitting and encoding of the deep hashers; the public classes hold the parameters.
 
-
-# max_epochs="auto": the DCMH-style 50 epochs on small sets, but no more than about this many
-# mini-batch updates per modality, so that a large training set is not passed over 50 times
-# (an epoch of 200,000 items is already 1,560 updates). Sets of up to 52,224 items (at the
-# default batch_size) keep 50 epochs.
-AUTO_MAX_EPOCHS = 50
-AUTO_UPDATE_BUDGET = 20_000
-# text_hidden="auto": the first text layer's cost per update is the rows of its weight table
-# that a batch touches times its width, and a batch of TF-IDF rows touches much of a wide
-# vocabulary. So one hidden layer of 512 units, narrowed on a wide text block: measured on
-# 20,000 items with a 20,000-word vocabulary, 10 epochs cost 13.4 / 5.4 / 2.9 s each at
-# 512 / 256 / 128 units for mAP 0.790 / 0.778 / 0.769 (docs: tuning_at_scale).
-AUTO_TEXT_WIDTHS = ((10_000, 512), (25_000, 256), (None, 128))
-
-
-def _is_auto(value) -> bool:
-    return isinstance(value, str) and value == "auto"
-
-
-def resolve_max_epochs(max_epochs, n_train: int, batch_size: int) -> int:
-    """The number of epochs ``max_epochs`` stands for on ``n_train`` training items."""
-    if not _is_auto(max_epochs):
-        return int(max_epochs)
-    n_batches = -(-n_train // batch_size)
-    return min(AUTO_MAX_EPOCHS, -(-AUTO_UPDATE_BUDGET // n_batches))
-
-
-def resolve_text_hidden(text_hidden, n_text_features: int) -> tuple:
-    """The text net's hidden widths ``text_hidden`` stands for on this many text features."""
-    if not _is_auto(text_hidden):
-        return _check_hidden(text_hidden, "text_hidden")
-    for most_features, width in AUTO_TEXT_WIDTHS:
-        if most_features is None or n_text_features <= most_features:
-            return (width,)
-    raise AssertionError("AUTO_TEXT_WIDTHS ends with a catch-all row")
-
-
-def _check_hidden(hidden, name: str) -> tuple:
-    sizes = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
-    if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-        raise ValueError(
-            f"{name} must be a tuple of positive ints (hidden layer widths, () for a linear "
-            f"net); got {hidden!r}."
-        )
-    return tuple(int(s) for s in sizes)
-
-
-def _check_episode_options(hasher) -> None:
-    """The episodic options act on a memory of item centroids; refuse what they cannot do."""
-    if hasher.episodic and not hasher.memory:
-        raise ValueError(
-            "episodic=True trains the memory on items it does not contain, which needs "
-            "memory=True; got memory=False."
-        )
-    if hasher.episodic and hasher.memory_source == "classifier":
-        raise ValueError(
-            "episodic=True splits the items that build the centroids, but "
-            "memory_source='classifier' takes them from the class head (no items to split); "
-            "use memory_source='direct' or 'codes'."
-        )
-    if hasher.frequency_aware and not hasher.memory:
-        raise ValueError(
-            "frequency_aware=True is an input of the memory's selector, which needs "
-            "memory=True; got memory=False."
-        )
-
-
-class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
-    """Every parameter of the deep hashers, and their fitting and encoding.
-
-    Not for direct use: the public classes choose the parameters they expose and pass the
-    others up as fixed values (:class:`MetaCMHHasher` exposes all of them).
+    Not for direct use. :class:`MetaCMHHasher` has the full public signature; a subclass that
+    fixes some of its parameters lists the rest in its own ``__init__`` and the fixed values in
+    ``_fixed_params`` (as scikit-learn's ``PLSRegression`` and ``CCA`` fix ``_PLS``'s). Fitting
+    reads the parameters once, through :func:`~._plan.resolve_fit`.
     """
 
     _parameter_constraints: dict = {
@@ -130,17 +52,8 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
             StrOptions({"auto"}),
         ],
         "memory": ["boolean"],
-        "reachability": ["boolean"],
         "class_weight": [StrOptions({"balanced", "sqrt"}), None],
         "classification_weight": [Interval(Real, 0, None, closed="left")],
-        "recall_weight": [Interval(Real, 0, None, closed="left")],
-        "memory_source": [StrOptions({"direct", "codes", "classifier"})],
-        "selector_init": [StrOptions({"random", "zero"})],
-        "episodic": ["boolean"],
-        "episode_length": [Interval(Integral, 1, None, closed="left"), None],
-        "query_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "frequency_aware": ["boolean"],
-        "hallucinator_tau": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -159,163 +72,57 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
         "verbose": ["verbose"],
     }
 
+    #: Parameters a subclass does not expose, and the values it fixes them at.
+    _fixed_params: dict = {}
+
     # A CSR text block reaches the text network as it is: each mini-batch (and each encoding
     # chunk) becomes a torch sparse tensor that the first layer multiplies sparsely.
     _supports_sparse_text = True
 
-    @abstractmethod
-    def __init__(
-        self,
-        n_bits=32,
-        n_image_features=None,
-        *,
-        image_hidden=(512,),
-        text_hidden="auto",
-        memory=True,
-        reachability=False,
-        class_weight="balanced",
-        classification_weight=3.0,
-        recall_weight=0.0,
-        memory_source="direct",
-        selector_init="zero",
-        episodic=False,
-        episode_length=None,
-        query_fraction=0.5,
-        frequency_aware=False,
-        hallucinator_tau=0.0,
-        gamma=1.0,
-        eta=1.0,
-        optimizer="adam",
-        learning_rate=1e-3,
-        schedule="linear",
-        weight_decay=0.0,
-        max_epochs="auto",
-        batch_size=128,
-        validation_fraction=None,
-        n_iter_no_change=10,
-        similarity_scale=8.0,
-        n_sampled_columns=1024,
-        device="cpu",
-        n_jobs=None,
-        random_state=None,
-        verbose=0,
-    ):
-        self.n_bits = n_bits
-        self.n_image_features = n_image_features
-        self.image_hidden = image_hidden
-        self.text_hidden = text_hidden
-        self.memory = memory
-        self.reachability = reachability
-        self.class_weight = class_weight
-        self.classification_weight = classification_weight
-        self.recall_weight = recall_weight
-        self.memory_source = memory_source
-        self.selector_init = selector_init
-        self.episodic = episodic
-        self.episode_length = episode_length
-        self.query_fraction = query_fraction
-        self.frequency_aware = frequency_aware
-        self.hallucinator_tau = hallucinator_tau
-        self.gamma = gamma
-        self.eta = eta
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.schedule = schedule
-        self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.similarity_scale = similarity_scale
-        self.n_sampled_columns = n_sampled_columns
-        self.device = device
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-
     # ------------------------------------------------------------------ fitting
-    def _all_params(self) -> dict:
-        """Every parameter of the family, the ones a subclass fixes included.
-
-        ``get_params`` lists only what the subclass's ``__init__`` exposes; the names here come
-        from the same machinery (``_get_param_names``) applied to the base's signature.
-        """
-        return {name: getattr(self, name) for name in _BaseDeepHasher._get_param_names()}
-
-    def _network_config(self, X_image, X_text, Y) -> dict:
-        """The architecture: what ``module_config_`` records and a pickle rebuilds from."""
-        uses_memory = bool(self.memory)
-        return {
-            "n_image_features": X_image.shape[1],
-            "n_text_features": X_text.shape[1],
-            "image_hidden": _check_hidden(self.image_hidden, "image_hidden"),
-            "text_hidden": resolve_text_hidden(self.text_hidden, X_text.shape[1]),
-            "n_bits": int(self.n_bits),
-            "n_classes": Y.shape[1],
-            "memory": uses_memory,
-            "reachability": uses_memory and bool(self.reachability),
-            "frequency_aware": uses_memory and bool(self.frequency_aware),
-            "head": self.classification_weight > 0,
-            # A sparse text block gets a row-sparse first layer (cost ~ a batch's non-zeros).
-            "sparse_text": sp.issparse(X_text),
-        }
+    def _resolve(self, X_image, X_text, Y) -> FitPlan:
+        """This fit's plan: the parameters (fixed ones included), checked and resolved."""
+        return resolve_fit(
+            {**self.get_params(deep=False), **self._fixed_params}, X_image, X_text, Y
+        )
 
     def _fit(self, X_image, X_text, Y):
-        device = _resolve_device(self.device)
-        needs_head = self.memory and self.memory_source == "classifier"
-        if needs_head and not self.classification_weight > 0:
-            raise ValueError(
-                "memory_source='classifier' takes the memory's prototypes from the class "
-                "head, which needs classification_weight > 0; got classification_weight="
-                f"{self.classification_weight!r}."
-            )
-        _check_episode_options(self)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        generator = torch.Generator().manual_seed(seed)
+        plan = self._resolve(X_image, X_text, Y)
+        generator = torch.Generator().manual_seed(plan.streams.init)
         # The pair sampler draws on the device, from its own stream: fits that do not sample
         # (n <= n_sampled_columns) draw exactly what they drew before sampling existed.
-        sampler_generator = torch.Generator(device=device).manual_seed(seed + 1)
-        config = self._network_config(X_image, X_text, Y)
-        net = build_network(config, generator).to(device)
-        if config["memory"] and self.selector_init == "zero":
+        sampler_generator = torch.Generator(device=plan.device).manual_seed(plan.streams.sampler)
+        net = build_network(plan.network, generator).to(plan.device)
+        if plan.network["memory"] and plan.selector_init == "zero":
             # After the random draws, so every other weight is as with "random".
             net.image.memory.zero_selector_()
             net.text.memory.zero_selector_()
-        data = self._training_data(X_image, X_text, Y, device, generator)
-        # "auto" is resolved once, on the items that are really trained on.
-        max_epochs = resolve_max_epochs(self.max_epochs, data["Y"].shape[0], self.batch_size)
-        options = TrainingOptions.from_params({**self._all_params(), "max_epochs": max_epochs})
-        trainer = Trainer(net, data, options, generator, sampler_generator)
+        data, train_rows = _training_data(X_image, X_text, Y, plan, generator)
+        centres = None if plan.centres is None else torch.as_tensor(plan.centres)
+        trainer = Trainer(
+            net,
+            data,
+            plan.training,
+            generator,
+            sampler_generator,
+            centres,
+            episode_rng=np.random.default_rng(plan.streams.episodes),
+        )
         self.history_ = trainer.fit()
-        tau_normalise_hallucinators(net, self.hallucinator_tau)
+        tau_normalise_hallucinators(net, plan.hallucinator_tau)
         self.n_epochs_ = len(self.history_)
         self.best_epoch_ = trainer.best_epoch
         self.module_ = net.eval()
-        self.module_config_ = config
+        self.module_config_ = dict(plan.network)
         self.image_centroids_ = self._centroids(net.image)
         self.text_centroids_ = self._centroids(net.text)
+        if plan.centres is not None:
+            self.code_centres_ = plan.centres
+        # B | B (image bits, then text bits), rows in the order of the items trained on.
+        codes = (trainer.codes > 0).cpu().numpy().astype(np.uint8)
+        order = np.argsort(train_rows, kind="stable")
+        self.training_codes_ = np.hstack([codes[order], codes[order]])
         return self
-
-    def _training_data(self, X_image, X_text, Y, device, generator) -> dict:
-        image, text = feature_rows(X_image, device), feature_rows(X_text, device)
-        labels = torch.as_tensor(np.asarray(Y, dtype=np.float32), device=device)
-        if self.validation_fraction is None:
-            return {"image": image, "text": text, "Y": labels}
-        n = Y.shape[0]
-        n_valid = int(round(self.validation_fraction * n))
-        if not 1 <= n_valid <= n - 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves {n_valid} of {n} "
-                "training items for validation; it needs at least 1 and must leave 2 to train."
-            )
-        order = torch.randperm(n, generator=generator).to(device)
-        valid, train = order[:n_valid], order[n_valid:]
-        return {
-            "image": image.subset(train),
-            "text": text.subset(train),
-            "Y": labels[train],
-            "valid": (image.subset(valid), text.subset(valid), labels[valid]),
-        }
 
     @staticmethod
     def _centroids(net):
@@ -349,6 +156,25 @@ class _BaseDeepHasher(BaseCrossModalHasher, metaclass=ABCMeta):
             state = dict(state)
             state["module_"] = _load_module(state["module_config_"], module_state["state_dict"])
         super().__setstate__(state)
+
+
+def _training_data(X_image, X_text, Y, plan: FitPlan, generator):
+    """The training rows on the device, the held-out ones for early stopping, and which rows
+    of ``X`` were trained on."""
+    image, text = feature_rows(X_image, plan.device), feature_rows(X_text, plan.device)
+    labels = torch.as_tensor(np.asarray(Y, dtype=np.float32), device=plan.device)
+    n = Y.shape[0]
+    if not plan.n_valid:
+        return {"image": image, "text": text, "Y": labels}, np.arange(n)
+    order = torch.randperm(n, generator=generator).to(plan.device)
+    valid, train = order[: plan.n_valid], order[plan.n_valid :]
+    data = {
+        "image": image.subset(train),
+        "text": text.subset(train),
+        "Y": labels[train],
+        "valid": (image.subset(valid), text.subset(valid), labels[valid]),
+    }
+    return data, train.cpu().numpy()
 
 
 def _load_module(config: dict, raw: bytes):
@@ -388,9 +214,6 @@ class MetaCMHHasher(_BaseDeepHasher):
         Use the associative memory. ``False`` gives DCMH (see :class:`DCMHHasher`). The
         centroids are refreshed once per epoch from the direct features computed during that
         epoch's mini-batches (no extra forward pass).
-    reachability : bool, default=False
-        Scale the meta feature by OLTR's reachability ``1 / min_k ||f - m_k||`` (normalised to
-        mean one over the training set).
     class_weight : {"balanced", "sqrt"} or None, default="balanced"
         Class-balanced weighting of the pairwise likelihood (pair weight ``w_i w_j``) and of
         the classification term: ``"balanced"`` weighs an item by ``1 / n_k`` of its class,
@@ -398,48 +221,6 @@ class MetaCMHHasher(_BaseDeepHasher):
     classification_weight : float, default=3.0
         Weight of a class-balanced cross-entropy of a linear class head (shared by both
         modalities) on ``tanh`` of the meta feature, as in LTHNet. ``0`` switches it off.
-    recall_weight : float, default=0.0
-        Weight of a class-balanced cross-entropy on the hallucinator's logits, which teaches
-        the memory to recall an item's own classes. ``0`` leaves the hallucinator to the
-        end-to-end gradient, as in OLTR.
-    memory_source : {"direct", "codes", "classifier"}, default="direct"
-        What the centroids average: the direct features of the modality (the method), or the
-        shared binary codes ``B = sign(F + G)``, so that both memories hold the same
-        cross-modal class prototypes. ``"classifier"`` uses the weight rows of the class head
-        (rescaled to the direct features' norm, refreshed each epoch) as the prototypes of
-        both memories: they are learned with the class-balanced loss, so a class with one
-        training item gets a prototype as well placed as a head class, where its centroid
-        would be one noisy feature; it needs ``classification_weight > 0``.
-    selector_init : {"zero", "random"}, default="zero"
-        Initialisation of the selector ``e = tanh(W_sel f + b_sel)``. ``"zero"`` starts with
-        ``e = 0``, i.e. with the memory switched off, and lets training mix it in (the
-        selector's gradient at zero is not zero); ``"random"`` is torch's default
-        initialisation, as in the method. ``"zero"`` is the default because it never lost
-        in our measurements and avoids the harm a random selector did on Fashion-MNIST
-        (see the Notes).
-    episodic : bool, default=False
-        Episodic (meta) training of the memory, as in prototypical networks: each episode
-        splits the training items into a support part, whose items alone make the centroids,
-        and a query part, whose loss alone trains the selector and the hallucinator, so the
-        memory learns to help items it does not contain (as a test query is). Each class with
-        two or more items keeps one in the support part; rarer classes send a larger share of
-        their items to the query part. Every item is still trained in every epoch; the
-        centroids used for encoding average all training items. Needs ``memory=True`` and
-        ``memory_source`` ``"direct"`` or ``"codes"``. See :ref:`memory_episodic`.
-    episode_length : int or None, default=None
-        Mini-batches per episode (counted over both modalities); ``None``: one episode per
-        epoch.
-    query_fraction : float in (0, 1), default=0.5
-        Share of the most frequent class's items in an episode's query part; class ``k``
-        keeps ``(1 - query_fraction) * sqrt(n_k / n_max)`` of its items as support.
-    frequency_aware : bool, default=False
-        Give the selector the recalled classes' expected log training frequency
-        ``softmax(W_hal f) . log(n_k / n_max)`` as one more input (its weight starts at
-        zero), so that it can learn to lean on the memory for rare classes.
-    hallucinator_tau : float >= 0, default=0.0
-        After training, rebalance the hallucinator as Kang et al.'s tau-normalised classifier:
-        ``w_k <- w_k / ||w_k||^tau``, rescaled to the trained mean row norm, bias dropped;
-        ``0`` changes nothing.
     {gamma}
     {eta}
     {optimizer}
@@ -479,6 +260,10 @@ class MetaCMHHasher(_BaseDeepHasher):
         stopping, else the last epoch.
     image_centroids_, text_centroids_ : ndarray of shape (n_classes, n_bits) or None
         The class centroids of the memories (``None`` without memory).
+    training_codes_ : ndarray of shape (n_train, 2 * n_bits), dtype uint8
+        The codes learned for the training items, ``B = sign(F + G)`` of the last epoch, as
+        ``B | B`` (image bits, then text bits: the layout of ``database_codes_``), rows in
+        the order of ``X``; with ``validation_fraction`` the held-out rows are left out.
     database_codes_, database_labels_, classes_, multilabel_, n_features_in_ : see
         :class:`~skmetacmh.BaseCrossModalHasher`.
 
@@ -562,17 +347,8 @@ class MetaCMHHasher(_BaseDeepHasher):
         image_hidden=(512,),
         text_hidden="auto",
         memory=True,
-        reachability=False,
         class_weight="balanced",
         classification_weight=3.0,
-        recall_weight=0.0,
-        memory_source="direct",
-        selector_init="zero",
-        episodic=False,
-        episode_length=None,
-        query_fraction=0.5,
-        frequency_aware=False,
-        hallucinator_tau=0.0,
         gamma=1.0,
         eta=1.0,
         optimizer="adam",
@@ -590,40 +366,33 @@ class MetaCMHHasher(_BaseDeepHasher):
         random_state=None,
         verbose=0,
     ):
-        super().__init__(
-            n_bits=n_bits,
-            n_image_features=n_image_features,
-            image_hidden=image_hidden,
-            text_hidden=text_hidden,
-            memory=memory,
-            reachability=reachability,
-            class_weight=class_weight,
-            classification_weight=classification_weight,
-            recall_weight=recall_weight,
-            memory_source=memory_source,
-            selector_init=selector_init,
-            episodic=episodic,
-            episode_length=episode_length,
-            query_fraction=query_fraction,
-            frequency_aware=frequency_aware,
-            hallucinator_tau=hallucinator_tau,
-            gamma=gamma,
-            eta=eta,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            schedule=schedule,
-            weight_decay=weight_decay,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            similarity_scale=similarity_scale,
-            n_sampled_columns=n_sampled_columns,
-            device=device,
-            n_jobs=n_jobs,
-            random_state=random_state,
-            verbose=verbose,
-        )
+        self.n_bits = n_bits
+        self.n_image_features = n_image_features
+        self.image_hidden = image_hidden
+        self.text_hidden = text_hidden
+        self.memory = memory
+        self.class_weight = class_weight
+        self.classification_weight = classification_weight
+        self.gamma = gamma
+        self.eta = eta
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.similarity_scale = similarity_scale
+        self.n_sampled_columns = n_sampled_columns
+        self.device = device
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+
+# DCMH is MetaCMH without the memory; every other MetaCMH-only option keeps its default.
+_DCMH_FIXED = {"memory": False}
 
 
 @Substitution(**DEEP_DOCS)
@@ -669,7 +438,7 @@ class DCMHHasher(_BaseDeepHasher):
 
     Attributes
     ----------
-    module_, history_, n_epochs_, best_epoch_ : as in :class:`MetaCMHHasher`.
+    module_, history_, n_epochs_, best_epoch_, training_codes_ : as in :class:`MetaCMHHasher`.
 
     See Also
     --------
@@ -691,17 +460,10 @@ class DCMHHasher(_BaseDeepHasher):
     DCMHHasher(...)
     """
 
-    _parameter_constraints: dict = {**_BaseDeepHasher._parameter_constraints}
-    for param in ("memory", "reachability", "recall_weight", "memory_source", "selector_init"):
-        _parameter_constraints.pop(param)
-    for param in (
-        "episodic",
-        "episode_length",
-        "query_fraction",
-        "frequency_aware",
-        "hallucinator_tau",
-    ):
-        _parameter_constraints.pop(param)
+    _fixed_params: dict = _DCMH_FIXED
+    _parameter_constraints: dict = {
+        k: v for k, v in _BaseDeepHasher._parameter_constraints.items() if k not in _DCMH_FIXED
+    }
 
     def __init__(
         self,
@@ -729,37 +491,25 @@ class DCMHHasher(_BaseDeepHasher):
         random_state=None,
         verbose=0,
     ):
-        super().__init__(
-            n_bits=n_bits,
-            n_image_features=n_image_features,
-            image_hidden=image_hidden,
-            text_hidden=text_hidden,
-            memory=False,
-            reachability=False,
-            class_weight=class_weight,
-            classification_weight=classification_weight,
-            recall_weight=0.0,
-            memory_source="direct",
-            selector_init="zero",
-            episodic=False,
-            episode_length=None,
-            query_fraction=0.5,
-            frequency_aware=False,
-            hallucinator_tau=0.0,
-            gamma=gamma,
-            eta=eta,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            schedule=schedule,
-            weight_decay=weight_decay,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            similarity_scale=similarity_scale,
-            n_sampled_columns=n_sampled_columns,
-            device=device,
-            n_jobs=n_jobs,
-            random_state=random_state,
-            verbose=verbose,
-        )
+        self.n_bits = n_bits
+        self.n_image_features = n_image_features
+        self.image_hidden = image_hidden
+        self.text_hidden = text_hidden
+        self.class_weight = class_weight
+        self.classification_weight = classification_weight
+        self.gamma = gamma
+        self.eta = eta
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.similarity_scale = similarity_scale
+        self.n_sampled_columns = n_sampled_columns
+        self.device = device
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose

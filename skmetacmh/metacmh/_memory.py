@@ -31,7 +31,7 @@ class AssociativeMemory(nn.Module):
     frequency_aware : bool
         Give the selector one more input, the recalled class distribution's expected log
         training frequency ``softmax(W_hal f) . log_frequency`` (set by
-        :func:`~._episodes.set_memory_frequencies`), through a weight vector that starts at
+        :meth:`set_log_frequency`), through a weight vector that starts at
         zero: the selector can learn "rare, therefore lean on the memory".
     """
 
@@ -109,13 +109,35 @@ class AssociativeMemory(nn.Module):
             self.mean_min_distance.copy_(self._min_distance(direct).mean())
 
     @torch.no_grad()
-    def refresh(self, direct: torch.Tensor, Y: torch.Tensor) -> None:
-        """Recompute the centroids from the direct features of the whole training set.
+    def set_log_frequency(self, Y: torch.Tensor) -> None:
+        """The log training frequency of every class, the frequency-aware selector's input.
 
-        ``m_k`` is the mean direct feature of the samples carrying label ``k`` (a multi-label
-        sample counts for each of its labels). A class with no sample keeps its previous
-        centroid (zero before the first refresh) instead of dividing by zero.
+        The value of class ``k`` is ``log(max(n_k, 1) / n_max)``: 0 for the most frequent
+        class, ``-log(imbalance factor)`` for the rarest (a class without items counts as one).
         """
+        counts = Y.sum(dim=0).clamp_min(1.0)
+        self.log_frequency.copy_(torch.log(counts / counts.max()))
+
+    @torch.no_grad()
+    def refresh(self, direct: torch.Tensor, Y: torch.Tensor, support=None) -> None:
+        """Recompute the centroids from the features of the training items (the one path).
+
+        ``m_k`` is the mean feature of the items carrying label ``k`` (a multi-label item
+        counts for each of its labels). Without ``support`` every item counts, and a class
+        with no item keeps its previous centroid (zero before the first refresh) instead of
+        dividing by zero. With ``support`` (a boolean row mask: an episode's support part)
+        only those items count, and a class without a support item has a zero centroid and is
+        not "populated" for the episode, so no query item's feature leaks into the memory.
+        """
+        if support is not None:
+            weights = Y * support[:, None].to(Y.dtype)
+            counts = weights.sum(dim=0)
+            has = counts > 0
+            centroids = torch.zeros_like(self.centroids)
+            centroids[has] = (weights.T @ direct)[has] / counts[has, None]
+            self.centroids.copy_(centroids)
+            self.populated.copy_(has)
+            return
         counts = Y.sum(dim=0)
         sums = Y.T @ direct
         has = counts > 0

@@ -9,28 +9,38 @@ One epoch, as in the DCMH reference implementation (Jiang & Li, CVPR 2017):
 4. ``refresh_memories``: recompute the class centroids without gradient (MetaCMH only);
 5. the callbacks (:mod:`._callbacks`): print the epoch line, check early stopping; at the
    end, put the best weights back and warn if the loss did not fall.
+
+Two options change the schedule or the objective (both off by default):
+
+* ``two_stage``: decoupled training (OLTR, Liu et al., CVPR 2019; Kang et al., ICLR 2020).
+  The first ``ceil(max_epochs / 2)`` epochs train the direct nets with the memory bypassed
+  (the output is the direct feature). Then the centroids are computed once from a forward pass
+  of that stage-1 network and kept fixed, and the remaining epochs train everything, memory
+  included, on class-aware mini-batches: items are drawn with replacement in proportion to
+  their class-balanced weight (every class equally often, for single-label data), and the
+  batch side of the pair weights and of the class head is then one, since the sampling
+  already balances it (the expected objective is the class-balanced one).
+* ``centre_weight``: the code-side memory of :mod:`._centres`, a term pulling each item's
+  output towards its class's binary centre.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, fields
 
+import numpy as np
 import torch
 
 from ._callbacks import EarlyStopping, PrintLog, ProgressCheck
-from ._episodes import EpisodeSchedule, set_memory_frequencies
+from ._centres import centre_loss, centre_targets
+from ._episodes import EpisodeSchedule
 from ._features import DenseRows
-from ._loss import (
-    batch_similarity,
-    classification_loss,
-    dcmh_loss,
-    pair_features,
-    sample_weights,
-)
+from ._loss import batch_similarity, classification_loss, dcmh_loss, sample_weights
 from ._network import RowSparseLinear
 from ._optim import RowSparseAdam, RowSparseSGD
-from ._sampling import PairSampler
+from ._pairs import make_pairs
 
 __all__ = ["Trainer", "TrainingOptions", "forward_in_chunks"]
 
@@ -77,6 +87,9 @@ class TrainingOptions:
     episodic: bool = False
     episode_length: int | None = None
     query_fraction: float = 0.5
+    # The two levers of the long-tail study (module docstring).
+    two_stage: bool = False
+    centre_weight: float = 0.0
 
     @classmethod
     def from_params(cls, params: dict) -> TrainingOptions:
@@ -122,6 +135,8 @@ class Trainer:
         options: TrainingOptions,
         generator: torch.Generator,
         sampler_generator: torch.Generator,
+        centres: torch.Tensor | None = None,
+        episode_rng: np.random.Generator | None = None,
     ):
         self.net = net
         self.features = {"image": data["image"], "text": data["text"]}
@@ -131,15 +146,29 @@ class Trainer:
         self.generator = generator
         self.n_items = self.labels.shape[0]
         self.weights = sample_weights(self.labels, options.class_weight)
-        self.sampler = PairSampler(
-            self.labels, self.weights, options.n_sampled_columns, sampler_generator
+        self.pairs = make_pairs(
+            self.labels,
+            self.weights,
+            options.n_sampled_columns,
+            options.similarity_scale,
+            sampler_generator,
         )
         self.optimizer = _make_optimizer(net, options)
         self.scheduler = _make_scheduler(self.optimizer, options)
         self.early_stopping = (
             EarlyStopping(options.n_iter_no_change) if self.validation is not None else None
         )
-        self.callbacks = [PrintLog(PARTS)] if options.verbose else []
+        # The code-side memory's per-item targets (``centre_weight > 0`` only).
+        self.centre_targets = None
+        self.parts = PARTS
+        if options.centre_weight > 0:
+            self.centre_targets = centre_targets(self.labels, centres.to(self.labels))
+            self.parts = (*PARTS, "centre")
+        # Two-stage training: the epoch that starts stage 2 (None: one stage), and whether the
+        # memory is bypassed now (stage 1).
+        self.stage_two_epoch = math.ceil(options.max_epochs / 2) + 1 if options.two_stage else None
+        self.bypass_memory = options.two_stage
+        self.callbacks = [PrintLog(self.parts)] if options.verbose else []
         if self.early_stopping is not None:
             self.callbacks.append(self.early_stopping)
         self.callbacks.append(ProgressCheck())
@@ -149,11 +178,21 @@ class Trainer:
         self.outputs: dict | None = None
         self.codes: torch.Tensor | None = None
         self.direct_features: dict = {}
-        # Sampled path only: float64 running column sums of pair_features(outputs), so the
-        # balance term costs O(batch b) per mini-batch instead of O(n b).
-        self.balance_sums: dict = {}
-        set_memory_frequencies(net, self.labels)
-        self.episodes = EpisodeSchedule.from_trainer(self)
+        for name in MODALITIES:
+            memory = net.modality(name).memory
+            if memory is not None and memory.frequency_aware:
+                memory.set_log_frequency(self.labels)
+        # Episodic training: the schedule, and the current episode's query mask.
+        self.episodes = None
+        self.query = None
+        if options.episodic:
+            if episode_rng is None:
+                # The stream the plan names (Streams.episodes) for a trainer built without one.
+                episode_rng = np.random.default_rng(generator.initial_seed() + 2)
+            labels = self.labels.detach().cpu().numpy()
+            self.episodes = EpisodeSchedule(
+                labels, options.query_fraction, options.episode_length, episode_rng
+            )
 
     @property
     def best_epoch(self) -> int:
@@ -166,6 +205,8 @@ class Trainer:
     def fit(self) -> list[dict]:
         self.initialise_state()
         for epoch in range(1, self.options.max_epochs + 1):
+            if epoch == self.stage_two_epoch:
+                self.start_stage_two()
             record = self.run_epoch(epoch)
             self.history.append(record)
             # Every callback sees every epoch, even after one has asked to stop.
@@ -190,7 +231,7 @@ class Trainer:
         self.refresh_memories()
         self.update_codes()
         self.scheduler.step()
-        parts = {key: image_parts[key] + text_parts[key] for key in PARTS}
+        parts = {key: image_parts[key] + text_parts[key] for key in self.parts}
         record = {
             "epoch": epoch,
             "loss": sum(parts.values()),
@@ -203,6 +244,36 @@ class Trainer:
         return record
 
     # ------------------------------------------------------------------ steps
+    def start_stage_two(self) -> None:
+        """Centroids from the frozen stage-1 network, fixed from now on; the memory joins."""
+        self.bypass_memory = False
+        for name in MODALITIES:
+            net = self.net.modality(name)
+            self.direct_features[name] = forward_in_chunks(net.direct, self.features[name])
+            net.memory.refresh(self.direct_features[name], self.labels)
+        self.compute_outputs()
+        self.update_codes()
+
+    def start_episode(self) -> None:
+        """A new support/query split; both memories hold the centroids of its support part."""
+        self.query = torch.as_tensor(self.episodes.split(), device=self.labels.device)
+        for name in MODALITIES:
+            memory = self.net.modality(name).memory
+            if memory is not None:
+                memory.refresh(self.centroid_features(name), self.labels, support=~self.query)
+
+    def centroid_features(self, name: str) -> torch.Tensor:
+        """What the centroids average: the shared codes (``memory_source="codes"``, once they
+        exist) or the modality's direct features."""
+        if self.options.memory_source == "codes" and self.codes is not None:
+            return self.codes
+        return self.direct_features[name]
+
+    def _forward_fn(self, name: str):
+        """What maps a modality's features to its output now (the direct net in stage 1)."""
+        net = self.net.modality(name)
+        return net.direct if self.bypass_memory else net
+
     def refresh_memories(self) -> None:
         """New centroids from the direct features; the output buffers follow the new memory.
 
@@ -212,25 +283,26 @@ class Trainer:
         """
         for name in MODALITIES:
             net = self.net.modality(name)
-            if net.memory is None:
+            if net.memory is None or self.bypass_memory:
                 continue
             if name not in self.direct_features:
                 self.direct_features[name] = forward_in_chunks(net.direct, self.features[name])
             direct = self.direct_features[name]
-            if self.options.memory_source == "classifier":
+            if self.stage_two_epoch is not None:
+                pass  # stage 2: the centroids stay those of the stage-1 network
+            elif self.options.memory_source == "classifier":
                 # The class head's weight rows, learned with a class-balanced loss, are
                 # prototypes that a 1-item class gets as well placed as a head class.
                 net.memory.set_prototypes(self.net.classifier.weight.detach(), direct)
             else:
                 # Before the first codes exist, "codes" starts from the direct features.
-                use_codes = self.options.memory_source == "codes" and self.codes is not None
-                net.memory.refresh(self.codes if use_codes else direct, self.labels)
+                net.memory.refresh(self.centroid_features(name), self.labels)
             if self.outputs is not None:
                 self.outputs[name] = forward_in_chunks(net.memory, DenseRows(direct))
 
     def compute_outputs(self) -> None:
         self.outputs = {
-            name: forward_in_chunks(self.net.modality(name), self.features[name])
+            name: forward_in_chunks(self._forward_fn(name), self.features[name])
             for name in MODALITIES
         }
 
@@ -240,36 +312,64 @@ class Trainer:
     def train_modality(self, name: str) -> dict:
         """One pass of modality ``name`` over the training set; the mean of each term."""
         net = self.net.modality(name)
-        order = torch.randperm(self.n_items, generator=self.generator).to(self.labels.device)
-        if not self.sampler.full:
-            self.sampler.start_pass()
-            own = pair_features(self.outputs[name], self.options.similarity_scale)
-            self.balance_sums[name] = own.sum(dim=0, dtype=torch.float64)
-        totals = dict.fromkeys(PARTS, 0.0)
+        order = self._item_order()
+        self.pairs.start_pass(self.outputs[name], self.outputs[_other(name)])
+        totals = dict.fromkeys(self.parts, 0.0)
         n_batches = 0
         for start in range(0, self.n_items, self.options.batch_size):
             batch = order[start : start + self.options.batch_size]
-            if self.episodes is not None:
-                self.episodes.before_batch(self)
+            if self.class_aware:
+                # Drawn with replacement: an item trains once per batch, and its buffer rows
+                # (outputs, balance sums) are written once.
+                batch = torch.unique(batch)
+            if self.episodes is not None and self.episodes.due(len(self.history)):
+                self.start_episode()
             for key, value in self.train_step(net, name, batch).items():
                 totals[key] += value
             n_batches += 1
         return {key: value / n_batches for key, value in totals.items()}
+
+    @property
+    def class_aware(self) -> bool:
+        """Stage 2 of two-stage training draws class-aware mini-batches."""
+        return self.stage_two_epoch is not None and not self.bypass_memory
+
+    def _item_order(self) -> torch.Tensor:
+        """The items of one pass, in mini-batch order."""
+        if self.class_aware:
+            balanced = sample_weights(self.labels, "balanced")
+            return torch.multinomial(
+                balanced.cpu(), self.n_items, replacement=True, generator=self.generator
+            ).to(self.labels.device)
+        return torch.randperm(self.n_items, generator=self.generator).to(self.labels.device)
+
+    def _batch_weights(self, batch: torch.Tensor):
+        """The batch side's class-balanced weights (one when class-aware sampling balances)."""
+        if self.weights is None:
+            return None
+        if self.class_aware:
+            return torch.ones(len(batch), dtype=self.weights.dtype, device=self.weights.device)
+        return self.weights[batch]
 
     def train_step(self, net, name: str, batch: torch.Tensor) -> dict:
         """One mini-batch update of modality ``name``; returns the float value of each term."""
         batch_labels = self.labels[batch]
         rows = self.features[name].rows(batch)
         if self.episodes is not None and net.memory is not None:
-            output, recall_logits, direct = self.episodes.forward(net, rows, batch)
+            # Support rows' memory branch is detached: only query rows train the memory.
+            direct = net.direct(rows)
+            output, recall_logits = net.memory.recall(direct, frozen=~self.query[batch])
+        elif self.bypass_memory:
+            output = direct = net.direct(rows)
+            recall_logits = None
         else:
             output, recall_logits, direct = net.forward_with_recall(rows)
-        columns, column_labels, pair_weights = self._pair_columns(name, batch)
+        columns, column_labels, pair_weights = self.pairs.columns(batch, self._batch_weights(batch))
         parts = dcmh_loss(
             output,
             columns,
             self.codes[batch],
-            self._balance_sum(name, batch, output),
+            self.pairs.balance_sum(batch, output),
             batch_similarity(batch_labels, column_labels),
             self.options.gamma,
             self.options.eta,
@@ -283,54 +383,15 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        self._write_outputs(name, batch, output.detach())
+        self.pairs.write(batch, output.detach())
         if name in self.direct_features:
             self.direct_features[name][batch] = direct.detach()
         return {key: float(value.detach()) for key, value in parts.items()}
 
-    def _pair_columns(self, name: str, batch: torch.Tensor):
-        """The other modality's outputs the batch is scored against, their labels, weights."""
-        other = self.outputs[_other(name)]
-        if self.sampler.full:
-            weights = None if self.weights is None else (self.weights[batch], self.weights)
-            return other, self.labels, weights
-        items, column_weights = self.sampler.draw()
-        batch_weights = (
-            torch.ones(len(batch), dtype=other.dtype, device=other.device)
-            if self.weights is None
-            else self.weights[batch]
-        )
-        return other[items], self.labels[items], (batch_weights, column_weights)
-
-    def _balance_sum(self, name: str, batch: torch.Tensor, output: torch.Tensor):
-        """The training set's column sum of ``pair_features``, with the batch's rows live."""
-        scale = self.options.similarity_scale
-        own = self.outputs[name]
-        live = pair_features(output, scale).sum(dim=0)
-        if self.sampler.full:
-            return (
-                pair_features(own, scale).sum(dim=0)
-                - pair_features(own[batch], scale).sum(dim=0)
-                + live
-            )
-        others = self.balance_sums[name] - pair_features(own[batch], scale).sum(
-            dim=0, dtype=torch.float64
-        )
-        return others.to(output.dtype) + live
-
-    def _write_outputs(self, name: str, batch: torch.Tensor, output: torch.Tensor) -> None:
-        own = self.outputs[name]
-        if not self.sampler.full:
-            scale = self.options.similarity_scale
-            change = pair_features(output, scale).sum(dim=0, dtype=torch.float64)
-            change -= pair_features(own[batch], scale).sum(dim=0, dtype=torch.float64)
-            self.balance_sums[name] += change
-        own[batch] = output
-
     def _class_terms(self, output, recall_logits, batch, batch_labels) -> dict:
         """The class head's cross-entropy and the memory's recall cross-entropy, when on."""
         terms = {}
-        batch_weights = None if self.weights is None else self.weights[batch]
+        batch_weights = self._batch_weights(batch)
         if self.net.classifier is not None:
             logits = self.net.classifier(torch.tanh(output))
             terms["classification"] = self.options.classification_weight * classification_loss(
@@ -340,6 +401,10 @@ class Trainer:
             # Teach the hallucinator to recall the item's own classes (class-balanced).
             terms["recall"] = self.options.recall_weight * classification_loss(
                 recall_logits, batch_labels, batch_weights
+            )
+        if self.centre_targets is not None:
+            terms["centre"] = self.options.centre_weight * centre_loss(
+                output, self.centre_targets[batch], batch_weights
             )
         return terms
 
@@ -360,8 +425,8 @@ class Trainer:
         image_rows, text_rows, valid_labels = self.validation
         if not (valid_labels @ self.labels.T).any():
             return 0.0
-        query_image = forward_in_chunks(self.net.image, image_rows) > 0
-        query_text = forward_in_chunks(self.net.text, text_rows) > 0
+        query_image = forward_in_chunks(self._forward_fn("image"), image_rows) > 0
+        query_text = forward_in_chunks(self._forward_fn("text"), text_rows) > 0
 
         def bits(t):
             return t.cpu().numpy().astype("uint8")
