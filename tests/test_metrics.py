@@ -18,7 +18,7 @@ from skmetacmh.metrics import (
     precision_at_k,
     precision_recall_curve,
 )
-from skmetacmh.metrics._ranking import _per_query_ap, _Problem
+from skmetacmh.metrics._ranking import _per_query_ap, _Problem, _strict_groups
 
 NUMPY = _search.resolve_engine("numpy", 64)
 COMPILED = _search.resolve_engine("compiled", 64) if _search.kernels_available() else None
@@ -360,3 +360,117 @@ def test_precision_at_small_k_by_top_k_search_matches_reference(engine, monkeypa
             per_query.append(_relevant(ql[i], dbl)[order][:k].sum() / k)
         expected.append(np.mean(per_query))
     np.testing.assert_allclose(precision_at_k(qc, dbc, ql, dbl, ks), expected, rtol=0, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- strict tail
+def reference_strict_groups(qc, dbc, ql, dbl, groups, top_k=None):
+    """Per group: every (query, class of the group it carries), relevant = carries that class."""
+    multilabel = np.ndim(ql) == 2
+    aps = {name: [] for name in groups}
+    for i in range(len(qc)):
+        carried = np.flatnonzero(ql[i]) if multilabel else [ql[i]]
+        for c in carried:
+            carries = dbl[:, c] == 1 if multilabel else dbl == c
+            order, _ = _ranking(qc[i], dbc)
+            rel = carries[order]
+            if not rel.any():
+                continue
+            if top_k is not None:
+                rel = rel[:top_k]
+            precisions = [rel[: r + 1].mean() for r in range(len(rel)) if rel[r]]
+            ap = float(np.mean(precisions)) if precisions else 0.0
+            for name, members in groups.items():
+                if c in list(members):
+                    aps[name].append(ap)
+    return {n: float(np.mean(v)) for n, v in aps.items() if v}, {n: len(v) for n, v in aps.items()}
+
+
+def _groups_for(ql, dbl, rng):
+    """A random grouping of the classes that occur (some in none, some in two groups)."""
+    classes = np.arange(ql.shape[1]) if np.ndim(ql) == 2 else np.unique(np.r_[ql, dbl])
+    picks = rng.integers(0, 3, size=len(classes))
+    groups = {name: classes[picks == g].tolist() for g, name in enumerate(("head", "tail"))}
+    groups["both"] = classes[: max(1, len(classes) // 2)].tolist()
+    return groups
+
+
+@settings(max_examples=200, deadline=None)
+@given(retrieval_problem(), st.integers(0, 2**32 - 1))
+def test_strict_groups_match_per_query_reference(problem, seed):
+    qc, dbc, ql, dbl, top_k = problem
+    groups = _groups_for(ql, dbl, np.random.default_rng(seed))
+    expected, counts = reference_strict_groups(qc, dbc, ql, dbl, groups, top_k)
+    public = map_by_frequency_group(
+        qc, dbc, ql, dbl, ql, groups=groups, top_k=top_k, relevance="strict"
+    )
+    results = [(public.map, public.n_queries)]
+    for engine in (NUMPY, COMPILED) if COMPILED is not None else (NUMPY,):
+        problem = _Problem(qc, dbc, ql, dbl)
+        results.append(_strict_groups(problem, ql, dbl, groups, top_k, engine))
+    for values, n_queries in results:
+        assert n_queries == counts
+        assert values.keys() == expected.keys()
+        for name, value in expected.items():
+            assert values[name] == pytest.approx(value, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(retrieval_problem())
+def test_strict_and_lenient_agree_on_single_label_data(problem):
+    qc, dbc, ql, dbl, top_k = problem
+    if np.ndim(ql) == 2:
+        ql, dbl = ql.argmax(axis=1), dbl.argmax(axis=1)  # one class per item
+    train = np.r_[dbl, dbl[: len(dbl) // 2], ql]
+    lenient = map_by_frequency_group(qc, dbc, ql, dbl, train, top_k=top_k)
+    strict = map_by_frequency_group(qc, dbc, ql, dbl, train, top_k=top_k, relevance="strict")
+    assert strict.n_queries == lenient.n_queries
+    assert strict.groups.keys() == lenient.groups.keys()
+    assert strict.map.keys() == lenient.map.keys()
+    for name, value in lenient.map.items():
+        assert strict.map[name] == pytest.approx(value, rel=1e-12)
+
+
+def test_strict_tail_asks_for_the_rare_label_itself():
+    # Query 0 carries the frequent label 0 and the rare label 1. Its nearest items carry only
+    # label 0: leniently they are hits, strictly (for the tail) they are misses.
+    qc = np.array([[0, 0, 0, 0]], dtype=np.uint8)
+    dbc = np.array([[0, 0, 0, 0], [0, 0, 0, 1], [1, 1, 1, 1]], dtype=np.uint8)
+    ql = np.array([[1, 1]])
+    dbl = np.array([[1, 0], [1, 0], [0, 1]])
+    groups = {"head": [0], "tail": [1]}
+    lenient = map_by_frequency_group(qc, dbc, ql, dbl, dbl, groups=groups)
+    strict = map_by_frequency_group(qc, dbc, ql, dbl, dbl, groups=groups, relevance="strict")
+    assert lenient.map == {"head": 1.0, "tail": 1.0}
+    assert strict.map["tail"] == pytest.approx(1 / 3)  # the one item with label 1 is at rank 3
+    assert strict.map["head"] == 1.0
+    assert strict.n_queries == {"head": 1, "tail": 1}
+
+
+def test_strict_counts_a_query_once_per_class_of_the_group():
+    qc = np.array([[0, 0], [1, 1]], dtype=np.uint8)
+    dbc = np.array([[0, 0], [1, 1]], dtype=np.uint8)
+    ql = np.array([[1, 1, 0], [0, 0, 1]])
+    dbl = np.array([[1, 0, 0], [0, 1, 1]])
+    groups = {"tail": [0, 1], "head": [2]}
+    strict = map_by_frequency_group(qc, dbc, ql, dbl, dbl, groups=groups, relevance="strict")
+    # Query 0 for class 0 finds it at rank 1 (AP 1), for class 1 at rank 2 (AP 1/2).
+    assert strict.n_queries == {"tail": 2, "head": 1}
+    assert strict.map["tail"] == pytest.approx(0.75)
+    lenient = map_by_frequency_group(qc, dbc, ql, dbl, dbl, groups=groups)
+    assert lenient.n_queries == {"tail": 1, "head": 1}
+
+
+def test_strict_leaves_out_classes_the_database_lacks():
+    qc, dbc = np.zeros((2, 2), dtype=np.uint8), np.zeros((2, 2), dtype=np.uint8)
+    ql = np.array([[1, 0, 1], [1, 0, 0]])
+    dbl = np.array([[1, 0, 0], [1, 1, 0]])
+    groups = {"tail": [2], "head": [0]}
+    strict = map_by_frequency_group(qc, dbc, ql, dbl, dbl, groups=groups, relevance="strict")
+    assert "tail" not in strict.map and strict.n_queries["tail"] == 0
+    assert strict.map["head"] == 1.0 and strict.n_queries["head"] == 2
+
+
+@pytest.mark.parametrize("relevance", ["Strict", "exact", None, 1])
+def test_strict_relevance_is_validated(relevance):
+    with pytest.raises(InvalidParameterError, match="'relevance' parameter"):
+        map_by_frequency_group(*CODES, [0, 1], relevance=relevance)

@@ -27,7 +27,12 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_params
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
 
 from .._docstring import Substitution
 from .._labels import as_label_indicator, check_label_pair, class_counts, group_by_frequency
@@ -117,6 +122,20 @@ class _Problem:
             self.label_words,
             top_k,
         )
+
+    def for_class_queries(self, rows: np.ndarray, db_carries: np.ndarray) -> _Problem:
+        """The queries ``rows`` against the database, relevant = the item carries one class.
+
+        The strict relevance of :func:`map_by_frequency_group`: the codes stay packed as they
+        are; the labels become one class id, 1 on the queries and on the database items that
+        carry the class, 0 on the others (single-label relevance: equal ids).
+        """
+        sub = object.__new__(_Problem)
+        sub.n_bits, sub.db, sub.label_words = self.n_bits, self.db, 0
+        sub.queries = np.ascontiguousarray(self.queries[rows])
+        sub.query_labels = np.ones(sub.queries.shape[0], dtype=np.int64)
+        sub.db_labels = np.ascontiguousarray(db_carries, dtype=np.int64)
+        return sub
 
     def _slices(self):
         n_query, n_db = self.queries.shape[0], self.db.shape[0]
@@ -432,6 +451,7 @@ def map_per_class(query_codes, db_codes, query_labels, db_labels, top_k=None) ->
         "train_labels": _LABELS,
         "groups": [dict, None],
         "top_k": _TOP_K,
+        "relevance": [StrOptions({"lenient", "strict"})],
     },
     prefer_skip_nested_validation=True,
 )
@@ -445,14 +465,26 @@ def map_by_frequency_group(
     *,
     groups: dict | None = None,
     top_k: int | None = None,
+    relevance: str = "lenient",
 ) -> Bunch:
     """Compute the mAP of the queries of head, medium and tail classes.
 
     Classes are grouped by how often they occur in ``train_labels`` as
     :func:`skmetacmh.datasets.frequency_groups` does by default (thirds of the classes by
-    training frequency), or by ``groups``. A query belongs to every group one of its labels is
-    in. A group whose queries all lack relevant items is left out of ``map``; ``n_queries``
-    still lists it with 0.
+    training frequency), or by ``groups``. A group whose queries all lack relevant items is
+    left out of ``map``; ``n_queries`` still lists it with 0.
+
+    ``relevance`` decides what a group's score asks of the database when labels are
+    multi-label:
+
+    * ``"lenient"``: a query belongs to every group one of its labels is in and is scored once
+      there, with the usual relevance (a database item shares any label with it). A query of a
+      rare class that also carries a frequent one scores well by finding the frequent one.
+    * ``"strict"``: a query is scored once per class of the group it carries, and for class
+      ``k`` the relevant items are those that carry ``k``. The tail score then says whether
+      the rare class itself is found.
+
+    For single-label data (one class per item) both give the same numbers.
 
     Parameters
     ----------
@@ -462,12 +494,16 @@ def map_by_frequency_group(
     groups : dict, default=None
         A dict mapping a group name to its classes, instead of the frequency thirds.
     {top_k}
+    relevance : {"lenient", "strict"}, default="lenient"
+        ``"lenient"``: one score per query, relevant = shares any label; ``"strict"``: one
+        score per (query, class of the group it carries), relevant = carries that class.
 
     Returns
     -------
     result : Bunch
-        ``map`` (dict group -> mAP), ``n_queries`` (dict group -> counted queries) and
-        ``groups`` (dict group -> classes).
+        ``map`` (dict group -> mAP), ``n_queries`` (dict group -> counted queries; with
+        ``relevance="strict"`` counted (query, class) pairs, which is the number of queries
+        for single-label data) and ``groups`` (dict group -> classes).
 
     See Also
     --------
@@ -482,10 +518,31 @@ def map_by_frequency_group(
     >>> result = map_by_frequency_group(q, db, [0, 1, 2], [0, 1, 2], [0, 0, 0, 1, 1, 2])
     >>> {name: value for name, value in result.map.items()}
     {'head': 1.0, 'medium': 1.0, 'tail': 1.0}
+
+    With a rare label riding on a frequent one, the strict tail asks for the rare label:
+
+    >>> labels = np.array([[1, 1], [1, 0], [0, 1]])  # column 1 is the rare label
+    >>> codes = np.array([[0, 0], [0, 0], [1, 1]])  # the query's nearest item lacks it
+    >>> train = np.array([[1, 0]] * 5 + [[0, 1]])
+    >>> groups = {"head": [0], "tail": [1]}
+    >>> args = codes[:1], codes[1:], labels[:1], labels[1:], train
+    >>> map_by_frequency_group(*args, groups=groups).map["tail"]
+    1.0
+    >>> map_by_frequency_group(*args, groups=groups, relevance="strict").map["tail"]
+    0.5
     """
     _reject_bool(top_k, "top_k", "map_by_frequency_group", "an int in the range [1, inf) or None")
     if groups is None:
         groups = group_by_frequency(*class_counts(train_labels, name="train_labels"))
+    if relevance == "strict":
+        result, n_queries = _strict_groups(
+            _Problem(query_codes, db_codes, query_labels, db_labels),
+            query_labels,
+            db_labels,
+            groups,
+            top_k,
+        )
+        return Bunch(map=result, n_queries=n_queries, groups=groups)
     ap, valid = _per_query_ap(query_codes, db_codes, query_labels, db_labels, top_k)
     membership, classes = _query_membership(query_labels)
     result, n_queries = {}, {}
@@ -496,3 +553,35 @@ def map_by_frequency_group(
         if n_queries[name]:
             result[name] = float(ap[in_group].mean())
     return Bunch(map=result, n_queries=n_queries, groups=groups)
+
+
+def _strict_groups(problem: _Problem, query_labels, db_labels, groups: dict, top_k, engine=None):
+    """Per group: mean AP over (query, class of the group it carries), relevant = carries it.
+
+    One ranking problem per class that some query carries, on the codes packed once; a pair
+    whose class no database item carries has no defined AP and is left out, as in mAP.
+    ``engine``: for the parity tests.
+    """
+    membership, classes = _query_membership(query_labels)
+    # The database's membership in the queries' classes (a 1-D class the queries lack has no
+    # column: no query asks for it).
+    db_membership = as_label_indicator(db_labels, classes=classes, name="db_labels")[0]
+    per_class = {}  # class column -> (sum of AP, counted pairs)
+    result, n_queries = {}, {}
+    for name, group_classes in groups.items():
+        total, count = 0.0, 0
+        for col in np.flatnonzero(np.isin(classes, np.asarray(group_classes))):
+            if col not in per_class:
+                rows = np.flatnonzero(membership[:, col])
+                if rows.size == 0:
+                    per_class[col] = (0.0, 0)
+                    continue
+                sub = problem.for_class_queries(rows, db_membership[:, col])
+                ap, valid = sub.average_precision(top_k, engine)
+                per_class[col] = (float(ap[valid].sum()), int(valid.sum()))
+            total += per_class[col][0]
+            count += per_class[col][1]
+        n_queries[name] = count
+        if count:
+            result[name] = total / count
+    return result, n_queries
