@@ -466,8 +466,7 @@ def plot_map(table, path: Path) -> None:
                 if v and v[score]:
                     grid[i, j] = np.mean(v[score])
         image = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=0, vmax=1)
-        for i, cell in enumerate(cells):
-            row = grid[i]
+        for i, row in enumerate(grid):
             if np.all(np.isnan(row)):
                 continue
             order = np.argsort(-np.nan_to_num(row, nan=-1))
