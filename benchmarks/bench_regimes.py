@@ -499,18 +499,22 @@ def plot_map(table, path: Path) -> None:
 
 
 def list_cells(rows) -> None:
+    """Print every cell of the designs (and any other the file holds) and whether it ran."""
     have = {}
     for row in rows:
         if "error" not in row:
             have.setdefault(row["cell"], set()).add(row["hasher"])
-    run_keys = {c.key for c in design("run")}
-    for cell in _unique(design("run") + design("all")):
-        status = (
-            "run"
-            if len(have.get(cell.key, ())) == len(HASHERS)
-            else (f"partial ({len(have[cell.key])} hashers)" if cell.key in have else "not run")
-        )
-        print(f"{cell.key:48s} {'designed' if cell.key in run_keys else 'factorial'}  {status}")
+    designed = {c.key for c in design("run")}
+    keys = [c.key for c in _unique(design("run") + design("all"))]
+    for key in keys + sorted(set(have) - set(keys)):
+        if key not in have:
+            status = "not run"
+        elif len(have[key]) == len(HASHERS):
+            status = "run"
+        else:
+            status = f"partial ({len(have[key])} hashers)"
+        kind = "designed" if key in designed else "factorial" if key in keys else "other"
+        print(f"{key:48s} {kind:9s}  {status}")
 
 
 def main(argv=None) -> int:
