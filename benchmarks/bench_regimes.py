@@ -524,6 +524,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/bench_regimes.jsonl"))
     parser.add_argument("--redo", nargs="*", default=[], choices=list(HASHERS))
+    parser.add_argument(
+        "--shard",
+        default="0/1",
+        help="I/K: run only cells I, I+K, I+2K, ... of the chosen designs, so that K processes "
+        "(sharing one --out file) split a design without running a cell twice",
+    )
     parser.add_argument("--smoke", action="store_true", help="two tiny cells (the test's run)")
     parser.add_argument("--list", action="store_true", help="every cell and whether it ran")
     parser.add_argument("--report", action="store_true", help="write the table and figure")
@@ -537,8 +543,12 @@ def main(argv=None) -> int:
         names = ["smoke"] if args.smoke else args.cells
         try:
             cells = _unique([c for name in names for c in design(name)])
+            index, count = (int(part) for part in args.shard.split("/"))
+            if not 0 <= index < count:
+                raise ValueError
         except ValueError as exc:
-            parser.error(str(exc))
+            parser.error(str(exc) or f"--shard must be I/K with 0 <= I < K; got {args.shard!r}")
+        cells = cells[index::count]
         args.out.parent.mkdir(parents=True, exist_ok=True)
         count = run(cells, args.hashers, args.seeds, args.out, redo=args.redo)
         print(f"{count} runs appended to {args.out}")
