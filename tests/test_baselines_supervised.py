@@ -289,3 +289,45 @@ def test_memory_is_not_quadratic_in_n(name):
     peak, _ = peak_traced_bytes(h.fit, X, y)
     # An n x n float64 matrix alone would be 72 MB; everything here should stay far below.
     assert peak < n * n * 8 / 4, peak
+
+
+# --------------------------------------------------------------------------- learned codes
+def test_dlfh_training_codes_are_the_signs_of_the_learned_factors():
+    X, y = make_problem()
+    h = DLFHHasher(16, N_IMG, random_state=0).fit(X, y)
+    codes = h.training_codes_
+    assert codes.dtype == np.uint8 and codes.shape == (len(y), 32)
+    np.testing.assert_array_equal(codes[:, :16], h.image_codes_ > 0)
+    np.testing.assert_array_equal(codes[:, 16:], h.text_codes_ > 0)
+    # The learned U and V retrieve each other's classes (the authors' protocol's database).
+    assert mean_average_precision(codes[:, :16], codes[:, 16:], y, y) > 0.9
+    # They are not the hash functions' codes (those are database_codes_).
+    assert not np.array_equal(codes, h.database_codes_)
+
+
+def test_seph_training_codes_are_the_learned_codes_twice():
+    X, y = make_problem()
+    h = SePHHasher(8, N_IMG, n_anchors=30, random_state=0).fit(X, y)
+    codes = h.training_codes_
+    assert codes.dtype == np.uint8 and codes.shape == (len(y), 16)
+    np.testing.assert_array_equal(h.sample_indices_, np.arange(len(y)))
+    np.testing.assert_array_equal(codes[:, :8], h.codes_ > 0)
+    np.testing.assert_array_equal(codes[:, 8:], h.codes_ > 0)
+    assert mean_average_precision(codes[:, :8], codes[:, 8:], y, y) > 0.95
+
+
+def test_seph_training_codes_outside_the_sample_are_the_hash_functions_codes():
+    X, y = make_problem()
+    h = SePHHasher(8, N_IMG, n_anchors=30, n_samples_codes=150, random_state=0).fit(X, y)
+    idx = h.sample_indices_
+    outside = np.setdiff1d(np.arange(len(y)), idx)
+    assert len(idx) == 150 and len(outside) == 90
+    np.testing.assert_array_equal(h.training_codes_[idx, :8], h.codes_ > 0)
+    np.testing.assert_array_equal(h.training_codes_[idx, 8:], h.codes_ > 0)
+    np.testing.assert_array_equal(h.training_codes_[outside], h.database_codes_[outside])
+
+
+@pytest.mark.parametrize("name", ["scm-seq"])
+def test_hashers_that_learn_no_codes_have_no_training_codes(name):
+    X, y = make_problem()
+    assert not hasattr(SMALL[name]().fit(X, y), "training_codes_")

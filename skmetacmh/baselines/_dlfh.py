@@ -183,6 +183,9 @@ class DLFHHasher(BaseCrossModalHasher):
     image_codes_, text_codes_ : ndarray of shape (n_train, n_bits), dtype int8
         The learned training codes ``U`` and ``V`` in {-1, +1}. (``database_codes_`` holds the
         codes the hash functions give the training items, the same function new items get.)
+    training_codes_ : ndarray of shape (n_train, 2 * n_bits), dtype uint8
+        The learned codes as 0/1 bits, ``U | V`` (image bits then text bits), in the layout of
+        ``database_codes_``: the database of the authors' evaluation protocol.
     log_likelihood_ : list of float
         After each pass: the log-likelihood over all pairs (full variant, non-decreasing) or over
         that pass's sampled columns (stochastic variant, a noisy estimate).
@@ -269,6 +272,7 @@ class DLFHHasher(BaseCrossModalHasher):
         U, V = self._learn_codes(Y, rng)
         self.image_codes_ = U.astype(np.int8)
         self.text_codes_ = V.astype(np.int8)
+        self.training_codes_ = np.hstack([U > 0, V > 0]).astype(np.uint8)
         if self.hash_function == "linear":
             self.ridge_solver_ = {
                 "image": resolve_ridge_solver(X_image),

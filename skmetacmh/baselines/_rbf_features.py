@@ -1,11 +1,15 @@
 """RBF features on k-means anchors, the nonlinear input of SePH's and KDLFH's hash functions.
 
 As in SePH (Lin et al., CVPR 2015) and KDLFH, every item is mapped to
-``phi(x)_k = exp(-||x - a_k||^2 / (2 sigma^2))`` for anchor points ``a_k``, here chosen by
-k-means, with ``sigma`` the mean distance from the training points to the anchors. The
+``phi(x)_k = exp(-||x - a_k||^2 / width)`` for anchor points ``a_k`` chosen by k-means. The
 features of ``n`` items cost ``O(n * n_anchors)`` memory, never ``n x n``. ``X`` may be scipy
 sparse (a text block): k-means and the distances ``||x||^2 - 2 x.a + ||a||^2`` then use sparse
 products, and only the ``(n, n_anchors)`` features are dense.
+
+Two width rules live here. SePH's is Lin et al.'s: ``width`` is the mean squared distance over
+all pairs of training items (:func:`mean_pairwise_squared_distance`, computed in ``O(n d)``
+without the ``n x n`` distance matrix their code forms). KDLFH's (``width=None``) is
+``2 sigma^2`` with ``sigma`` the mean distance from the training items to the anchors.
 """
 
 from __future__ import annotations
@@ -35,6 +39,20 @@ def _squared_distances(X, anchors: np.ndarray) -> np.ndarray:
     return np.maximum(d2, 0.0)
 
 
+def mean_pairwise_squared_distance(X) -> float:
+    """``(1 / n^2) sum_ij ||x_i - x_j||^2`` over all ordered pairs, the diagonal included.
+
+    The RBF width of Lin et al.'s SePH code (the mean of the full ``n x n`` matrix of squared
+    distances, zeros on its diagonal). Expanding the square, it equals
+    ``2 (mean_i ||x_i||^2 - ||mean_i x_i||^2)``, twice the total variance of the columns, so it
+    costs ``O(nnz)`` and no ``n x n`` matrix. ``X`` may be scipy sparse.
+    """
+    n = X.shape[0]
+    mean = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() / n
+    value = 2.0 * (float(_squared_row_norms(X).mean()) - float(mean @ mean))
+    return max(value, 0.0)
+
+
 class _RBFAnchorFeatures:
     """RBF kernel features on k-means anchors (a private helper, not an estimator).
 
@@ -42,14 +60,18 @@ class _RBFAnchorFeatures:
     ----------
     n_anchors : int
         Number of anchors; capped at the number of training rows.
+    width : float or None
+        The denominator of the exponent. ``None``: ``2 sigma^2`` with ``sigma`` the mean
+        distance from the training rows to the anchors (KDLFH's rule here).
     random_state : int or numpy.random.Generator-compatible seed
         Seed of the k-means initialisation.
     max_iter : int
         Lloyd iterations of k-means. A few are enough: the anchors only need to cover the data.
     """
 
-    def __init__(self, n_anchors: int, random_state=None, max_iter: int = 20):
+    def __init__(self, n_anchors: int, width=None, random_state=None, max_iter: int = 20):
         self.n_anchors = n_anchors
+        self.width = width
         self.random_state = random_state
         self.max_iter = max_iter
 
@@ -62,28 +84,38 @@ class _RBFAnchorFeatures:
             random_state=self.random_state,
         ).fit(X)
         self.anchors_ = km.cluster_centers_
-        dist = np.sqrt(_squared_distances(X, self.anchors_))
-        sigma = float(dist.mean())
+        if self.width is None:
+            sigma = float(np.sqrt(_squared_distances(X, self.anchors_)).mean())
+            width = 2.0 * sigma**2
+        else:
+            width = float(self.width)
         # A degenerate block (all rows equal) has zero distances; any positive width works.
-        self.sigma_ = sigma if sigma > 0 else 1.0
+        self.width_ = width if width > 0 else 1.0
         return self
 
     def transform(self, X) -> np.ndarray:
-        return np.exp(-_squared_distances(X, self.anchors_) / (2.0 * self.sigma_**2))
+        return np.exp(-_squared_distances(X, self.anchors_) / self.width_)
 
-    def project(self, X, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``transform(X) @ W + b`` by blocks of rows within sklearn's ``working_memory``."""
+    def anchor_kernel(self) -> np.ndarray:
+        """The ``(n_anchors, n_anchors)`` kernel between the anchors (SePH's penalty metric)."""
+        return self.transform(self.anchors_)
+
+    def project(self, X, W: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+        """``transform(X) @ W (+ b)`` by blocks of rows within sklearn's ``working_memory``."""
         out = np.empty((X.shape[0], W.shape[1]))
         # Per row: the distances, their exponential and two temporaries of the same size.
         for rows in row_slices(X.shape[0], 8 * 4 * len(self.anchors_)):
-            out[rows] = self.transform(X[rows]) @ W + b
+            out[rows] = self.transform(X[rows]) @ W
+        if b is not None:
+            out += b
         return out
 
 
 def fit_kernel_logistic_bits(X, targets: np.ndarray, n_anchors: int, C: float, rng):
-    """RBF anchor features of ``X`` and one logistic regression per bit onto ``targets``.
+    """KDLFH's kernel hash functions: RBF anchor features of ``X``, one logistic regression per bit.
 
-    The kernel hash functions of SePH and KDLFH. ``rng`` (a ``RandomState``) draws the k-means
+    Width ``2 sigma^2`` (see the module docstring), loss ``C * sum log(1 + exp(-t f)) +
+    ||w||^2 / 2`` with an unpenalised intercept. ``rng`` (a ``RandomState``) draws the k-means
     seed. Returns ``(features, W, b)``: bits are ``features.project(X, W, b) > 0``.
     """
     features = _RBFAnchorFeatures(
