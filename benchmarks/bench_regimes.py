@@ -45,7 +45,7 @@ results file holds it):
 
 Results are appended to a JSON-lines file, one line per (cell, hasher, seed); a rerun skips
 what the file holds, so an interrupted run resumes, and ``--redo SePH`` runs a hasher again
-(the report reads the newest line of each key). ``--report`` writes the table (RST) and the
+where its rows come from another commit (the report reads the newest line of each key). ``--report`` writes the table (RST) and the
 heat map (the winner per cell and its margin over the runner-up).
 
 Examples
@@ -343,9 +343,10 @@ def run(cells, hashers, seeds, out: Path, redo=()) -> int:
     torch.set_num_threads(1)
     rows = read_rows(out)
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    # A redone hasher runs again in every cell; the report then reads its newest rows.
-    done = {_row_key(r) for r in rows if r["hasher"] not in set(redo)}
     commit, count = _code_commit(), 0
+    # A redone hasher runs again wherever its rows come from other code (so a restarted redo
+    # resumes too); the report then reads the newest row of each key.
+    done = {_row_key(r) for r in rows if r["hasher"] not in set(redo) or r["commit"] == commit}
     for cell in cells:
         todo = [(h, s) for h in hashers for s in seeds if (cell.key, h, s) not in done]
         if not todo:
