@@ -45,8 +45,9 @@ results file holds it):
 
 Results are appended to a JSON-lines file, one line per (cell, hasher, seed); a rerun skips
 what the file holds, so an interrupted run resumes, and ``--redo SePH`` runs a hasher again
-where its rows come from another commit (the report reads the newest line of each key). ``--report`` writes the table (RST) and the
-heat map (the winner per cell and its margin over the runner-up).
+where its rows come from another commit (the report reads the newest line of each key).
+``--report`` writes the table (RST) and the heat map (the winner per cell and its margin over
+the runner-up).
 
 Examples
 --------
