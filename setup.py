@@ -81,7 +81,7 @@ setup(
     ],
     extras_require=EXTRAS,
     ext_modules=EXT_MODULES,
-    entry_points={"console_scripts": ["skmetacmh-bench=skmetacmh._bench.run:main"]},
+    entry_points={"console_scripts": ["skmetacmh-bench=skmetacmh._bench.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Intended Audience :: Science/Research",

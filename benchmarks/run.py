@@ -5,7 +5,7 @@ The code lives in :mod:`skmetacmh._bench`; this script only keeps the source-tre
 
 import sys
 
-from skmetacmh._bench.run import main
+from skmetacmh._bench.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

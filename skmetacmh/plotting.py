@@ -52,8 +52,123 @@ def _finish(ax, xlabel: str, ylabel: str, title: str | None):
     if title:
         ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    _place_legend(ax)
     return ax
+
+
+# Inside spots tried in turn, corners first: a legend there hides the least of a grid.
+_LEGEND_SPOTS = (
+    "upper right",
+    "upper left",
+    "lower left",
+    "lower right",
+    "center right",
+    "center left",
+    "lower center",
+    "upper center",
+)
+# Times the y range is stretched to open a band above the data when no spot is free.
+_HEADROOM_TRIES = 4
+
+
+def _data_points(ax) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Display coordinates of what ``ax`` plots, and the marker radius (pixels) of each point.
+
+    Returns ``(points, radii, path)``: the vertices of every line (data points, error-bar
+    caps) and the ends of the error bars, and samples along every line, so that a legend
+    can avoid the lines as well where it can.
+    """
+    points, radii, path = [np.empty((0, 2))], [np.empty(0)], [np.empty((0, 2))]
+    scale = ax.figure.dpi / 72.0
+    for line in ax.get_lines():
+        if not line.get_visible():
+            continue
+        xy = np.column_stack([np.asarray(v, dtype=float) for v in line.get_data()])
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if xy.size == 0:
+            continue
+        shown = line.get_transform().transform(xy)
+        marker = line.get_marker() not in (None, "None", "none", " ", "")
+        radius = (line.get_markersize() * scale / 2 if marker else 0.0) + 1.0
+        points.append(shown)
+        radii.append(np.full(len(shown), radius))
+        if line.get_linestyle() not in ("None", "none", " ", "") and len(shown) > 1:
+            steps = np.linspace(0.0, 1.0, 16)[:, None, None]
+            path.append((shown[:-1] + steps * (shown[1:] - shown[:-1])).reshape(-1, 2))
+    for collection in ax.collections:  # error bars: LineCollections of segments
+        for segment in getattr(collection, "get_segments", lambda: [])():
+            if len(segment):
+                shown = collection.get_transform().transform(np.asarray(segment, dtype=float))
+                points.append(shown)
+                radii.append(np.ones(len(shown)))
+    return np.concatenate(points), np.concatenate(radii), np.concatenate(path)
+
+
+# Pixels kept between the legend and a point, against small shifts of a later layout.
+_LEGEND_GAP = 3.0
+
+
+def _covered(box, points, radii) -> np.ndarray:
+    radii = radii + _LEGEND_GAP
+    return (
+        (points[:, 0] + radii >= box.x0)
+        & (points[:, 0] - radii <= box.x1)
+        & (points[:, 1] + radii >= box.y0)
+        & (points[:, 1] - radii <= box.y1)
+    )
+
+
+def _free_spot(ax, renderer):
+    """The first inside spot where the legend covers no point (fewest line samples first)."""
+    points, radii, path = _data_points(ax)
+    best = None
+    for spot in _LEGEND_SPOTS:
+        legend = ax.legend(fontsize="small", loc=spot)
+        box = legend.get_window_extent(renderer)
+        if _covered(box, points, radii).any():
+            continue
+        crossed = int(_covered(box, path, np.zeros(len(path))).sum())
+        if best is None or crossed < best[1]:
+            best = (spot, crossed)
+        if crossed == 0:
+            break
+    return None if best is None else best[0]
+
+
+def _place_legend(ax):
+    """Give ``ax`` a legend that covers none of its data points; return the legend.
+
+    The legend goes to the first free spot inside the axes (corners first, fewest crossed
+    lines first). When every spot covers a point, the y range is stretched upwards until a
+    band above the data holds it; when even that fails (a legend taller than the axes), it
+    goes outside, right of the axes. The figure is laid out (without rendering) to measure,
+    so call this again after changing the figure's other axes.
+    """
+    figure = ax.figure
+    figure.draw_without_rendering()
+    renderer = figure._get_renderer()
+    spot = _free_spot(ax, renderer)
+    tries, original_top = 0, ax.get_ylim()[1]
+    while spot is None and tries < _HEADROOM_TRIES and ax.get_yscale() == "linear":
+        legend = ax.legend(fontsize="small", loc="upper right")
+        height = legend.get_window_extent(renderer).height / max(ax.bbox.height, 1.0)
+        if height >= 0.8:
+            break
+        low, high = ax.get_ylim()
+        top = np.nanmax(_data_points(ax)[0][:, 1]) if len(ax.get_lines()) else ax.bbox.y1
+        used = (top - ax.bbox.y0) / max(ax.bbox.height, 1.0)  # share of the axes below data top
+        # Stretch so that the data end below the legend's band, with a small gap.
+        limits = (low, low + (high - low) * max(used, 0.05) / max(1.0 - height - 0.06, 0.05))
+        ax.set_ylim(*limits)
+        # The band above the data holds the legend, not values: no ticks there.
+        ax.set_yticks([t for t in ax.get_yticks() if limits[0] <= t <= original_top + 1e-9])
+        ax.set_ylim(*limits)
+        figure.draw_without_rendering()
+        spot = _free_spot(ax, renderer)
+        tries += 1
+    if spot is not None:
+        return ax.legend(fontsize="small", loc=spot)
+    return ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
 
 
 # Parameters and Returns every figure function shares, written once.

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from skmetacmh import BaseCrossModalHasher
-from skmetacmh._bench import _protocol, _report
-from skmetacmh._bench import run as bench
+from skmetacmh._bench import _plan, _protocol, _report
+from skmetacmh._bench import cli as bench
 
 TINY = [
     "--config",
@@ -404,7 +404,7 @@ def test_the_command_line_prints_configuration_errors_without_a_traceback(tmp_pa
     [
         pytest.param(lambda mp: mp.setattr("skmetacmh.__version__", "99.0"), id="version"),
         pytest.param(
-            lambda mp: mp.setattr(bench, "_source_fingerprint", lambda: "other-code"),
+            lambda mp: mp.setattr(_plan, "source_fingerprint", lambda: "other-code"),
             id="source",
         ),
         pytest.param("--threads", id="threads"),
@@ -556,3 +556,305 @@ def test_bench_doc_claims_measures_what_the_docs_cite(capsys):
     assert capsys.readouterr().out.count("ratio") == 3
     with pytest.raises(SystemExit):
         script.main(["no-such-claim"])
+
+
+# ---------------------------------------------------------------- checked before any run (#20)
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--seeds", "0", "0"], "'seeds' lists 0 more than once"),
+        (["--bits", "16", "16"], "'bits' lists 16 more than once"),
+        (["--hashers", "SCM", "scm"], "'hashers' lists 'SCM' more than once"),
+        (["--datasets", "synthetic", "synthetic"], "'datasets' lists 'synthetic' more than once"),
+    ],
+)
+def test_a_repeated_value_is_refused_before_any_run(tmp_path, capsys, count_runs, extra, message):
+    # Running a seed twice reported "2 seeds, ± 0.000" for one measurement (issue 20, item 2).
+    args = [*TINY, "--output-dir", str(tmp_path / "out"), "--no-plots", *extra]
+    assert bench.main(args) == 2
+    assert message in _error_line(capsys)
+    assert count_runs == [] and not (tmp_path / "out").exists()
+
+
+def test_a_repeated_value_in_a_configuration_file_is_refused(tmp_path, capsys, count_runs):
+    config = tmp_path / "config.json"
+    smoke = json.loads((bench.DEFAULT_CONFIG.parent / "smoke.json").read_text())
+    config.write_text(json.dumps({**smoke, "seeds": [0, 1, 0]}))
+    assert bench.main(["--config", str(config), "--output-dir", str(tmp_path / "o")]) == 2
+    assert "'seeds' lists 0 more than once" in _error_line(capsys)
+    assert count_runs == []
+
+
+def _binary_config(tmp_path):
+    path = tmp_path / "binary.json"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            lambda tmp: ["--datasets", "mirflickr25k", "--data-path", str(tmp / "nonexistent")],
+            "does not exist",
+        ),
+        (lambda tmp: ["--n-samples", "3"], "cannot give the split of seed 0"),
+        (lambda tmp: ["--config", _binary_config(tmp)], "must be UTF-8 JSON text"),
+        (lambda tmp: ["--bits", "5000"], "'n_bits' parameter of SCMHasher must be an int in"),
+        (lambda tmp: ["--n-query", "100000"], "n_query=100000 queries per class need more"),
+        (
+            lambda tmp: ["--param", 'SCM.variant="sequental"'],
+            "'variant' parameter of SCMHasher must be a str among",
+        ),
+    ],
+)
+def test_errors_that_used_to_fail_run_by_run_or_with_a_traceback_fail_up_front(
+    tmp_path, capsys, count_runs, extra, message
+):
+    # Issue 20, item 7: all of these fail before any run, in one line, with exit status 2.
+    args = [*TINY, "--hashers", "SCM", "--output-dir", str(tmp_path / "out"), "--no-plots"]
+    assert bench.main([*args, *extra(tmp_path)]) == 2
+    assert message in _error_line(capsys)
+    assert count_runs == [] and not (tmp_path / "out").exists()
+
+
+def test_the_command_line_refuses_a_non_utf8_configuration_without_a_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "skmetacmh._bench", "--config", _binary_config(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("skmetacmh-bench: error: ")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- Config, RunSpec, resume (#23)
+def test_the_configuration_is_validated_once_into_a_frozen_config(tmp_path, monkeypatch):
+    import dataclasses
+
+    from skmetacmh._bench import _config, _runner
+
+    calls = []
+    real = _config.validate_config
+
+    def counting(config, *args, **kwargs):
+        calls.append(type(config).__name__)
+        return real(config, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "validate_config", counting)
+    monkeypatch.setattr(_runner, "validate_config", counting)
+    assert bench.main([*TINY, "--output-dir", str(tmp_path), "--no-plots"]) == 0
+    assert calls == ["dict", "Config"]  # checked once; the runner gets the Config through
+    config = real({"datasets": ["synthetic"], "hashers": ["scm"], "bits": [8], "seeds": [0]})
+    assert config.hashers == ("SCM",) and config.bits == (8,)
+    assert config.dataset_options == {"synthetic": {"n_samples": 3000}}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.bits = (16,)
+
+
+def test_the_plan_is_one_runspec_per_run_in_report_order():
+    from skmetacmh._bench._config import validate_config
+
+    config = validate_config(
+        {"datasets": ["synthetic"], "hashers": ["SCM", "CVH"], "bits": [8, 16], "seeds": [0, 1]}
+    )
+    specs = _plan.plan(config, {"SCM": None, "CVH": None})
+    assert [(s.hasher, s.bits, s.seed) for s in specs] == [
+        (h, b, s) for h in ("SCM", "CVH") for b in (8, 16) for s in (0, 1)
+    ]
+    env = {"threads": 1}
+    key = json.loads(specs[0].key(env))
+    # The key layout of every earlier results file: dataset, options, protocol, hasher,
+    # params, bits, seed, environment.
+    assert key == ["synthetic", {"n_samples": 3000}, config.protocol, "SCM", {}, 8, 0, env]
+    assert "learned_codes" not in config.protocol  # an extra enters the key only when set
+
+
+def test_a_results_file_written_by_the_earlier_runner_resumes(tmp_path, monkeypatch, capsys):
+    # tests/data/bench_results_d7da4cb.json was written by the runner of d7da4cb (smoke.json,
+    # SCM, 8 bits; synthetic seeds 0 and 1, synthetic-multilabel seed 0).
+    from pathlib import Path
+
+    legacy = Path(__file__).parent / "data" / "bench_results_d7da4cb.json"
+    (tmp_path / "results.json").write_text(legacy.read_text())
+    old = json.loads(legacy.read_text())["runs"]
+    args = ["--config", "smoke.json", "--hashers", "SCM", "--bits", "8", "--no-plots"]
+    args += ["--output-dir", str(tmp_path)]
+    # Under the environment that wrote it, every run is reused as it is.
+    from skmetacmh._bench import _runner
+
+    monkeypatch.setattr(_runner, "environment", lambda threads: old[0]["environment"])
+    calls = []
+    monkeypatch.setattr(_protocol, "run_once", lambda *a, **k: calls.append(a) or {})
+    assert bench.main([*args, "--seeds", "0", "1"]) == 0
+    assert calls == []
+    printed = capsys.readouterr()
+    assert "2 runs planned, 2 already in" in printed.err
+    row = "| synthetic | SCM | 8 | 0.327 ± 0.022 | 0.349 ± 0.020 | 0.338 ± 0.021 |"
+    assert row in printed.out
+    assert json.loads((tmp_path / "results.json").read_text())["runs"] == old
+    # Under today's code the same file is readable, and its runs are counted as stale.
+    monkeypatch.undo()
+    assert bench.main([*args, "--datasets", "synthetic-multilabel", "--seeds", "0"]) == 0
+    assert "1 run(s) there were made by other code" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- strict tail, learned codes
+def _run(dataset, hasher, protocol, **kwargs):
+    from skmetacmh._bench._data import dataset_options, load_dataset
+
+    data = load_dataset(dataset, dataset_options(dataset, n_samples=600))
+    return data, _protocol.run_once(data, hasher, kwargs, 8, 0, protocol=protocol, keep_hasher=True)
+
+
+SMALL = {"query": "per_class", "n_query": 5, "imbalance_factor": 10.0, "n_train": None}
+
+
+def _direct_scores(data, hasher, protocol, db="hash"):
+    """The run's numbers recomputed by hand from the split, the scaler and the metrics."""
+    from skmetacmh import metrics
+
+    split = _protocol.split_long_tailed(data.y, protocol, 0)
+    n_img = data.X_image.shape[1]
+    X_train, X_query, X_db = _protocol._scaled_blocks(data, split, n_img)
+    y_train, y_query, y_db = (data.y[split[k]] for k in ("train", "query", "database"))
+    q = {m: hasher.encode(X_query[:, c], modality=m) for m, c in _BLOCKS(n_img)}
+    if db == "hash":
+        d = {m: hasher.encode(X_db[:, c], modality=m) for m, c in _BLOCKS(n_img)}
+    else:
+        b = hasher.n_bits
+        d = {"image": hasher.training_codes_[:, :b], "text": hasher.training_codes_[:, b:]}
+        y_db = y_train
+    out = {}
+    for name, (qm, dm) in {
+        "image_to_text": ("image", "text"),
+        "text_to_image": ("text", "image"),
+    }.items():
+        out[name] = metrics.mean_average_precision(q[qm], d[dm], y_query, y_db)
+        for relevance in ("lenient", "strict"):
+            groups = metrics.map_by_frequency_group(
+                q[qm], d[dm], y_query, y_db, y_train, relevance=relevance
+            )
+            out[(name, relevance)] = groups.map.get("tail")
+    return out
+
+
+def _BLOCKS(n_img):
+    return (("image", slice(0, n_img)), ("text", slice(n_img, None)))
+
+
+def test_runs_report_the_strict_tail_next_to_the_lenient_one():
+    from tests._toy import ToyHasher
+
+    data, run = _run("synthetic-multilabel", ToyHasher, SMALL)
+    direct = _direct_scores(data, run["hasher"], SMALL)
+    assert run["multilabel"] is True
+    for d in _protocol.DIRECTIONS:
+        assert run["groups_by_direction"][d]["tail"] == direct[(d, "lenient")]
+        assert run["groups_by_direction_strict"][d]["tail"] == direct[(d, "strict")]
+    assert run["tail_strict"] == pytest.approx(
+        np.mean([direct[(d, "strict")] for d in _protocol.DIRECTIONS])
+    )
+    # Rare tags ride on frequent ones: finding any shared tag is much easier than the rare one.
+    assert run["tail_strict"] < run["tail"] - 0.1
+    _, single = _run("synthetic", ToyHasher, SMALL)
+    assert single["multilabel"] is False
+    for g in ("head", "medium", "tail"):
+        assert single[f"{g}_strict"] == pytest.approx(single[g], rel=1e-12)
+
+
+def test_learned_codes_are_scored_as_the_database_next_to_the_default_protocol():
+    from tests._toy import LearnedCodesToyHasher, ToyHasher
+
+    learned = {**SMALL, "learned_codes": True}
+    data, run = _run("synthetic-multilabel", LearnedCodesToyHasher, learned)
+    hasher = run["hasher"]
+    by_hand = _direct_scores(data, hasher, SMALL, db="learned")
+    for d in _protocol.DIRECTIONS:
+        assert run[f"learned_{d}"] == by_hand[d]
+    assert run["learned_mean"] == pytest.approx(
+        (by_hand["image_to_text"] + by_hand["text_to_image"]) / 2
+    )
+    assert run["learned_tail_strict"] == pytest.approx(
+        np.mean([by_hand[(d, "strict")] for d in _protocol.DIRECTIONS])
+    )
+    # The default protocol's numbers do not change with the option, nor by the hasher's
+    # having learned codes (same hash functions as ToyHasher).
+    _, plain = _run("synthetic-multilabel", LearnedCodesToyHasher, SMALL)
+    _, toy = _run("synthetic-multilabel", ToyHasher, learned)
+    for key in ("image_to_text", "text_to_image", "mean", "tail", "tail_strict"):
+        assert run[key] == plain[key] == toy[key]
+    assert not any(key.startswith("learned_") for key in plain)
+    # A hasher without learned codes: n/a, not a number of the other protocol.
+    assert all(toy[f"learned_{key}"] is None for key in _protocol.LEARNED_KEYS)
+
+
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        ("wrong_shape", "must have shape \\(n_train, 2 \\* n_bits\\)"),
+        ("not_bits", "must be uint8 0/1 bits"),
+    ],
+)
+def test_learned_codes_that_break_the_contract_fail_the_run_with_a_clear_message(broken, message):
+    from tests._toy import LearnedCodesToyHasher
+
+    with pytest.raises(ValueError, match=f"LearnedCodesToyHasher.training_codes_ {message}"):
+        _run(
+            "synthetic",
+            LearnedCodesToyHasher,
+            {**SMALL, "learned_codes": True},
+            training_codes=broken,
+        )
+
+
+def test_the_tables_label_both_tails_and_both_protocols(tmp_path):
+    args = ["--config", "smoke.json", "--datasets", "synthetic", "synthetic-multilabel"]
+    args += ["--hashers", "tests._toy:LearnedCodesToyHasher", "SCM", "--bits", "8"]
+    args += ["--seeds", "0", "--learned-codes", "--no-plots", "--output-dir", str(tmp_path)]
+    assert bench.main(args) == 0
+    header, _, *lines = (tmp_path / "results.md").read_text().splitlines()
+    titles = [cell.strip() for cell in header.strip("|").split("|")]
+    for title in (
+        "tail (lenient)",
+        "tail (strict)",
+        "mean mAP, learned db",
+        "tail (lenient), learned db",
+        "tail (strict), learned db",
+    ):
+        assert title in titles
+    rows = {tuple(c.strip() for c in line.strip("|").split("|")[:2]): line for line in lines}
+    scm = [c.strip() for c in rows[("synthetic", "SCM")].strip("|").split("|")]
+    assert scm[titles.index("mean mAP, learned db")] == "n/a"  # SCM learns no codes
+    toy = [
+        c.strip()
+        for c in rows[("synthetic-multilabel", "LearnedCodesToyHasher")].strip("|").split("|")
+    ]
+    assert toy[titles.index("mean mAP, learned db")] != "n/a"
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert all(run["protocol"]["learned_codes"] is True for run in runs)
+    with open(tmp_path / "results.csv") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    assert {"tail_strict_mean", "learned_mean_mean", "learned_tail_strict_std"} <= set(csv_rows[0])
+    by_method = {(r["dataset"], r["method"]): r for r in csv_rows}
+    assert by_method[("synthetic", "SCM")]["learned_mean_mean"] == ""
+    assert (
+        float(by_method[("synthetic-multilabel", "LearnedCodesToyHasher")]["learned_mean_mean"]) > 0
+    )
+    assert "tail (strict)" in (tmp_path / "results.rst").read_text()
+
+
+def test_single_label_tables_keep_their_columns():
+    runs = [
+        {
+            "dataset": "d",
+            "hasher": "H",
+            "params": {},
+            "bits": 8,
+            "multilabel": False,
+            **{k: 0.5 for k, _, _ in _report.METRICS},
+        }
+    ]
+    table = _report.markdown_table(_report.aggregate(runs))
+    assert "| tail |" in table and "strict" not in table and "learned" not in table

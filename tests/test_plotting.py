@@ -92,3 +92,115 @@ def test_precision_recall_plot_draws_recall_on_x():
 def test_bad_inputs_raise_clear_errors(call):
     with pytest.raises(ValueError):
         call()
+
+
+# ----------------------------------------------------------------------------- legends (#20)
+def _plotted_points(ax):
+    """Display coordinates and marker radii of every data point and error-bar end of ``ax``."""
+    points, radii = [], []
+    px_per_pt = ax.figure.dpi / 72
+    for line in ax.get_lines():
+        xy = np.column_stack([np.asarray(v, dtype=float) for v in line.get_data()])
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        points.append(ax.transData.transform(xy) if len(xy) else np.empty((0, 2)))
+        radii += [line.get_markersize() * px_per_pt / 2] * len(xy)
+    for collection in ax.collections:
+        for segment in collection.get_segments():
+            points.append(ax.transData.transform(np.asarray(segment)))
+            radii += [1.0] * len(segment)
+    return np.concatenate(points), np.array(radii)
+
+
+def assert_legend_covers_no_point(ax):
+    """Render the figure as saved, then check the legend box against every plotted point."""
+    import io
+
+    fig = ax.figure
+    fig.savefig(io.BytesIO(), dpi=110)
+    renderer = fig._get_renderer()
+    box = ax.get_legend().get_window_extent(renderer)
+    points, radii = _plotted_points(ax)
+    assert len(points) > 0
+    inside = (
+        (points[:, 0] + radii > box.x0)
+        & (points[:, 0] - radii < box.x1)
+        & (points[:, 1] + radii > box.y0)
+        & (points[:, 1] - radii < box.y1)
+    )
+    assert not inside.any(), f"legend {box} covers {points[inside].round(1).tolist()}"
+
+
+def test_the_legend_of_map_vs_bits_leaves_every_point_visible():
+    # As in issue 20: MetaCMH far ahead at 16 bits, where "upper left" put the legend.
+    maps = {
+        "MetaCMH": {16: 0.93, 32: 0.95, 64: 0.96},
+        "DCMH": {16: 0.91, 32: 0.94, 64: 0.95},
+        "SePH": {16: 0.70, 32: 0.74, 64: 0.75},
+        "SCM": {16: 0.60, 32: 0.63, 64: 0.65},
+        "DLFH": {16: 0.62, 32: 0.70, 64: 0.77},
+        "CMFH": {16: 0.45, 32: 0.52, 64: 0.55},
+        "CVH": {16: 0.40, 32: 0.33, 64: 0.27},
+        "CCA-ITQ": {16: 0.05, 32: 0.07, 64: 0.10},
+    }
+    std = {name: dict.fromkeys(values, 0.02) for name, values in maps.items()}
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    plot_map_vs_bits(maps, std=std, ax=ax)
+    assert_legend_covers_no_point(ax)
+
+
+def test_the_legend_of_the_class_frequency_plot_leaves_every_point_visible():
+    # Eight methods over ten classes leave no corner empty (as the default benchmark's do).
+    rng = np.random.default_rng(0)
+    counts = np.geomspace(500, 10, 10).round()
+    names = ("MetaCMH", "DCMH", "SePH", "SCM", "DLFH", "CMFH", "CVH", "CCA-ITQ")
+    per_class = {name: rng.uniform(0.05, 1.0, 10) for name in names}
+    per_class["MetaCMH"][-2:] = [0.97, 0.98]  # high on the rarest classes: the top right corner
+    fig, ax = plt.subplots(figsize=(7.2, 4.4), layout="constrained")
+    plot_map_by_class_frequency(counts, per_class, ax=ax)
+    assert_legend_covers_no_point(ax)
+
+
+def test_points_everywhere_open_a_band_above_the_data_for_the_legend():
+    grid = np.linspace(0.0, 1.0, 9)
+    curves = {f"m{i}": (np.full(9, v), grid) for i, v in enumerate(np.linspace(0.02, 1.0, 12))}
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    plot_precision_recall(curves, ax=ax)
+    assert_legend_covers_no_point(ax)
+    assert ax.get_ylim()[1] > 1.02  # the range was stretched to hold the legend
+
+
+def test_the_benchmark_figures_keep_their_legends_off_the_data(tmp_path, monkeypatch):
+    from skmetacmh._bench import _report
+
+    rng = np.random.default_rng(1)
+    runs = []
+    for name in ("MetaCMH", "DCMH", "SePH", "SCM", "DLFH", "CMFH", "CVH", "CCA-ITQ"):
+        for bits in (16, 32, 64):
+            for seed in (0, 1):
+                level = rng.uniform(0.1, 0.95)
+                curve = {
+                    "precision": np.linspace(level, 0.1, bits + 1).tolist(),
+                    "recall": np.linspace(0.0, 1.0, bits + 1).tolist(),
+                }
+                runs.append(
+                    {
+                        "dataset": "d",
+                        "hasher": name,
+                        "params": {},
+                        "bits": bits,
+                        "seed": seed,
+                        "mean": level,
+                        "image_to_text": level,
+                        "text_to_image": level,
+                        "train_counts": [500, 200, 90, 40, 20, 10],
+                        "per_class_map": rng.uniform(0.05, 1.0, 6).tolist(),
+                        "pr": {"image_to_text": curve, "text_to_image": curve},
+                    }
+                )
+    kept = []
+    monkeypatch.setattr(_report, "_save", lambda fig, path: kept.append(fig) or path)
+    _report.write_plots(runs, _report.aggregate(runs), tmp_path)
+    axes = [ax for fig in kept for ax in fig.axes if ax.get_legend() is not None]
+    assert len(axes) == 1 + 3 * (1 + 2)  # mAP vs bits; per bits: per class, PR x 2
+    for ax in axes:
+        assert_legend_covers_no_point(ax)

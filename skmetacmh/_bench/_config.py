@@ -1,12 +1,16 @@
 """The benchmark configuration: its schema, read once from JSON and flags, checked once.
 
-Every error is a :class:`ConfigError` with a one-line message that names the key, what was
-expected and what came; the command line prints it without a traceback.
+:func:`validate_config` turns the merged configuration (file, then flags) into a frozen
+:class:`Config`, with every default filled in, hasher names in their registry spelling and
+every dataset's options resolved; nothing downstream validates it again. Every error is a
+:class:`ConfigError` with a one-line message that names the key, what was expected and what
+came; the command line prints it without a traceback.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -15,7 +19,9 @@ from ._registry import canonical_name
 
 __all__ = [
     "CONFIG_DIR",
+    "Config",
     "DEFAULT_CONFIG",
+    "EXTRA_PROTOCOL",
     "PROTOCOL_DEFAULTS",
     "SCHEMA",
     "ConfigError",
@@ -36,6 +42,13 @@ PROTOCOL_DEFAULTS = {
     "n_train": None,
     "shuffle_classes": True,
 }
+
+
+#: Protocol settings added since results files were first written, with their defaults. They
+#: enter a run's protocol (and so its resume key) only when set to another value, so the keys
+#: of runs made before they existed stay valid. ``learned_codes``: also score the learned
+#: training codes as the database (the authors' protocol, for hashers that learn them).
+EXTRA_PROTOCOL = {"learned_codes": False}
 
 
 class ConfigError(ValueError):
@@ -124,6 +137,7 @@ SCHEMA = {
     "imbalance_factor": _imbalance_factor,
     "n_train": _int(1, optional=True),
     "shuffle_classes": _boolean,
+    "learned_codes": _boolean,
 }
 
 
@@ -142,7 +156,8 @@ def load_config(path) -> dict:
     ``datasets`` (list of names), ``hashers`` (list of names or ``"module:Class"``), ``bits``
     (list of ints), ``seeds`` (list of ints), ``params`` (``{hasher: {param: value}}``), the
     protocol (``query``, ``n_query``, ``imbalance_factor``, ``n_train``, ``shuffle_classes``),
-    ``n_samples``, ``data_path``, ``output_dir`` and ``description``. Each key is optional
+    ``n_samples``, ``data_path``, ``output_dir``, ``learned_codes`` (also score the learned
+    training codes as the database) and ``description``. Each key is optional
     here; :func:`validate_config` checks that the merged configuration is complete.
 
     Raises
@@ -156,6 +171,11 @@ def load_config(path) -> dict:
         path = CONFIG_DIR / path
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: a configuration must be UTF-8 JSON text; byte {exc.object[exc.start]:#04x} "
+            f"at offset {exc.start} is not UTF-8."
+        ) from None
     except OSError as exc:
         raise ConfigError(
             f"cannot read the configuration {str(path)!r} ({exc.strerror or exc}); pass a JSON "
@@ -183,21 +203,76 @@ def _check_values(config: dict, where: str) -> None:
             raise ConfigError(f"{where}: {key!r} must be {expected}; got {value!r}.")
 
 
-def validate_config(config: dict, where: str = "configuration") -> dict:
+@dataclass(frozen=True)
+class Config:
+    """A validated benchmark configuration (see :func:`validate_config`); read-only.
+
+    Attributes
+    ----------
+    datasets, hashers : tuple of str
+        Dataset names; hasher names in their registry spelling (or ``"module:Class"``).
+    bits, seeds : tuple of int
+        Code lengths and seeds, each value once.
+    params : dict
+        ``{hasher: {parameter: value}}``, keyed by registry spelling.
+    protocol : dict
+        The split protocol: every key of ``PROTOCOL_DEFAULTS``, plus the keys of
+        ``EXTRA_PROTOCOL`` that are not at their default.
+    dataset_options : dict
+        ``{dataset: options}``: what defines each dataset's content (part of the resume key).
+    output_dir : str
+    n_samples : int or None
+    data_path : str or None
+    description : str or None
+    """
+
+    datasets: tuple
+    hashers: tuple
+    bits: tuple
+    seeds: tuple
+    params: dict
+    protocol: dict
+    dataset_options: dict
+    output_dir: str = "bench_results"
+    n_samples: int | None = None
+    data_path: str | None = None
+    description: str | None = None
+
+
+def _refuse_repeats(config: dict, where: str) -> None:
+    # A repeated seed or code length would run the same run twice and report a spread of 0
+    # over "two" seeds; refusing names the mistake, deduplicating would hide it.
+    for key in ("datasets", "hashers", "bits", "seeds"):
+        values = config[key]
+        if key == "hashers":
+            values = [canonical_name(name) for name in values]
+        repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if repeated:
+            raise ConfigError(
+                f"{where}: {key!r} lists {', '.join(map(repr, repeated))} more than once; "
+                f"each value runs once, so list it once (got {config[key]!r})."
+            )
+
+
+def validate_config(config, where: str = "configuration") -> Config:
     """Fill in the defaults of a merged configuration and check it once, completely.
 
     Hasher names become their registry spelling; the protocol values get one spelling each
     (``50`` and ``50.0`` give the same resume key); every dataset's options are resolved, so
-    a missing ``data_path`` fails here, before any run.
+    a missing or nonexistent ``data_path`` fails here, before any run. A :class:`Config` is
+    returned as it is.
 
     Raises
     ------
     ConfigError
         For an unknown key, a value of the wrong type, an unknown dataset or hasher name, a
-        dataset without the ``data_path`` it needs, or a missing list.
+        repeated dataset, hasher, code length or seed, a dataset without the ``data_path`` it
+        needs, or a missing list.
     """
+    if isinstance(config, Config):
+        return config
     config = dict(config)
-    for key, default in PROTOCOL_DEFAULTS.items():
+    for key, default in {**PROTOCOL_DEFAULTS, **EXTRA_PROTOCOL}.items():
         config.setdefault(key, default)
     config.setdefault("output_dir", "bench_results")
     config.setdefault("params", {})
@@ -207,23 +282,40 @@ def validate_config(config: dict, where: str = "configuration") -> dict:
             raise ConfigError(f"{where}: the benchmark needs a non-empty list {key!r}.")
     _check_values(config, where)
     try:
-        hashers = [canonical_name(name) for name in config["hashers"]]
+        _refuse_repeats(config, where)
+        hashers = tuple(canonical_name(name) for name in config["hashers"])
         params = {}
         for name, settings in config["params"].items():
             params.setdefault(canonical_name(name), {}).update(settings)
-        for dataset in config["datasets"]:
-            dataset_options(
+        options = {
+            dataset: dataset_options(
                 dataset, n_samples=config.get("n_samples"), data_path=config.get("data_path")
             )
+            for dataset in config["datasets"]
+        }
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    config["hashers"] = list(dict.fromkeys(hashers))
-    config["params"] = params
-    if config["imbalance_factor"] is not None:
-        config["imbalance_factor"] = float(config["imbalance_factor"])
-    if config["n_train"] is not None and config["imbalance_factor"] is not None:
+    protocol = {key: config[key] for key in PROTOCOL_DEFAULTS}
+    protocol.update(
+        {key: config[key] for key, default in EXTRA_PROTOCOL.items() if config[key] != default}
+    )
+    if protocol["imbalance_factor"] is not None:
+        protocol["imbalance_factor"] = float(protocol["imbalance_factor"])
+    if protocol["n_train"] is not None and protocol["imbalance_factor"] is not None:
         raise ConfigError(
             f"{where}: 'n_train' draws a uniform training set and needs "
             "'imbalance_factor': null (the long tail sets its own size)."
         )
-    return config
+    return Config(
+        datasets=tuple(config["datasets"]),
+        hashers=hashers,
+        bits=tuple(int(b) for b in config["bits"]),
+        seeds=tuple(int(s) for s in config["seeds"]),
+        params=params,
+        protocol=protocol,
+        dataset_options=options,
+        output_dir=str(config["output_dir"]),
+        n_samples=config.get("n_samples"),
+        data_path=config.get("data_path"),
+        description=config.get("description"),
+    )

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from sklearn.utils import Bunch
 
@@ -48,6 +50,11 @@ def dataset_options(name: str, *, n_samples=None, data_path=None) -> dict:
             raise ValueError(
                 f"Dataset {name!r} is read from its .mat files: pass --data-path (a file or the "
                 "folder holding them)."
+            )
+        if not Path(data_path).exists():
+            raise ValueError(
+                f"--data-path / 'data_path' {str(data_path)!r} does not exist: pass the "
+                f".mat file of {name} or the folder holding its files."
             )
         options["data_path"] = str(data_path)
     return options

@@ -15,6 +15,19 @@ Per seed:
    of the other; head, medium and tail classes are thirds by training frequency
    (:func:`skmetacmh.datasets.frequency_groups`).
 
+For multi-label data the head, medium and tail scores come in two forms
+(:func:`skmetacmh.metrics.map_by_frequency_group`): ``head``/``medium``/``tail`` are lenient (a
+query of the group, relevant = shares any label), ``*_strict`` are strict (a query once per
+class of the group it carries, relevant = carries that class). For single-label data they
+agree.
+
+With ``learned_codes`` in the protocol, a hasher that learns training codes
+(``training_codes_``: DLFH, SePH, DCMH, MetaCMH) is scored a second time under its authors'
+protocol: the database is the training set, represented by the learned codes instead of the
+hash functions' codes, relevance from the training labels; the queries are the same. Its
+numbers carry the prefix ``learned_``; a hasher without learned codes gets ``None`` for them
+(n/a), never a number of another protocol.
+
 The standard balanced protocol of the hashing papers (``query="random"``, ``n_query`` random
 queries, ``n_train`` random training items from the database, ``imbalance_factor=None``) runs
 through the same code.
@@ -34,10 +47,27 @@ from skmetacmh._labels import GROUP_NAMES, as_label_indicator
 
 from ._registry import make_hasher
 
-__all__ = ["split_long_tailed", "make_scaler", "run_once", "DIRECTIONS", "GROUP_NAMES"]
+__all__ = [
+    "split_long_tailed",
+    "make_scaler",
+    "run_once",
+    "learned_database_codes",
+    "DIRECTIONS",
+    "GROUP_NAMES",
+    "LEARNED_KEYS",
+]
 
 #: The two retrieval directions, named (query modality)_to_(database modality).
 DIRECTIONS = ("image_to_text", "text_to_image")
+
+#: The numbers of the learned-codes protocol, each ``"learned_" + key`` in a run.
+LEARNED_KEYS = (
+    "image_to_text",
+    "text_to_image",
+    "mean",
+    *GROUP_NAMES,
+    *(f"{g}_strict" for g in GROUP_NAMES),
+)
 
 
 def split_long_tailed(y, protocol: dict, random_state: int):
@@ -144,9 +174,11 @@ def run_once(
     Returns
     -------
     dict
-        JSON-ready: mAP per direction and their mean, head/medium/tail mAP (per direction and
-        mean), fit seconds, encode throughput, split sizes, per-class mAP with training counts,
-        and precision-recall curves per direction.
+        JSON-ready: mAP per direction and their mean, head/medium/tail mAP, lenient and
+        strict (per direction and mean), whether the labels are multi-label, fit seconds,
+        encode throughput, split sizes, per-class mAP with training counts, precision-recall
+        curves per direction, and with ``protocol["learned_codes"]`` the ``learned_*``
+        numbers of the authors' protocol (``None`` for a hasher without learned codes).
     """
     y = data.y
     split = split_long_tailed(y, protocol, seed)
@@ -166,11 +198,10 @@ def run_once(
     result = _score_directions(query_codes, db_codes, y_query, y_db, y_train)
     classes, counts, per_class_mean = _per_class_summary(y, y_train, result["per_class"])
     numbers = {
-        "image_to_text": result["map"]["image_to_text"],
-        "text_to_image": result["map"]["text_to_image"],
-        "mean": _mean_pair(result["map"]["image_to_text"], result["map"]["text_to_image"]),
-        **{g: _mean_pair(*(result["groups"][d][g] for d in DIRECTIONS)) for g in GROUP_NAMES},
+        **_summary(result),
         "groups_by_direction": result["groups"],
+        "groups_by_direction_strict": result["groups_strict"],
+        "multilabel": bool(np.ndim(y) == 2 and y.shape[1] > 1),
         "fit_seconds": fit_seconds,
         "encode_items_per_second": len(split.database) / max(encode_seconds, 1e-9),
         "n_train": int(len(split.train)),
@@ -181,9 +212,61 @@ def run_once(
         "per_class_map": per_class_mean,
         "pr": result["pr"],
     }
+    if protocol.get("learned_codes"):
+        numbers.update(_learned_protocol(hasher, query_codes, y_query, y_train, n_bits))
     if keep_hasher:
         numbers["hasher"] = hasher
     return numbers
+
+
+def _summary(result: dict) -> dict:
+    """Both directions' mAP, their mean, and the group scores as means over directions."""
+    maps = result["map"]
+    return {
+        "image_to_text": maps["image_to_text"],
+        "text_to_image": maps["text_to_image"],
+        "mean": _mean_pair(maps["image_to_text"], maps["text_to_image"]),
+        **{g: _mean_pair(*(result["groups"][d][g] for d in DIRECTIONS)) for g in GROUP_NAMES},
+        **{
+            f"{g}_strict": _mean_pair(*(result["groups_strict"][d][g] for d in DIRECTIONS))
+            for g in GROUP_NAMES
+        },
+    }
+
+
+def learned_database_codes(hasher, n_train: int, n_bits: int):
+    """The learned training codes by modality, or None for a hasher that learns none.
+
+    ``training_codes_`` is the contract of every hasher that learns codes: uint8 0/1 of shape
+    ``(n_train, 2 * n_bits)``, image bits then text bits. Anything else is an error naming the
+    hasher, not a score of malformed codes.
+    """
+    codes = getattr(hasher, "training_codes_", None)
+    if codes is None:
+        return None
+    codes = np.asarray(codes)
+    name = type(hasher).__name__
+    if codes.shape != (n_train, 2 * n_bits):
+        raise ValueError(
+            f"{name}.training_codes_ must have shape (n_train, 2 * n_bits) = "
+            f"{(n_train, 2 * n_bits)}; got {codes.shape}."
+        )
+    if codes.dtype != np.uint8 or codes.max(initial=0) > 1:
+        raise ValueError(
+            f"{name}.training_codes_ must be uint8 0/1 bits; got dtype {codes.dtype} with "
+            f"values up to {codes.max(initial=0)}."
+        )
+    return {"image": codes[:, :n_bits], "text": codes[:, n_bits:]}
+
+
+def _learned_protocol(hasher, query_codes, y_query, y_train, n_bits: int) -> dict:
+    """The authors' protocol: the same queries against the learned codes of the training set."""
+    db_codes = learned_database_codes(hasher, len(y_train), n_bits)
+    if db_codes is None:
+        return {f"learned_{key}": None for key in LEARNED_KEYS}
+    result = _score_directions(query_codes, db_codes, y_query, y_train, y_train, extras=False)
+    summary = _summary(result)
+    return {f"learned_{key}": summary[key] for key in LEARNED_KEYS}
 
 
 def _scaled_blocks(data: Bunch, split: Bunch, n_img: int):
@@ -199,17 +282,25 @@ def _codes(hasher, X, n_img: int) -> dict:
     return {m: np.asarray(hasher.encode(X[:, cols], modality=m)) for m, cols in blocks}
 
 
-def _score_directions(query_codes, db_codes, y_query, y_db, y_train) -> dict:
-    """mAP, head/medium/tail mAP, per-class mAP and the PR curve of both directions."""
+def _score_directions(query_codes, db_codes, y_query, y_db, y_train, *, extras=True) -> dict:
+    """mAP, head/medium/tail mAP (lenient and strict), per-class mAP and the PR curve.
+
+    ``extras=False`` leaves out the per-class mAP and the PR curve.
+    """
     pairs = {
         "image_to_text": (query_codes["image"], db_codes["text"]),
         "text_to_image": (query_codes["text"], db_codes["image"]),
     }
-    result = {"map": {}, "groups": {}, "per_class": {}, "pr": {}}
+    result = {"map": {}, "groups": {}, "groups_strict": {}, "per_class": {}, "pr": {}}
     for direction, (q, d) in pairs.items():
         result["map"][direction] = metrics.mean_average_precision(q, d, y_query, y_db)
-        grouped = metrics.map_by_frequency_group(q, d, y_query, y_db, y_train)
-        result["groups"][direction] = {g: grouped.map.get(g) for g in GROUP_NAMES}
+        for key, relevance in (("groups", "lenient"), ("groups_strict", "strict")):
+            grouped = metrics.map_by_frequency_group(
+                q, d, y_query, y_db, y_train, relevance=relevance
+            )
+            result[key][direction] = {g: grouped.map.get(g) for g in GROUP_NAMES}
+        if not extras:
+            continue
         per_class = metrics.map_per_class(q, d, y_query, y_db)
         result["per_class"][direction] = dict(
             zip(np.asarray(per_class.classes).tolist(), per_class.map.tolist())

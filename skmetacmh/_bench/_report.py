@@ -12,9 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["aggregate", "markdown_table", "rst_table", "write_csv", "write_plots", "METRICS"]
+__all__ = [
+    "aggregate",
+    "markdown_table",
+    "rst_table",
+    "write_csv",
+    "write_plots",
+    "table_columns",
+    "METRICS",
+    "STRICT_METRICS",
+    "LEARNED_METRICS",
+]
 
-#: Aggregated columns: (key in a run, column title, format).
+#: Aggregated columns of every run: (key in a run, column title, format). ``head``, ``medium``
+#: and ``tail`` are the lenient group scores (a query of the group, relevant = shares any
+#: label); for multi-label data the table then calls the tail column "tail (lenient)".
 METRICS = (
     ("image_to_text", "I→T mAP", ".3f"),
     ("text_to_image", "T→I mAP", ".3f"),
@@ -25,6 +37,30 @@ METRICS = (
     ("fit_seconds", "fit (s)", ".2f"),
     ("encode_items_per_second", "encode (items/s)", "thousands"),
 )
+
+#: The strict group scores (a query once per class of the group, relevant = carries it). In
+#: the table when a row is multi-label (tail only; CSV and JSON have all three).
+STRICT_METRICS = (
+    ("head_strict", "head (strict)", ".3f"),
+    ("medium_strict", "medium (strict)", ".3f"),
+    ("tail_strict", "tail (strict)", ".3f"),
+)
+
+#: The authors' protocol (``learned_codes``): the learned training codes as the database. In
+#: the table when a run had the option (n/a for a hasher without learned codes).
+LEARNED_METRICS = (
+    ("learned_image_to_text", "I→T mAP, learned db", ".3f"),
+    ("learned_text_to_image", "T→I mAP, learned db", ".3f"),
+    ("learned_mean", "mean mAP, learned db", ".3f"),
+    ("learned_head", "head, learned db", ".3f"),
+    ("learned_medium", "medium, learned db", ".3f"),
+    ("learned_tail", "tail, learned db", ".3f"),
+    ("learned_head_strict", "head (strict), learned db", ".3f"),
+    ("learned_medium_strict", "medium (strict), learned db", ".3f"),
+    ("learned_tail_strict", "tail (strict), learned db", ".3f"),
+)
+
+_ALL_METRICS = (*METRICS, *STRICT_METRICS, *LEARNED_METRICS)
 
 
 def method_label(run: dict) -> str:
@@ -46,14 +82,26 @@ def aggregate(runs: list[dict]) -> list[dict]:
     """One row per (dataset, method, bits) with ``<metric>_mean``/``_std`` and ``n_seeds``.
 
     Rows keep the order in which their first run appears (the order of the configuration).
+    A metric no run of a row has (a run of an earlier version, a hasher without learned
+    codes) is ``None``: "n/a" in the tables. ``multilabel`` says whether the row's data are
+    multi-label (``None`` when its runs predate that field) and ``learned`` whether its runs
+    scored the learned codes.
     """
     groups: dict = {}
     for run in runs:
         groups.setdefault(_group_key(run), []).append(run)
     rows = []
     for (dataset, method, bits), members in groups.items():
-        row = {"dataset": dataset, "method": method, "bits": bits, "n_seeds": len(members)}
-        for key, _, _ in METRICS:
+        flags = [m.get("multilabel") for m in members]
+        row = {
+            "dataset": dataset,
+            "method": method,
+            "bits": bits,
+            "n_seeds": len(members),
+            "multilabel": None if None in flags else any(flags),
+            "learned": any("learned_mean" in m for m in members),
+        }
+        for key, _, _ in _ALL_METRICS:
             values = np.array([m[key] for m in members if m.get(key) is not None], dtype=float)
             row[f"{key}_mean"] = float(values.mean()) if values.size else None
             row[f"{key}_std"] = float(values.std(ddof=1)) if values.size > 1 else 0.0
@@ -68,7 +116,7 @@ def _format(value: float, fmt: str) -> str:
 
 
 def _cell(row, key, fmt):
-    mean, std = row[f"{key}_mean"], row[f"{key}_std"]
+    mean, std = row.get(f"{key}_mean"), row.get(f"{key}_std")
     if mean is None:
         return "n/a"
     if row["n_seeds"] < 2:
@@ -76,42 +124,78 @@ def _cell(row, key, fmt):
     return f"{_format(mean, fmt)} ± {_format(std, fmt)}"
 
 
+def table_columns(rows: list[dict]) -> list[tuple]:
+    """The columns of the tables: (key, title, format).
+
+    Every run's columns, with the tail column labelled "tail (lenient)" and followed by
+    "tail (strict)" when a row is multi-label, then the learned-codes columns when a row
+    scored them (lenient and strict tail both, for multi-label rows).
+    """
+    multilabel = any(row.get("multilabel") for row in rows)
+    columns = []
+    for key, title, fmt in METRICS:
+        if key == "tail" and multilabel:
+            columns += [(key, "tail (lenient)", fmt), STRICT_METRICS[-1]]
+        else:
+            columns.append((key, title, fmt))
+    if any(row.get("learned") for row in rows):
+        wanted = ["learned_image_to_text", "learned_text_to_image", "learned_mean"]
+        wanted += ["learned_tail", "learned_tail_strict"] if multilabel else ["learned_tail"]
+        titles = {key: (key, title, fmt) for key, title, fmt in LEARNED_METRICS}
+        if multilabel:
+            titles["learned_tail"] = ("learned_tail", "tail (lenient), learned db", ".3f")
+        columns += [titles[key] for key in wanted]
+    return columns
+
+
+def _table(rows: list[dict]):
+    columns = table_columns(rows)
+    header = ["dataset", "hasher", "bits", *(title for _, title, _ in columns), "seeds"]
+    body = [
+        [row["dataset"], row["method"], str(row["bits"])]
+        + [_cell(row, key, fmt) for key, _, fmt in columns]
+        + [str(row["n_seeds"])]
+        for row in rows
+    ]
+    return header, body
+
+
 def markdown_table(rows: list[dict]) -> str:
     """A GitHub-flavoured markdown table of aggregated rows (mean ± std over seeds)."""
-    header = ["dataset", "hasher", "bits", *(title for _, title, _ in METRICS), "seeds"]
+    header, body = _table(rows)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        cells = [row["dataset"], row["method"], str(row["bits"])]
-        cells += [_cell(row, key, fmt) for key, _, fmt in METRICS]
-        cells.append(str(row["n_seeds"]))
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
     return "\n".join(lines) + "\n"
 
 
 def rst_table(rows: list[dict]) -> str:
     """The same table as :func:`markdown_table`, as a reStructuredText ``list-table``."""
-    header = ["dataset", "hasher", "bits", *(title for _, title, _ in METRICS), "seeds"]
+    header, body = _table(rows)
     lines = [".. list-table::", "   :header-rows: 1", ""]
-    for cells in [header] + [
-        [row["dataset"], row["method"], str(row["bits"])]
-        + [_cell(row, key, fmt) for key, _, fmt in METRICS]
-        + [str(row["n_seeds"])]
-        for row in rows
-    ]:
+    for cells in [header, *body]:
         lines.append(f"   * - {cells[0]}")
         lines.extend(f"     - {cell}" for cell in cells[1:])
     return "\n".join(lines) + "\n"
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    """Write aggregated rows as CSV (one column per mean and per std)."""
-    fields = ["dataset", "method", "bits", "n_seeds"]
-    fields += [f"{key}_{stat}" for key, _, _ in METRICS for stat in ("mean", "std")]
+    """Write aggregated rows as CSV: one column per mean and per std of every metric.
+
+    The columns are the same whatever the rows hold (empty where a metric is n/a), so that
+    files of several invocations line up: the lenient ``head``/``medium``/``tail``, the
+    ``*_strict`` group scores and the ``learned_*`` numbers of the authors' protocol.
+    """
+    fields = ["dataset", "method", "bits", "n_seeds", "multilabel"]
+    fields += [f"{key}_{stat}" for key, _, _ in _ALL_METRICS for stat in ("mean", "std")]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: row[k] for k in fields})
+            out = {k: row.get(k) for k in fields}
+            for key, _, _ in _ALL_METRICS:
+                if out[f"{key}_mean"] is None:
+                    out[f"{key}_std"] = None  # n/a, not a spread of 0
+            writer.writerow(out)
 
 
 def write_json(path: Path, payload: dict) -> None:
@@ -162,6 +246,7 @@ def write_plots(runs: list[dict], rows: list[dict], out_dir: Path) -> list[Path]
     import matplotlib.pyplot as plt
 
     from skmetacmh.plotting import (
+        _place_legend,
         plot_map_by_class_frequency,
         plot_map_vs_bits,
         plot_precision_recall,
@@ -204,6 +289,8 @@ def write_plots(runs: list[dict], rows: list[dict], out_dir: Path) -> list[Path]
                     ax=ax,
                     title=f"{dataset}, {bits} bits, {direction.replace('_', ' ')}",
                 )
+            for ax in axes:  # the second axes can move the first: place both legends again
+                _place_legend(ax)
             written.append(_save(fig, out_dir / f"pr_{_slug(dataset)}_{bits}bits.png"))
     return written
 
