@@ -396,10 +396,18 @@ def summarise(rows) -> dict:
     return table
 
 
-def winners(table, score: str) -> dict:
-    """cell -> (winner, its mean, margin over the runner-up, runner-up)."""
+def complete(by_hasher, hashers=tuple(HASHERS)) -> bool:
+    """Every hasher ran in the cell (on as many seeds as the most-run one)."""
+    seeds = max(len(v["mean"]) for v in by_hasher.values())
+    return all(h in by_hasher and len(by_hasher[h]["mean"]) == seeds for h in hashers)
+
+
+def winners(table, score: str, hashers=tuple(HASHERS)) -> dict:
+    """cell -> (winner, its mean, margin over the runner-up, runner-up), complete cells only."""
     out = {}
     for cell, by_hasher in table.items():
+        if not complete(by_hasher, hashers):
+            continue
         means = {h: np.mean(v[score]) for h, v in by_hasher.items() if v[score]}
         if len(means) < 2:
             continue
@@ -428,6 +436,7 @@ def write_table(table, path: Path) -> None:
         *[f"     - {h}" for h in hashers],
         "     - winner (mean)",
         "     - winner (strict tail)",
+        "     - winner (lenient tail)",
     ]
     for cell in _ordered_cells(table):
         by_hasher = table[cell]
@@ -441,9 +450,14 @@ def write_table(table, path: Path) -> None:
                 continue
             tail = f"{np.mean(v['tail_strict']):.3f}" if v["tail_strict"] else "n/a"
             lines.append(f"     - {np.mean(v['mean']):.3f} / {tail}")
-        for score in ("mean", "tail_strict"):
+        for score in ("mean", "tail_strict", "tail_lenient"):
             w = win[score].get(cell)
-            lines.append(f"     - {w[0]} (+{w[2]:.3f})" if w else "     - n/a")
+            if not w:
+                lines.append("     - (incomplete)")
+            elif score == "tail_lenient" and any_row["axes"].get("labels") != "multi":
+                lines.append("     - = strict")
+            else:
+                lines.append(f"     - {w[0]} (+{w[2]:.3f})")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -459,8 +473,10 @@ def plot_map(table, path: Path) -> None:
     cells = _ordered_cells(table)
     panels = ("mean", "tail_strict")
     fig, axes = plt.subplots(
-        1, 2, figsize=(2 * (0.55 * len(hashers) + 3.2), 0.32 * len(cells) + 1.6), sharey=True
+        1, 2, figsize=(2 * (0.55 * len(hashers) + 3.2), 0.32 * len(cells) + 1.8), sharey=True
     )
+    # Room for the margin labels right of each panel and for the colour bar beyond them.
+    fig.subplots_adjust(wspace=0.5, right=0.84)
     for ax, score in zip(axes, panels):
         grid = np.full((len(cells), len(hashers)), np.nan)
         for i, cell in enumerate(cells):
@@ -470,32 +486,22 @@ def plot_map(table, path: Path) -> None:
                     grid[i, j] = np.mean(v[score])
         image = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=0, vmax=1)
         for i, row in enumerate(grid):
-            if np.all(np.isnan(row)):
+            for j in np.flatnonzero(~np.isnan(row)):
+                colour = "black" if row[j] > 0.6 else "white"
+                ax.text(j, i, f"{row[j]:.2f}", ha="center", va="center", fontsize=6, color=colour)
+            if np.any(np.isnan(row)):  # an incomplete cell has no winner yet
                 continue
-            order = np.argsort(-np.nan_to_num(row, nan=-1))
-            best, second = order[0], order[1]
+            second, best = np.argsort(row)[-2:]
             ax.add_patch(Rectangle((best - 0.5, i - 0.5), 1, 1, fill=False, lw=2, ec="red"))
-            ax.text(
-                len(hashers) - 0.3,
-                i,
-                f"{hashers[best]} +{row[best] - row[second]:.2f}",
-                va="center",
-                ha="left",
-                fontsize=7,
-                clip_on=False,
-            )
-            for j in range(len(hashers)):
-                if not np.isnan(row[j]):
-                    colour = "black" if row[j] > 0.6 else "white"
-                    ax.text(
-                        j, i, f"{row[j]:.2f}", ha="center", va="center", fontsize=6, color=colour
-                    )
+            label = f"{hashers[best]} +{row[best] - row[second]:.2f}"
+            ax.text(len(hashers) - 0.3, i, label, va="center", fontsize=7, clip_on=False)
         ax.set_xticks(range(len(hashers)), hashers, rotation=60, ha="right", fontsize=8)
         ax.set_yticks(range(len(cells)), cells, fontsize=7)
         ax.set_title(
             f"{SCORES[score]}, 32 bits, mean of 3 seeds\n(box: winner; right: margin)", fontsize=9
         )
-    fig.colorbar(image, ax=list(axes), location="bottom", shrink=0.4, pad=0.12, label="mAP")
+    colour_bar = fig.add_axes((0.95, 0.3, 0.012, 0.45))
+    fig.colorbar(image, cax=colour_bar, label="mAP")
     fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
 
