@@ -506,23 +506,62 @@ def plot_map(table, path: Path) -> None:
     plt.close(fig)
 
 
-def list_cells(rows) -> None:
-    """Print every cell of the designs (and any other the file holds) and whether it ran."""
-    have = {}
+def cell_status(rows) -> list[tuple[str, str, str]]:
+    """(cell, "designed" / "factorial" / "other", "run" / "partial (k hashers)" / "not run")."""
+    have, seeds = {}, {}
     for row in rows:
         if "error" not in row:
             have.setdefault(row["cell"], set()).add(row["hasher"])
+            seeds.setdefault((row["cell"], row["hasher"]), set()).add(row["seed"])
     designed = {c.key for c in design("run")}
     keys = [c.key for c in _unique(design("run") + design("all"))]
+    out = []
     for key in keys + sorted(set(have) - set(keys)):
         if key not in have:
             status = "not run"
-        elif len(have[key]) == len(HASHERS):
+        elif len(have[key]) == len(HASHERS) and all(
+            len(seeds[key, h]) >= len(SEEDS) for h in HASHERS
+        ):
             status = "run"
         else:
             status = f"partial ({len(have[key])} hashers)"
-        kind = "designed" if key in designed else "factorial" if key in keys else "other"
+        out.append(
+            (
+                key,
+                "designed" if key in designed else "factorial" if key in keys else "other",
+                status,
+            )
+        )
+    return out
+
+
+def list_cells(rows) -> None:
+    """Print every cell of the designs (and any other the file holds) and whether it ran."""
+    for key, kind, status in cell_status(rows):
         print(f"{key:48s} {kind:9s}  {status}")
+
+
+def write_status(rows, path: Path) -> None:
+    """RST: the designed cells that ran, those that did not, and how much of the rest ran."""
+    status = cell_status(rows)
+    designed = [(k, s) for k, kind, s in status if kind == "designed"]
+    ran = [k for k, s in designed if s == "run"]
+    missing = [(k, s) for k, s in designed if s != "run"]
+    factorial = [k for k, kind, s in status if kind == "factorial"]
+    lines = [
+        f"Of the {len(designed)} designed cells, {len(ran)} ran with every hasher and three seeds:",
+        "",
+    ]
+    lines += [f"* ``{k}``" for k in ran]
+    if missing:
+        lines += ["", "and these did not finish in the time we had:", ""]
+        lines += [f"* ``{k}``: {s}" for k, s in missing]
+    lines += [
+        "",
+        f"The other {len(factorial)} cells of the full factorial did not run "
+        "(``--cells all`` runs them).",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -543,6 +582,7 @@ def main(argv=None) -> int:
     parser.add_argument("--report", action="store_true", help="write the table and figure")
     parser.add_argument("--table", type=Path, default=None)
     parser.add_argument("--figure", type=Path, default=None)
+    parser.add_argument("--status", type=Path, default=None, help="write which cells ran (RST)")
     args = parser.parse_args(argv)
     if args.list:
         list_cells(read_rows(args.out))
@@ -560,6 +600,8 @@ def main(argv=None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         count = run(cells, args.hashers, args.seeds, args.out, redo=args.redo)
         print(f"{count} runs appended to {args.out}")
+    if args.status:
+        write_status(read_rows(args.out), args.status)
     if args.report or args.table or args.figure:
         table = summarise(read_rows(args.out))
         if not table:
