@@ -725,6 +725,216 @@ def test_generator_errors():
         make_cross_modal_classification(100, 5, n_image_features=0)
 
 
+def _generator_d7da4cb(
+    n_samples,
+    n_classes,
+    n_image_features,
+    n_text_features,
+    *,
+    multilabel=False,
+    n_labels=2.0,
+    imbalance_factor=1.0,
+    latent_dim=16,
+    class_sep=2.0,
+    noise=1.0,
+    random_state=None,
+):
+    """The generator as it was at commit d7da4cb, before the regime options: the reference
+    that the defaults of the new options must reproduce bit for bit."""
+    from sklearn.utils import check_random_state
+
+    from skmetacmh.datasets._generator import _class_sizes, _extra_labels
+    from skmetacmh.datasets._long_tail import profile_ratios
+
+    rng = check_random_state(random_state)
+    prototypes = rng.standard_normal((n_classes, latent_dim))
+    frequency = profile_ratios(n_classes, float(imbalance_factor))
+    primary = rng.permutation(np.repeat(np.arange(n_classes), _class_sizes(n_samples, frequency)))
+    if multilabel:
+        distances = np.square(prototypes[:, None, :] - prototypes[None, :, :]).sum(axis=-1)
+        off_diagonal = distances[~np.eye(n_classes, dtype=bool)]
+        scale = np.median(off_diagonal) if off_diagonal.size else 1.0
+        affinity = np.exp(-distances / scale)
+        n_extra = np.minimum(rng.poisson(float(n_labels) - 1.0, n_samples), n_classes - 1)
+        y = _extra_labels(primary, frequency, affinity, n_extra, rng)
+        centre = (y @ prototypes) / y.sum(axis=1, keepdims=True)
+    else:
+        y = primary.astype(np.int64)
+        centre = prototypes[primary]
+    latent = class_sep * centre + rng.standard_normal((n_samples, latent_dim))
+    image_map = rng.standard_normal((latent_dim, n_image_features)) / np.sqrt(latent_dim)
+    text_map = rng.standard_normal((latent_dim, n_text_features)) / np.sqrt(latent_dim)
+    fast = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+    X = np.empty((n_samples, n_image_features + n_text_features))
+    X[:, :n_image_features] = np.tanh(latent @ image_map)
+    X[:, :n_image_features] += noise * fast.standard_normal((n_samples, n_image_features))
+    X[:, n_image_features:] = latent @ text_map
+    X[:, n_image_features:] += noise * fast.standard_normal((n_samples, n_text_features))
+    return X, y
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((1000, 10, 64, 32), {"random_state": 7}),
+        ((2000, 5, 20, 10), {"imbalance_factor": 10, "random_state": 0}),
+        ((300, 4, 6, 5), {"multilabel": True, "latent_dim": 5, "random_state": 3}),
+        (
+            (3000, 8, 10, 10),
+            {
+                "multilabel": True,
+                "n_labels": 2.5,
+                "imbalance_factor": 20,
+                "class_sep": 1.5,
+                "noise": 0.5,
+                "random_state": 0,
+            },
+        ),
+    ],
+)
+def test_generator_defaults_reproduce_the_data_made_before_the_regime_options(args, kwargs):
+    X, y = make_cross_modal_classification(*args, **kwargs)
+    X_ref, y_ref = _generator_d7da4cb(*args, **kwargs)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(X, X_ref)  # bit for bit, not approximately
+    spelled_out = make_cross_modal_classification(
+        *args,
+        head_cooccurrence=0.0,
+        feature_map="tanh",
+        n_modes=1,
+        text_format="dense",
+        doc_length=50.0,
+        **kwargs,
+    )
+    np.testing.assert_array_equal(spelled_out[0], X_ref)
+
+
+def test_generator_head_cooccurrence_puts_rare_labels_on_frequent_ones():
+    options = dict(multilabel=True, imbalance_factor=50, random_state=0)
+    _, plain = make_cross_modal_classification(3000, 12, 10, 10, **options)
+    _, riding = make_cross_modal_classification(3000, 12, 10, 10, head_cooccurrence=1.0, **options)
+    head, tail = slice(0, 4), slice(8, 12)  # thirds of 12 classes by frequency
+    with_tail = riding[:, tail].any(axis=1)
+    assert riding[:, head].any(axis=1).all()  # every item carries a head label
+    assert riding[with_tail][:, head].any(axis=1).all()
+    # Without the option some tail items carry no head label at all.
+    assert plain[plain[:, tail].any(axis=1)][:, head].any(axis=1).mean() < 0.9
+    # Only head labels are added: the other classes keep their counts exactly.
+    np.testing.assert_array_equal(riding[:, 4:], plain[:, 4:])
+    assert (riding[:, head].sum() > plain[:, head].sum()) and np.all(riding >= plain)
+    # Half-way: between the two.
+    _, half = make_cross_modal_classification(3000, 12, 10, 10, head_cooccurrence=0.5, **options)
+    fraction = half[half[:, tail].any(axis=1)][:, head].any(axis=1).mean()
+    assert plain[plain[:, tail].any(axis=1)][:, head].any(axis=1).mean() < fraction < 1.0
+
+
+def _cross_validated(model, X, y):
+    from sklearn.model_selection import cross_val_score
+
+    return float(cross_val_score(model, X, y, cv=3).mean())
+
+
+def test_generator_feature_map_and_modes_set_how_linear_the_classes_are():
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.neighbors import KNeighborsClassifier
+
+    accuracy = {}
+    for feature_map, n_modes in [("linear", 1), ("tanh", 1), ("tanh", 3)]:
+        X, y = make_cross_modal_classification(
+            1500, 10, 64, 32, feature_map=feature_map, n_modes=n_modes, random_state=0
+        )
+        image = X[:, :64]
+        accuracy[feature_map, n_modes] = (
+            _cross_validated(LinearDiscriminantAnalysis(), image, y),
+            _cross_validated(KNeighborsClassifier(5), image, y),
+        )
+    linear, knn = accuracy["linear", 1]
+    assert linear > 0.95 and linear >= knn - 0.02  # near-linear: a linear model is enough
+    assert accuracy["linear", 1][0] > accuracy["tanh", 1][0]
+    # Several modes per class: still well separated locally, far from linearly separable.
+    linear, knn = accuracy["tanh", 3]
+    assert knn > 0.7 and linear < knn - 0.1
+
+
+def test_generator_tfidf_text_is_a_sparse_non_negative_tfidf_block():
+    X, y = make_cross_modal_classification(
+        1500, 10, 16, 400, text_format="tfidf", doc_length=40, random_state=0
+    )
+    assert sp.issparse(X) and X.format == "csr" and X.shape == (1500, 416)
+    text = X[:, 16:]
+    assert text.min() >= 0 and text.nnz / (1500 * 400) < 0.15
+    np.testing.assert_allclose(sp.linalg.norm(text, axis=1), 1.0)  # TfidfTransformer's L2 rows
+    # The image block is the dense form's image block, draw for draw.
+    dense, _ = make_cross_modal_classification(1500, 10, 16, 400, random_state=0)
+    np.testing.assert_array_equal(X[:, :16].toarray(), dense[:, :16])
+    # The words carry the labels (chance is 0.1).
+    from sklearn.neighbors import NearestCentroid
+
+    assert _cross_validated(NearestCentroid(), text.toarray(), y) > 0.6
+    # Longer documents: more distinct words per item.
+    longer, _ = make_cross_modal_classification(
+        1500, 10, 16, 400, text_format="tfidf", doc_length=120, random_state=0
+    )
+    assert longer[:, 16:].nnz > 1.5 * text.nnz
+    again, _ = make_cross_modal_classification(
+        1500, 10, 16, 400, text_format="tfidf", doc_length=40, random_state=0
+    )
+    assert (again != X).nnz == 0
+
+
+def test_generator_many_classes_have_a_few_shot_tail():
+    _, y = make_cross_modal_classification(4000, 100, 4, 4, imbalance_factor=100, random_state=0)
+    counts = np.bincount(y, minlength=100)
+    assert counts.min() >= 1 and counts.sum() == 4000 and np.all(np.diff(counts) <= 0)
+    assert counts[67:].max() <= 10  # the rarest third: 10 items or fewer each
+    _, y = make_cross_modal_classification(20000, 100, 4, 4, imbalance_factor=100, random_state=0)
+    counts = np.bincount(y)
+    assert counts[0] / counts[-1] == pytest.approx(100, rel=0.1)
+    _, Y = make_cross_modal_classification(
+        2000,
+        100,
+        4,
+        4,
+        multilabel=True,
+        imbalance_factor=100,
+        head_cooccurrence=1.0,
+        random_state=0,
+    )
+    assert Y.shape == (2000, 100) and np.sort(Y.sum(axis=0))[:33].max() <= 10
+
+
+def test_generator_regime_options_are_deterministic():
+    options = dict(
+        multilabel=True,
+        head_cooccurrence=0.7,
+        feature_map="linear",
+        n_modes=2,
+        text_format="tfidf",
+        random_state=5,
+    )
+    (a, ya), (b, yb) = (make_cross_modal_classification(400, 6, 8, 50, **options) for _ in "ab")
+    assert (a != b).nnz == 0
+    np.testing.assert_array_equal(ya, yb)
+    c, _ = make_cross_modal_classification(400, 6, 8, 50, **{**options, "random_state": 6})
+    assert (a != c).nnz > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"head_cooccurrence": 0.5}, "head_cooccurrence=0.5 needs multilabel=True"),
+        ({"head_cooccurrence": 1.5, "multilabel": True}, "'head_cooccurrence' parameter"),
+        ({"feature_map": "relu"}, "'feature_map' parameter .*Got 'relu'"),
+        ({"n_modes": 0}, "'n_modes' parameter"),
+        ({"text_format": "bow"}, "'text_format' parameter .*Got 'bow'"),
+        ({"doc_length": 0}, "'doc_length' parameter"),
+    ],
+)
+def test_generator_regime_option_errors_name_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_cross_modal_classification(100, 5, **kwargs)
+
+
 # ---------------------------------------------------------------------------------------------
 # make_long_tailed
 # ---------------------------------------------------------------------------------------------
