@@ -532,6 +532,8 @@ class DistributedHammingIndex(SizedIndex):
         load : Load the shards back onto the workers of a cluster.
         """
         client = self._client() if self._shards else None
+        # Absolute: a worker may run in another working directory than the client.
+        path = Path(os.fspath(path)).absolute()
         with _index_files.staged_folder(path) as folder:
             names = [f"shard-{s:05d}" for s in range(len(self._shards))]
             futures = [
@@ -600,7 +602,7 @@ class DistributedHammingIndex(SizedIndex):
             )
         if not specs:
             return index
-        path = Path(os.fspath(path))
+        path = Path(os.fspath(path)).absolute()
         client = index._client()
         workers = cls._workers(client)
         for s, spec in enumerate(specs):

@@ -697,9 +697,17 @@ def _saved_and_loaded(index, tmp_path, mmap_mode):
 @pytest.mark.parametrize("mmap_mode", [None, "r", "c"])
 @pytest.mark.parametrize(
     "n_bits, method, backend",
-    [(64, "scan", "auto"), (64, "mih", "auto"), (130, "mih", "numpy"), (13, "scan", "numpy")],
+    [
+        (64, "scan", "auto"),
+        (64, "mih", "auto"),
+        (130, "mih", "numpy"),
+        (13, "scan", "numpy"),
+        (32, "scan", "faiss"),
+    ],
 )
 def test_saved_index_answers_identically(tmp_path, n_bits, method, backend, mmap_mode):
+    if backend == "faiss" and not HAVE_FAISS:
+        pytest.skip("faiss not installed")
     rng = np.random.default_rng(n_bits)
     db = tied_codes(rng, 3_000, n_bits, n_distinct=300, p_one=0.3)
     queries = np.vstack([tied_codes(rng, 20, n_bits, n_distinct=300, p_one=0.3), db[:3]])
