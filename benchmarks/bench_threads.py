@@ -16,7 +16,7 @@ machine; ``--spinners``), best of ``--repeats``:
   the training set) and, separately, the mean time of one mini-batch update.
 
 Part 2, ``--gridsearch``: ``GridSearchCV`` over MetaCMH (1,500 synthetic items, 30 + 20
-features, 5 classes, ``max_epochs=20``, ``n_bits`` in 8/16/32, 2-fold: 6 fits and a refit),
+features, 5 classes, ``max_epochs=20``, ``n_bits`` in 8/16/32, 2-fold: 6 fits, no refit),
 each variant in a fresh process: the search's own ``n_jobs`` 1 or 2, the hasher's ``n_jobs``
 None (the default), -1 or 2. Each fit records the thread counts it ran under (torch, BLAS,
 OpenMP), its wall and CPU seconds; a sampler counts the threads of the process tree that are
@@ -165,7 +165,7 @@ def time_fit(problem, n_jobs, n_updates):
         seconds = time.perf_counter() - start
     # Skip each pass's first 5 updates (allocation, first-touch) in the per-update mean.
     steps = limit.step_seconds if limit is not None else []
-    warm = steps[5 : n_updates] + steps[n_updates + 5 :] if steps else []
+    warm = steps[5:n_updates] + steps[n_updates + 5 :] if steps else []
     per_update = float(np.mean(warm)) if warm else None
     digest = hash(hasher.database_codes_.tobytes())
     return seconds, per_update, digest
@@ -275,12 +275,12 @@ X, y = make_cross_modal_classification(n_samples=1500, n_classes=5, n_image_feat
 hasher = bench.RecordingMetaCMH(n_image_features=30, max_epochs=20, random_state=0,
                                 n_jobs={hasher_n_jobs})
 search = GridSearchCV(hasher, {{"n_bits": [8, 16, 32]}}, scoring=make_cross_modal_scorer(),
-                      cv=2, n_jobs={search_n_jobs})
+                      cv=2, n_jobs={search_n_jobs}, refit=False)
 with bench.RunnableThreads() as sampler:
     start, cpu = time.perf_counter(), time.process_time()
     search.fit(X, y)
     wall = time.perf_counter() - start
-print(json.dumps({{"wall": wall, "main_cpu": time.process_time() - cpu,
+print(json.dumps({{"main_pid": os.getpid(), "wall": wall, "main_cpu": time.process_time() - cpu,
                   "runnable_mean": sampler.mean, "runnable_max": sampler.max,
                   "threads_alive_max": sampler.alive_max,
                   "scores": search.cv_results_["mean_test_score"].round(4).tolist()}}))
@@ -382,7 +382,7 @@ class RunnableThreads:
 
 
 def run_gridsearch(args) -> list[dict]:
-    variants = [(1, "None"), (2, "None"), (2, "-1"), (2, "2")]
+    variants = [(int(v.split(":")[0]), v.split(":")[1]) for v in args.gs_variants]
     bench_dir = os.path.dirname(os.path.abspath(__file__))
     rows = []
     for repeat in range(args.gs_repeats):
@@ -417,6 +417,7 @@ def run_gridsearch(args) -> list[dict]:
                 **result,
                 "n_fits": len(fits),
                 "fit_torch_threads": sorted({f["torch_threads"] for f in fits}),
+                "fits_in_main": sum(f["pid"] == result["main_pid"] for f in fits),
                 "fit_pools": sorted({json.dumps(f["pools"], sort_keys=True) for f in fits}),
                 "fit_wall_sum": sum(f["wall"] for f in fits),
                 "fit_cpu_sum": sum(f["cpu"] for f in fits),
@@ -460,6 +461,12 @@ def main(argv=None):
     parser.add_argument("--threads", nargs="+", default=["None", "1", "2", "-1"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--gs-repeats", type=int, default=2)
+    parser.add_argument(
+        "--gs-variants",
+        nargs="+",
+        default=["1:None", "2:None", "2:-1", "2:2"],
+        help="SEARCH_N_JOBS:HASHER_N_JOBS pairs",
+    )
     parser.add_argument("--updates", type=int, default=150)
     parser.add_argument("--spinners", type=int, default=2)
     parser.add_argument("--json", default=None, help="append the rows to this JSON-lines file")
