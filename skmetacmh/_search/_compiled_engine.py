@@ -1,7 +1,7 @@
 """The compiled search engine: the optional C extension ``skmetacmh._search._kernels``.
 
 Same results as :class:`~._numpy_engine.NumpyEngine`, tie order and floating-point sums
-included (the tests check it); see ``_kernels.c`` for the algorithms.
+included (the tests check it); see ``_scan.c`` for the algorithms.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ._numpy_engine import NumpyEngine
 __all__ = ["AP_MAX_DB", "CompiledEngine"]
 
 #: The largest database the compiled average precision takes: it counts items in 32-bit halves
-#: of one counter per distance (see ``_kernels.c``); a larger one is ranked by the numpy engine.
+#: of one counter per distance (see ``_scan.c``); a larger one is ranked by the numpy engine.
 AP_MAX_DB = 2**32 - 1
 
 

@@ -39,7 +39,7 @@ exceeds it is answered by the linear scan instead, so the cost stays within a fe
 (measured: at most about 3x the scan from 1e5 codes on).
 
 With the compiled engine the probe/verify loop runs in the package's one C extension
-(``_mih_kernel.h``, included by ``_kernels.c``); with the numpy engine, in the numpy path below.
+(``_mih.c``, entered through ``_kernels.c``); with the numpy engine, in the numpy path below.
 Both give the same results (both are exact), and the fallback scan is the same engine's.
 """
 
