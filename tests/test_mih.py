@@ -300,12 +300,24 @@ def test_auto_method_follows_the_measured_table():
             for column, k in enumerate(_mih.AUTO_K):
                 lowest = _mih.AUTO_MIN_N[kind][row][column]
                 for bits in (n_bits, n_bits - 1):  # a row covers the lengths down to the last
-                    for kk in (k, max(1, k - 1)):  # and a column the k down to the last
-                        if lowest is None:
-                            assert _mih.auto_method(10**9, bits, kk, spread) == "scan"
-                        else:
-                            assert _mih.auto_method(lowest, bits, kk, spread) == "mih"
-                            assert _mih.auto_method(lowest - 1, bits, kk, spread) == "scan"
+                    if lowest is None:
+                        assert _mih.auto_method(10**9, bits, k, spread) == "scan"
+                    else:
+                        assert _mih.auto_method(lowest, bits, k, spread) == "mih"
+                        assert _mih.auto_method(lowest - 1, bits, k, spread) == "scan"
+                if column == 0:
+                    continue
+                # Between two measured k: between their thresholds, growing with k.
+                previous = _mih.AUTO_MIN_N[kind][row][column - 1]
+                between = [
+                    _mih._auto_threshold(n_bits, kk, kind == "clustered")
+                    for kk in np.geomspace(_mih.AUTO_K[column - 1], k, 6).round().astype(int)
+                ]
+                if lowest is None:
+                    assert between[0] == previous and all(t is None for t in between[1:])
+                else:
+                    assert between[0] == previous and between[-1] == lowest
+                    assert between == sorted(between)
     # Beyond the measured grid: the scan.
     assert _mih.auto_method(10**9, _mih.AUTO_BITS[-1] + 1, 1, 0.0) == "scan"
     assert _mih.auto_method(10**9, 32, _mih.AUTO_K[-1] + 1, 0.0) == "scan"
