@@ -155,9 +155,7 @@ def test_sparse_tables_with_long_substrings():
     assert not index._tables.meta[:, 2].any()  # both tables are sparse
     if COMPILED is not None:
         tables = index._tables
-        _, _, over = _mih._knn_kernel(
-            COMPILED.kernels, tables, pack_codes(db), pack_codes(db[:3]), 40, 1, 1000
-        )
+        _, _, over = COMPILED.mih_knn(pack_codes(db[:3]), tables, pack_codes(db), 40, 1, 1000)
         assert not over.any()
 
 
@@ -185,7 +183,7 @@ def test_default_budget_lets_the_probes_answer_near_queries():
     index = _mih.MultiIndex(32)
     tables = index._refresh(packed)
     budget = _mih._budget(tables.n, 0.25)
-    _, _, over = _mih._knn_kernel(COMPILED.kernels, tables, packed, queries, 32, 10, budget)
+    _, _, over = COMPILED.mih_knn(queries, tables, packed, 32, 10, budget)
     assert not over.any()
     assert_same(
         index.search(packed, queries, 10, engine=COMPILED), COMPILED.knn(packed, queries, 32, 10)
