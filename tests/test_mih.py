@@ -218,26 +218,36 @@ def test_kernel_rejects_buffers_of_the_wrong_size():
     head = [t.meta, t.m, t.offsets, t.keys, t.ids]
     tail = [t.width, t.n, t.n_words, 16, t.sub_masks, queries, 2]
     out = [np.empty((2, 3), np.int32), np.empty((2, 3), np.int64), np.zeros(2, np.int8)]
-    good = [*head, t.codes, True, *tail, 3, 100, 10]
+    good = [*head, t.codes, True, *tail, 3, 100, _mih.COSTS]
     COMPILED.kernels.mih_knn(*good, *out)  # the right sizes pass
     with pytest.raises(ValueError, match="codes"):
-        COMPILED.kernels.mih_knn(*head, t.codes.ravel()[:-1], True, *tail, 3, 100, 10, *out)
+        COMPILED.kernels.mih_knn(*head, t.codes.ravel()[:-1], True, *tail, 3, 100, _mih.COSTS, *out)
     with pytest.raises(ValueError, match="codes"):  # the database layout holds n codes
-        COMPILED.kernels.mih_knn(*head, t.codes, False, *tail, 3, 100, 10, *out)
+        COMPILED.kernels.mih_knn(*head, t.codes, False, *tail, 3, 100, _mih.COSTS, *out)
     with pytest.raises(ValueError, match="distances"):
         COMPILED.kernels.mih_knn(*good, np.empty((2, 2), np.int32), *out[1:])
     with pytest.raises(ValueError, match="k must"):
-        COMPILED.kernels.mih_knn(*head, t.codes, True, *tail, 51, 100, 10, *out)
+        COMPILED.kernels.mih_knn(*head, t.codes, True, *tail, 51, 100, _mih.COSTS, *out)
     bad_meta = t.meta.copy()
     bad_meta[1, 3] = t.offsets.size  # offsets of table 1 past the end
     with pytest.raises(ValueError, match="descriptor"):
         COMPILED.kernels.mih_knn(bad_meta, *good[1:], *out)
     with pytest.raises(ValueError, match="status"):
-        COMPILED.kernels.mih_range(*head, t.codes, True, *tail, 4, 100, 10, np.zeros(3, np.int8))
+        bad_status = np.zeros(3, np.int8)
+        COMPILED.kernels.mih_range(*head, t.codes, True, *tail, 4, 100, _mih.COSTS, bad_status)
+    with pytest.raises(ValueError, match="costs"):  # three int64 costs, from _mih.COSTS
+        COMPILED.kernels.mih_knn(*head, t.codes, True, *tail, 3, 100, _mih.COSTS[:2], *out)
+    # The kernel charges the costs it is given: priced up, every query spends its budget.
+    status, copied = out[2], [*head, t.codes, True, *tail, 3, 10**6]
+    COMPILED.kernels.mih_knn(*copied, _mih.COSTS, *out)
+    assert not status.any()
+    COMPILED.kernels.mih_knn(*copied, _mih.COSTS * 10**6, *out)
+    assert status.all()
     bad_ids = t.ids.copy()
     bad_ids[0, :] = 50  # ids past the database: refused, never read
     with pytest.raises(ValueError, match="out of range"):
-        COMPILED.kernels.mih_knn(*head[:4], bad_ids, packed, False, *tail, 3, 10**9, 10, *out)
+        by_id = [*head[:4], bad_ids, packed, False, *tail]
+        COMPILED.kernels.mih_knn(*by_id, 3, 10**9, _mih.COSTS, *out)
 
 
 # --------------------------------------------------------------------------- index contract

@@ -47,7 +47,7 @@ class CompiledEngine(SearchEngine):
         Returns ``(distances, ids, over)``: ``over`` flags the queries that spent their work
         budget, whose rows hold ``-1`` and which the caller answers with the scan.
         """
-        from ._mih import PROBE_COST  # _mih imports the package, which imports this module
+        from ._mih import COSTS  # _mih imports the package, which imports this module
 
         n_query = queries.shape[0]
         out_d = np.empty((n_query, k), dtype=np.int32)
@@ -56,21 +56,21 @@ class CompiledEngine(SearchEngine):
         self._kernels.mih_knn(
             tables.meta, tables.m, tables.offsets, tables.keys, tables.ids,
             _mih_codes(tables, db), tables.copies, tables.width, tables.n, tables.n_words,
-            n_bits, tables.sub_masks, queries, n_query, k, budget, PROBE_COST, out_d, out_i,
+            n_bits, tables.sub_masks, queries, n_query, k, budget, COSTS, out_d, out_i,
             status,
         )  # fmt: skip
         return out_d, out_i, status.astype(bool)
 
     def mih_range(self, queries, tables, db, n_bits, radius, budget):
         """Multi-index hashing radius search: per query ``(distances, ids)``, and ``over``."""
-        from ._mih import PROBE_COST
+        from ._mih import COSTS
 
         n_query = queries.shape[0]
         status = np.zeros(n_query, dtype=np.int8)
         counts, dist, ids = self._kernels.mih_range(
             tables.meta, tables.m, tables.offsets, tables.keys, tables.ids,
             _mih_codes(tables, db), tables.copies, tables.width, tables.n, tables.n_words,
-            n_bits, tables.sub_masks, queries, n_query, radius, budget, PROBE_COST, status,
+            n_bits, tables.sub_masks, queries, n_query, radius, budget, COSTS, status,
         )  # fmt: skip
         lims = np.zeros(n_query + 1, dtype=np.int64)
         np.cumsum(np.frombuffer(counts, dtype=np.int64), out=lims[1:])

@@ -160,11 +160,19 @@ static int setup_tables(tables_t *t, Py_buffer *meta, Py_ssize_t m, Py_buffer *o
                         Py_buffer *keys, Py_buffer *ids, Py_buffer *codes, int copies,
                         Py_ssize_t width,
                         Py_ssize_t n, Py_ssize_t n_words, Py_ssize_t n_bits, Py_buffer *sub_masks,
-                        Py_ssize_t budget, Py_ssize_t probe_cost)
+                        Py_ssize_t budget, Py_buffer *costs)
 {
     if (m < 1 || n < 1 || n_words < 1 || n_bits < 1 || n_bits > 64 * n_words ||
-        (width != 4 && width != 8) || budget < 0 || probe_cost < 0) {
+        (width != 4 && width != 8) || budget < 0) {
         PyErr_SetString(PyExc_ValueError, "mih: invalid sizes");
+        return -1;
+    }
+    /* The work costs, defined once, in _mih.py: a direct probe, the factor of a sparse one, a
+     * candidate read by id (in units of a verified copied candidate). */
+    if (check_len(costs, 3 * 8, "costs")) return -1;
+    const int64_t *cost = (const int64_t *)costs->buf;
+    if (cost[0] < 0 || cost[1] < 0 || cost[2] < 0) {
+        PyErr_SetString(PyExc_ValueError, "mih: negative costs");
         return -1;
     }
     if (check_len(meta, m * META_COLS * 8, "meta") || check_len(ids, m * n * width, "ids") ||
@@ -208,14 +216,16 @@ static int setup_tables(tables_t *t, Py_buffer *meta, Py_ssize_t m, Py_buffer *o
     t->n_bits = n_bits;
     t->sub_masks = (const uint64_t *)sub_masks->buf;
     t->budget = budget;
-    t->probe_cost = probe_cost;
+    t->probe_cost = cost[0];
+    t->sparse_probe_factor = cost[1];
+    t->by_id_verify_cost = cost[2];
     t->last_step = last_step;
     return 0;
 }
 
 /* The buffers both entry points borrow from Python: the tables and the queries. */
 typedef struct {
-    Py_buffer meta, offsets, keys, ids, codes, sub_masks, queries;
+    Py_buffer meta, offsets, keys, ids, codes, sub_masks, queries, costs;
 } mih_buffers_t;
 
 static void release_buffers(mih_buffers_t *b)
@@ -227,25 +237,26 @@ static void release_buffers(mih_buffers_t *b)
     PyBuffer_Release(&b->codes);
     PyBuffer_Release(&b->sub_masks);
     PyBuffer_Release(&b->queries);
+    PyBuffer_Release(&b->costs);
 }
 
 static PyObject *py_mih_knn(PyObject *self, PyObject *args)
 {
     mih_buffers_t b;
     Py_buffer od, oi, status;
-    Py_ssize_t m, width, n, n_words, n_bits, n_q, k, budget, probe_cost;
+    Py_ssize_t m, width, n, n_words, n_bits, n_q, k, budget;
     int copies;
     tables_t t;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*w*w*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnny*w*w*w*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
                           &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &b.queries, &n_q, &k,
-                          &budget, &probe_cost, &od, &oi, &status))
+                          &budget, &b.costs, &od, &oi, &status))
         return NULL;
     PyObject *result = NULL;
     int64_t *hd = NULL, *hid = NULL;
     uint64_t *qkeys = NULL;
     if (setup_tables(&t, &b.meta, m, &b.offsets, &b.keys, &b.ids, &b.codes, copies, width, n, n_words, n_bits,
-                     &b.sub_masks, budget, probe_cost))
+                     &b.sub_masks, budget, &b.costs))
         goto done;
     if (k < 1 || k > n || n_q < 0) {
         PyErr_SetString(PyExc_ValueError, "mih knn: k must be in [1, n] and n_query >= 0");
@@ -287,13 +298,13 @@ static PyObject *py_mih_range(PyObject *self, PyObject *args)
 {
     mih_buffers_t b;
     Py_buffer status;
-    Py_ssize_t m, width, n, n_words, n_bits, n_q, radius, budget, probe_cost;
+    Py_ssize_t m, width, n, n_words, n_bits, n_q, radius, budget;
     int copies;
     tables_t t;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnny*w*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
                           &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &b.queries, &n_q,
-                          &radius, &budget, &probe_cost, &status))
+                          &radius, &budget, &b.costs, &status))
         return NULL;
     PyObject *result = NULL;
     pairs_t found = {NULL, 0, 0};
@@ -302,7 +313,7 @@ static PyObject *py_mih_range(PyObject *self, PyObject *args)
     int32_t *dist = NULL;
     int64_t *idx = NULL;
     if (setup_tables(&t, &b.meta, m, &b.offsets, &b.keys, &b.ids, &b.codes, copies, width, n, n_words, n_bits,
-                     &b.sub_masks, budget, probe_cost))
+                     &b.sub_masks, budget, &b.costs))
         goto done;
     if (radius < 0 || n_q < 0) {
         PyErr_SetString(PyExc_ValueError, "mih range: radius and n_query must be >= 0");
@@ -366,11 +377,11 @@ static PyMethodDef methods[] = {
      "average_precision(queries, n_query, db, n_db, n_words, n_bits, query_labels, db_labels, "
      "label_words, top_k, out_ap, out_n_relevant): per-query AP of the stable ranking."},
     {"mih_knn", py_mih_knn, METH_VARARGS, "mih_knn(meta, m, offsets, keys, ids, codes, copies, "
-     "width, n, n_words, n_bits, sub_masks, queries, n_query, k, budget, probe_cost, out_dist, "
+     "width, n, n_words, n_bits, sub_masks, queries, n_query, k, budget, costs, out_dist, "
      "out_idx, status): exact MIH top-k."},
     {"mih_range", py_mih_range, METH_VARARGS, "mih_range(meta, m, offsets, keys, ids, codes, "
      "copies, width, n, n_words, n_bits, sub_masks, queries, n_query, radius, budget, "
-     "probe_cost, status) -> (counts, distances, ids) as bytes: exact MIH radius search."},
+     "costs, status) -> (counts, distances, ids) as bytes: exact MIH radius search."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,8 +21,6 @@ int ap_body(const uint64_t *q, int64_t n_query, const uint64_t *db, int64_t n_db
 
 /* ------------------------------------------------------------------ MIH (_mih.c) */
 #define META_COLS 6
-#define SPARSE_PROBE_FACTOR 8 /* a binary search costs about 8 direct lookups (_mih.py) */
-#define BY_ID_VERIFY_COST 4   /* a code read by id (a random access) costs about 4 copied ones */
 
 /* The tables as _mih.py's _Tables lays them out (see _mih.c), checked by setup_tables. */
 typedef struct {
@@ -36,7 +34,8 @@ typedef struct {
     int width;
     int64_t n, n_words, n_bits;
     const uint64_t *sub_masks;
-    int64_t budget, probe_cost;
+    int64_t budget;
+    int64_t probe_cost, sparse_probe_factor, by_id_verify_cost; /* _mih.py's COSTS */
     int64_t last_step;
 } tables_t;
 

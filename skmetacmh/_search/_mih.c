@@ -251,7 +251,7 @@ MIH_INLINE int step_at(const tables_t *t, int64_t step, step_t *s)
     if (s->rho > s->length) return 0;
     s->codes = t->copies ? t->codes + s->j * t->n * t->n_words : t->codes;
     s->id_base = s->j * t->n;
-    s->probe_cost = t->probe_cost * (t->meta[META_COLS * s->j + 2] ? 1 : SPARSE_PROBE_FACTOR);
+    s->probe_cost = t->probe_cost * (t->meta[META_COLS * s->j + 2] ? 1 : t->sparse_probe_factor);
     return 1;
 }
 
@@ -275,7 +275,7 @@ MIH_INLINE int probe_step(const tables_t *t, const step_t *s, const uint64_t *qk
 /* Charge the verification of bucket [lo, hi) to `cost`; whether the budget is then spent. */
 MIH_INLINE int over_budget(const tables_t *t, int64_t *cost, int64_t lo, int64_t hi)
 {
-    *cost += (hi - lo) * (t->copies ? 1 : BY_ID_VERIFY_COST);
+    *cost += (hi - lo) * (t->copies ? 1 : t->by_id_verify_cost);
     return *cost > t->budget;
 }
 

@@ -81,6 +81,8 @@ PROBE_COST = 10
 SPARSE_PROBE_FACTOR = 8
 BY_ID_VERIFY_COST = 4  # a code read from the database by id: a random access
 BUDGET_PER_ITEM = 0.25
+#: The costs as the compiled kernel takes them (defined here only; _kernels.c reads this array).
+COSTS = np.array([PROBE_COST, SPARSE_PROBE_FACTOR, BY_ID_VERIFY_COST], dtype=np.int64)
 # Codes added since the last build that are scanned rather than indexed: at most this many, or
 # this fraction of the indexed codes, whichever is larger.
 _TAIL_MIN = 4096
