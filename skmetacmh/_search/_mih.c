@@ -5,8 +5,8 @@
  * the tables (setup_tables) and calls mih_knn_all and mih_range_all, the loops here.
  *
  * Norouzi, Punjani & Fleet, "Fast Search in Hamming Space with Multi-Index Hashing" (CVPR 2012;
- * TPAMI 2014). The tables are built by skmetacmh/_search/_mih.py (class _Tables), which documents the
- * search; this file runs the same search as its numpy path and returns the same results:
+ * TPAMI 2014). The tables are built by skmetacmh/_search/_mih.py (class _Tables), which
+ * documents the search; this file runs the same search as its numpy path and returns the same results:
  *
  *   step t probes table j = t % m with every key at exactly rho = t / m bits from the query's
  *   substring j; an item is counted only at its first step min_i(m * d_i + i) (no "seen" set);
@@ -21,9 +21,9 @@
  *   codes[(j * n + p) * n_words + w] ("copies", contiguous buckets, for one-word codes), or read
  *   from the database, codes[ids[j * n + p] * n_words + w] (m times less memory).
  *
- * A query whose work (probes * probe_cost + verified candidates) passes the budget stops and is
- * flagged in `status`; the caller answers it with the linear scan. Uses only the CPython C API
- * and the buffer protocol; the loops run without the GIL.
+ * A query whose work (probes and verified candidates, priced by _mih.py's COSTS) passes the
+ * budget stops and is flagged in `status`; the caller answers it with the linear scan. Nothing
+ * here touches a Python object: _kernels.c releases the GIL around these loops.
  */
 #include <stdint.h>
 #include <stdlib.h>
