@@ -30,7 +30,7 @@ class CompiledEngine(SearchEngine):
     name = "compiled"
     # mAP@k: the one-pass AP kernel ranks the whole database faster than the top-k search
     # finishes unless k is very small; see ``python benchmarks/bench_doc_claims.py
-    # top-k-crossover`` and the numbers in docs/metrics.rst.
+    # top-k-crossover --ratios 1000 500 300 180 64`` and the numbers in docs/metrics.rst.
     top_k_search_ratio = 300
 
     def __init__(self, kernels):
