@@ -128,6 +128,10 @@ def _check_ids(ids, n: int) -> np.ndarray:
 class Catalogue:
     """A catalogue of items hashed once and searched across modalities, with the user's ids.
 
+    Items are encoded once, when added: both modalities, through the model's ``transform``.
+    Each modality's codes go into a Hamming index of their own, so that a query of one
+    modality is answered from the other's index, with the ids the user gave the items.
+
     Parameters
     ----------
     model : fitted hasher or fitted Pipeline
@@ -315,7 +319,7 @@ class Catalogue:
 
     # ------------------------------------------------------------------ searching
     def encode_queries(self, X, modality: str) -> np.ndarray:
-        """Codes of queries of one modality, through that modality's preprocessing.
+        """Encode queries of one modality, through that modality's preprocessing.
 
         Parameters
         ----------

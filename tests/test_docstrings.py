@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "skmetacmh.distributed",
     "skmetacmh.baselines",
     "skmetacmh.plotting",
+    "skmetacmh.catalogue",
 ]
 
 # As in scikit-learn: RT02 (the Returns line may name the value), GL01/GL02 (blank-line
