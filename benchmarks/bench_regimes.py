@@ -240,6 +240,7 @@ def load_cell(cell: Cell) -> Bunch:
 
 
 def protocol(cell: Cell) -> dict:
+    """The benchmark protocol's settings for a cell (see the module docstring)."""
     imbalance = REAL[cell.real][3] if cell.real else float(cell.imbalance)
     return {
         "query": "per_class",
