@@ -329,12 +329,6 @@ class MetaCMHHasher(_BaseDeepHasher):
     Q.-Y. Jiang, W.-J. Li. "Asymmetric Deep Supervised Hashing". AAAI 2018 (scoring a
     mini-batch against sampled database items).
 
-    J. Snell, K. Swersky, R. Zemel. "Prototypical Networks for Few-shot Learning". NeurIPS
-    2017 (the support/query episodes of ``episodic``).
-
-    B. Kang et al. "Decoupling Representation and Classifier for Long-Tailed Recognition".
-    ICLR 2020 (the tau-normalised classifier of ``hallucinator_tau``).
-
     Examples
     --------
     >>> import numpy as np
