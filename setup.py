@@ -48,8 +48,9 @@ def _compile_args() -> list:
 EXT_MODULES = [
     Extension(
         "skmetacmh._search._kernels",
-        ["skmetacmh/_search/_kernels.c"],
-        depends=["skmetacmh/_search/_mih_kernel.h"],
+        # _kernels.c: the Python entry points; _scan.c and _mih.c: the loops they call.
+        [f"skmetacmh/_search/{name}.c" for name in ("_kernels", "_scan", "_mih")],
+        depends=["skmetacmh/_search/_kernels.h", "skmetacmh/_search/_popcount.h"],
         extra_compile_args=_compile_args(),
         optional=True,
     ),

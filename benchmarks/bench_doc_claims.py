@@ -36,7 +36,7 @@ def _best(function, repeats: int) -> float:
     return min(times)
 
 
-def top_k_crossover(n_db: int, ratios=(1000, 500, 300, 180, 64, 40, 16)) -> None:
+def top_k_crossover(n_db: int, ratios=(1000, 180, 64, 40, 16)) -> None:
     """Full ranking / top-k search time for mAP@k, at several n_db / k."""
     from bench_metrics import make_problem
 
@@ -151,9 +151,13 @@ def main(argv=None) -> None:
         choices=("top-k-crossover", "blas-threads", "normals", "within-mask", "knn-engines"),
     )
     parser.add_argument("--n-db", type=int, default=18015, help="database size of top-k-crossover")
+    parser.add_argument(
+        "--ratios", type=int, nargs="+", default=[1000, 180, 64, 40, 16],
+        help="the n_db / k of top-k-crossover",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.claim == "top-k-crossover":
-        top_k_crossover(args.n_db)
+        top_k_crossover(args.n_db, tuple(args.ratios))
     else:
         {
             "blas-threads": blas_threads,

@@ -19,10 +19,11 @@ __all__ = ["DatabaseSearch"]
 class DatabaseSearch:
     """Exact top-k search over packed codes that belong to someone else (read, never copied).
 
-    The engine and the method (scan or multi-index hashing) are resolved once, here, from the
-    database size and code length, as ``HammingIndex`` resolves them; MIH tables are built on
-    the first search. Pickling keeps only the codes: the engine is resolved again on loading,
-    where the compiled kernels may be missing, and the tables are rebuilt on demand.
+    The engine is resolved once, here, as ``HammingIndex`` resolves it; the method (scan or
+    multi-index hashing) per search, from the database size, the code length and ``k``, by the
+    same rule as ``HammingIndex(method="auto")``. MIH tables are built on the first search that
+    uses them. Pickling keeps only the codes: the engine is resolved again on loading, where
+    the compiled kernels may be missing, and the tables are rebuilt on demand.
 
     Parameters
     ----------
@@ -39,8 +40,7 @@ class DatabaseSearch:
 
     def _resolve(self) -> None:
         self._engine = resolve_engine("auto", self.n_bits)
-        self.method = _mih.resolve_method("auto", "auto", self.packed.shape[0], self.n_bits)
-        self._tables = _mih.MultiIndex(self.n_bits) if self.method == "mih" else None
+        self._tables = _mih.MultiIndex(self.n_bits)
 
     def __getstate__(self):
         return {"packed": self.packed, "n_bits": self.n_bits}
@@ -54,8 +54,13 @@ class DatabaseSearch:
         """Number of codes searched."""
         return self.packed.shape[0]
 
+    def method_for(self, k: int) -> str:
+        """The search (``"scan"`` or ``"mih"``) that ``k`` neighbours would use."""
+        spread = lambda: self._tables.spread(self.packed)  # noqa: E731 - read only if needed
+        return _mih.resolve_method("auto", "auto", self.ntotal, self.n_bits, k, spread)
+
     def search(self, queries: np.ndarray, k: int):
         """``(distances, ids)`` of the ``k <= ntotal`` nearest codes of each packed query."""
-        if self._tables is not None:
+        if self.method_for(k) == "mih":
             return self._tables.search(self.packed, queries, k, engine=self._engine)
         return self._engine.knn(self.packed, queries, self.n_bits, k)

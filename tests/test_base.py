@@ -415,17 +415,19 @@ def test_kneighbors_searches_the_other_modality_as_an_index_would(n_bits):
 
 
 def test_kneighbors_runs_multi_index_hashing_where_auto_says_so(monkeypatch):
-    # method="auto" picks MIH from 262,144 codes on; lower that bound so that a small fit
-    # takes the MIH path, and check it against the scan, ties included (3 bits: many ties).
+    # method="auto" picks MIH only on large databases; make the rule pick it here so that a
+    # small fit takes the MIH path, and check it against the scan, ties included (3 bits).
     from skmetacmh._search import _mih, kernels_available
 
     if not kernels_available():
         pytest.skip("auto picks MIH only with the compiled kernels")
-    monkeypatch.setattr(_mih, "_AUTO_MIN_N", 1)
     X, y, n_img = _data(n=200)
+    h = ToyHasher(16, n_img, random_state=0).fit(X[:150], y[:150])
+    assert h._database_search["text"].method_for(5) == "scan"  # 150 codes: the scan wins
+    monkeypatch.setattr(_mih, "auto_method", lambda *args, **kwargs: "mih")
     for n_bits in (3, 16):
         h = ToyHasher(n_bits, n_img, random_state=0).fit(X[:150], y[:150])
-        assert h._database_search["text"].method == "mih"
+        assert h._database_search["text"].method_for(5) == "mih"
         for k in (1, 5, 150):
             got = h.kneighbors(X[150:, :n_img], modality="image", n_neighbors=k)
             queries = h.encode(X[150:, :n_img], modality="image")

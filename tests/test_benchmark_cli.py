@@ -670,7 +670,10 @@ def _binary_config(tmp_path):
         (lambda tmp: ["--n-samples", "3"], "cannot load dataset 'synthetic'"),
         (_garbage_mat, "not a readable MATLAB .mat file"),
         (lambda tmp: ["--config", _binary_config(tmp)], "must be UTF-8 JSON text"),
-        (lambda tmp: ["--bits", "5000"], "'n_bits' parameter of SCMHasher must be an int in"),
+        (
+            lambda tmp: ["--bits", "5000"],
+            "'n_bits' parameter of SCMHasher must be an int (not a bool) from 1 to 4096",
+        ),
         (lambda tmp: ["--n-query", "100000"], "n_query=100000 queries per class need more"),
         (
             lambda tmp: ["--param", 'SCM.variant="sequental"'],

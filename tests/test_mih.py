@@ -149,9 +149,7 @@ def test_sparse_tables_with_long_substrings():
     assert not index._tables.meta[:, 2].any()  # both tables are sparse
     if COMPILED is not None:
         tables = index._tables
-        _, _, over = _mih._knn_kernel(
-            COMPILED.kernels, tables, pack_codes(db), pack_codes(db[:3]), 40, 1, 1000
-        )
+        _, _, over = COMPILED.mih_knn(pack_codes(db[:3]), tables, pack_codes(db), 40, 1, 1000)
         assert not over.any()
 
 
@@ -179,7 +177,7 @@ def test_default_budget_lets_the_probes_answer_near_queries():
     index = _mih.MultiIndex(32)
     tables = index._refresh(packed)
     budget = _mih._budget(tables.n, 0.25)
-    _, _, over = _mih._knn_kernel(COMPILED.kernels, tables, packed, queries, 32, 10, budget)
+    _, _, over = COMPILED.mih_knn(queries, tables, packed, 32, 10, budget)
     assert not over.any()
     assert_same(
         index.search(packed, queries, 10, engine=COMPILED), COMPILED.knn(packed, queries, 32, 10)
@@ -214,26 +212,36 @@ def test_kernel_rejects_buffers_of_the_wrong_size():
     head = [t.meta, t.m, t.offsets, t.keys, t.ids]
     tail = [t.width, t.n, t.n_words, 16, t.sub_masks, queries, 2]
     out = [np.empty((2, 3), np.int32), np.empty((2, 3), np.int64), np.zeros(2, np.int8)]
-    good = [*head, t.codes, True, *tail, 3, 100, 10]
+    good = [*head, t.codes, True, *tail, 3, 100, _mih.COSTS]
     COMPILED.kernels.mih_knn(*good, *out)  # the right sizes pass
     with pytest.raises(ValueError, match="codes"):
-        COMPILED.kernels.mih_knn(*head, t.codes.ravel()[:-1], True, *tail, 3, 100, 10, *out)
+        COMPILED.kernels.mih_knn(*head, t.codes.ravel()[:-1], True, *tail, 3, 100, _mih.COSTS, *out)
     with pytest.raises(ValueError, match="codes"):  # the database layout holds n codes
-        COMPILED.kernels.mih_knn(*head, t.codes, False, *tail, 3, 100, 10, *out)
+        COMPILED.kernels.mih_knn(*head, t.codes, False, *tail, 3, 100, _mih.COSTS, *out)
     with pytest.raises(ValueError, match="distances"):
         COMPILED.kernels.mih_knn(*good, np.empty((2, 2), np.int32), *out[1:])
     with pytest.raises(ValueError, match="k must"):
-        COMPILED.kernels.mih_knn(*head, t.codes, True, *tail, 51, 100, 10, *out)
+        COMPILED.kernels.mih_knn(*head, t.codes, True, *tail, 51, 100, _mih.COSTS, *out)
     bad_meta = t.meta.copy()
     bad_meta[1, 3] = t.offsets.size  # offsets of table 1 past the end
     with pytest.raises(ValueError, match="descriptor"):
         COMPILED.kernels.mih_knn(bad_meta, *good[1:], *out)
     with pytest.raises(ValueError, match="status"):
-        COMPILED.kernels.mih_range(*head, t.codes, True, *tail, 4, 100, 10, np.zeros(3, np.int8))
+        bad_status = np.zeros(3, np.int8)
+        COMPILED.kernels.mih_range(*head, t.codes, True, *tail, 4, 100, _mih.COSTS, bad_status)
+    with pytest.raises(ValueError, match="costs"):  # three int64 costs, from _mih.COSTS
+        COMPILED.kernels.mih_knn(*head, t.codes, True, *tail, 3, 100, _mih.COSTS[:2], *out)
+    # The kernel charges the costs it is given: priced up, every query spends its budget.
+    status, copied = out[2], [*head, t.codes, True, *tail, 3, 10**6]
+    COMPILED.kernels.mih_knn(*copied, _mih.COSTS, *out)
+    assert not status.any()
+    COMPILED.kernels.mih_knn(*copied, _mih.COSTS * 10**6, *out)
+    assert status.all()
     bad_ids = t.ids.copy()
     bad_ids[0, :] = 50  # ids past the database: refused, never read
     with pytest.raises(ValueError, match="out of range"):
-        COMPILED.kernels.mih_knn(*head[:4], bad_ids, packed, False, *tail, 3, 10**9, 10, *out)
+        by_id = [*head[:4], bad_ids, packed, False, *tail]
+        COMPILED.kernels.mih_knn(*by_id, 3, 10**9, _mih.COSTS, *out)
 
 
 # --------------------------------------------------------------------------- index contract
@@ -294,12 +302,24 @@ def test_auto_method_follows_the_measured_table():
             for column, k in enumerate(_mih.AUTO_K):
                 lowest = _mih.AUTO_MIN_N[kind][row][column]
                 for bits in (n_bits, n_bits - 1):  # a row covers the lengths down to the last
-                    for kk in (k, max(1, k - 1)):  # and a column the k down to the last
-                        if lowest is None:
-                            assert _mih.auto_method(10**9, bits, kk, spread) == "scan"
-                        else:
-                            assert _mih.auto_method(lowest, bits, kk, spread) == "mih"
-                            assert _mih.auto_method(lowest - 1, bits, kk, spread) == "scan"
+                    if lowest is None:
+                        assert _mih.auto_method(10**9, bits, k, spread) == "scan"
+                    else:
+                        assert _mih.auto_method(lowest, bits, k, spread) == "mih"
+                        assert _mih.auto_method(lowest - 1, bits, k, spread) == "scan"
+                if column == 0:
+                    continue
+                # Between two measured k: between their thresholds, growing with k.
+                previous = _mih.AUTO_MIN_N[kind][row][column - 1]
+                between = [
+                    _mih._auto_threshold(n_bits, kk, kind == "clustered")
+                    for kk in np.geomspace(_mih.AUTO_K[column - 1], k, 6).round().astype(int)
+                ]
+                if lowest is None:
+                    assert between[0] == previous and all(t is None for t in between[1:])
+                else:
+                    assert between[0] == previous and between[-1] == lowest
+                    assert between == sorted(between)
     # Beyond the measured grid: the scan.
     assert _mih.auto_method(10**9, _mih.AUTO_BITS[-1] + 1, 1, 0.0) == "scan"
     assert _mih.auto_method(10**9, 32, _mih.AUTO_K[-1] + 1, 0.0) == "scan"

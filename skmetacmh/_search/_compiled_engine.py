@@ -1,7 +1,7 @@
 """The compiled search engine: the optional C extension ``skmetacmh._search._kernels``.
 
 Same results as :class:`~._numpy_engine.NumpyEngine`, tie order and floating-point sums
-included (the tests check it); see ``_kernels.c`` for the algorithms.
+included (the tests check it); see ``_scan.c`` for the algorithms.
 """
 
 from __future__ import annotations
@@ -13,8 +13,14 @@ from ._numpy_engine import NumpyEngine
 
 __all__ = ["AP_MAX_DB", "CompiledEngine"]
 
+
+def _mih_codes(tables, db):
+    """The codes the MIH kernel verifies: the tables' copies, or the database read by id."""
+    return tables.codes if tables.copies else db[: tables.n]
+
+
 #: The largest database the compiled average precision takes: it counts items in 32-bit halves
-#: of one counter per distance (see ``_kernels.c``); a larger one is ranked by the numpy engine.
+#: of one counter per distance (see ``_scan.c``); a larger one is ranked by the numpy engine.
 AP_MAX_DB = 2**32 - 1
 
 
@@ -24,7 +30,7 @@ class CompiledEngine(SearchEngine):
     name = "compiled"
     # mAP@k: the one-pass AP kernel ranks the whole database faster than the top-k search
     # finishes unless k is very small; see ``python benchmarks/bench_doc_claims.py
-    # top-k-crossover`` and the numbers in docs/metrics.rst.
+    # top-k-crossover --ratios 1000 500 300 180 64`` and the numbers in docs/metrics.rst.
     top_k_search_ratio = 300
 
     def __init__(self, kernels):
@@ -32,8 +38,47 @@ class CompiledEngine(SearchEngine):
 
     @property
     def kernels(self):
-        """The extension module; multi-index hashing runs its probe/verify loop there too."""
+        """The extension module (this class is the package's one caller of its functions)."""
         return self._kernels
+
+    def mih_knn(self, queries, tables, db, n_bits, k, budget):
+        """Multi-index hashing top-k over ``tables`` (a ``_mih._Tables`` of ``db``'s first rows).
+
+        Returns ``(distances, ids, over)``: ``over`` flags the queries that spent their work
+        budget, whose rows hold ``-1`` and which the caller answers with the scan.
+        """
+        from ._mih import COSTS  # _mih imports the package, which imports this module
+
+        n_query = queries.shape[0]
+        out_d = np.empty((n_query, k), dtype=np.int32)
+        out_i = np.empty((n_query, k), dtype=np.int64)
+        status = np.zeros(n_query, dtype=np.int8)
+        self._kernels.mih_knn(
+            tables.meta, tables.m, tables.offsets, tables.keys, tables.ids,
+            _mih_codes(tables, db), tables.copies, tables.width, tables.n, tables.n_words,
+            n_bits, tables.sub_masks, queries, n_query, k, budget, COSTS, out_d, out_i,
+            status,
+        )  # fmt: skip
+        return out_d, out_i, status.astype(bool)
+
+    def mih_range(self, queries, tables, db, n_bits, radius, budget):
+        """Multi-index hashing radius search: per query ``(distances, ids)``, and ``over``."""
+        from ._mih import COSTS
+
+        n_query = queries.shape[0]
+        status = np.zeros(n_query, dtype=np.int8)
+        counts, dist, ids = self._kernels.mih_range(
+            tables.meta, tables.m, tables.offsets, tables.keys, tables.ids,
+            _mih_codes(tables, db), tables.copies, tables.width, tables.n, tables.n_words,
+            n_bits, tables.sub_masks, queries, n_query, radius, budget, COSTS, status,
+        )  # fmt: skip
+        lims = np.zeros(n_query + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(counts, dtype=np.int64), out=lims[1:])
+        dist = np.frombuffer(dist, dtype=np.int32)
+        ids = np.frombuffer(ids, dtype=np.int64)
+        bounds = zip(lims[:-1], lims[1:])
+        per_query = [(dist[a:b], ids[a:b]) for a, b in bounds]
+        return per_query, status.astype(bool)
 
     def _knn(self, db, queries, n_bits, k):
         db, queries = np.ascontiguousarray(db), np.ascontiguousarray(queries)

@@ -8,7 +8,9 @@ three questions, always in the package's ranking order, (distance, database inde
 ``range(db, queries, n_bits, radius)``
     every code within ``radius`` (inclusive), ``(lims, distances, ids)`` as faiss returns them;
 ``average_precision(queries, db, n_bits, query_labels, db_labels, label_words, top_k)``
-    per-query AP and whether the query has any relevant database item.
+    per-query AP and whether the query has any relevant database item;
+``mih_knn(queries, tables, db, n_bits, k, budget)``, ``mih_range(..., radius, budget)``
+    the probe/verify loop of multi-index hashing over tables built by ``_mih.MultiIndex``.
 
 Subclasses implement ``_knn`` (``0 < k <= n_db``), ``_range`` (both sets non-empty) and
 ``_average_precision_all`` (AP from a ranking of the whole database, optionally cut at

@@ -96,7 +96,8 @@ class FaissEngine(SearchEngine):
     Parameters
     ----------
     fallback : SearchEngine
-        Answers ``average_precision``, which faiss does not have.
+        Answers ``average_precision`` and the multi-index hashing calls, which faiss does not
+        have.
     """
 
     name = "faiss"
@@ -127,3 +128,10 @@ class FaissEngine(SearchEngine):
 
     def average_precision(self, *args, **kwargs):
         return self._fallback.average_precision(*args, **kwargs)
+
+    def mih_knn(self, *args, **kwargs):
+        # faiss has no multi-index hashing: the probe loop is the fallback engine's.
+        return self._fallback.mih_knn(*args, **kwargs)
+
+    def mih_range(self, *args, **kwargs):
+        return self._fallback.mih_range(*args, **kwargs)

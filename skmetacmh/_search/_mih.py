@@ -39,7 +39,8 @@ exceeds it is answered by the linear scan instead, so the cost stays within a fe
 (measured: at most about 3x the scan from 1e5 codes on).
 
 With the compiled engine the probe/verify loop runs in the package's one C extension
-(``_mih_kernel.h``, included by ``_kernels.c``); with the numpy engine, in the numpy path below.
+(``_mih.c``, entered through ``_kernels.c`` and called by ``CompiledEngine.mih_knn`` and
+``mih_range``); with the numpy engine, in the numpy path below (``knn_numpy``, ``range_numpy``).
 Both give the same results (both are exact), and the fallback scan is the same engine's.
 """
 
@@ -80,6 +81,8 @@ PROBE_COST = 10
 SPARSE_PROBE_FACTOR = 8
 BY_ID_VERIFY_COST = 4  # a code read from the database by id: a random access
 BUDGET_PER_ITEM = 0.25
+#: The costs as the compiled kernel takes them (defined here only; _kernels.c reads this array).
+COSTS = np.array([PROBE_COST, SPARSE_PROBE_FACTOR, BY_ID_VERIFY_COST], dtype=np.int64)
 # Codes added since the last build that are scanned rather than indexed: at most this many, or
 # this fraction of the indexed codes, whichever is larger.
 _TAIL_MIN = 4096
@@ -87,7 +90,8 @@ _TAIL_FRACTION = 1 / 32
 # method="auto": MIH from AUTO_MIN_N[kind][row][column] codes on, else the scan, where row is the
 # first of AUTO_BITS >= n_bits, column the first of AUTO_K >= k (a range search reads the k = 10
 # column), and kind "clustered" or "uniform" by code_spread (None: the scan at every measured
-# n). Beyond the grid, longer codes and larger k, the scan. Why a kind: how soon MIH wins
+# n; between two columns the threshold is interpolated in log k, see _auto_threshold). Beyond
+# the grid, longer codes and larger k, the scan. Why a kind: how soon MIH wins
 # depends on how far the k-th neighbour lies, which the codes decide as much as n does. At 64
 # bits, 300,000 codes and k = 10, MIH took 0.11x the scan's time on a fitted CCA-ITQ hasher's
 # codes and 1.9x on random ones, so no rule on (n, n_bits, k) alone comes within 10% of the
@@ -197,13 +201,24 @@ def code_spread(db: np.ndarray, n_bits: int) -> float:
 
 
 def _auto_threshold(n_bits: int, k, clustered: bool):
-    """The smallest n from which "auto" runs MIH (None: never), from AUTO_MIN_N."""
+    """The smallest n from which "auto" runs MIH (None: never), from AUTO_MIN_N.
+
+    Between two measured k, the threshold is interpolated linearly in (log k, log n); when
+    the larger k has none, none. Checked away from the grid it was read from (other n, k and
+    seed; docs/hamming_index.rst): taking the larger k's column instead missed by up to 1.4x.
+    """
     k = 10 if k is None else k
     if n_bits > AUTO_BITS[-1] or k > AUTO_K[-1]:
         return None
-    row = next(i for i, bits in enumerate(AUTO_BITS) if n_bits <= bits)
+    row = AUTO_MIN_N["clustered" if clustered else "uniform"][
+        next(i for i, bits in enumerate(AUTO_BITS) if n_bits <= bits)
+    ]
     column = next(i for i, top in enumerate(AUTO_K) if k <= top)
-    return AUTO_MIN_N["clustered" if clustered else "uniform"][row][column]
+    if column == 0 or k == AUTO_K[column] or row[column] is None:
+        return row[column]
+    low_k, high_k, low_n, high_n = AUTO_K[column - 1], AUTO_K[column], row[column - 1], row[column]
+    share = math.log(k / low_k) / math.log(high_k / low_k)
+    return math.ceil(low_n * (high_n / low_n) ** share)
 
 
 def auto_method(n: int, n_bits: int, k: int | None = None, spread=1.0) -> str:
@@ -423,38 +438,27 @@ def _range_one_numpy(tables: _Tables, db, q: np.ndarray, radius: int, budget: in
     return dist[order], ids[order]
 
 
-def _kernel_codes(tables: _Tables, db: np.ndarray) -> np.ndarray:
-    return tables.codes if tables.copies else db[: tables.n]
-
-
-def _knn_kernel(kernels, tables: _Tables, db, queries, n_bits: int, k: int, budget: int):
+def knn_numpy(tables: _Tables, db, queries, n_bits: int, k: int, budget: int):
+    """MIH top-k of every query in numpy: ``(distances, ids, over budget)``, as the kernel's."""
     n_query = queries.shape[0]
-    out_d = np.empty((n_query, k), dtype=np.int32)
-    out_i = np.empty((n_query, k), dtype=np.int64)
-    status = np.zeros(n_query, dtype=np.int8)
-    kernels.mih_knn(
-        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, _kernel_codes(tables, db),
-        tables.copies, tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
-        queries, n_query, k, budget, PROBE_COST, out_d, out_i, status,
-    )  # fmt: skip
-    return out_d, out_i, status.astype(bool)
+    out_d = np.full((n_query, k), -1, dtype=np.int32)
+    out_i = np.full((n_query, k), -1, dtype=np.int64)
+    over = np.zeros(n_query, dtype=bool)
+    for q in range(n_query):
+        found = _knn_one_numpy(tables, db, queries[q], n_bits, k, budget)
+        if found is None:
+            over[q] = True
+        else:
+            out_d[q], out_i[q] = found
+    return out_d, out_i, over
 
 
-def _range_kernel(kernels, tables: _Tables, db, queries, n_bits: int, radius: int, budget: int):
-    n_query = queries.shape[0]
-    status = np.zeros(n_query, dtype=np.int8)
-    counts, dist, ids = kernels.mih_range(
-        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, _kernel_codes(tables, db),
-        tables.copies, tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
-        queries, n_query, radius, budget, PROBE_COST, status,
-    )  # fmt: skip
-    counts = np.frombuffer(counts, dtype=np.int64)
-    lims = np.zeros(n_query + 1, dtype=np.int64)
-    np.cumsum(counts, out=lims[1:])
-    dist = np.frombuffer(dist, dtype=np.int32)
-    ids = np.frombuffer(ids, dtype=np.int64)
-    per_query = [(dist[lims[q] : lims[q + 1]], ids[lims[q] : lims[q + 1]]) for q in range(n_query)]
-    return per_query, status.astype(bool)
+def range_numpy(tables: _Tables, db, queries, radius: int, budget: int):
+    """MIH radius search in numpy: per query ``(distances, ids)`` or None, and over budget."""
+    per_query = [
+        _range_one_numpy(tables, db, queries[q], radius, budget) for q in range(queries.shape[0])
+    ]
+    return per_query, np.array([found is None for found in per_query], dtype=bool)
 
 
 class MultiIndex:
@@ -462,7 +466,8 @@ class MultiIndex:
 
     ``search`` and ``range_search`` take the caller's packed database (``ntotal`` rows, the
     first ones indexed here) and the engine of the owner, and return what that engine's linear
-    scan returns; the probe/verify loop runs compiled exactly when the engine is the compiled one.
+    scan returns; the probe/verify loop is the engine's (``mih_knn``, ``mih_range``): compiled
+    exactly when the engine is the compiled one.
 
     Parameters
     ----------
@@ -545,7 +550,6 @@ class MultiIndex:
 
     def search(self, db, queries, k: int, *, engine: SearchEngine):
         """Exact ``k`` nearest codes, as ``engine.knn`` returns them."""
-        kernels = getattr(engine, "kernels", None)
         db = np.ascontiguousarray(db, dtype=np.uint64)
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
         tables = self._refresh(db)
@@ -554,17 +558,8 @@ class MultiIndex:
         budget = _budget(tables.n, self.budget_per_item)
         out_d = np.full((n_query, k), -1, dtype=np.int32)
         out_i = np.full((n_query, k), -1, dtype=np.int64)
-        if kernels is not None:
-            dist, ids, over = _knn_kernel(kernels, tables, db, queries, n_bits, k_eff, budget)
-            out_d[:, :k_eff], out_i[:, :k_eff] = dist, ids
-        else:
-            over = np.zeros(n_query, dtype=bool)
-            for q in range(n_query):
-                found = _knn_one_numpy(tables, db, queries[q], n_bits, k_eff, budget)
-                if found is None:
-                    over[q] = True
-                else:
-                    out_d[q, :k_eff], out_i[q, :k_eff] = found
+        dist, ids, over = engine.mih_knn(queries, tables, db, n_bits, k_eff, budget)
+        out_d[:, :k_eff], out_i[:, :k_eff] = dist, ids
         if over.any():  # queries past their budget: the linear scan over the indexed codes
             scan = engine.knn(db[: tables.n], queries[over], n_bits, k)
             out_d[over], out_i[over] = scan
@@ -575,20 +570,11 @@ class MultiIndex:
 
     def range_search(self, db, queries, radius: int, *, engine: SearchEngine):
         """Every code within ``radius`` (inclusive), as ``engine.range`` returns them."""
-        kernels = getattr(engine, "kernels", None)
         db = np.ascontiguousarray(db, dtype=np.uint64)
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
         tables = self._refresh(db)
         n_query, budget = queries.shape[0], _budget(tables.n, self.budget_per_item)
-        if kernels is not None:
-            per_query, over = _range_kernel(
-                kernels, tables, db, queries, self.n_bits, radius, budget
-            )
-        else:
-            per_query = [
-                _range_one_numpy(tables, db, queries[q], radius, budget) for q in range(n_query)
-            ]
-            over = np.array([found is None for found in per_query], dtype=bool)
+        per_query, over = engine.mih_range(queries, tables, db, self.n_bits, radius, budget)
         if over.any():
             lims, dist, ids = engine.range(db[: tables.n], queries[over], self.n_bits, radius)
             for r, q in enumerate(np.flatnonzero(over)):

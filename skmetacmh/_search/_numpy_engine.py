@@ -218,6 +218,18 @@ class NumpyEngine(SearchEngine):
     def _knn(self, db, queries, n_bits, k):
         return _knn_numpy(db, queries, n_bits, k)
 
+    def mih_knn(self, queries, tables, db, n_bits, k, budget):
+        """Multi-index hashing top-k, the numpy probe loop (see ``CompiledEngine.mih_knn``)."""
+        from ._mih import knn_numpy  # _mih imports the package, which imports this module
+
+        return knn_numpy(tables, db, queries, n_bits, k, budget)
+
+    def mih_range(self, queries, tables, db, n_bits, radius, budget):
+        """Multi-index hashing radius search, the numpy probe loop."""
+        from ._mih import range_numpy
+
+        return range_numpy(tables, db, queries, radius, budget)
+
     def _range(self, db, queries, n_bits, radius):
         return _range_numpy(db, queries, n_bits, radius)
 

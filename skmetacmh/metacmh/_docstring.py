@@ -60,7 +60,7 @@ DEEP_DOCS = {
     "device": """device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``..., ``"mps"`` or ``"auto"`` (CUDA when there is
         one, else CPU); a device this machine lacks, or another name, is an error.""",
-    "n_jobs": """n_jobs : int or None, default=None
+    "n_jobs": """n_jobs : int, default=None
         Threads of torch's intra-op pool (and of BLAS and OpenMP) during ``fit``, ``encode``,
         ``transform`` and ``score``; the caller's settings are restored afterwards. ``None``
         means 1 unless in a :func:`joblib.parallel_config` context, ``-1`` all cores (capped

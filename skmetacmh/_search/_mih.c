@@ -1,13 +1,12 @@
 /*
  * Exact multi-index hashing (MIH): the probe/verify loop of the compiled engine.
  *
- * Not a module of its own: _kernels.c includes this file once, after its popcount64, so that
- * the package ships one C extension with one popcount. Its two entry points are the
- * extension's mih_knn and mih_range.
+ * One of the sources of the package's one C extension: _kernels.c parses the arguments, checks
+ * the tables (setup_tables) and calls mih_knn_all and mih_range_all, the loops here.
  *
  * Norouzi, Punjani & Fleet, "Fast Search in Hamming Space with Multi-Index Hashing" (CVPR 2012;
- * TPAMI 2014). The tables are built by skmetacmh/_search/_mih.py (class _Tables), which documents the
- * search; this file runs the same search as its numpy path and returns the same results:
+ * TPAMI 2014). The tables are built by skmetacmh/_search/_mih.py (class _Tables), which
+ * documents the search; this file runs the same search as its numpy path and returns the same results:
  *
  *   step t probes table j = t % m with every key at exactly rho = t / m bits from the query's
  *   substring j; an item is counted only at its first step min_i(m * d_i + i) (no "seen" set);
@@ -22,14 +21,17 @@
  *   codes[(j * n + p) * n_words + w] ("copies", contiguous buckets, for one-word codes), or read
  *   from the database, codes[ids[j * n + p] * n_words + w] (m times less memory).
  *
- * A query whose work (probes * probe_cost + verified candidates) passes the budget stops and is
- * flagged in `status`; the caller answers it with the linear scan. Uses only the CPython C API
- * and the buffer protocol; the loops run without the GIL.
+ * A query whose work (probes and verified candidates, priced by _mih.py's COSTS) passes the
+ * budget stops and is flagged in `status`; the caller answers it with the linear scan. Nothing
+ * here touches a Python object: _kernels.c releases the GIL around these loops.
  */
-#ifndef SKMETACMH_MIH_KERNEL_H
-#define SKMETACMH_MIH_KERNEL_H
+#include <stdint.h>
+#include <stdlib.h>
 
-#define MIH_POPCOUNT64(x) ((int64_t)popcount64(x)) /* _kernels.c's one popcount */
+#include "_kernels.h"
+#include "_popcount.h"
+
+#define MIH_POPCOUNT64(x) ((int64_t)popcount64(x))
 #if defined(_MSC_VER)
 #define MIH_INLINE static __inline
 #define MIH_PREFETCH(p) ((void)(p))
@@ -41,25 +43,6 @@
 /* Keys probed together: their table entries and buckets are prefetched as a batch, so that the
  * random memory accesses of independent probes overlap instead of queueing one by one. */
 #define PROBE_BATCH 16
-
-#define META_COLS 6
-#define SPARSE_PROBE_FACTOR 8 /* a binary search costs about 8 direct lookups (_mih.py) */
-#define BY_ID_VERIFY_COST 4   /* a code read by id (a random access) costs about 4 copied ones */
-
-typedef struct {
-    const int64_t *meta;
-    int64_t m;
-    const void *offsets;
-    const uint64_t *keys;
-    const void *ids;
-    const uint64_t *codes;
-    int copies;
-    int width;
-    int64_t n, n_words, n_bits;
-    const uint64_t *sub_masks;
-    int64_t budget, probe_cost;
-    int64_t last_step;
-} tables_t;
 
 MIH_INLINE int64_t read_index(const void *base, int width, int64_t i)
 {
@@ -268,7 +251,7 @@ MIH_INLINE int step_at(const tables_t *t, int64_t step, step_t *s)
     if (s->rho > s->length) return 0;
     s->codes = t->copies ? t->codes + s->j * t->n * t->n_words : t->codes;
     s->id_base = s->j * t->n;
-    s->probe_cost = t->probe_cost * (t->meta[META_COLS * s->j + 2] ? 1 : SPARSE_PROBE_FACTOR);
+    s->probe_cost = t->probe_cost * (t->meta[META_COLS * s->j + 2] ? 1 : t->sparse_probe_factor);
     return 1;
 }
 
@@ -292,7 +275,7 @@ MIH_INLINE int probe_step(const tables_t *t, const step_t *s, const uint64_t *qk
 /* Charge the verification of bucket [lo, hi) to `cost`; whether the budget is then spent. */
 MIH_INLINE int over_budget(const tables_t *t, int64_t *cost, int64_t lo, int64_t hi)
 {
-    *cost += (hi - lo) * (t->copies ? 1 : BY_ID_VERIFY_COST);
+    *cost += (hi - lo) * (t->copies ? 1 : t->by_id_verify_cost);
     return *cost > t->budget;
 }
 
@@ -343,21 +326,12 @@ static int knn_one(const tables_t *t, const uint64_t *q, uint64_t *qkeys, heap_t
 }
 
 /* ------------------------------------------------------------------ range */
-typedef struct {
-    int64_t d, id;
-} pair_t;
-
 static int pair_cmp(const void *a, const void *b)
 {
     const pair_t *x = (const pair_t *)a, *y = (const pair_t *)b;
     if (x->d != y->d) return x->d < y->d ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
 }
-
-typedef struct {
-    pair_t *items;
-    int64_t len, cap;
-} pairs_t;
 
 static int pairs_push(pairs_t *v, int64_t d, int64_t id)
 {
@@ -412,133 +386,16 @@ over:
     return 1;
 }
 
-/* ------------------------------------------------------------------ Python wrappers */
-static int mih_check_len(Py_buffer *b, Py_ssize_t expected, const char *what)
+/* ------------------------------------------------------------------ every query */
+int mih_knn_all(const tables_t *t, const uint64_t *queries, int64_t n_q, int64_t k,
+                int32_t *out_d, int64_t *out_i, int8_t *status, int64_t *heap_d,
+                int64_t *heap_id, uint64_t *qkeys)
 {
-    if (b->len != expected) {
-        PyErr_Format(PyExc_ValueError, "mih: the %s buffer holds %zd bytes, expected %zd", what,
-                     b->len, expected);
-        return -1;
-    }
-    return 0;
-}
-
-/* Checks every size and every table descriptor, so that no lookup can leave the buffers. */
-static int setup_tables(tables_t *t, Py_buffer *meta, Py_ssize_t m, Py_buffer *offsets,
-                        Py_buffer *keys, Py_buffer *ids, Py_buffer *codes, int copies,
-                        Py_ssize_t width,
-                        Py_ssize_t n, Py_ssize_t n_words, Py_ssize_t n_bits, Py_buffer *sub_masks,
-                        Py_ssize_t budget, Py_ssize_t probe_cost)
-{
-    if (m < 1 || n < 1 || n_words < 1 || n_bits < 1 || n_bits > 64 * n_words ||
-        (width != 4 && width != 8) || budget < 0 || probe_cost < 0) {
-        PyErr_SetString(PyExc_ValueError, "mih: invalid sizes");
-        return -1;
-    }
-    if (mih_check_len(meta, m * META_COLS * 8, "meta") || mih_check_len(ids, m * n * width, "ids") ||
-        mih_check_len(codes, (copies ? m : 1) * n * n_words * 8, "codes") ||
-        mih_check_len(sub_masks, m * n_words * 8, "substring masks"))
-        return -1;
-    if (offsets->len % width || keys->len % 8) {
-        PyErr_SetString(PyExc_ValueError, "mih: offsets or keys buffer of a partial length");
-        return -1;
-    }
-    const int64_t n_offsets = offsets->len / width, n_keys = keys->len / 8;
-    const int64_t *mt = (const int64_t *)meta->buf;
-    int64_t last_step = 0, end = 0;
-    for (int64_t j = 0; j < m; j++, mt += META_COLS) {
-        const int64_t start = mt[0], length = mt[1], direct = mt[2], off = mt[3], kb = mt[4];
-        const int64_t nk = mt[5];
-        if (start != end || length < 1 || length > 64 || (direct != 0 && direct != 1) || off < 0 ||
-            kb < 0 || nk < 0 || (direct && length > 40) ||
-            off + (direct ? ((int64_t)1 << length) : nk) + 1 > n_offsets ||
-            (!direct && kb + nk > n_keys)) {
-            PyErr_Format(PyExc_ValueError, "mih: invalid descriptor of table %lld", (long long)j);
-            return -1;
-        }
-        end = start + length;
-        if (length * m + j > last_step) last_step = length * m + j;
-    }
-    if (end != n_bits) {
-        PyErr_SetString(PyExc_ValueError, "mih: the substrings do not cover n_bits");
-        return -1;
-    }
-    t->meta = (const int64_t *)meta->buf;
-    t->m = m;
-    t->offsets = offsets->buf;
-    t->keys = (const uint64_t *)keys->buf;
-    t->ids = ids->buf;
-    t->codes = (const uint64_t *)codes->buf;
-    t->copies = copies;
-    t->width = (int)width;
-    t->n = n;
-    t->n_words = n_words;
-    t->n_bits = n_bits;
-    t->sub_masks = (const uint64_t *)sub_masks->buf;
-    t->budget = budget;
-    t->probe_cost = probe_cost;
-    t->last_step = last_step;
-    return 0;
-}
-
-/* The buffers both entry points borrow from Python: the tables and the queries. */
-typedef struct {
-    Py_buffer meta, offsets, keys, ids, codes, sub_masks, queries;
-} mih_buffers_t;
-
-static void release_buffers(mih_buffers_t *b)
-{
-    PyBuffer_Release(&b->meta);
-    PyBuffer_Release(&b->offsets);
-    PyBuffer_Release(&b->keys);
-    PyBuffer_Release(&b->ids);
-    PyBuffer_Release(&b->codes);
-    PyBuffer_Release(&b->sub_masks);
-    PyBuffer_Release(&b->queries);
-}
-
-static PyObject *py_mih_knn(PyObject *self, PyObject *args)
-{
-    mih_buffers_t b;
-    Py_buffer od, oi, status;
-    Py_ssize_t m, width, n, n_words, n_bits, n_q, k, budget, probe_cost;
-    int copies;
-    tables_t t;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*w*w*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
-                          &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &b.queries, &n_q, &k,
-                          &budget, &probe_cost, &od, &oi, &status))
-        return NULL;
-    PyObject *result = NULL;
-    int64_t *hd = NULL, *hid = NULL;
-    uint64_t *qkeys = NULL;
-    if (setup_tables(&t, &b.meta, m, &b.offsets, &b.keys, &b.ids, &b.codes, copies, width, n, n_words, n_bits,
-                     &b.sub_masks, budget, probe_cost))
-        goto done;
-    if (k < 1 || k > n || n_q < 0) {
-        PyErr_SetString(PyExc_ValueError, "mih knn: k must be in [1, n] and n_query >= 0");
-        goto done;
-    }
-    if (mih_check_len(&b.queries, n_q * n_words * 8, "queries") || mih_check_len(&od, n_q * k * 4, "distances") ||
-        mih_check_len(&oi, n_q * k * 8, "indices") || mih_check_len(&status, n_q, "status"))
-        goto done;
-    hd = (int64_t *)malloc((size_t)k * sizeof(int64_t));
-    hid = (int64_t *)malloc((size_t)k * sizeof(int64_t));
-    qkeys = (uint64_t *)malloc((size_t)m * sizeof(uint64_t));
-    if (hd == NULL || hid == NULL || qkeys == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    int corrupt = 0;
-    Py_BEGIN_ALLOW_THREADS
-    heap_t h = {hd, hid, 0, k};
-    int32_t *out_d = (int32_t *)od.buf;
-    int64_t *out_i = (int64_t *)oi.buf;
-    int8_t *st = (int8_t *)status.buf;
-    for (Py_ssize_t i = 0; i < n_q && !corrupt; i++) {
-        const int rc = knn_one(&t, (const uint64_t *)b.queries.buf + i * n_words, qkeys, &h);
-        st[i] = rc == 1;
-        if (rc < 0) corrupt = 1;
+    heap_t h = {heap_d, heap_id, 0, k};
+    for (int64_t i = 0; i < n_q; i++) {
+        const int rc = knn_one(t, queries + i * t->n_words, qkeys, &h);
+        status[i] = rc == 1;
+        if (rc < 0) return -1;
         int32_t *row_d = out_d + i * k;
         int64_t *row_i = out_i + i * k;
         for (int64_t r = k - 1; r >= 0; r--) { /* pop the worst first: ascending order */
@@ -555,111 +412,19 @@ static PyObject *py_mih_knn(PyObject *self, PyObject *args)
             heap_sift_down(&h, 0);
         }
     }
-    Py_END_ALLOW_THREADS
-    if (corrupt) {
-        PyErr_SetString(PyExc_ValueError, "mih knn: table offsets or ids out of range");
-        goto done;
-    }
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    free(hd);
-    free(hid);
-    free(qkeys);
-    release_buffers(&b);
-    PyBuffer_Release(&od);
-    PyBuffer_Release(&oi);
-    PyBuffer_Release(&status);
-    return result;
+    return 0;
 }
 
-static PyObject *py_mih_range(PyObject *self, PyObject *args)
+int mih_range_all(const tables_t *t, const uint64_t *queries, int64_t n_q, int64_t radius,
+                  int8_t *status, int64_t *counts, pairs_t *found, uint64_t *qkeys)
 {
-    mih_buffers_t b;
-    Py_buffer status;
-    Py_ssize_t m, width, n, n_words, n_bits, n_q, radius, budget, probe_cost;
-    int copies;
-    tables_t t;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnnnw*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
-                          &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &b.queries, &n_q,
-                          &radius, &budget, &probe_cost, &status))
-        return NULL;
-    PyObject *result = NULL;
-    pairs_t found = {NULL, 0, 0};
-    int64_t *counts = NULL;
-    uint64_t *qkeys = NULL;
-    int32_t *dist = NULL;
-    int64_t *idx = NULL;
-    if (setup_tables(&t, &b.meta, m, &b.offsets, &b.keys, &b.ids, &b.codes, copies, width, n, n_words, n_bits,
-                     &b.sub_masks, budget, probe_cost))
-        goto done;
-    if (radius < 0 || n_q < 0) {
-        PyErr_SetString(PyExc_ValueError, "mih range: radius and n_query must be >= 0");
-        goto done;
+    for (int64_t i = 0; i < n_q; i++) {
+        const int64_t before_len = found->len;
+        const int rc = range_one(t, queries + i * t->n_words, qkeys, radius, found);
+        if (rc < 0) return rc;
+        status[i] = rc == 1;
+        counts[i] = found->len - before_len;
+        qsort(found->items + before_len, (size_t)counts[i], sizeof(pair_t), pair_cmp);
     }
-    if (mih_check_len(&b.queries, n_q * n_words * 8, "queries") || mih_check_len(&status, n_q, "status"))
-        goto done;
-    counts = (int64_t *)calloc((size_t)(n_q > 0 ? n_q : 1), sizeof(int64_t));
-    qkeys = (uint64_t *)malloc((size_t)m * sizeof(uint64_t));
-    if (counts == NULL || qkeys == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    int rc = 0;
-    Py_BEGIN_ALLOW_THREADS
-    int8_t *st = (int8_t *)status.buf;
-    for (Py_ssize_t i = 0; i < n_q; i++) {
-        const int64_t before_len = found.len;
-        rc = range_one(&t, (const uint64_t *)b.queries.buf + i * n_words, qkeys, radius, &found);
-        if (rc < 0) break;
-        st[i] = rc == 1;
-        rc = 0;
-        counts[i] = found.len - before_len;
-        qsort(found.items + before_len, (size_t)counts[i], sizeof(pair_t), pair_cmp);
-    }
-    if (rc == 0) {
-        dist = (int32_t *)malloc((size_t)(found.len > 0 ? found.len : 1) * sizeof(int32_t));
-        idx = (int64_t *)malloc((size_t)(found.len > 0 ? found.len : 1) * sizeof(int64_t));
-        if (dist == NULL || idx == NULL) {
-            rc = -2;
-        } else {
-            for (int64_t r = 0; r < found.len; r++) {
-                dist[r] = (int32_t)found.items[r].d;
-                idx[r] = found.items[r].id;
-            }
-        }
-    }
-    Py_END_ALLOW_THREADS
-    if (rc == -1) {
-        PyErr_SetString(PyExc_ValueError, "mih range: table offsets or ids out of range");
-        goto done;
-    }
-    if (rc == -2) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    result = Py_BuildValue("(y#y#y#)", (const char *)counts, (Py_ssize_t)(n_q * 8),
-                           (const char *)dist, (Py_ssize_t)(found.len * 4), (const char *)idx,
-                           (Py_ssize_t)(found.len * 8));
-done:
-    free(found.items);
-    free(counts);
-    free(qkeys);
-    free(dist);
-    free(idx);
-    release_buffers(&b);
-    PyBuffer_Release(&status);
-    return result;
+    return 0;
 }
-
-/* Method-table entries, spliced into _kernels.c's table. */
-#define MIH_METHODS                                                                              \
-    {"mih_knn", py_mih_knn, METH_VARARGS, "mih_knn(meta, m, offsets, keys, ids, codes, copies, "  \
-     "width, n, n_words, n_bits, sub_masks, queries, n_query, k, budget, probe_cost, out_dist, "  \
-     "out_idx, status): exact MIH top-k."},                                                      \
-    {"mih_range", py_mih_range, METH_VARARGS, "mih_range(meta, m, offsets, keys, ids, codes, "    \
-     "copies, width, n, n_words, n_bits, sub_masks, queries, n_query, radius, budget, "           \
-     "probe_cost, status) -> (counts, distances, ids) as bytes: exact MIH radius search."},
-
-#endif /* SKMETACMH_MIH_KERNEL_H */
