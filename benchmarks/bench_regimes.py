@@ -572,7 +572,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cells", nargs="+", default=["base"], help="designs (see --list)")
     parser.add_argument("--hashers", nargs="+", default=list(HASHERS), choices=list(HASHERS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/bench_regimes.jsonl"))
+    parser.add_argument("--out", type=Path, default=Path("docs/studies/data/bench_regimes.jsonl"))
     parser.add_argument("--redo", nargs="*", default=[], choices=list(HASHERS))
     parser.add_argument(
         "--shard",
