@@ -313,8 +313,8 @@ class HammingIndex(SizedIndex):
         method = self._resolve_method(k)  # a local: threads may search with other k at once
         self._last_k, self._method = k, method
         if method == "mih":
-            return self._mih.search(db, queries, k, engine=self._mih_scan_engine)
-        return self._engine.knn(db, queries, self.n_bits, k)
+            return self._mih.search(queries, db, k, engine=self._mih_scan_engine)
+        return self._engine.knn(queries, db, self.n_bits, k)
 
     def range_search(self, query_codes, radius):
         """Every stored code within Hamming distance ``radius`` (inclusive) of each query.
@@ -341,8 +341,8 @@ class HammingIndex(SizedIndex):
         radius = int(min(np.floor(check_radius(radius)), self.n_bits))
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
         if self._resolve_method(None) == "mih":
-            return self._mih.range_search(db, queries, radius, engine=self._mih_scan_engine)
-        return self._engine.range(db, queries, self.n_bits, radius)
+            return self._mih.range_search(queries, db, radius, engine=self._mih_scan_engine)
+        return self._engine.range(queries, db, self.n_bits, radius)
 
     # ------------------------------------------------------------------ on disk
     def save(self, path) -> None:

@@ -118,11 +118,11 @@ class FaissEngine(SearchEngine):
             self._index.add(packed_to_faiss_bytes(missing, n_bits))
         return self._index
 
-    def _knn(self, db, queries, n_bits, k):
+    def _knn(self, queries, db, n_bits, k):
         index = self._faiss_index(db, n_bits)
         return _faiss_knn(index, packed_to_faiss_bytes(queries, n_bits), k)
 
-    def _range(self, db, queries, n_bits, radius):
+    def _range(self, queries, db, n_bits, radius):
         index = self._faiss_index(db, n_bits)
         return _faiss_range(index, packed_to_faiss_bytes(queries, n_bits), radius)
 
