@@ -307,6 +307,41 @@ def test_pickle_drops_the_tables_and_rebuilds_them(tmp_path):
     assert_same(joblib.load(tmp_path / "index.joblib").search(queries, 10), before)
 
 
+def test_tables_round_trip_through_their_arrays():
+    rng = np.random.default_rng(8)
+    packed = pack_codes(rng.integers(0, 2, size=(600, 40), dtype=np.uint8))
+    index = _mih.MultiIndex(40, n_substrings=3)
+    expected = index.search(packed[:7], packed, 9, engine=NUMPY)
+    scalars, arrays = index._tables.to_arrays()
+    assert all(type(v) in (int, bool) for v in scalars.values())  # JSON-ready
+    rebuilt = _mih.MultiIndex(40, n_substrings=3)
+    rebuilt._tables = _mih._Tables.from_arrays(scalars, {k: v.copy() for k, v in arrays.items()})
+    assert rebuilt.n_indexed == 600 and rebuilt.nbytes == index.nbytes
+    assert_same(rebuilt.search(packed[:7], packed, 9, engine=NUMPY), expected)
+    del arrays["keys"]
+    with pytest.raises(ValueError, match=r"arrays must be named .*'keys'.*got"):
+        _mih._Tables.from_arrays(scalars, arrays)
+    with pytest.raises(ValueError, match="scalars must be named"):
+        _mih._Tables.from_arrays({**scalars, "extra": 1}, index._tables.to_arrays()[1])
+
+
+def test_faiss_engine_leaves_the_multi_index_scans_to_its_fallback():
+    # faiss caches a copy of the whole database, so the slices MIH scans are the fallback's.
+    pytest.importorskip("faiss")
+    from skmetacmh._search._faiss_engine import FaissEngine
+
+    rng = np.random.default_rng(9)
+    db = rng.integers(0, 2, size=(900, 64), dtype=np.uint8)
+    queries = rng.integers(0, 2, size=(6, 64), dtype=np.uint8)
+    engine = FaissEngine(fallback=NUMPY)
+    assert engine.scan_engine is NUMPY and NUMPY.scan_engine is NUMPY
+    index = _mih.MultiIndex(64, n_substrings=4, budget_per_item=0.0)  # every query scans
+    got = index.search(pack_codes(queries), pack_codes(db), 11, engine=engine)
+    assert_same(got, brute_search(queries, db, 11, pad=False))
+    assert engine._index is None  # faiss never built a copy of a slice
+    NUMPY.forget()  # the base engines cache nothing: a no-op
+
+
 def test_reset_then_refill_rebuilds():
     rng = np.random.default_rng(6)
     a, b = (rng.integers(0, 2, size=(800, 16), dtype=np.uint8) for _ in range(2))

@@ -100,6 +100,14 @@ class SearchEngine:
     #: ``_average_precision_all`` (the crossover of this engine's two routes).
     top_k_search_ratio = TOP_K_SEARCH_RATIO
 
+    @property
+    def scan_engine(self) -> SearchEngine:
+        """The engine for scans of part of a database (multi-index hashing's): this one."""
+        return self
+
+    def forget(self) -> None:
+        """Drop what the engine caches about a database (its owner was reset); nothing here."""
+
     def knn(self, queries: np.ndarray, db: np.ndarray, n_bits: int, k: int):
         n_query, n_db = queries.shape[0], db.shape[0]
         k_eff = min(k, n_db)

@@ -107,6 +107,12 @@ class FaissEngine(SearchEngine):
         self._fallback = fallback
         self._index = None
 
+    @property
+    def scan_engine(self) -> SearchEngine:
+        # Multi-index hashing scans slices of the database (queries past their budget, codes
+        # added since the build); the cached faiss copy holds all of it, so the fallback does.
+        return self._fallback
+
     def forget(self) -> None:
         self._index = None
 

@@ -322,6 +322,32 @@ class _Tables:
         self.offsets = np.concatenate(offsets)
         self.keys = np.concatenate(keys).astype(np.uint64)
 
+    # What ``to_arrays`` returns and ``from_arrays`` takes: the sizes, then the flat arrays.
+    _SCALARS = ("n", "n_words", "m", "copies", "width")
+    _ARRAYS = ("starts", "lengths", "sub_masks", "meta", "ids", "codes", "offsets", "keys")
+
+    def to_arrays(self) -> tuple[dict, dict]:
+        """``(scalars, arrays)``: the tables as plain ints and bools, and named arrays."""
+        scalars = {name: getattr(self, name) for name in self._SCALARS}
+        scalars = {k: v.item() if isinstance(v, np.generic) else v for k, v in scalars.items()}
+        return scalars, {name: getattr(self, name) for name in self._ARRAYS}
+
+    @classmethod
+    def from_arrays(cls, scalars: dict, arrays: dict) -> _Tables:
+        """Tables from what :meth:`to_arrays` returned (arrays may be memory maps)."""
+        for kind, given, names in (
+            ("scalars", scalars, cls._SCALARS),
+            ("arrays", arrays, cls._ARRAYS),
+        ):
+            if set(given) != set(names):
+                raise ValueError(
+                    f"MIH tables: {kind} must be named {sorted(names)}; got {sorted(given)}."
+                )
+        tables = cls.__new__(cls)
+        tables.__dict__.update(scalars)
+        tables.__dict__.update(arrays)
+        return tables
+
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.ids, self.codes, self.offsets, self.keys, self.meta))
@@ -464,10 +490,11 @@ def range_numpy(queries, db, tables: _Tables, radius: int, budget: int):
 class MultiIndex:
     """Multi-index hash tables over a growing array of packed codes (the codes are not owned).
 
-    ``search`` and ``range_search`` take the caller's packed database (``ntotal`` rows, the
-    first ones indexed here) and the engine of the owner, and return what that engine's linear
-    scan returns; the probe/verify loop is the engine's (``mih_knn``, ``mih_range``): compiled
-    exactly when the engine is the compiled one.
+    ``search`` and ``range_search`` take the caller's packed queries and database (``ntotal``
+    rows, the first ones indexed here) and the engine of the owner, and return what that
+    engine's linear scan returns. The probe/verify loop (``mih_knn``, ``mih_range``) and the
+    scans of parts of the database are run by the engine's ``scan_engine``: the engine itself,
+    or faiss's fallback, since faiss caches a copy of the whole database.
 
     Parameters
     ----------
@@ -550,6 +577,7 @@ class MultiIndex:
 
     def search(self, queries, db, k: int, *, engine: SearchEngine):
         """Exact ``k`` nearest codes, as ``engine.knn`` returns them."""
+        engine = engine.scan_engine
         db = np.ascontiguousarray(db, dtype=np.uint64)
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
         tables = self._refresh(db)
@@ -570,6 +598,7 @@ class MultiIndex:
 
     def range_search(self, queries, db, radius: int, *, engine: SearchEngine):
         """Every code within ``radius`` (inclusive), as ``engine.range`` returns them."""
+        engine = engine.scan_engine
         db = np.ascontiguousarray(db, dtype=np.uint64)
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
         tables = self._refresh(db)
