@@ -220,11 +220,11 @@ def _crossover(name, packed, queries, sizes, k_list, n_bits):
     for n in [s for s in sizes if s <= packed.shape[0]]:
         db = packed[:n]
         tables = _mih.MultiIndex(n_bits)
-        tables.search(db, queries[:1], 1, engine=engine)  # build
+        tables.search(queries[:1], db, 1, engine=engine)  # build
         for k in k_list:
-            expected, t_scan = _timed(lambda k=k, db=db: engine.knn(db, queries, n_bits, k))
+            expected, t_scan = _timed(lambda k=k, db=db: engine.knn(queries, db, n_bits, k))
             got, t_mih = _timed(
-                lambda k=k, db=db, t=tables: t.search(db, queries, k, engine=engine)
+                lambda k=k, db=db, t=tables: t.search(queries, db, k, engine=engine)
             )
             assert _same(got, expected), f"MIH differs from the scan ({name}, n={n}, k={k})"
             rows.append(
@@ -254,9 +254,9 @@ def _grid_point(db, queries, k, n_bits, engine, tables, repeats):
     """Best CPU seconds of the scan and of MIH (interleaved), and that both agree."""
     t_scan = t_mih = float("inf")
     for _ in range(repeats):
-        expected, t = _cpu_timed(lambda: engine.knn(db, queries, n_bits, k))
+        expected, t = _cpu_timed(lambda: engine.knn(queries, db, n_bits, k))
         t_scan = min(t_scan, t)
-        got, t = _cpu_timed(lambda: tables.search(db, queries, k, engine=engine))
+        got, t = _cpu_timed(lambda: tables.search(queries, db, k, engine=engine))
         t_mih = min(t_mih, t)
     if not _same(got, expected):
         raise SystemExit(f"MISMATCH: MIH differs from the scan (n={len(db)}, k={k})")
@@ -281,7 +281,7 @@ def _measure_grid(args):
                 db = packed[:n]
                 spread = _mih.code_spread(db, n_bits)
                 tables = _mih.MultiIndex(n_bits)
-                tables.search(db, queries[:1], 1, engine=engine)  # build the tables
+                tables.search(queries[:1], db, 1, engine=engine)  # build the tables
                 for k in args.grid_k:
                     t_scan, t_mih = _grid_point(
                         db, queries, k, n_bits, engine, tables, args.repeats
@@ -415,9 +415,9 @@ def _substrings(packed, queries, counts, ks, n_bits=64):
     rows, engine = [], resolve_engine("auto", n_bits)
     for m in counts:
         tables = _mih.MultiIndex(n_bits, m)
-        _, build_s = _timed(lambda t=tables: t.search(packed, queries[:1], 1, engine=engine))
+        _, build_s = _timed(lambda t=tables: t.search(queries[:1], packed, 1, engine=engine))
         for k in ks:
-            _, t_mih = _timed(lambda k=k, t=tables: t.search(packed, queries, k, engine=engine))
+            _, t_mih = _timed(lambda k=k, t=tables: t.search(queries, packed, k, engine=engine))
             rows.append({"m": m, "k": k, "mih_ms": 1e3 * t_mih / len(queries), "build_s": build_s})
             print(f"[substrings] m={m} k={k:<4} MIH {rows[-1]['mih_ms']:.3f} ms/query")
         del tables

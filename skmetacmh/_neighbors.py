@@ -62,5 +62,5 @@ class DatabaseSearch:
     def search(self, queries: np.ndarray, k: int):
         """``(distances, ids)`` of the ``k <= ntotal`` nearest codes of each packed query."""
         if self.method_for(k) == "mih":
-            return self._tables.search(self.packed, queries, k, engine=self._engine)
-        return self._engine.knn(self.packed, queries, self.n_bits, k)
+            return self._tables.search(queries, self.packed, k, engine=self._engine)
+        return self._engine.knn(queries, self.packed, self.n_bits, k)

@@ -177,14 +177,6 @@ class HammingIndex(SizedIndex):
         return self._engine.name
 
     @property
-    def _mih_scan_engine(self):
-        # MIH scans parts of the database (queries past their budget, codes added since the
-        # tables were built); faiss keeps a copy of the whole database, so those use numpy.
-        return (
-            self._engine if self._engine.name != "faiss" else resolve_engine("numpy", self.n_bits)
-        )
-
-    @property
     def active_method(self) -> str:
         """The search that answers now (``"scan"`` or ``"mih"``), for the last ``search``'s k."""
         return self._method
@@ -236,8 +228,7 @@ class HammingIndex(SizedIndex):
         """Remove every code."""
         self._packed = np.zeros((0, self.n_words), dtype=np.uint64)
         self._ntotal = 0
-        if hasattr(self._engine, "forget"):  # the faiss engine caches faiss's copy of the codes
-            self._engine.forget()
+        self._engine.forget()  # the faiss engine caches faiss's copy of the codes
         self._mih = _mih.MultiIndex(self.n_bits, self.n_substrings)  # tables built on search
         self._last_k = None
         self._method = self._resolve_method(None)
@@ -313,8 +304,8 @@ class HammingIndex(SizedIndex):
         method = self._resolve_method(k)  # a local: threads may search with other k at once
         self._last_k, self._method = k, method
         if method == "mih":
-            return self._mih.search(db, queries, k, engine=self._mih_scan_engine)
-        return self._engine.knn(db, queries, self.n_bits, k)
+            return self._mih.search(queries, db, k, engine=self._engine)
+        return self._engine.knn(queries, db, self.n_bits, k)
 
     def range_search(self, query_codes, radius):
         """Every stored code within Hamming distance ``radius`` (inclusive) of each query.
@@ -341,8 +332,8 @@ class HammingIndex(SizedIndex):
         radius = int(min(np.floor(check_radius(radius)), self.n_bits))
         queries, db = self._prepare_queries(query_codes), self._packed[: self._ntotal]
         if self._resolve_method(None) == "mih":
-            return self._mih.range_search(db, queries, radius, engine=self._mih_scan_engine)
-        return self._engine.range(db, queries, self.n_bits, radius)
+            return self._mih.range_search(queries, db, radius, engine=self._engine)
+        return self._engine.range(queries, db, self.n_bits, radius)
 
     # ------------------------------------------------------------------ on disk
     def save(self, path) -> None:
@@ -389,16 +380,10 @@ class HammingIndex(SizedIndex):
             self._mih._refresh(self._packed[:n])  # what the next search would build
         tables = self._mih._tables
         if tables is not None:
-            # The tables are a bag of arrays and scalars; store each array as mih_<name>.npy.
-            scalars = {}
-            for name, value in vars(tables).items():
-                if isinstance(value, np.ndarray):
-                    arrays[f"mih_{name}"] = value
-                elif isinstance(value, (bool, np.bool_, Integral)):
-                    scalars[name] = value.item() if isinstance(value, np.generic) else value
-                else:  # pragma: no cover - a new kind of table field needs a format change
-                    raise TypeError(f"MIH table field {name!r} ({type(value)}) cannot be saved.")
-            mih = {"scalars": scalars, "arrays": sorted(k for k in arrays if k.startswith("mih_"))}
+            # The sizes go in the header, each array in mih_<name>.npy.
+            scalars, table_arrays = tables.to_arrays()
+            arrays.update({f"mih_{name}": value for name, value in table_arrays.items()})
+            mih = {"scalars": scalars, "arrays": sorted(f"mih_{name}" for name in table_arrays)}
         header = {
             "format": "skmetacmh.HammingIndex",
             "n_bits": self.n_bits,
@@ -479,11 +464,13 @@ class HammingIndex(SizedIndex):
         index.reset()
         index._packed, index._ntotal = arrays["codes"], ntotal
         if tables_spec:
-            tables = _mih._Tables.__new__(_mih._Tables)
-            for name, value in tables_spec["scalars"].items():
-                setattr(tables, name, value)
-            for name in tables_spec["arrays"]:
-                setattr(tables, name.removeprefix("mih_"), arrays[name])
+            table_arrays = {
+                name.removeprefix("mih_"): arrays[name] for name in tables_spec["arrays"]
+            }
+            try:
+                tables = _mih._Tables.from_arrays(tables_spec["scalars"], table_arrays)
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from exc
             index._mih._tables = tables
         index._method = index._resolve_method(None)  # as after add(): resolved on the codes
         return index

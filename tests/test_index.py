@@ -111,13 +111,13 @@ def test_property_all_engines_equal_bruteforce(n_bits, n_db, n_query, k, n_disti
     if _search.kernels_available():
         engines.append(resolve_engine("compiled", n_bits))
     for engine in engines:
-        assert_same(engine.knn(packed_db, packed_q, n_bits, k), expected)
+        assert_same(engine.knn(packed_q, packed_db, n_bits, k), expected)
     if HAVE_FAISS and n_bits % 8 == 0:
         faiss_index = HammingIndex(n_bits, backend="faiss")
         faiss_index.add(db)
         assert_same(faiss_index.search(queries, k), brute_search(queries, db, k, pad=False))
     radius = int(rng.integers(0, n_bits + 1))
-    results = [engine.range(packed_db, packed_q, n_bits, radius) for engine in engines]
+    results = [engine.range(packed_q, packed_db, n_bits, radius) for engine in engines]
     for lims, distances, indices in results:
         for q, (want_d, want_i) in enumerate(brute_range(queries, db, radius)):
             np.testing.assert_array_equal(distances[lims[q] : lims[q + 1]], want_d)
@@ -537,14 +537,14 @@ def test_kernel_rejects_buffers_of_the_wrong_size():
     queries = np.zeros((2, 1), dtype=np.uint64)
     out_d, out_i = np.empty((2, 3), dtype=np.int32), np.empty((2, 3), dtype=np.int64)
     with pytest.raises(ValueError, match="database"):
-        _hamming_kernel.knn(db, 11, queries, 2, 1, 64, 3, out_d, out_i)
+        _hamming_kernel.knn(queries, 2, db, 11, 1, 64, 3, out_d, out_i)
     with pytest.raises(ValueError, match="indices"):
-        _hamming_kernel.knn(db, 10, queries, 2, 1, 64, 3, out_d, out_i[:, :2].copy())
+        _hamming_kernel.knn(queries, 2, db, 10, 1, 64, 3, out_d, out_i[:, :2].copy())
     with pytest.raises(ValueError, match="invalid sizes"):
-        _hamming_kernel.knn(db, 10, queries, 2, 1, 65, 3, out_d, out_i)
+        _hamming_kernel.knn(queries, 2, db, 10, 1, 65, 3, out_d, out_i)
     hist = np.zeros((2, 4), dtype=np.int64)
     with pytest.raises(ValueError, match="histogram"):
-        _hamming_kernel.range_count(db, 10, queries, 2, 1, 4, hist)
+        _hamming_kernel.range_count(queries, 2, db, 10, 1, 4, hist)
     # average_precision checks its sizes before it divides or reads anything.
     ap, n_rel = np.zeros(2), np.zeros(2, dtype=np.int64)
     labels_q, labels_db = np.zeros(2, dtype=np.int64), np.zeros(10, dtype=np.int64)

@@ -64,8 +64,8 @@ def test_property_probes_equal_bruteforce_on_tied_codes(
     for copy_codes in (True, False):  # codes in the tables, or read from the database by id
         index = unbounded(n_bits, n_substrings, copy_codes)
         for engine in ENGINES:
-            assert_same(index.search(packed_db, packed_q, k, engine=engine), expected)
-            result = index.range_search(packed_db, packed_q, radius, engine=engine)
+            assert_same(index.search(packed_q, packed_db, k, engine=engine), expected)
+            result = index.range_search(packed_q, packed_db, radius, engine=engine)
             assert_same_range(result, queries, db, radius)
 
 
@@ -78,7 +78,7 @@ def test_property_random_codes_equal_bruteforce(n_bits, seed):
     index = unbounded(n_bits, -(-n_bits // 8))
     for engine in ENGINES:
         for k in (1, 10, 100):
-            got = index.search(pack_codes(db), pack_codes(queries), k, engine=engine)
+            got = index.search(pack_codes(queries), pack_codes(db), k, engine=engine)
             assert_same(got, brute_search(queries, db, k))
 
 
@@ -92,7 +92,7 @@ def test_odd_code_lengths_and_substrings_across_words(n_bits):
         index = unbounded(n_bits, n_substrings)  # codes copied for 1 word, else read by id
         for engine in ENGINES:
             for k in (1, 9, 600, 601):
-                got = index.search(pack_codes(db), pack_codes(queries), k, engine=engine)
+                got = index.search(pack_codes(queries), pack_codes(db), k, engine=engine)
                 assert_same(got, brute_search(queries, db, k))
 
 
@@ -137,11 +137,11 @@ def test_sparse_tables_with_long_substrings():
     for engine in ENGINES:
         for k in (1, 5):
             assert_same(
-                index.search(pack_codes(db), pack_codes(queries), k, engine=engine),
+                index.search(pack_codes(queries), pack_codes(db), k, engine=engine),
                 brute_search(queries, db, k),
             )
         assert_same_range(
-            index.range_search(pack_codes(db), pack_codes(queries), 2, engine=engine),
+            index.range_search(pack_codes(queries), pack_codes(db), 2, engine=engine),
             queries,
             db,
             2,
@@ -149,7 +149,7 @@ def test_sparse_tables_with_long_substrings():
     assert not index._tables.meta[:, 2].any()  # both tables are sparse
     if COMPILED is not None:
         tables = index._tables
-        _, _, over = COMPILED.mih_knn(pack_codes(db[:3]), tables, pack_codes(db), 40, 1, 1000)
+        _, _, over = COMPILED.mih_knn(pack_codes(db[:3]), pack_codes(db), tables, 40, 1, 1000)
         assert not over.any()
 
 
@@ -160,10 +160,10 @@ def test_budget_fallback_to_the_scan_is_exact():
     index = _mih.MultiIndex(48, None, budget_per_item=0)  # every query goes to the scan
     for engine in ENGINES:
         assert_same(
-            index.search(pack_codes(db), pack_codes(queries), 7, engine=engine),
+            index.search(pack_codes(queries), pack_codes(db), 7, engine=engine),
             brute_search(queries, db, 7),
         )
-        result = index.range_search(pack_codes(db), pack_codes(queries), 12, engine=engine)
+        result = index.range_search(pack_codes(queries), pack_codes(db), 12, engine=engine)
         assert_same_range(result, queries, db, 12)
 
 
@@ -177,10 +177,10 @@ def test_default_budget_lets_the_probes_answer_near_queries():
     index = _mih.MultiIndex(32)
     tables = index._refresh(packed)
     budget = _mih._budget(tables.n, 0.25)
-    _, _, over = COMPILED.mih_knn(queries, tables, packed, 32, 10, budget)
+    _, _, over = COMPILED.mih_knn(queries, packed, tables, 32, 10, budget)
     assert not over.any()
     assert_same(
-        index.search(packed, queries, 10, engine=COMPILED), COMPILED.knn(packed, queries, 32, 10)
+        index.search(queries, packed, 10, engine=COMPILED), COMPILED.knn(queries, packed, 32, 10)
     )
 
 
@@ -194,13 +194,13 @@ def test_compiled_kernel_equals_numpy_path(n_bits):
     index = _mih.MultiIndex(n_bits)
     for k in (1, 10, 100):
         assert_same(
-            index.search(db, queries, k, engine=COMPILED),
-            index.search(db, queries, k, engine=NUMPY),
+            index.search(queries, db, k, engine=COMPILED),
+            index.search(queries, db, k, engine=NUMPY),
         )
     for radius in (0, 3, n_bits // 3):
         assert_same(
-            index.range_search(db, queries, radius, engine=COMPILED),
-            index.range_search(db, queries, radius, engine=NUMPY),
+            index.range_search(queries, db, radius, engine=COMPILED),
+            index.range_search(queries, db, radius, engine=NUMPY),
         )
 
 
@@ -228,7 +228,26 @@ def test_kernel_rejects_buffers_of_the_wrong_size():
         COMPILED.kernels.mih_knn(bad_meta, *good[1:], *out)
     with pytest.raises(ValueError, match="status"):
         bad_status = np.zeros(3, np.int8)
-        COMPILED.kernels.mih_range(*head, t.codes, True, *tail, 4, 100, _mih.COSTS, bad_status)
+        counts = np.zeros(2, np.int64)
+        COMPILED.kernels.mih_range_count(*good[:-3], 4, 100, _mih.COSTS, counts, bad_status)
+    # The radius search fills the caller's buffers in a second pass, checked against the first.
+    ranged = [*head, t.codes, True, *tail, 4, 10**9, _mih.COSTS]
+    counts, status2 = np.zeros(2, np.int64), np.zeros(2, np.int8)
+    COMPILED.kernels.mih_range_count(*ranged, counts, status2)
+    lims = np.concatenate([[0], np.cumsum(counts)])
+    dist, ids = np.empty(lims[-1], np.int32), np.empty(lims[-1], np.int64)
+    COMPILED.kernels.mih_range_fill(*ranged, lims, dist, ids)
+    assert counts.min() >= 1 and dist[lims[0]] == 0 and dist[lims[1]] == 0  # each finds itself
+    with pytest.raises(ValueError, match="distances"):
+        COMPILED.kernels.mih_range_fill(*ranged, lims, dist[:-1].copy(), ids)
+    with pytest.raises(ValueError, match="lims"):
+        COMPILED.kernels.mih_range_fill(*ranged, lims[:-1].copy(), dist, ids)
+    with pytest.raises(ValueError, match="differ"):
+        short = lims.copy()
+        short[1] -= 1
+        COMPILED.kernels.mih_range_fill(*ranged, short, dist, ids)
+    with pytest.raises(ValueError, match="not decrease"):
+        COMPILED.kernels.mih_range_fill(*ranged, lims[::-1].copy(), dist, ids)
     with pytest.raises(ValueError, match="costs"):  # three int64 costs, from _mih.COSTS
         COMPILED.kernels.mih_knn(*head, t.codes, True, *tail, 3, 100, _mih.COSTS[:2], *out)
     # The kernel charges the costs it is given: priced up, every query spends its budget.
@@ -280,6 +299,41 @@ def test_pickle_drops_the_tables_and_rebuilds_them(tmp_path):
     assert_same(loaded.search(queries, 10), before)
     joblib.dump(index, tmp_path / "index.joblib")
     assert_same(joblib.load(tmp_path / "index.joblib").search(queries, 10), before)
+
+
+def test_tables_round_trip_through_their_arrays():
+    rng = np.random.default_rng(8)
+    packed = pack_codes(rng.integers(0, 2, size=(600, 40), dtype=np.uint8))
+    index = _mih.MultiIndex(40, n_substrings=3)
+    expected = index.search(packed[:7], packed, 9, engine=NUMPY)
+    scalars, arrays = index._tables.to_arrays()
+    assert all(type(v) in (int, bool) for v in scalars.values())  # JSON-ready
+    rebuilt = _mih.MultiIndex(40, n_substrings=3)
+    rebuilt._tables = _mih._Tables.from_arrays(scalars, {k: v.copy() for k, v in arrays.items()})
+    assert rebuilt.n_indexed == 600 and rebuilt.nbytes == index.nbytes
+    assert_same(rebuilt.search(packed[:7], packed, 9, engine=NUMPY), expected)
+    del arrays["keys"]
+    with pytest.raises(ValueError, match=r"arrays must be named .*'keys'.*got"):
+        _mih._Tables.from_arrays(scalars, arrays)
+    with pytest.raises(ValueError, match="scalars must be named"):
+        _mih._Tables.from_arrays({**scalars, "extra": 1}, index._tables.to_arrays()[1])
+
+
+def test_faiss_engine_leaves_the_multi_index_scans_to_its_fallback():
+    # faiss caches a copy of the whole database, so the slices MIH scans are the fallback's.
+    pytest.importorskip("faiss")
+    from skmetacmh._search._faiss_engine import FaissEngine
+
+    rng = np.random.default_rng(9)
+    db = rng.integers(0, 2, size=(900, 64), dtype=np.uint8)
+    queries = rng.integers(0, 2, size=(6, 64), dtype=np.uint8)
+    engine = FaissEngine(fallback=NUMPY)
+    assert engine.scan_engine is NUMPY and NUMPY.scan_engine is NUMPY
+    index = _mih.MultiIndex(64, n_substrings=4, budget_per_item=0.0)  # every query scans
+    got = index.search(pack_codes(queries), pack_codes(db), 11, engine=engine)
+    assert_same(got, brute_search(queries, db, 11, pad=False))
+    assert engine._index is None  # faiss never built a copy of a slice
+    NUMPY.forget()  # the base engines cache nothing: a no-op
 
 
 def test_reset_then_refill_rebuilds():

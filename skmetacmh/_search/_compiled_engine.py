@@ -14,7 +14,7 @@ from ._numpy_engine import NumpyEngine
 __all__ = ["AP_MAX_DB", "CompiledEngine"]
 
 
-def _mih_codes(tables, db):
+def _mih_codes(db, tables):
     """The codes the MIH kernel verifies: the tables' copies, or the database read by id."""
     return tables.codes if tables.copies else db[: tables.n]
 
@@ -41,7 +41,7 @@ class CompiledEngine(SearchEngine):
         """The extension module (this class is the package's one caller of its functions)."""
         return self._kernels
 
-    def mih_knn(self, queries, tables, db, n_bits, k, budget):
+    def mih_knn(self, queries, db, tables, n_bits, k, budget):
         """Multi-index hashing top-k over ``tables`` (a ``_mih._Tables`` of ``db``'s first rows).
 
         Returns ``(distances, ids, over)``: ``over`` flags the queries that spent their work
@@ -55,44 +55,50 @@ class CompiledEngine(SearchEngine):
         status = np.zeros(n_query, dtype=np.int8)
         self._kernels.mih_knn(
             tables.meta, tables.m, tables.offsets, tables.keys, tables.ids,
-            _mih_codes(tables, db), tables.copies, tables.width, tables.n, tables.n_words,
+            _mih_codes(db, tables), tables.copies, tables.width, tables.n, tables.n_words,
             n_bits, tables.sub_masks, queries, n_query, k, budget, COSTS, out_d, out_i,
             status,
         )  # fmt: skip
         return out_d, out_i, status.astype(bool)
 
-    def mih_range(self, queries, tables, db, n_bits, radius, budget):
-        """Multi-index hashing radius search: per query ``(distances, ids)``, and ``over``."""
+    def mih_range(self, queries, db, tables, n_bits, radius, budget):
+        """Multi-index hashing radius search: per query ``(distances, ids)``, and ``over``.
+
+        Two passes into buffers allocated here, as ``_range``'s: count, then fill (the kernel
+        checks that the second pass finds what the first counted).
+        """
         from ._mih import COSTS
 
         n_query = queries.shape[0]
-        status = np.zeros(n_query, dtype=np.int8)
-        counts, dist, ids = self._kernels.mih_range(
+        head = (
             tables.meta, tables.m, tables.offsets, tables.keys, tables.ids,
-            _mih_codes(tables, db), tables.copies, tables.width, tables.n, tables.n_words,
-            n_bits, tables.sub_masks, queries, n_query, radius, budget, COSTS, status,
+            _mih_codes(db, tables), tables.copies, tables.width, tables.n, tables.n_words,
+            n_bits, tables.sub_masks, queries, n_query, radius, budget, COSTS,
         )  # fmt: skip
+        counts = np.zeros(n_query, dtype=np.int64)
+        status = np.zeros(n_query, dtype=np.int8)
+        self._kernels.mih_range_count(*head, counts, status)
         lims = np.zeros(n_query + 1, dtype=np.int64)
-        np.cumsum(np.frombuffer(counts, dtype=np.int64), out=lims[1:])
-        dist = np.frombuffer(dist, dtype=np.int32)
-        ids = np.frombuffer(ids, dtype=np.int64)
-        bounds = zip(lims[:-1], lims[1:])
-        per_query = [(dist[a:b], ids[a:b]) for a, b in bounds]
+        np.cumsum(counts, out=lims[1:])
+        dist = np.empty(int(lims[-1]), dtype=np.int32)
+        ids = np.empty(int(lims[-1]), dtype=np.int64)
+        self._kernels.mih_range_fill(*head, lims, dist, ids)
+        per_query = [(dist[a:b], ids[a:b]) for a, b in zip(lims[:-1], lims[1:])]
         return per_query, status.astype(bool)
 
-    def _knn(self, db, queries, n_bits, k):
+    def _knn(self, queries, db, n_bits, k):
         db, queries = np.ascontiguousarray(db), np.ascontiguousarray(queries)
         n_query = queries.shape[0]
         out_d = np.empty((n_query, k), dtype=np.int32)
         out_i = np.empty((n_query, k), dtype=np.int64)
-        self._kernels.knn(db, db.shape[0], queries, n_query, db.shape[1], n_bits, k, out_d, out_i)
+        self._kernels.knn(queries, n_query, db, db.shape[0], db.shape[1], n_bits, k, out_d, out_i)
         return out_d, out_i
 
-    def _range(self, db, queries, n_bits, radius):
+    def _range(self, queries, db, n_bits, radius):
         db, queries = np.ascontiguousarray(db), np.ascontiguousarray(queries)
         n_query, n_db, n_words = queries.shape[0], db.shape[0], db.shape[1]
         hist = np.zeros((n_query, radius + 1), dtype=np.int64)
-        self._kernels.range_count(db, n_db, queries, n_query, n_words, radius, hist)
+        self._kernels.range_count(queries, n_query, db, n_db, n_words, radius, hist)
         # Counting sort: where each (query, distance) group starts in the flat result.
         starts = np.zeros(hist.size + 1, dtype=np.int64)
         np.cumsum(hist.ravel(), out=starts[1:])
@@ -100,7 +106,7 @@ class CompiledEngine(SearchEngine):
         cursor = starts[:-1].reshape(n_query, radius + 1).copy()
         out_d = np.empty(int(starts[-1]), dtype=np.int32)
         out_i = np.empty(int(starts[-1]), dtype=np.int64)
-        self._kernels.range_fill(db, n_db, queries, n_query, n_words, radius, cursor, out_d, out_i)
+        self._kernels.range_fill(queries, n_query, db, n_db, n_words, radius, cursor, out_d, out_i)
         if not np.array_equal(cursor.ravel(), starts[1:]):  # every group filled exactly
             raise RuntimeError(
                 "range search: the two passes of the kernel disagree (please report)."

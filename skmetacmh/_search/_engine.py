@@ -3,13 +3,13 @@
 An engine works on packed codes (``uint64`` words, :func:`~._packing.pack_codes`) and answers
 three questions, always in the package's ranking order, (distance, database index):
 
-``knn(db, queries, n_bits, k)``
+``knn(queries, db, n_bits, k)``
     the ``k`` nearest codes, ``(distances int32, ids int64)``, padded with ``-1``;
-``range(db, queries, n_bits, radius)``
+``range(queries, db, n_bits, radius)``
     every code within ``radius`` (inclusive), ``(lims, distances, ids)`` as faiss returns them;
 ``average_precision(queries, db, n_bits, query_labels, db_labels, label_words, top_k)``
     per-query AP and whether the query has any relevant database item;
-``mih_knn(queries, tables, db, n_bits, k, budget)``, ``mih_range(..., radius, budget)``
+``mih_knn(queries, db, tables, n_bits, k, budget)``, ``mih_range(..., radius, budget)``
     the probe/verify loop of multi-index hashing over tables built by ``_mih.MultiIndex``.
 
 Subclasses implement ``_knn`` (``0 < k <= n_db``), ``_range`` (both sets non-empty) and
@@ -100,7 +100,15 @@ class SearchEngine:
     #: ``_average_precision_all`` (the crossover of this engine's two routes).
     top_k_search_ratio = TOP_K_SEARCH_RATIO
 
-    def knn(self, db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
+    @property
+    def scan_engine(self) -> SearchEngine:
+        """The engine for scans of part of a database (multi-index hashing's): this one."""
+        return self
+
+    def forget(self) -> None:
+        """Drop what the engine caches about a database (its owner was reset); nothing here."""
+
+    def knn(self, queries: np.ndarray, db: np.ndarray, n_bits: int, k: int):
         n_query, n_db = queries.shape[0], db.shape[0]
         k_eff = min(k, n_db)
         if k_eff == 0 or n_query == 0:
@@ -108,19 +116,19 @@ class SearchEngine:
                 np.full((n_query, k), -1, dtype=np.int32),
                 np.full((n_query, k), -1, dtype=np.int64),
             )
-        distances, ids = self._knn(db, queries, n_bits, k_eff)
+        distances, ids = self._knn(queries, db, n_bits, k_eff)
         if k_eff < k:
             pad = ((0, 0), (0, k - k_eff))
             distances = np.pad(distances, pad, constant_values=-1)
             ids = np.pad(ids, pad, constant_values=-1)
         return distances, ids
 
-    def range(self, db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
+    def range(self, queries: np.ndarray, db: np.ndarray, n_bits: int, radius: int):
         radius = int(min(radius, n_bits))
         if queries.shape[0] == 0 or db.shape[0] == 0:
             lims = np.zeros(queries.shape[0] + 1, dtype=np.int64)
             return lims, np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
-        return self._range(db, queries, n_bits, radius)
+        return self._range(queries, db, n_bits, radius)
 
     def average_precision(
         self, queries, db, n_bits, query_labels, db_labels, label_words, top_k=None
@@ -145,7 +153,7 @@ class SearchEngine:
         rows = get_chunk_n_rows(row_bytes, max_n_rows=queries.shape[0])
         for start in range(0, queries.shape[0], rows):
             chunk = slice(start, start + rows)
-            _, ids = self._knn(db, queries[chunk], n_bits, top_k)
+            _, ids = self._knn(queries[chunk], db, n_bits, top_k)
             hits = gathered_relevance(query_labels[chunk], db_labels, label_words, ids)
             ap[chunk] = _ap_from_top_k(ids, hits)
         return ap, has_relevant(query_labels, db_labels, label_words)

@@ -107,6 +107,12 @@ class FaissEngine(SearchEngine):
         self._fallback = fallback
         self._index = None
 
+    @property
+    def scan_engine(self) -> SearchEngine:
+        # Multi-index hashing scans slices of the database (queries past their budget, codes
+        # added since the build); the cached faiss copy holds all of it, so the fallback does.
+        return self._fallback
+
     def forget(self) -> None:
         self._index = None
 
@@ -118,11 +124,11 @@ class FaissEngine(SearchEngine):
             self._index.add(packed_to_faiss_bytes(missing, n_bits))
         return self._index
 
-    def _knn(self, db, queries, n_bits, k):
+    def _knn(self, queries, db, n_bits, k):
         index = self._faiss_index(db, n_bits)
         return _faiss_knn(index, packed_to_faiss_bytes(queries, n_bits), k)
 
-    def _range(self, db, queries, n_bits, radius):
+    def _range(self, queries, db, n_bits, radius):
         index = self._faiss_index(db, n_bits)
         return _faiss_range(index, packed_to_faiss_bytes(queries, n_bits), radius)
 

@@ -58,12 +58,12 @@ static PyObject *finish(Py_buffer *buffers, int n, int status)
 
 static PyObject *py_knn(PyObject *self, PyObject *args)
 {
-    enum { DB, Q, OUT_D, OUT_I, N_BUF };
+    enum { Q, DB, OUT_D, OUT_I, N_BUF };
     Py_buffer b[N_BUF];
     Py_ssize_t n_db, n_q, n_words, n_bits, k;
     int status = -1;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*nnnnw*w*", &b[DB], &n_db, &b[Q], &n_q, &n_words, &n_bits, &k,
+    if (!PyArg_ParseTuple(args, "y*ny*nnnnw*w*", &b[Q], &n_q, &b[DB], &n_db, &n_words, &n_bits, &k,
                           &b[OUT_D], &b[OUT_I]))
         return NULL;
     if (n_words < 1 || n_bits < 1 || k < 1 || n_db < 0 || n_q < 0 || n_bits > 64 * n_words ||
@@ -85,14 +85,14 @@ static PyObject *py_knn(PyObject *self, PyObject *args)
 /* range_count (fill == 0) and range_fill (fill == 1): the two passes of the radius search. */
 static PyObject *range_pass(PyObject *args, int fill)
 {
-    enum { DB, Q, CURSOR, OUT_D, OUT_I, N_BUF };
+    enum { Q, DB, CURSOR, OUT_D, OUT_I, N_BUF };
     Py_buffer b[N_BUF];
     Py_ssize_t n_db, n_q, n_words, radius;
     int status = -1, n_buf = fill ? N_BUF : OUT_D;
     const char *name = fill ? "range_fill" : "range_count";
-    int parsed = fill ? PyArg_ParseTuple(args, "y*ny*nnnw*w*w*", &b[DB], &n_db, &b[Q], &n_q,
+    int parsed = fill ? PyArg_ParseTuple(args, "y*ny*nnnw*w*w*", &b[Q], &n_q, &b[DB], &n_db,
                                          &n_words, &radius, &b[CURSOR], &b[OUT_D], &b[OUT_I])
-                      : PyArg_ParseTuple(args, "y*ny*nnnw*", &b[DB], &n_db, &b[Q], &n_q,
+                      : PyArg_ParseTuple(args, "y*ny*nnnw*", &b[Q], &n_q, &b[DB], &n_db,
                                          &n_words, &radius, &b[CURSOR]);
     if (!parsed) return NULL;
     if (n_words < 1 || radius < 0 || n_db < 0 || n_q < 0 || radius > INT32_MAX)
@@ -294,94 +294,117 @@ done:
     return result;
 }
 
-static PyObject *py_mih_range(PyObject *self, PyObject *args)
+/* mih_range_count (fill == 0) and mih_range_fill (fill == 1): the two passes of the MIH
+ * radius search, into the caller's buffers as range_count / range_fill. */
+static PyObject *mih_range_pass(PyObject *args, int fill)
 {
     mih_buffers_t b;
-    Py_buffer status;
+    Py_buffer first, out_d = {0}, out_i = {0}; /* counts or lims; the results (filling) */
+    Py_buffer status = {0};                   /* counting only */
     Py_ssize_t m, width, n, n_words, n_bits, n_q, radius, budget;
     int copies;
     tables_t t;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnny*w*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
-                          &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &b.queries, &n_q,
-                          &radius, &budget, &b.costs, &status))
-        return NULL;
+    const char *name = fill ? "mih range fill" : "mih range count";
+    int parsed = fill ? PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnny*y*w*w*", &b.meta, &m, &b.offsets,
+                                         &b.keys, &b.ids, &b.codes, &copies, &width, &n, &n_words, &n_bits,
+                                         &b.sub_masks, &b.queries, &n_q, &radius, &budget, &b.costs, &first,
+                                         &out_d, &out_i)
+                      : PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnny*w*w*", &b.meta, &m, &b.offsets,
+                                         &b.keys, &b.ids, &b.codes, &copies, &width, &n, &n_words, &n_bits,
+                                         &b.sub_masks, &b.queries, &n_q, &radius, &budget, &b.costs, &first,
+                                         &status);
+    if (!parsed) return NULL;
     PyObject *result = NULL;
-    pairs_t found = {NULL, 0, 0};
-    int64_t *counts = NULL;
+    pairs_t scratch = {NULL, 0, 0};
     uint64_t *qkeys = NULL;
-    int32_t *dist = NULL;
-    int64_t *idx = NULL;
     if (setup_tables(&t, &b.meta, m, &b.offsets, &b.keys, &b.ids, &b.codes, copies, width, n, n_words, n_bits,
                      &b.sub_masks, budget, &b.costs))
         goto done;
     if (radius < 0 || n_q < 0) {
-        PyErr_SetString(PyExc_ValueError, "mih range: radius and n_query must be >= 0");
+        PyErr_Format(PyExc_ValueError, "%s: radius and n_query must be >= 0", name);
         goto done;
     }
-    if (check_len(&b.queries, n_q * n_words * 8, "queries") || check_len(&status, n_q, "status"))
+    if (check_len(&b.queries, n_q * n_words * 8, "queries") ||
+        check_len(&first, (n_q + fill) * 8, fill ? "lims" : "counts") ||
+        (!fill && check_len(&status, n_q, "status")))
         goto done;
-    counts = (int64_t *)calloc((size_t)(n_q > 0 ? n_q : 1), sizeof(int64_t));
+    const int64_t *lims = fill ? (const int64_t *)first.buf : NULL;
+    if (fill) { /* every query's slice must lie inside the result buffers */
+        int bad = lims[0] != 0;
+        for (Py_ssize_t i = 0; i < n_q && !bad; i++) bad = lims[i + 1] < lims[i];
+        if (bad || check_len(&out_d, lims[n_q] * 4, "distances") ||
+            check_len(&out_i, lims[n_q] * 8, "indices")) {
+            if (bad) PyErr_Format(PyExc_ValueError, "%s: lims must start at 0 and not decrease", name);
+            goto done;
+        }
+    }
     qkeys = (uint64_t *)malloc((size_t)m * sizeof(uint64_t));
-    if (counts == NULL || qkeys == NULL) {
+    if (qkeys == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = mih_range_all(&t, (const uint64_t *)b.queries.buf, n_q, radius, (int8_t *)status.buf,
-                       counts, &found, qkeys);
-    if (rc == 0) {
-        dist = (int32_t *)malloc((size_t)(found.len > 0 ? found.len : 1) * sizeof(int32_t));
-        idx = (int64_t *)malloc((size_t)(found.len > 0 ? found.len : 1) * sizeof(int64_t));
-        if (dist == NULL || idx == NULL) {
-            rc = -2;
-        } else {
-            for (int64_t r = 0; r < found.len; r++) {
-                dist[r] = (int32_t)found.items[r].d;
-                idx[r] = found.items[r].id;
-            }
-        }
-    }
+    rc = mih_range_all(&t, (const uint64_t *)b.queries.buf, n_q, radius,
+                       fill ? NULL : (int8_t *)status.buf, fill ? NULL : (int64_t *)first.buf, lims,
+                       fill ? (int32_t *)out_d.buf : NULL, fill ? (int64_t *)out_i.buf : NULL, &scratch,
+                       qkeys);
     Py_END_ALLOW_THREADS
-    if (rc == -1) {
-        PyErr_SetString(PyExc_ValueError, "mih range: table offsets or ids out of range");
-        goto done;
-    }
-    if (rc == -2) {
+    if (rc == -1)
+        PyErr_Format(PyExc_ValueError, "%s: table offsets or ids out of range", name);
+    else if (rc == -2)
         PyErr_NoMemory();
-        goto done;
+    else if (rc == -3)
+        PyErr_Format(PyExc_ValueError, "%s: the counts in lims differ from the counting pass", name);
+    else {
+        result = Py_None;
+        Py_INCREF(result);
     }
-    result = Py_BuildValue("(y#y#y#)", (const char *)counts, (Py_ssize_t)(n_q * 8),
-                           (const char *)dist, (Py_ssize_t)(found.len * 4), (const char *)idx,
-                           (Py_ssize_t)(found.len * 8));
 done:
-    free(found.items);
-    free(counts);
+    free(scratch.items);
     free(qkeys);
-    free(dist);
-    free(idx);
     release_buffers(&b);
-    PyBuffer_Release(&status);
+    PyBuffer_Release(&first);
+    if (fill) {
+        PyBuffer_Release(&out_d);
+        PyBuffer_Release(&out_i);
+    } else {
+        PyBuffer_Release(&status);
+    }
     return result;
+}
+
+static PyObject *py_mih_range_count(PyObject *self, PyObject *args)
+{
+    (void)self;
+    return mih_range_pass(args, 0);
+}
+
+static PyObject *py_mih_range_fill(PyObject *self, PyObject *args)
+{
+    (void)self;
+    return mih_range_pass(args, 1);
 }
 
 static PyMethodDef methods[] = {
     {"knn", py_knn, METH_VARARGS,
-     "knn(db, n_db, queries, n_query, n_words, n_bits, k, out_dist, out_idx): exact top-k."},
+     "knn(queries, n_query, db, n_db, n_words, n_bits, k, out_dist, out_idx): exact top-k."},
     {"range_count", py_range_count, METH_VARARGS,
-     "range_count(db, n_db, queries, n_query, n_words, radius, hist): distance histograms."},
+     "range_count(queries, n_query, db, n_db, n_words, radius, hist): distance histograms."},
     {"range_fill", py_range_fill, METH_VARARGS,
-     "range_fill(db, n_db, queries, n_query, n_words, radius, cursor, out_dist, out_idx)."},
+     "range_fill(queries, n_query, db, n_db, n_words, radius, cursor, out_dist, out_idx)."},
     {"average_precision", py_average_precision, METH_VARARGS,
      "average_precision(queries, n_query, db, n_db, n_words, n_bits, query_labels, db_labels, "
      "label_words, top_k, out_ap, out_n_relevant): per-query AP of the stable ranking."},
     {"mih_knn", py_mih_knn, METH_VARARGS, "mih_knn(meta, m, offsets, keys, ids, codes, copies, "
      "width, n, n_words, n_bits, sub_masks, queries, n_query, k, budget, costs, out_dist, "
      "out_idx, status): exact MIH top-k."},
-    {"mih_range", py_mih_range, METH_VARARGS, "mih_range(meta, m, offsets, keys, ids, codes, "
-     "copies, width, n, n_words, n_bits, sub_masks, queries, n_query, radius, budget, "
-     "costs, status) -> (counts, distances, ids) as bytes: exact MIH radius search."},
+    {"mih_range_count", py_mih_range_count, METH_VARARGS, "mih_range_count(meta, m, offsets, "
+     "keys, ids, codes, copies, width, n, n_words, n_bits, sub_masks, queries, n_query, radius, "
+     "budget, costs, out_counts, out_status): MIH radius search, first pass (counts)."},
+    {"mih_range_fill", py_mih_range_fill, METH_VARARGS, "mih_range_fill(meta, m, offsets, keys, "
+     "ids, codes, copies, width, n, n_words, n_bits, sub_masks, queries, n_query, radius, budget, "
+     "costs, lims, out_dist, out_idx): second pass, results sorted per query from lims."},
     {NULL, NULL, 0, NULL},
 };
 

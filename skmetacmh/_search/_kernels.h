@@ -52,9 +52,11 @@ typedef struct {
 int mih_knn_all(const tables_t *t, const uint64_t *queries, int64_t n_q, int64_t k,
                 int32_t *out_d, int64_t *out_i, int8_t *status, int64_t *heap_d,
                 int64_t *heap_id, uint64_t *qkeys);
-/* Radius search of every query, appended to `found` query after query, each sorted by
- * (distance, id), counts[i] of them for query i; 0, -1 (corrupt tables) or -2 (no memory). */
+/* Radius search of every query in two passes: lims == NULL counts (counts, status), else the
+ * results, sorted by (distance, id), fill out_d/out_i from lims[i]; `scratch` holds one query's
+ * results. 0, -1 (corrupt tables), -2 (no memory) or -3 (a count differs from lims). */
 int mih_range_all(const tables_t *t, const uint64_t *queries, int64_t n_q, int64_t radius,
-                  int8_t *status, int64_t *counts, pairs_t *found, uint64_t *qkeys);
+                  int8_t *status, int64_t *counts, const int64_t *lims, int32_t *out_d,
+                  int64_t *out_i, pairs_t *scratch, uint64_t *qkeys);
 
 #endif /* SKMETACMH_KERNELS_H */

@@ -415,16 +415,30 @@ int mih_knn_all(const tables_t *t, const uint64_t *queries, int64_t n_q, int64_t
     return 0;
 }
 
+/* One pass of the two-pass radius search (the convention of range_count / range_fill): every
+ * query's results are gathered in `scratch` (reused, one query at a time). Counting pass
+ * (lims == NULL): counts[i] and status[i]. Filling pass: query i's results, sorted by
+ * (distance, id), are written to out_d/out_i from lims[i]; they must number exactly
+ * lims[i + 1] - lims[i], else -3 (the passes disagree). */
 int mih_range_all(const tables_t *t, const uint64_t *queries, int64_t n_q, int64_t radius,
-                  int8_t *status, int64_t *counts, pairs_t *found, uint64_t *qkeys)
+                  int8_t *status, int64_t *counts, const int64_t *lims, int32_t *out_d,
+                  int64_t *out_i, pairs_t *scratch, uint64_t *qkeys)
 {
     for (int64_t i = 0; i < n_q; i++) {
-        const int64_t before_len = found->len;
-        const int rc = range_one(t, queries + i * t->n_words, qkeys, radius, found);
+        scratch->len = 0;
+        const int rc = range_one(t, queries + i * t->n_words, qkeys, radius, scratch);
         if (rc < 0) return rc;
-        status[i] = rc == 1;
-        counts[i] = found->len - before_len;
-        qsort(found->items + before_len, (size_t)counts[i], sizeof(pair_t), pair_cmp);
+        if (lims == NULL) {
+            status[i] = rc == 1;
+            counts[i] = scratch->len;
+            continue;
+        }
+        if (lims[i + 1] - lims[i] != scratch->len) return -3;
+        qsort(scratch->items, (size_t)scratch->len, sizeof(pair_t), pair_cmp);
+        for (int64_t r = 0; r < scratch->len; r++) {
+            out_d[lims[i] + r] = (int32_t)scratch->items[r].d;
+            out_i[lims[i] + r] = scratch->items[r].id;
+        }
     }
     return 0;
 }

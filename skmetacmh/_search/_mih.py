@@ -322,6 +322,32 @@ class _Tables:
         self.offsets = np.concatenate(offsets)
         self.keys = np.concatenate(keys).astype(np.uint64)
 
+    # What ``to_arrays`` returns and ``from_arrays`` takes: the sizes, then the flat arrays.
+    _SCALARS = ("n", "n_words", "m", "copies", "width")
+    _ARRAYS = ("starts", "lengths", "sub_masks", "meta", "ids", "codes", "offsets", "keys")
+
+    def to_arrays(self) -> tuple[dict, dict]:
+        """``(scalars, arrays)``: the tables as plain ints and bools, and named arrays."""
+        scalars = {name: getattr(self, name) for name in self._SCALARS}
+        scalars = {k: v.item() if isinstance(v, np.generic) else v for k, v in scalars.items()}
+        return scalars, {name: getattr(self, name) for name in self._ARRAYS}
+
+    @classmethod
+    def from_arrays(cls, scalars: dict, arrays: dict) -> _Tables:
+        """Tables from what :meth:`to_arrays` returned (arrays may be memory maps)."""
+        for kind, given, names in (
+            ("scalars", scalars, cls._SCALARS),
+            ("arrays", arrays, cls._ARRAYS),
+        ):
+            if set(given) != set(names):
+                raise ValueError(
+                    f"MIH tables: {kind} must be named {sorted(names)}; got {sorted(given)}."
+                )
+        tables = cls.__new__(cls)
+        tables.__dict__.update(scalars)
+        tables.__dict__.update(arrays)
+        return tables
+
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.ids, self.codes, self.offsets, self.keys, self.meta))
@@ -355,7 +381,7 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return starts + np.arange(total, dtype=np.int64)
 
 
-def _probe_numpy(tables: _Tables, db, q: np.ndarray, qkeys, t: int, bound: int, state):
+def _probe_numpy(q: np.ndarray, db, tables: _Tables, qkeys, t: int, bound: int, state):
     """Run step ``t``; return the first-seen items at distance ``<= bound``, or None (budget)."""
     m = tables.m
     j, rho = t % m, t // m
@@ -394,7 +420,7 @@ def _budget(n: int, per_item: float) -> int:
     return max(1, int(min(2.0**62, per_item * n)))
 
 
-def _knn_one_numpy(tables: _Tables, db, q: np.ndarray, n_bits: int, k: int, budget: int):
+def _knn_one_numpy(q: np.ndarray, db, tables: _Tables, n_bits: int, k: int, budget: int):
     qkeys = [
         _substring_keys(q[None], s, s_len)[0] for s, s_len in zip(tables.starts, tables.lengths)
     ]
@@ -403,7 +429,7 @@ def _knn_one_numpy(tables: _Tables, db, q: np.ndarray, n_bits: int, k: int, budg
     threshold = n_bits  # the k-th smallest distance seen so far (n_bits until k are seen)
     found_d, found_i = [], []
     for t in range(_last_step(tables) + 1):
-        step = _probe_numpy(tables, db, q, qkeys, t, threshold, state)
+        step = _probe_numpy(q, db, tables, qkeys, t, threshold, state)
         if step is None:
             return None
         dist, ids = step
@@ -421,14 +447,14 @@ def _knn_one_numpy(tables: _Tables, db, q: np.ndarray, n_bits: int, k: int, budg
     return dist[order], ids[order]
 
 
-def _range_one_numpy(tables: _Tables, db, q: np.ndarray, radius: int, budget: int):
+def _range_one_numpy(q: np.ndarray, db, tables: _Tables, radius: int, budget: int):
     qkeys = [
         _substring_keys(q[None], s, s_len)[0] for s, s_len in zip(tables.starts, tables.lengths)
     ]
     state = {"cost": 0, "budget": budget}
     found_d, found_i = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for t in range(min(radius, _last_step(tables)) + 1):
-        step = _probe_numpy(tables, db, q, qkeys, t, radius, state)
+        step = _probe_numpy(q, db, tables, qkeys, t, radius, state)
         if step is None:
             return None
         found_d.append(step[0])
@@ -438,14 +464,14 @@ def _range_one_numpy(tables: _Tables, db, q: np.ndarray, radius: int, budget: in
     return dist[order], ids[order]
 
 
-def knn_numpy(tables: _Tables, db, queries, n_bits: int, k: int, budget: int):
+def knn_numpy(queries, db, tables: _Tables, n_bits: int, k: int, budget: int):
     """MIH top-k of every query in numpy: ``(distances, ids, over budget)``, as the kernel's."""
     n_query = queries.shape[0]
     out_d = np.full((n_query, k), -1, dtype=np.int32)
     out_i = np.full((n_query, k), -1, dtype=np.int64)
     over = np.zeros(n_query, dtype=bool)
     for q in range(n_query):
-        found = _knn_one_numpy(tables, db, queries[q], n_bits, k, budget)
+        found = _knn_one_numpy(queries[q], db, tables, n_bits, k, budget)
         if found is None:
             over[q] = True
         else:
@@ -453,10 +479,10 @@ def knn_numpy(tables: _Tables, db, queries, n_bits: int, k: int, budget: int):
     return out_d, out_i, over
 
 
-def range_numpy(tables: _Tables, db, queries, radius: int, budget: int):
+def range_numpy(queries, db, tables: _Tables, radius: int, budget: int):
     """MIH radius search in numpy: per query ``(distances, ids)`` or None, and over budget."""
     per_query = [
-        _range_one_numpy(tables, db, queries[q], radius, budget) for q in range(queries.shape[0])
+        _range_one_numpy(queries[q], db, tables, radius, budget) for q in range(queries.shape[0])
     ]
     return per_query, np.array([found is None for found in per_query], dtype=bool)
 
@@ -464,10 +490,11 @@ def range_numpy(tables: _Tables, db, queries, radius: int, budget: int):
 class MultiIndex:
     """Multi-index hash tables over a growing array of packed codes (the codes are not owned).
 
-    ``search`` and ``range_search`` take the caller's packed database (``ntotal`` rows, the
-    first ones indexed here) and the engine of the owner, and return what that engine's linear
-    scan returns; the probe/verify loop is the engine's (``mih_knn``, ``mih_range``): compiled
-    exactly when the engine is the compiled one.
+    ``search`` and ``range_search`` take the caller's packed queries and database (``ntotal``
+    rows, the first ones indexed here) and the engine of the owner, and return what that
+    engine's linear scan returns. The probe/verify loop (``mih_knn``, ``mih_range``) and the
+    scans of parts of the database are run by the engine's ``scan_engine``: the engine itself,
+    or faiss's fallback, since faiss caches a copy of the whole database.
 
     Parameters
     ----------
@@ -548,8 +575,9 @@ class MultiIndex:
                 self._tables = _Tables(db, self.n_bits, self.substring_count(n), copies)
             return self._tables
 
-    def search(self, db, queries, k: int, *, engine: SearchEngine):
+    def search(self, queries, db, k: int, *, engine: SearchEngine):
         """Exact ``k`` nearest codes, as ``engine.knn`` returns them."""
+        engine = engine.scan_engine
         db = np.ascontiguousarray(db, dtype=np.uint64)
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
         tables = self._refresh(db)
@@ -558,25 +586,26 @@ class MultiIndex:
         budget = _budget(tables.n, self.budget_per_item)
         out_d = np.full((n_query, k), -1, dtype=np.int32)
         out_i = np.full((n_query, k), -1, dtype=np.int64)
-        dist, ids, over = engine.mih_knn(queries, tables, db, n_bits, k_eff, budget)
+        dist, ids, over = engine.mih_knn(queries, db, tables, n_bits, k_eff, budget)
         out_d[:, :k_eff], out_i[:, :k_eff] = dist, ids
         if over.any():  # queries past their budget: the linear scan over the indexed codes
-            scan = engine.knn(db[: tables.n], queries[over], n_bits, k)
+            scan = engine.knn(queries[over], db[: tables.n], n_bits, k)
             out_d[over], out_i[over] = scan
         if tables.n < db.shape[0]:
-            tail = engine.knn(db[tables.n :], queries, n_bits, k)
+            tail = engine.knn(queries, db[tables.n :], n_bits, k)
             return merge_topk([out_d, tail[0]], [out_i, tail[1]], k, [0, tables.n])
         return out_d, out_i
 
-    def range_search(self, db, queries, radius: int, *, engine: SearchEngine):
+    def range_search(self, queries, db, radius: int, *, engine: SearchEngine):
         """Every code within ``radius`` (inclusive), as ``engine.range`` returns them."""
+        engine = engine.scan_engine
         db = np.ascontiguousarray(db, dtype=np.uint64)
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
         tables = self._refresh(db)
         n_query, budget = queries.shape[0], _budget(tables.n, self.budget_per_item)
-        per_query, over = engine.mih_range(queries, tables, db, self.n_bits, radius, budget)
+        per_query, over = engine.mih_range(queries, db, tables, self.n_bits, radius, budget)
         if over.any():
-            lims, dist, ids = engine.range(db[: tables.n], queries[over], self.n_bits, radius)
+            lims, dist, ids = engine.range(queries[over], db[: tables.n], self.n_bits, radius)
             for r, q in enumerate(np.flatnonzero(over)):
                 per_query[q] = (dist[lims[r] : lims[r + 1]], ids[lims[r] : lims[r + 1]])
         lims = np.zeros(n_query + 1, dtype=np.int64)
@@ -586,6 +615,6 @@ class MultiIndex:
         dist = np.concatenate([found[0] for found in per_query]).astype(np.int32)
         ids = np.concatenate([found[1] for found in per_query]).astype(np.int64)
         if tables.n < db.shape[0]:  # codes added since the build: scanned, then merged in
-            tail = engine.range(db[tables.n :], queries, self.n_bits, radius)
+            tail = engine.range(queries, db[tables.n :], self.n_bits, radius)
             return merge_ranges([lims, tail[0]], [dist, tail[1]], [ids, tail[2]], [0, tables.n])
         return lims, dist, ids

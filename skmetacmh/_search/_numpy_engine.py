@@ -92,7 +92,7 @@ def _sorted_survivors(q, i, d, keep=None):
     return q[order], i[order], d[order]
 
 
-def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
+def _knn_numpy(queries: np.ndarray, db: np.ndarray, n_bits: int, k: int):
     n_query, n_db = queries.shape[0], db.shape[0]
     out_d = np.full((n_query, k), -1, dtype=np.int32)
     out_i = np.full((n_query, k), -1, dtype=np.int64)
@@ -145,7 +145,7 @@ def _knn_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, k: int):
     return out_d, out_i
 
 
-def _range_numpy(db: np.ndarray, queries: np.ndarray, n_bits: int, radius: int):
+def _range_numpy(queries: np.ndarray, db: np.ndarray, n_bits: int, radius: int):
     n_query, n_db = queries.shape[0], db.shape[0]
     qb_max = min(_QUERY_BLOCK, max(1, n_query))
     rows = _chunk_rows(qb_max)
@@ -215,23 +215,23 @@ class NumpyEngine(SearchEngine):
 
     name = "numpy"
 
-    def _knn(self, db, queries, n_bits, k):
-        return _knn_numpy(db, queries, n_bits, k)
+    def _knn(self, queries, db, n_bits, k):
+        return _knn_numpy(queries, db, n_bits, k)
 
-    def mih_knn(self, queries, tables, db, n_bits, k, budget):
+    def mih_knn(self, queries, db, tables, n_bits, k, budget):
         """Multi-index hashing top-k, the numpy probe loop (see ``CompiledEngine.mih_knn``)."""
         from ._mih import knn_numpy  # _mih imports the package, which imports this module
 
-        return knn_numpy(tables, db, queries, n_bits, k, budget)
+        return knn_numpy(queries, db, tables, n_bits, k, budget)
 
-    def mih_range(self, queries, tables, db, n_bits, radius, budget):
+    def mih_range(self, queries, db, tables, n_bits, radius, budget):
         """Multi-index hashing radius search, the numpy probe loop."""
         from ._mih import range_numpy
 
-        return range_numpy(tables, db, queries, radius, budget)
+        return range_numpy(queries, db, tables, radius, budget)
 
-    def _range(self, db, queries, n_bits, radius):
-        return _range_numpy(db, queries, n_bits, radius)
+    def _range(self, queries, db, n_bits, radius):
+        return _range_numpy(queries, db, n_bits, radius)
 
     def _average_precision_all(
         self, queries, db, n_bits, query_labels, db_labels, label_words, top_k=None

@@ -161,7 +161,7 @@ class _Problem:
         for chunk in self._slices():
             q_labels = self.query_labels[chunk]
             if top_k_search:
-                _, ids = engine.knn(self.db, self.queries[chunk], self.n_bits, k)
+                _, ids = engine.knn(self.queries[chunk], self.db, self.n_bits, k)
                 hits = gathered_relevance(q_labels, self.db_labels, self.label_words, ids)
                 yield hits, has_relevant(q_labels, self.db_labels, self.label_words)
             else:
