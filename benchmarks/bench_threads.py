@@ -395,13 +395,32 @@ def run_gridsearch(args) -> list[dict]:
             )
             before = load()
             start = time.perf_counter()
-            out = subprocess.run(
+            # A session of its own, so that a timeout also ends the search's loky workers.
+            proc = subprocess.Popen(
                 [sys.executable, "-c", code],
                 env={**os.environ, LOG_VARIABLE: log},
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=900,
+                start_new_session=True,
             )
+            try:
+                stdout, stderr = proc.communicate(timeout=args.gs_timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.communicate()
+                row = {
+                    "search_n_jobs": search_n_jobs,
+                    "hasher_n_jobs": hasher_n_jobs,
+                    "repeat": repeat,
+                    "timed_out_after": args.gs_timeout,
+                    "load_before": before,
+                    "load_after": load(),
+                }
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                continue
+            out = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
             process_wall = time.perf_counter() - start
             if out.returncode != 0:
                 raise RuntimeError(out.stderr[-3000:])
@@ -443,7 +462,14 @@ def gridsearch_table(rows: list[dict]) -> str:
             for r in rows
             if r["search_n_jobs"] == search_n_jobs and r["hasher_n_jobs"] == hasher_n_jobs
         ]
-        best = min(these, key=lambda r: r["wall"])
+        finished = [r for r in these if "wall" in r]
+        if not finished:
+            lines.append(
+                f"{search_n_jobs:13d} | {hasher_n_jobs:>13s} | did not finish in "
+                f"{these[0]['timed_out_after']:.0f} s | load {these[0]['load_before']:.1f}"
+            )
+            continue
+        best = min(finished, key=lambda r: r["wall"])
         lines.append(
             f"{search_n_jobs:13d} | {hasher_n_jobs:>13s} | {best['fit_torch_threads']} | "
             f"{best['wall']:13.1f} | {best['fit_wall_sum']:14.1f} | {best['fit_cpu_sum']:13.1f} "
@@ -461,6 +487,7 @@ def main(argv=None):
     parser.add_argument("--threads", nargs="+", default=["None", "1", "2", "-1"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--gs-repeats", type=int, default=2)
+    parser.add_argument("--gs-timeout", type=float, default=900, help="seconds per search")
     parser.add_argument(
         "--gs-variants",
         nargs="+",

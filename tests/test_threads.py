@@ -323,8 +323,12 @@ def test_parallel_config_sets_the_threads_of_a_default_hasher(caller_threads):
 def test_grid_search_workers_do_not_oversubscribe(tmp_path, monkeypatch):
     # Each of GridSearchCV's two worker processes runs a default hasher on one thread and an
     # n_jobs=-1 hasher on the worker's share of the cores, which joblib puts in OMP_NUM_THREADS.
+    from joblib.externals.loky import get_reusable_executor
+
     log = tmp_path / "fits.jsonl"
     monkeypatch.setenv("THREADS_TEST_LOG", str(log))
+    # Workers left by an earlier test would carry that test's environment: start fresh ones.
+    get_reusable_executor().shutdown(wait=True)
     X, y = two_views(n=160)
     search = GridSearchCV(
         RecordingCCAITQ(n_bits=4, n_image_features=16, random_state=0),
