@@ -1,6 +1,6 @@
 """Test helpers shared by several test modules (test modules import from here, never from
 each other): brute-force references for the Hamming searches, codes with many ties, and
-two-view data built from a label signal."""
+two-view data, from a label signal or from latent class centres."""
 
 import numpy as np
 
@@ -70,3 +70,28 @@ def make_two_view_data(signal, n_image_features, n_text_features, *, noise, rng)
         weights = rng.standard_normal((n_classes, width))
         views.append(signal @ weights + noise * rng.standard_normal((n, width)))
     return np.hstack(views)
+
+
+# The widths of make_problem's two views.
+N_IMG, N_TXT = 10, 8
+
+
+def make_problem(n=240, n_classes=4, noise=1.5, multilabel=False, seed=0):
+    """Two noisy linear views of class centres; labels 1-D or an indicator matrix."""
+    rng = np.random.default_rng(seed)
+    if multilabel:
+        Y = (rng.random((n, n_classes)) < 0.1).astype(int)
+        Y[np.arange(n), rng.integers(n_classes, size=n)] = 1
+        centres = Y @ rng.normal(size=(n_classes, 6))
+        y = Y
+    else:
+        y = rng.integers(n_classes, size=n)
+        centres = rng.normal(size=(n_classes, 6))[y]
+    img = centres @ rng.normal(size=(6, N_IMG)) + noise * rng.normal(size=(n, N_IMG))
+    txt = centres @ rng.normal(size=(6, N_TXT)) + noise * rng.normal(size=(n, N_TXT))
+    return np.hstack([img, txt]), y
+
+
+def one_hot(y):
+    """The ``(n, n_classes)`` uint8 indicator of 1-D labels, classes in sorted order."""
+    return (y[:, None] == np.unique(y)[None, :]).astype(np.uint8)

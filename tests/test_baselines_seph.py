@@ -17,7 +17,7 @@ from skmetacmh.baselines._logistic_bits import (
 from skmetacmh.baselines._rbf_features import _RBFAnchorFeatures, mean_pairwise_squared_distance
 from skmetacmh.baselines._seph import kl_objective, label_affinity_distribution
 
-from .test_baselines_supervised import N_IMG, make_problem, one_hot
+from ._helpers import N_IMG, make_problem, one_hot
 
 
 def brute_force_mean_squared_distance(X):

@@ -17,33 +17,13 @@ from skmetacmh.baselines._label_similarity import (
 from skmetacmh.baselines._seph import kl_objective, label_affinity_distribution
 from skmetacmh.metrics import cross_modal_map, mean_average_precision
 
-N_IMG, N_TXT = 10, 8
-
-
-def make_problem(n=240, n_classes=4, noise=1.5, multilabel=False, seed=0):
-    """Two noisy linear views of class centres; labels 1-D or an indicator matrix."""
-    rng = np.random.default_rng(seed)
-    if multilabel:
-        Y = (rng.random((n, n_classes)) < 0.1).astype(int)
-        Y[np.arange(n), rng.integers(n_classes, size=n)] = 1
-        centres = Y @ rng.normal(size=(n_classes, 6))
-        y = Y
-    else:
-        y = rng.integers(n_classes, size=n)
-        centres = rng.normal(size=(n_classes, 6))[y]
-    img = centres @ rng.normal(size=(6, N_IMG)) + noise * rng.normal(size=(n, N_IMG))
-    txt = centres @ rng.normal(size=(6, N_TXT)) + noise * rng.normal(size=(n, N_TXT))
-    return np.hstack([img, txt]), y
+from ._helpers import N_IMG, N_TXT, make_problem, one_hot
 
 
 def dense_relevance(Y):
     """Test-only reference: the full n x n relevance matrix."""
     Y = np.asarray(Y)
     return np.array([[float(np.any(Y[i] & Y[j])) for j in range(len(Y))] for i in range(len(Y))])
-
-
-def one_hot(y):
-    return (y[:, None] == np.unique(y)[None, :]).astype(np.uint8)
 
 
 SMALL = {
