@@ -21,6 +21,12 @@ Settings (``--settings``):
 * ``fashion-if50``, ``fashion-if100``: Fashion-MNIST halves (top half image, bottom half
   text), a class-stratified subsample of 6,500 items (650 per class: 50 queries and 600
   database items per class).
+* ``many80-{single,multi}-{near,nonlinear}``: the regime study (``--regimes``,
+  docs/studies/memory.rst): 80 generated classes, imbalance factor 100, tail classes of 2 to 9
+  items (single-label) or 6 to 27 (multi-label, where rare labels ride on frequent ones),
+  near-linear features or the same folded by a fixed ``sin(0.5 X R)``; with ``uci-if100`` and
+  ``fashion-if100``, and the variants ``metacmh``, ``two_stage`` and ``centres``, scored on the
+  strict tail as well.
 
 Results go to a JSON-lines file, one line per (setting, variant, seed); a rerun skips what
 the file holds, so an interrupted run resumes. The report prints mean / head / medium / tail
@@ -32,6 +38,7 @@ Examples
 OMP_NUM_THREADS=1 python benchmarks/bench_memory.py --settings uci-if50 uci-if100
 OMP_NUM_THREADS=1 python benchmarks/bench_memory.py --settings fewshot-1 fewshot-2 fewshot-5
 OMP_NUM_THREADS=1 python benchmarks/bench_memory.py --quick
+OMP_NUM_THREADS=1 python benchmarks/bench_memory.py --regimes --out regimes.jsonl
 OMP_NUM_THREADS=1 python benchmarks/bench_memory.py --report-only --out bench_memory.jsonl
 """
 
@@ -111,10 +118,10 @@ SETTINGS = {
     "multilabel-if50": ("synthetic-multilabel", {"n_samples": 1500}, _protocol(10, 50)),
     "fashion-if50": ("fashion-mnist-halves", {"n_samples": 6500}, _protocol(50, 50)),
     "fashion-if100": ("fashion-mnist-halves", {"n_samples": 6500}, _protocol(50, 100)),
-    # The many-class regime (issue 22): 80 classes, imbalance factor 100, the head class with
-    # 200 training items and the tail third with 2 to 9; single- and multi-label (rare labels
-    # riding on frequent ones), near-linear (the generator's tanh / linear maps) and nonlinear
-    # features (the same passed through a fixed random folding map, see _many_class_data).
+    # The many-class regime (issue 22): 80 classes, imbalance factor 100 (single-label: the
+    # head class with 200 training items, the tail third with 2 to 9; multi-label: 6 to 27);
+    # near-linear (the generator's tanh / linear maps) and nonlinear features (the same passed
+    # through a fixed random folding map, see _many_class_data).
     "many80-single-near": (
         "many-classes",
         {"multilabel": False, "features": "near"},

@@ -240,6 +240,7 @@ def load_cell(cell: Cell) -> Bunch:
 
 
 def protocol(cell: Cell) -> dict:
+    """The benchmark protocol's settings for a cell (see the module docstring)."""
     imbalance = REAL[cell.real][3] if cell.real else float(cell.imbalance)
     return {
         "query": "per_class",
@@ -508,17 +509,19 @@ def plot_map(table, path: Path) -> None:
 
 def cell_status(rows) -> list[tuple[str, str, str]]:
     """(cell, "designed" / "factorial" / "other", "run" / "partial (k hashers)" / "not run")."""
-    have, seeds = {}, {}
+    have, seeds, errors = {}, {}, {}
     for row in rows:
         if "error" not in row:
             have.setdefault(row["cell"], set()).add(row["hasher"])
             seeds.setdefault((row["cell"], row["hasher"]), set()).add(row["seed"])
+        else:
+            errors.setdefault(row["cell"], row["error"])
     designed = {c.key for c in design("run")}
     keys = [c.key for c in _unique(design("run") + design("all"))]
     out = []
-    for key in keys + sorted(set(have) - set(keys)):
+    for key in keys + sorted((set(have) | set(errors)) - set(keys)):
         if key not in have:
-            status = "not run"
+            status = f"failed ({errors[key]})" if key in errors else "not run"
         elif len(have[key]) == len(HASHERS) and all(
             len(seeds[key, h]) >= len(SEEDS) for h in HASHERS
         ):
@@ -554,7 +557,7 @@ def write_status(rows, path: Path) -> None:
     ]
     lines += [f"* ``{k}``" for k in ran]
     if missing:
-        lines += ["", "and these did not finish in the time we had:", ""]
+        lines += ["", "and these did not (not run: no time left; failed: the error):", ""]
         lines += [f"* ``{k}``: {s}" for k, s in missing]
     lines += [
         "",
@@ -569,7 +572,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cells", nargs="+", default=["base"], help="designs (see --list)")
     parser.add_argument("--hashers", nargs="+", default=list(HASHERS), choices=list(HASHERS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/bench_regimes.jsonl"))
+    parser.add_argument("--out", type=Path, default=Path("docs/studies/data/bench_regimes.jsonl"))
     parser.add_argument("--redo", nargs="*", default=[], choices=list(HASHERS))
     parser.add_argument(
         "--shard",

@@ -204,7 +204,7 @@ def run_fits(args) -> list[dict]:
             flush=True,
         )
         time_fit(problem, 1, 5 if n_updates else None)  # warm-up: imports, allocator
-        for condition in ("idle", "loaded"):
+        for condition in args.conditions:
             n_spin = args.spinners if condition == "loaded" else 0
             with spinners(n_spin) if n_spin else contextlib.nullcontext():
                 digests = set()
@@ -469,6 +469,7 @@ def main(argv=None):
     )
     parser.add_argument("--updates", type=int, default=150)
     parser.add_argument("--spinners", type=int, default=2)
+    parser.add_argument("--conditions", nargs="+", default=["idle", "loaded"])
     parser.add_argument("--json", default=None, help="append the rows to this JSON-lines file")
     args = parser.parse_args(argv)
     # The truncated fits stop long before their codes are good; their warnings say so.

@@ -10,9 +10,11 @@ every thread pool a fit uses: torch's intra-op pool in the deep hashers, and BLA
 :func:`resolve_n_jobs` turns ``n_jobs`` into a thread count:
 
 * ``None`` is 1, unless a ``joblib.parallel_config(n_jobs=k)`` is active, which makes it ``k``
-  (:func:`joblib.effective_n_jobs`). One thread is the default because it was the fastest or
-  within a few percent of it at every size measured, idle or loaded, and many times faster on a
-  busy machine (``benchmarks/bench_threads.py``, docs page "Performance and threads").
+  (:func:`joblib.effective_n_jobs`). One thread is the default because it was the fastest in
+  every cell measured: on a shared 2-core machine the README fit took 16 s on one thread and
+  313 s on two (``benchmarks/bench_threads.py``, docs page "Performance and threads"); a
+  mini-batch of 128 items is too little work to share out, and a thread that waits for a busy
+  core stalls the others at every product.
 * A positive int is that many threads, as asked.
 * ``-1`` is every core this process may use (:func:`joblib.cpu_count`, which honours CPU
   affinity, cgroup quotas and ``LOKY_MAX_CPU_COUNT``), ``-2`` one fewer, and so on; this is then

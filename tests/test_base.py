@@ -10,6 +10,7 @@ from sklearn.exceptions import NotFittedError
 from skmetacmh import join_modalities
 from skmetacmh.metrics import cross_modal_map, make_cross_modal_scorer
 
+from ._helpers import make_two_view_data
 from ._toy import ToyHasher
 
 
@@ -21,10 +22,7 @@ def _data(n=120, n_classes=4, d_img=6, d_txt=5, seed=0, multilabel=False):
     else:
         y = rng.integers(0, n_classes, n)
         signal = np.eye(n_classes)[y]
-    X_img = signal @ rng.standard_normal((n_classes, d_img)) + 0.3 * rng.standard_normal((n, d_img))
-    X_txt = signal @ rng.standard_normal((n_classes, d_txt)) + 0.3 * rng.standard_normal((n, d_txt))
-    X, n_img = join_modalities(X_img, X_txt)
-    return X, y, n_img
+    return make_two_view_data(signal, d_img, d_txt, noise=0.3, rng=rng), y, d_img
 
 
 def test_fit_stores_database_and_contract_attributes():

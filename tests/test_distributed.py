@@ -9,8 +9,8 @@ import pytest
 from skmetacmh.distributed import DistributedHammingIndex, encode_dask, transform_dask
 from skmetacmh.index import HammingIndex
 
+from ._helpers import assert_same, brute_range, brute_search, tied_codes
 from ._toy import ToyHasher
-from .test_index import brute_range, brute_search, tied_codes
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -73,11 +73,6 @@ def test_errors(fitted):
         transform_dask(hasher, da.from_array(X_big[:, :4]))
     with pytest.raises(ValueError, match="modality"):
         encode_dask(hasher, da.from_array(X_big[:, :5]), "audio")
-
-
-def assert_same(result, expected):
-    for got, want in zip(result, expected):
-        np.testing.assert_array_equal(got, want)
 
 
 def _search_both(index, whole, queries, k, radius):

@@ -14,6 +14,8 @@ from skmetacmh import _search
 from skmetacmh._search import pack_codes, resolve_engine
 from skmetacmh.index import HammingIndex, merge_search_results
 
+from ._helpers import assert_same, brute_range, brute_search, tied_codes
+
 try:
     import faiss  # noqa: F401
 
@@ -22,47 +24,6 @@ except ImportError:  # pragma: no cover
     HAVE_FAISS = False
 
 N_BITS = [1, 7, 8, 13, 64, 65, 130, 256, 300]  # 256: 4 words; 300: 16-bit distances
-
-
-# --------------------------------------------------------------------------- references
-def brute_distances(queries, db):
-    """Full distance matrix straight from the 0/1 bits, independent of any packing."""
-    queries = np.asarray(queries, dtype=np.int64)
-    db = np.asarray(db, dtype=np.int64)
-    return (queries[:, None, :] != db[None, :, :]).sum(axis=2)
-
-
-def brute_search(queries, db, k, pad=True):
-    """An engine's answer, ``k`` columns padded with -1; ``pad=False``: the index's, at most
-    ``len(db)`` columns."""
-    dist = brute_distances(queries, db)
-    width = k if pad else min(k, len(db))
-    out_d = np.full((len(queries), width), -1, dtype=np.int64)
-    out_i = np.full((len(queries), width), -1, dtype=np.int64)
-    ids = np.arange(len(db))
-    for q in range(len(queries)):
-        order = np.lexsort((ids, dist[q]))[:k]
-        out_d[q, : len(order)] = dist[q, order]
-        out_i[q, : len(order)] = order
-    return out_d, out_i
-
-
-def brute_range(queries, db, radius):
-    dist = brute_distances(queries, db)
-    ids = np.arange(len(db))
-    results = []
-    for q in range(len(queries)):
-        within = ids[dist[q] <= radius]
-        order = within[np.lexsort((within, dist[q, within]))]
-        results.append((dist[q, order], order))
-    return results
-
-
-def tied_codes(rng, n, n_bits, n_distinct=None, p_one=0.1):
-    """Codes drawn from a small pool of sparse patterns: many duplicates, many equal distances."""
-    n_distinct = n_distinct or max(2, n // 8)
-    pool = (rng.random((n_distinct, n_bits)) < p_one).astype(np.uint8)
-    return pool[rng.integers(0, n_distinct, size=n)]
 
 
 # --------------------------------------------------------------------------- engines
@@ -81,11 +42,6 @@ def make_index(engine, n_bits):
     index = HammingIndex(n_bits, backend=engine)
     assert index.active_backend == engine
     return index
-
-
-def assert_same(result, expected):
-    for got, want in zip(result, expected):
-        np.testing.assert_array_equal(got, want)
 
 
 # --------------------------------------------------------------------------- exactness

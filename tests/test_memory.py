@@ -634,3 +634,39 @@ def test_lever_misuse_is_a_clear_error(params, match):
     opts = {**SMALL, **params}
     with pytest.raises(ValueError, match=match):
         ResearchMetaCMHHasher(n_bits=8, n_image_features=5, **opts).fit(X, y)
+
+
+def _bench_memory_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_memory.py"
+    spec = importlib.util.spec_from_file_location("_script_bench_memory_strict", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_bench_strict_tail_scores_each_tail_class_of_a_query_once():
+    from skmetacmh.metrics import map_by_frequency_group
+
+    script = _bench_memory_script()
+    rng = np.random.default_rng(0)
+    # Single-label: strict is the usual tail mAP.
+    y_train = np.repeat([0, 1, 2], [20, 10, 2])
+    y_query, y_db = rng.integers(0, 3, 12), rng.integers(0, 3, 40)
+    q, db = rng.integers(0, 2, (12, 8)), rng.integers(0, 2, (40, 8))
+    strict = script.strict_group_map(q, db, y_query, y_db, y_train)
+    lenient = map_by_frequency_group(q, db, y_query, y_db, y_train).map["tail"]
+    assert strict == pytest.approx(lenient)
+    # Multi-label: a query carrying the tail label 2 and a head label counts once, for label 2,
+    # and only database items carrying label 2 are relevant to it.
+    Y_train = np.zeros((32, 3), dtype=np.uint8)
+    Y_train[:20, 0], Y_train[20:30, 1], Y_train[30:, 2] = 1, 1, 1
+    Y_query = np.array([[1, 0, 1]], dtype=np.uint8)
+    Y_db = np.array([[1, 0, 0], [0, 0, 1], [1, 0, 0]], dtype=np.uint8)
+    db_codes = np.array([[0, 0], [1, 1], [0, 1]], dtype=np.uint8)
+    # The ranking is items 0, 2, 1 (distances 0, 1, 2). Lenient relevance (shares a label)
+    # would count items 0 and 2 (label 0); strict counts item 1 only, ranked third: AP 1/3.
+    value = script.strict_group_map(np.array([[0, 0]]), db_codes, Y_query, Y_db, Y_train)
+    assert value == pytest.approx(1 / 3)

@@ -12,19 +12,13 @@ from hypothesis import strategies as st
 from skmetacmh._search import _mih, kernels_available, pack_codes, resolve_engine
 from skmetacmh.index import HammingIndex
 
-from .test_index import brute_range, brute_search, tied_codes
+from ._helpers import assert_same, brute_range, brute_search, tied_codes
 
 # MIH runs its probe/verify loop in the engine it is given: numpy, or compiled when built.
 NUMPY = resolve_engine("numpy", 64)
 COMPILED = resolve_engine("compiled", 64) if kernels_available() else None
 ENGINES = [NUMPY, COMPILED] if COMPILED is not None else [NUMPY]
 needs_kernel = pytest.mark.skipif(COMPILED is None, reason="compiled kernels not built")
-
-
-def assert_same(result, expected):
-    assert len(result) == len(expected)
-    for got, want in zip(result, expected):
-        np.testing.assert_array_equal(got, want)
 
 
 def assert_same_range(result, queries, db, radius):

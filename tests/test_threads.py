@@ -49,8 +49,16 @@ def two_views(n=120, seed=0):
 
 
 def small_metacmh(**params):
+    # Narrow nets: these tests run 2-thread fits, which are slow on a busy machine.
     return MetaCMHHasher(
-        n_bits=8, n_image_features=16, max_epochs=3, batch_size=32, random_state=0, **params
+        n_bits=8,
+        n_image_features=16,
+        image_hidden=(16,),
+        text_hidden=(16,),
+        max_epochs=2,
+        batch_size=32,
+        random_state=0,
+        **params,
     )
 
 
@@ -161,7 +169,7 @@ def test_fit_runs_on_n_jobs_threads_and_restores_the_caller(caller_threads, n_jo
     for hasher in (RecordingMetaCMH, RecordingCCAITQ):
         params = dict(n_bits=4, n_image_features=16, random_state=0, n_jobs=n_jobs)
         if hasher is RecordingMetaCMH:
-            params.update(max_epochs=2, batch_size=32)
+            params.update(max_epochs=1, batch_size=32, image_hidden=(16,), text_hidden=(16,))
         fitted = hasher(**params).fit(X, y)
         assert set(fitted.seen_threads_.values()) == {n_jobs}, fitted.seen_threads_
         assert pool_threads() == caller_threads
@@ -251,33 +259,56 @@ def all_cores(monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
 
 
-def test_deep_codes_are_identical_for_every_thread_count(all_cores):
-    X, y = two_views(n=300)
+def assert_deep_codes_identical(n, hidden, max_epochs):
+    X, y = two_views(n=n)
     codes = {}
     for n_jobs in (1, 2, -1, None):
         hasher = MetaCMHHasher(
-            n_bits=16, n_image_features=16, max_epochs=4, random_state=0, n_jobs=n_jobs
+            n_bits=16,
+            n_image_features=16,
+            image_hidden=hidden,
+            text_hidden=hidden,
+            max_epochs=max_epochs,
+            random_state=0,
+            n_jobs=n_jobs,
         )
         codes[n_jobs] = hasher.fit(X, y).transform(X)
     for n_jobs in (2, -1, None):
         np.testing.assert_array_equal(codes[n_jobs], codes[1])
 
 
-def test_blas_heavy_baseline_codes_are_identical_for_every_thread_count(all_cores):
+def test_deep_codes_are_identical_for_every_thread_count(all_cores):
+    # Narrower than the default net to stay quick; the slow test below uses the default width.
+    assert_deep_codes_identical(n=200, hidden=(256,), max_epochs=2)
+
+
+@pytest.mark.slow
+def test_deep_codes_are_identical_for_every_thread_count_default_width(all_cores):
+    assert_deep_codes_identical(n=600, hidden=(512,), max_epochs=5)
+
+
+def assert_linear_codes_identical(n, d):
     rng = np.random.default_rng(1)
     # Wide enough that the covariances and whitening go through multi-threaded BLAS.
-    X = rng.standard_normal((600, 300))
-    X[:, 150:] += X[:, :150] @ rng.standard_normal((150, 150)) * 0.1
-    y = rng.integers(0, 5, 600)
+    X = rng.standard_normal((n, 2 * d))
+    X[:, d:] += X[:, :d] @ rng.standard_normal((d, d)) * 0.1
+    y = rng.integers(0, 5, n)
     for cls in (CCAITQHasher, skmetacmh.CMFHHasher):
         codes = [
-            cls(n_bits=16, n_image_features=150, random_state=0, n_jobs=n_jobs)
-            .fit(X, y)
-            .transform(X)
+            cls(n_bits=16, n_image_features=d, random_state=0, n_jobs=n_jobs).fit(X, y).transform(X)
             for n_jobs in (1, 2, -1)
         ]
         np.testing.assert_array_equal(codes[1], codes[0])
         np.testing.assert_array_equal(codes[2], codes[0])
+
+
+def test_blas_heavy_baseline_codes_are_identical_for_every_thread_count(all_cores):
+    assert_linear_codes_identical(n=300, d=100)
+
+
+@pytest.mark.slow
+def test_blas_heavy_baseline_codes_are_identical_for_every_thread_count_wide(all_cores):
+    assert_linear_codes_identical(n=2000, d=400)
 
 
 # ---------------------------------------------------------------------- joblib

@@ -13,6 +13,7 @@ on a GPU loads on a machine without one.
 
 from __future__ import annotations
 
+import inspect
 import io
 from numbers import Integral, Real
 
@@ -81,10 +82,13 @@ class _BaseDeepHasher(BaseCrossModalHasher):
 
     # ------------------------------------------------------------------ fitting
     def _resolve(self, X_image, X_text, Y) -> FitPlan:
-        """This fit's plan: the parameters (fixed ones included), checked and resolved."""
-        return resolve_fit(
-            {**self.get_params(deep=False), **self._fixed_params}, X_image, X_text, Y
-        )
+        """This fit's plan: the parameters (fixed ones included), checked and resolved.
+
+        A MetaCMH parameter that a subclass neither lists nor fixes takes MetaCMH's default,
+        so a new MetaCMH option needs no edit in :class:`DCMHHasher`.
+        """
+        params = {**_metacmh_defaults(), **self.get_params(deep=False), **self._fixed_params}
+        return resolve_fit(params, X_image, X_text, Y)
 
     def _fit(self, X_image, X_text, Y):
         plan = self._resolve(X_image, X_text, Y)
@@ -156,6 +160,12 @@ class _BaseDeepHasher(BaseCrossModalHasher):
             state = dict(state)
             state["module_"] = _load_module(state["module_config_"], module_state["state_dict"])
         super().__setstate__(state)
+
+
+def _metacmh_defaults() -> dict:
+    """The defaults of MetaCMH's signature (the full public one), by name."""
+    signature = inspect.signature(MetaCMHHasher.__init__)
+    return {name: p.default for name, p in signature.parameters.items() if name != "self"}
 
 
 def _training_data(X_image, X_text, Y, plan: FitPlan, generator):
@@ -319,12 +329,6 @@ class MetaCMHHasher(_BaseDeepHasher):
 
     Q.-Y. Jiang, W.-J. Li. "Asymmetric Deep Supervised Hashing". AAAI 2018 (scoring a
     mini-batch against sampled database items).
-
-    J. Snell, K. Swersky, R. Zemel. "Prototypical Networks for Few-shot Learning". NeurIPS
-    2017 (the support/query episodes of ``episodic``).
-
-    B. Kang et al. "Decoupling Representation and Classifier for Long-Tailed Recognition".
-    ICLR 2020 (the tau-normalised classifier of ``hallucinator_tau``).
 
     Examples
     --------

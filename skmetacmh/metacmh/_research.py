@@ -89,6 +89,22 @@ class ResearchMetaCMHHasher(MetaCMHHasher):
     code_centres_ : ndarray of shape (n_classes, n_bits), dtype int8
         The code-side memory's class centres in {-1, 1} (only when ``centre_weight > 0``).
     Every attribute of :class:`~skmetacmh.MetaCMHHasher`.
+
+    References
+    ----------
+    J. Snell, K. Swersky, R. Zemel. "Prototypical Networks for Few-shot Learning". NeurIPS
+    2017 (the support/query episodes of ``episodic``).
+
+    B. Kang et al. "Decoupling Representation and Classifier for Long-Tailed Recognition".
+    ICLR 2020 (``hallucinator_tau``; the class-aware second stage of ``two_stage``).
+
+    Z. Liu et al. "Large-Scale Long-Tailed Recognition in an Open World". CVPR 2019 (the
+    two stages of ``two_stage``).
+
+    L. Yuan et al. "Central Similarity Quantization for Efficient Image and Video Retrieval".
+    CVPR 2020 (the hash centres of ``centre_weight``).
+
+    Y. Chen et al. "Long-Tail Hashing". SIGIR 2021 (prototypes in code space).
     """
 
     _parameter_constraints: dict = {
