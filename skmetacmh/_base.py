@@ -35,7 +35,7 @@ from ._labels import check_fit_labels, labels_to_indicator
 from ._modalities import check_modality, check_n_image_features, split_modalities
 from ._neighbors import DatabaseSearch
 from ._search import pack_codes, pack_database
-from ._threads import limits_threads
+from ._threads import N_JOBS_CONSTRAINTS, limits_threads
 
 __all__ = ["BaseCrossModalHasher", "MAX_BITS", "UnsupervisedHasherMixin"]
 
@@ -120,9 +120,14 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
            [1, 0, 0, 1]], dtype=uint8)
     """
 
+    # Subclasses merge these. ``random_state`` and ``n_jobs`` mean the same in every hasher that
+    # has them, so they are declared here once; sklearn checks only the parameters a hasher
+    # has, so a hasher without one of them is unaffected.
     _parameter_constraints: dict = {
         "n_bits": [_IntervalNotBool(Integral, 1, MAX_BITS, closed="both")],
         "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     # Subclasses that can learn from a sparse text block directly set this to True; the others

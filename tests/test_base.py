@@ -486,3 +486,25 @@ def test_explicit_database_is_the_one_scored():
     assert own["image_to_text"] == pytest.approx(i2t, abs=1e-12)
     assert own["text_to_image"] == pytest.approx(t2i, abs=1e-12)
     assert own["mean"] != h.score(X[150:], y[150:])
+
+
+_SEEDED = ["CCAITQHasher", "CMFHHasher", "SePHHasher", "DLFHHasher"]
+
+
+@pytest.mark.parametrize(
+    "name", [*_SEEDED, "CVHHasher", "SCMHasher", "MetaCMHHasher", "DCMHHasher"]
+)
+def test_shared_constraints_are_checked_in_every_hasher(name):
+    # random_state and n_jobs are declared once, in the base, and merged by every hasher.
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    import skmetacmh
+
+    cls = getattr(skmetacmh, name)
+    X, y, _ = _data()
+    with pytest.raises(InvalidParameterError, match="'n_jobs' parameter.*Got 0"):
+        cls(n_bits=4, n_image_features=6, n_jobs=0).fit(X, y)
+    if "random_state" in cls().get_params():
+        with pytest.raises(InvalidParameterError, match="'random_state' parameter.*Got 'seed'"):
+            cls(n_bits=4, n_image_features=6, random_state="seed").fit(X, y)
+    assert name not in _SEEDED or "random_state" in cls().get_params()

@@ -103,12 +103,7 @@ def check_hashers(specs: list[RunSpec], hashers: dict) -> None:
     parameter value or a code length beyond a hasher's limit is an error before any run,
     not one failure per run. ``n_image_features`` is a placeholder here (the data decide it).
     """
-    seen = set()
-    for spec in specs:
-        what = (spec.hasher, json.dumps(spec.params, sort_keys=True), spec.bits)
-        if what in seen:
-            continue
-        seen.add(what)
+    for spec in _first_of_each(specs, lambda s: (s.hasher, _json_key(s.params), s.bits)):
         try:
             hasher = make_hasher(hashers[spec.hasher], spec.params, spec.bits, 1, spec.seed)
             validate = getattr(hasher, "_validate_params", None)
@@ -129,12 +124,7 @@ def check_splits(specs: list[RunSpec], load) -> None:
     """
     from ._protocol import split_long_tailed
 
-    seen = set()
-    for spec in specs:
-        what = (spec.data_key, json.dumps(spec.protocol, sort_keys=True), spec.seed)
-        if what in seen:
-            continue
-        seen.add(what)
+    for spec in _first_of_each(specs, lambda s: (s.data_key, _json_key(s.protocol), s.seed)):
         try:
             data = load(spec)
         except (ValueError, OSError, KeyError) as exc:
@@ -149,6 +139,20 @@ def check_splits(specs: list[RunSpec], load) -> None:
                 f"dataset {spec.dataset!r} with options {spec.options} cannot give the split "
                 f"of seed {spec.seed}: {_one_line(exc)}"
             ) from None
+
+
+def _json_key(options: dict) -> str:
+    return json.dumps(options, sort_keys=True)
+
+
+def _first_of_each(specs, key):
+    """The specs in order, each only if no earlier one had the same ``key(spec)``."""
+    seen = set()
+    for spec in specs:
+        what = key(spec)
+        if what not in seen:
+            seen.add(what)
+            yield spec
 
 
 def _one_line(exc: Exception) -> str:

@@ -59,7 +59,6 @@ class _RidgeFloorHasher(BaseCrossModalHasher):
         **BaseCrossModalHasher._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "balanced": ["boolean"],
-        "random_state": ["random_state"],
     }
 
     def __init__(

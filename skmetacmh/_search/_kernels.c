@@ -73,7 +73,7 @@ static PyObject *py_knn(PyObject *self, PyObject *args)
              !check_len(&b[OUT_D], n_q * k * 4, "distances") &&
              !check_len(&b[OUT_I], n_q * k * 8, "indices")) {
         Py_BEGIN_ALLOW_THREADS
-        status = knn_body((const uint64_t *)b[DB].buf, n_db, (const uint64_t *)b[Q].buf, n_q,
+        status = knn_body((const uint64_t *)b[Q].buf, n_q, (const uint64_t *)b[DB].buf, n_db,
                           n_words, n_bits, k, (int32_t *)b[OUT_D].buf, (int64_t *)b[OUT_I].buf)
                      ? 1
                      : 0;
@@ -103,7 +103,7 @@ static PyObject *range_pass(PyObject *args, int fill)
         const Py_ssize_t n_out = fill ? b[OUT_I].len / 8 : 0;
         if (!fill) memset(b[CURSOR].buf, 0, (size_t)b[CURSOR].len);
         Py_BEGIN_ALLOW_THREADS
-        range_body((const uint64_t *)b[DB].buf, n_db, (const uint64_t *)b[Q].buf, n_q, n_words,
+        range_body((const uint64_t *)b[Q].buf, n_q, (const uint64_t *)b[DB].buf, n_db, n_words,
                    radius, (int64_t *)b[CURSOR].buf, fill ? (int32_t *)b[OUT_D].buf : NULL,
                    fill ? (int64_t *)b[OUT_I].buf : NULL, n_out);
         Py_END_ALLOW_THREADS

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 /* ------------------------------------------------------------------ scan (_scan.c) */
-int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
+int knn_body(const uint64_t *queries, int64_t n_query, const uint64_t *db, int64_t n_db,
              int64_t n_words, int64_t n_bits, int64_t k, int32_t *out_d, int64_t *out_i);
-void range_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
+void range_body(const uint64_t *queries, int64_t n_query, const uint64_t *db, int64_t n_db,
                 int64_t n_words, int64_t radius, int64_t *cursor, int32_t *out_d, int64_t *out_i,
                 int64_t n_out);
 int ap_body(const uint64_t *q, int64_t n_query, const uint64_t *db, int64_t n_db,

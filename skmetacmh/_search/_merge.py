@@ -62,13 +62,21 @@ def _check_sorted(s: int, dist: np.ndarray, ids: np.ndarray) -> None:
     both = real[:, 1:] & real[:, :-1]
     d0, d1, i0, i1 = dist[:, :-1], dist[:, 1:], ids[:, :-1], ids[:, 1:]
     wrong = both & ((d1 < d0) | ((d1 == d0) & (i1 <= i0)))
-    if wrong.any():
-        row, col = np.argwhere(wrong)[0]
-        raise ValueError(
+    _raise_at_first(
+        wrong,
+        lambda row, col: (
             f"shard {s}: each row must be sorted by (distance, id), as HammingIndex.search "
             f"returns it, with no repeated id; row {row} has ({d0[row, col]}, {i0[row, col]}) "
             f"before ({d1[row, col]}, {i1[row, col]})."
-        )
+        ),
+    )
+
+
+def _raise_at_first(bad: np.ndarray, message) -> None:
+    """A ``ValueError`` with ``message(row, col)`` of the first true cell of ``bad``, if any."""
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(message(row, col))
 
 
 def check_topk_lists(distances_list, indices_list, k: int, offsets=None, shard_sizes=None):
@@ -144,13 +152,14 @@ def _check_disjoint(indices_list, offsets) -> None:
     )
     merged.sort(axis=1)
     repeated = (merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] != _EMPTY)
-    if repeated.any():
-        row, col = np.argwhere(repeated)[0]
-        raise ValueError(
+    _raise_at_first(
+        repeated,
+        lambda row, col: (
             f"global id {int(merged[row, col])} comes from more than one shard (query {row}); "
             f"the shards' ids plus offsets must be disjoint, for example offsets = the "
             f"cumulative sizes of the shards before each one."
-        )
+        ),
+    )
 
 
 def merge_topk(distances_list, indices_list, k: int, offsets=None) -> tuple:

@@ -170,7 +170,7 @@ static int64_t chunk_rows(int64_t n_words)
 }
 
 /* Returns 0 on success, -1 when memory ran out. */
-int knn_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
+int knn_body(const uint64_t *queries, int64_t n_query, const uint64_t *db, int64_t n_db,
                        int64_t n_words, int64_t n_bits, int64_t k, int32_t *out_d, int64_t *out_i)
 {
     const int64_t n_hist = n_bits + 1;
@@ -241,7 +241,7 @@ HK_INLINE void range_rows(const uint64_t *db, const uint64_t *q, const int64_t n
     }
 }
 
-void range_body(const uint64_t *db, int64_t n_db, const uint64_t *queries, int64_t n_query,
+void range_body(const uint64_t *queries, int64_t n_query, const uint64_t *db, int64_t n_db,
                        int64_t n_words, int64_t radius, int64_t *cursor, int32_t *out_d,
                        int64_t *out_i, int64_t n_out)
 {

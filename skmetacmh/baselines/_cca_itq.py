@@ -16,7 +16,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from .._base import UnsupervisedHasherMixin
-from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     centred_matmul,
@@ -187,8 +186,6 @@ class CCAITQHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         "reg": [Interval(Real, 0, None, closed="neither")],
         "eigenvalue_power": [Interval(Real, 0, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(

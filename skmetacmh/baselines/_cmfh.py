@@ -18,7 +18,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from .._base import UnsupervisedHasherMixin
-from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import _float64_sparse, centred_gram, centred_matmul, column_means
 from ._linear_projection import _LinearProjectionHasher
@@ -293,8 +292,6 @@ class CMFHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(

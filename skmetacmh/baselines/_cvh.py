@@ -15,7 +15,6 @@ from scipy.linalg import eigh
 from sklearn.utils._param_validation import Interval
 
 from .._base import UnsupervisedHasherMixin
-from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._linear_algebra import (
     check_covariance_width,
@@ -129,7 +128,6 @@ class CVHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
     _parameter_constraints = {
         **_LinearProjectionHasher._parameter_constraints,
         "reg": [Interval(Real, 0, None, closed="neither")],
-        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(self, n_bits=32, n_image_features=None, *, reg=1e-4, n_jobs=None):

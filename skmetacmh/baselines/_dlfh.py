@@ -23,7 +23,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import BaseCrossModalHasher
-from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import relevance_block
 from ._linear_algebra import (
@@ -254,8 +253,6 @@ class DLFHHasher(BaseCrossModalHasher):
         "gamma": [Interval(Real, 0, None, closed="left")],
         "n_anchors": [Interval(Integral, 1, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(

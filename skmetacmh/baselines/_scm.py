@@ -16,7 +16,6 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import cosine_cross_product, normalized_labels
 from ._linear_algebra import (
@@ -140,7 +139,6 @@ class SCMHasher(_LinearProjectionHasher):
         **_LinearProjectionHasher._parameter_constraints,
         "variant": [StrOptions({"sequential", "orthogonal"})],
         "reg": [Interval(Real, 0, None, closed="left")],
-        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(

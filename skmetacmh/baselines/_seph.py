@@ -24,7 +24,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import BaseCrossModalHasher
-from .._threads import N_JOBS_CONSTRAINTS
 from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import normalized_labels
 from ._logistic_bits import fit_kernel_logistic_bits
@@ -216,8 +215,6 @@ class SePHHasher(BaseCrossModalHasher):
         "kernel_width": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "reg": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": N_JOBS_CONSTRAINTS,
     }
 
     def __init__(
