@@ -187,5 +187,5 @@ def warn_if_codes_collapse(estimator, database_codes, X_image, X_text, Y) -> Non
                 f"{n_codes} distinct codes. Such codes cannot rank the database. Likely cause: "
                 f"{_diagnosis(X)}.",
                 CodeCollapseWarning,
-                stacklevel=4,  # the caller of fit, through the _fit_context wrapper
+                stacklevel=5,  # the caller of fit, through _fit_context and limits_threads
             )
