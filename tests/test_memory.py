@@ -19,6 +19,8 @@ from skmetacmh.metacmh._network import build_network
 from skmetacmh.metacmh._research import ResearchMetaCMHHasher
 from skmetacmh.metacmh._training import Trainer
 
+from ._helpers import make_two_view_data
+
 SMALL = {"image_hidden": (16,), "text_hidden": (16,), "max_epochs": 3, "batch_size": 32}
 
 
@@ -37,9 +39,8 @@ def make_data(n=150, seed=0, multilabel=False):
     Y = indicator(y)
     if multilabel:
         Y = np.maximum(Y, rng.random(Y.shape) < 0.15)
-    img = Y @ rng.standard_normal((Y.shape[1], 5)) + 0.5 * rng.standard_normal((len(Y), 5))
-    txt = Y @ rng.standard_normal((Y.shape[1], 6)) + 0.5 * rng.standard_normal((len(Y), 6))
-    return np.hstack([img, txt]), (Y.astype(np.uint8) if multilabel else y)
+    X = make_two_view_data(Y, 5, 6, noise=0.5, rng=rng)
+    return X, (Y.astype(np.uint8) if multilabel else y)
 
 
 # ---------------------------------------------------------------------------- the split
@@ -221,7 +222,7 @@ def test_frequency_aware_selector_sees_the_expected_log_frequency():
     torch.testing.assert_close(memory.recall(direct)[0], plain.recall(direct)[0], rtol=0, atol=0)
 
 
-def test_frequency_aware_fit_learns_the_frequency_weight():
+def test_frequency_aware_fit_smoke():
     X, y = make_data()
     h = ResearchMetaCMHHasher(
         n_bits=8, n_image_features=5, frequency_aware=True, random_state=0, **SMALL
@@ -232,8 +233,15 @@ def test_frequency_aware_fit_learns_the_frequency_weight():
     np.testing.assert_allclose(
         memory.log_frequency.numpy(), np.log(counts / counts.max()), rtol=1e-6
     )
+    # A smoke test of training: the weight starts at zero and the fit moved it...
     assert memory.frequency_weight.abs().max() > 0
     assert h.module_config_["frequency_aware"] is True
+    # ...and the gate reads it: zeroing it changes the meta feature.
+    direct = torch.randn(6, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        trained = memory(direct)
+        memory.frequency_weight.zero_()
+        assert not torch.equal(memory(direct), trained)
 
 
 # ---------------------------------------------------------------------------- determinism
@@ -364,7 +372,11 @@ def test_dcmh_does_not_expose_the_episode_options():
 def test_schedule_is_off_unless_asked():
     X, y = make_data()
     assert _trainer(X, y).episodes is None
-    assert isinstance(_trainer(X, y, episodic=True).episodes, EpisodeSchedule)
+    schedule = _trainer(X, y, episodic=True, episode_length=3, query_fraction=0.75).episodes
+    assert isinstance(schedule, EpisodeSchedule)
+    # The schedule takes its settings from the options, and the labels of the training items.
+    assert (schedule.episode_length, schedule.query_fraction) == (3, 0.75)
+    np.testing.assert_array_equal(schedule.labels, indicator(y) > 0)
 
 
 def test_schedule_is_a_policy_of_its_own():
