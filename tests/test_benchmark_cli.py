@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -931,3 +932,17 @@ def test_single_label_tables_keep_their_columns():
     ]
     table = _report.markdown_table(_report.aggregate(runs))
     assert "| tail |" in table and "strict" not in table and "learned" not in table
+
+
+def test_a_runs_thread_count_reaches_the_hashers_own_scope(monkeypatch):
+    """--threads N: a hasher at n_jobs=None runs on N threads, not on its default of one."""
+    from skmetacmh._bench import _protocol, _runner
+    from skmetacmh._threads import resolve_n_jobs
+
+    seen = []
+    monkeypatch.setattr(_protocol, "run_once", lambda *a, **k: seen.append(resolve_n_jobs(None)))
+    spec = types.SimpleNamespace(params={}, bits=8, seed=0, protocol={})
+    for threads in (1, 3):
+        assert _runner.run_limited(spec, None, None, threads)[0]
+    assert seen == [1, 3]
+    assert resolve_n_jobs(None) == 1  # and the setting ends with the run

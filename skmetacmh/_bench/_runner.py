@@ -68,25 +68,21 @@ def run_limited(spec: RunSpec, data, hasher_class, threads: int):
 
     Returns ``(True, numbers)`` or ``(False, repr of the exception)``.
     """
-    from threadpoolctl import threadpool_limits
+    from joblib import parallel_config
 
+    from .._threads import thread_limits
     from . import _protocol
 
-    torch = sys.modules.get("torch")  # imported by the hasher's module, if it uses torch
-    previous = torch.get_num_threads() if torch is not None else None
     try:
-        with threadpool_limits(limits=threads):
-            if torch is not None:
-                torch.set_num_threads(threads)
+        # A hasher's n_jobs=None follows parallel_config: without it the hasher's own thread
+        # scope would put back its default of one thread inside this one.
+        with parallel_config(n_jobs=threads), thread_limits(threads):
             numbers = _protocol.run_once(
                 data, hasher_class, spec.params, spec.bits, spec.seed, protocol=spec.protocol
             )
         return True, numbers
     except Exception as exc:
         return False, repr(exc)
-    finally:
-        if torch is not None:
-            torch.set_num_threads(previous)
 
 
 def _execute_all(batch, data, hashers, n_jobs: int, threads: int):
