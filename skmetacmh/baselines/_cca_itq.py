@@ -152,13 +152,10 @@ class CCAITQHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
     -----
     {sparse_text} {covariance_limit}
 
-    ``eigenvalue_power=4`` is a choice: the usage note of Gong's released ``cca.m`` scales by
-    ``rho ** 1``. On the Octave cross-check (UCI pix/fou, 200 queries, 3 seeds;
-    :doc:`/crosscheck`), Gong's ``cca.m`` + ``ITQ.m`` at power 4 and this hasher agree within
-    0.008 mAP in all 12 cells (balanced 0.64-0.69, long-tailed 0.20-0.26); at power 1 Gong's
-    code gives 0.43-0.51 balanced and 0.16-0.21 long-tailed, 0.16-0.25 and up to 0.08 below
-    the default. Pass ``eigenvalue_power=1`` to reproduce numbers computed with that note, and
-    quote ``p`` with any CCA-ITQ result.
+    ``eigenvalue_power=4`` is a choice: Gong's released ``cca.m`` scales by ``rho ** 1``. On
+    the Octave cross-check (:doc:`/crosscheck`) Gong's ``cca.m`` + ``ITQ.m`` at power 4 and this
+    hasher agree within 0.008 mAP in all 12 cells; at power 1 that code is 0.16-0.25 lower
+    (balanced). Pass ``eigenvalue_power=1`` to reproduce it, and quote ``p`` with any result.
 
     References
     ----------

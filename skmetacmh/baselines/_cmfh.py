@@ -239,33 +239,16 @@ class CMFHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
 
     Notes
     -----
-    The defaults (``lambda = 0.5``, ``mu = 100``, ``gamma = 0.01``) follow the paper's
-    experimental setting. The objective measures reconstruction, not retrieval, so they are
-    worth tuning with :class:`~sklearn.model_selection.GridSearchCV` and the cross-modal
-    scorer; what ``mu`` changed in our measurements is in :ref:`baseline_parameters`.
+    The defaults (``lambda = 0.5``, ``mu = 100``, ``gamma = 0.01``) are the paper's; tune them
+    with the cross-modal scorer (:ref:`baseline_parameters`). Memory is linear in n: a
+    ``(d_m, d_m)`` Gram matrix per view, or, for sparse text wider than 4,096 columns,
+    conjugate gradients on sparse products (``ridge_solver_`` says which). {sparse_text}
 
-    Memory is linear in the number of samples: besides the training data (centred block by
-    block, never copied whole), only ``(n, n_bits)`` latent factors and each view's
-    ``(d_m, d_m)`` Gram matrix are formed. One sweep costs ``O(n d n_bits + n_bits^3)`` with
-    ``d = n_image_features + n_text_features_``, plus ``O(n d_m^2 + d_m^3)`` once per view for
-    the Gram matrix and its factorisation. {sparse_text}
-
-    A sparse text block wider than 4,096 columns gets no Gram matrix: its projection update is
-    solved by conjugate gradients on sparse products, warm-started from the previous sweep,
-    and its terms of the objective are computed from the same products. That view then costs
-    ``O(nnz + n n_bits + n_text_features_ n_bits)`` memory and ``O(nnz n_bits)`` per
-    conjugate-gradient iteration; the codes agree with the Gram path's up to the solver's
-    tolerance (1e-6 relative residual). ``ridge_solver_`` says which path each view took.
-
-    This follows the paper's updates, not the released MATLAB code (Guo's ``CMFH_learn.m``,
-    BMC-SDNU toolbox at 0196e313), which departs from them twice: an operator-precedence slip
-    in its projection update (the left division binds before the trailing ``* Y``) divides the
-    projection by ``mu^2``, and its projections start all-positive (``rand``), so its latent
-    factor starts near rank one and stays there. On the Octave cross-check (UCI pix/fou, 200
-    queries, 3 seeds; :doc:`/crosscheck`) this hasher is 0.05-0.17 mAP above that code:
-    balanced 0.49/0.49, 0.55/0.54, 0.59/0.59 against 0.44/0.45, 0.44/0.44, 0.41/0.42 (16/32/64
-    bits, I->T/T->I); long-tailed 0.38-0.42 against 0.29-0.33. Fixing only the precedence in
-    the released code gives 0.34/0.33 (balanced, 32 bits): the all-positive start is the trap.
+    This follows the paper's updates, not the released code (Guo's ``CMFH_learn.m``, BMC-SDNU
+    at 0196e313): there an operator-precedence slip divides the projection update by ``mu^2``
+    and an all-positive start keeps the factor near rank one. On the Octave cross-check
+    (:doc:`/crosscheck`) this hasher is 0.05-0.17 mAP above that code (balanced, 32 bits,
+    I->T/T->I: 0.55/0.54 against 0.44/0.44).
 
     References
     ----------

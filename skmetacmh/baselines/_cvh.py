@@ -99,13 +99,11 @@ class CVHHasher(UnsupervisedHasherMixin, _LinearProjectionHasher):
     ``n_image_features + n_text_features_``, and refused above 16,384 (2 GiB per copy) with a
     ``ValueError`` that says what to do instead.
 
-    For two paired views Kumar and Udupa's relaxation is CCA, which is what is solved here:
-    ``C_it C_tt^-1 C_ti a = lambda C_ii a``. The widely used BMC-SDNU toolbox
-    (``CVHtrainCCA.m`` at 0196e313, not the authors' code, none being public) forms
-    ``C_it C_tt C_ti`` instead, dropping the inverse it uses two lines later. On the Octave
-    cross-check (UCI pix/fou, 200 queries; :doc:`/crosscheck`) this hasher equals that code
-    with the inverse restored to 0.001 mAP in all 12 cells, and differs from it as published
-    by up to 0.035 (balanced 16 bits: 0.327/0.340 against 0.292/0.315).
+    For two paired views Kumar and Udupa's relaxation is CCA, solved here as
+    ``C_it C_tt^-1 C_ti a = lambda C_ii a``. The BMC-SDNU toolbox (``CVHtrainCCA.m`` at
+    0196e313; no authors' code is public) drops the inverse. On the Octave cross-check
+    (:doc:`/crosscheck`) this hasher equals that code with the inverse restored to 0.001 mAP in
+    all 12 cells, and differs from it as published by up to 0.035.
 
     References
     ----------
