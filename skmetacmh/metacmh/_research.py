@@ -10,10 +10,13 @@ fits exactly what ``MetaCMHHasher`` fits.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+
 from .._docstring import Substitution
 from ._docstring import DEEP_DOCS
 from ._estimator import MetaCMHHasher
-from ._plan import RESEARCH_CONSTRAINTS
+from ._plan import RESEARCH_CONSTRAINTS, ResearchOptions
 
 __all__ = ["ResearchMetaCMHHasher"]
 
@@ -112,77 +115,26 @@ class ResearchMetaCMHHasher(MetaCMHHasher):
         **RESEARCH_CONSTRAINTS,
     }
 
-    def __init__(
-        self,
-        n_bits=32,
-        n_image_features=None,
-        *,
-        image_hidden=(512,),
-        text_hidden="auto",
-        memory=True,
-        class_weight="balanced",
-        classification_weight=3.0,
-        gamma=1.0,
-        eta=1.0,
-        optimizer="adam",
-        learning_rate=1e-3,
-        schedule="linear",
-        weight_decay=0.0,
-        max_epochs="auto",
-        batch_size=128,
-        validation_fraction=None,
-        n_iter_no_change=10,
-        similarity_scale=8.0,
-        n_sampled_columns=1024,
-        device="cpu",
-        n_jobs=None,
-        random_state=None,
-        verbose=0,
-        reachability=False,
-        recall_weight=0.0,
-        memory_source="direct",
-        selector_init="zero",
-        episodic=False,
-        episode_length=None,
-        query_fraction=0.5,
-        frequency_aware=False,
-        hallucinator_tau=0.0,
-        two_stage=False,
-        centre_weight=0.0,
-    ):
-        super().__init__(
-            n_bits=n_bits,
-            n_image_features=n_image_features,
-            image_hidden=image_hidden,
-            text_hidden=text_hidden,
-            memory=memory,
-            class_weight=class_weight,
-            classification_weight=classification_weight,
-            gamma=gamma,
-            eta=eta,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            schedule=schedule,
-            weight_decay=weight_decay,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            similarity_scale=similarity_scale,
-            n_sampled_columns=n_sampled_columns,
-            device=device,
-            n_jobs=n_jobs,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.reachability = reachability
-        self.recall_weight = recall_weight
-        self.memory_source = memory_source
-        self.selector_init = selector_init
-        self.episodic = episodic
-        self.episode_length = episode_length
-        self.query_fraction = query_fraction
-        self.frequency_aware = frequency_aware
-        self.hallucinator_tau = hallucinator_tau
-        self.two_stage = two_stage
-        self.centre_weight = centre_weight
+    def __init__(self, *args, **params):
+        # The signature is MetaCMH's plus the research options (``__signature__`` below, which
+        # scikit-learn's get_params reads), so that a new MetaCMH parameter needs no edit here.
+        bound = _SIGNATURE.bind(self, *args, **params)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        del values["self"]
+        super().__init__(**{name: values.pop(name) for name in _PUBLIC})
+        for name, value in values.items():  # the research options, stored untouched
+            setattr(self, name, value)
+
+
+_PUBLIC = [name for name in inspect.signature(MetaCMHHasher.__init__).parameters if name != "self"]
+_SIGNATURE = inspect.signature(MetaCMHHasher.__init__).replace(
+    parameters=[
+        *inspect.signature(MetaCMHHasher.__init__).parameters.values(),
+        *(
+            inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default)
+            for field in dataclasses.fields(ResearchOptions)
+        ),
+    ]
+)
+ResearchMetaCMHHasher.__init__.__signature__ = _SIGNATURE
