@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["EarlyStopping", "NoProgressWarning", "PrintLog", "ProgressCheck"]
+__all__ = ["Callback", "EarlyStopping", "NoProgressWarning", "PrintLog", "ProgressCheck"]
 
 
 class NoProgressWarning(ConvergenceWarning):
@@ -21,7 +21,18 @@ class NoProgressWarning(ConvergenceWarning):
     rose)."""
 
 
-class PrintLog:
+class Callback:
+    """No-op hooks (skorch's ``Callback``): a callback overrides only the ones it needs."""
+
+    def on_epoch_end(self, trainer, record: dict) -> bool:
+        """Called after each epoch with its history record; return True to stop training."""
+        return False
+
+    def on_train_end(self, trainer) -> None:
+        """Called once, after the last epoch."""
+
+
+class PrintLog(Callback):
     """Print one line per epoch: the loss, its non-zero parts, the validation score, the time."""
 
     def __init__(self, parts: tuple):
@@ -35,11 +46,8 @@ class PrintLog:
         print(line + f"  {record['duration']:.2f}s", flush=True)
         return False
 
-    def on_train_end(self, trainer) -> None:
-        pass
 
-
-class EarlyStopping:
+class EarlyStopping(Callback):
     """Stop when ``valid_score`` has not improved for ``patience`` epochs; keep the best weights.
 
     As skorch's ``EarlyStopping`` with ``load_best=True``: the weights (and the memories'
@@ -68,7 +76,7 @@ class EarlyStopping:
             trainer.net.load_state_dict(self.best_state)
 
 
-class ProgressCheck:
+class ProgressCheck(Callback):
     """Warn (:class:`NoProgressWarning`) when no later epoch's loss is below the first's.
 
     "Below" means by more than ``rtol`` of the first epoch's loss, so that a loss that only
@@ -78,9 +86,6 @@ class ProgressCheck:
 
     def __init__(self, rtol: float = 1e-3):
         self.rtol = rtol
-
-    def on_epoch_end(self, trainer, record: dict) -> bool:
-        return False
 
     def on_train_end(self, trainer) -> None:
         history = trainer.history
