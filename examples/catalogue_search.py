@@ -12,9 +12,9 @@ tenth of it is labelled. This example
 4. reloads it, memory-mapped, in a new Python process and retrieves the top-10 images for a
    raw caption string through the same pipeline, with the time per query.
 
-Run ``python examples/catalogue_search.py`` (about 3 minutes on 2 cores, most of it the fit;
-the machine it was measured on is in the docs' catalogue page). ``SKMETACMH_SMOKE=1`` shrinks
-it to a few seconds (the test suite runs it that way).
+Run ``python examples/catalogue_search.py`` (about 2 minutes on an idle 2-core machine, most
+of it the fit: 1 min 52 s measured; the run is on the docs' "From a fitted hasher to answers"
+page). ``SKMETACMH_SMOKE=1`` shrinks it to a few seconds (the test suite runs it that way).
 """
 
 import os
