@@ -272,7 +272,8 @@ class Catalogue:
             self._check_unique(ids)
         self._indexes["image"].add(image_codes)
         self._indexes["text"].add(text_codes)
-        self._ids.append(ids)
+        # One array, so that every search indexes it without concatenating the adds again.
+        self._ids = [np.concatenate([*self._ids, ids]) if self._ids else ids]
         self._user_ids = user_ids
         self._ntotal += n
         return self
