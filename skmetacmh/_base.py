@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 )
 
 from ._fit_checks import check_feature_scale, warn_if_codes_collapse
+from ._index_contract import check_n_neighbors
 from ._labels import check_fit_labels, labels_to_indicator
 from ._modalities import check_modality, check_n_image_features, split_modalities
 from ._neighbors import DatabaseSearch
@@ -315,20 +316,16 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         modality = check_modality(modality)
         n_db = self.database_codes_.shape[0]
-        if (
-            isinstance(n_neighbors, (bool, np.bool_))
-            or not isinstance(n_neighbors, Integral)
-            or not 1 <= n_neighbors <= n_db
-        ):
-            raise ValueError(
-                f"n_neighbors must be an int from 1 to {n_db}, the size of the fitted database "
-                f"(the training set); got {n_neighbors!r}."
-            )
+        n_neighbors = check_n_neighbors(
+            n_neighbors,
+            n_db,
+            f"from 1 to {n_db}, the size of the fitted database (the training set)",
+        )
         if not isinstance(return_distance, (bool, np.bool_)):
             raise ValueError(f"return_distance must be True or False; got {return_distance!r}.")
         queries = pack_codes(self.encode(X, modality))
         other = "text" if modality == "image" else "image"
-        distances, indices = self._database_search[other].search(queries, int(n_neighbors))
+        distances, indices = self._database_search[other].search(queries, n_neighbors)
         return (distances, indices) if return_distance else indices
 
     @limits_threads

@@ -12,7 +12,13 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["SizedIndex", "check_positive_int", "check_radius", "neighbour_count"]
+__all__ = [
+    "SizedIndex",
+    "check_n_neighbors",
+    "check_positive_int",
+    "check_radius",
+    "neighbour_count",
+]
 
 
 def _is_bool(value) -> bool:
@@ -43,6 +49,22 @@ def neighbour_count(k, ntotal: int) -> int:
     with ``k`` instead of with the index.
     """
     return min(check_positive_int(k, "k"), int(ntotal))
+
+
+def check_n_neighbors(n_neighbors, n_items: int, bounds: str) -> int:
+    """``n_neighbors`` of a ``kneighbors`` as an int from 1 to ``n_items`` (not a bool).
+
+    Unlike ``k`` of a search, which :func:`neighbour_count` bounds, ``n_neighbors`` beyond the
+    items searched is an error, as in scikit-learn's ``NearestNeighbors``; ``bounds`` says the
+    allowed range in the caller's words.
+    """
+    if (
+        _is_bool(n_neighbors)
+        or not isinstance(n_neighbors, Integral)
+        or not (1 <= n_neighbors <= n_items)
+    ):
+        raise ValueError(f"n_neighbors must be an int {bounds}; got {n_neighbors!r}.")
+    return int(n_neighbors)
 
 
 class SizedIndex:

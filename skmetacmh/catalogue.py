@@ -27,6 +27,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseCrossModalHasher
+from ._index_contract import check_n_neighbors
 from ._modalities import check_modality
 from .index import HammingIndex
 
@@ -377,16 +378,9 @@ class Catalogue:
         modality = check_modality(modality)
         if self._ntotal == 0:
             raise ValueError("the catalogue is empty; add() items before searching it.")
-        if (
-            isinstance(n_neighbors, (bool, np.bool_))
-            or not isinstance(n_neighbors, Integral)
-            or not 1 <= n_neighbors <= self._ntotal
-        ):
-            raise ValueError(
-                f"n_neighbors must be an int in [1, ntotal={self._ntotal}]; got {n_neighbors!r}."
-            )
+        n_neighbors = check_n_neighbors(n_neighbors, self._ntotal, f"in [1, ntotal={self._ntotal}]")
         codes = self.encode_queries(X, modality)
-        distances, positions = self._indexes[_OTHER[modality]].search(codes, int(n_neighbors))
+        distances, positions = self._indexes[_OTHER[modality]].search(codes, n_neighbors)
         ids = self.ids[positions]
         return (distances, ids) if return_distance else ids
 
@@ -459,11 +453,11 @@ class Catalogue:
         if distributed:
             from .distributed import DistributedHammingIndex
 
-            if client is None:
-                catalogue.client = DistributedHammingIndex(1)._client()
             catalogue._indexes = {
-                m: DistributedHammingIndex.load(path / m, client=catalogue.client) for m in _OTHER
+                m: DistributedHammingIndex.load(path / m, client=client) for m in _OTHER
             }
+            # None meant the default client; the catalogue keeps the one its indexes found.
+            catalogue.client = catalogue._indexes["image"]._client()
         else:
             catalogue._indexes = {
                 m: HammingIndex.load(path / m, mmap_mode=mmap_mode) for m in _OTHER

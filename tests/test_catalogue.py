@@ -13,12 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from skmetacmh import CCAITQHasher, SCMHasher
 from skmetacmh.catalogue import FORMAT_VERSION, Catalogue
 
-
-def _brute(query_codes, db_codes, k):
-    """Hamming ranking by (distance, position): the slow obvious reference."""
-    d = (query_codes[:, None, :] != db_codes[None, :, :]).sum(axis=2)
-    order = np.argsort(d, axis=1, kind="stable")
-    return np.take_along_axis(d, order, axis=1)[:, :k], order[:, :k]
+from ._helpers import brute_search
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +41,7 @@ def test_kneighbors_equals_brute_force_across_modalities(data, hasher, modality)
     other_cols = slice(7, None) if modality == "image" else slice(0, 7)
     q = hasher.encode(X[:25, cols], modality=modality)
     db = hasher.encode(X[:, other_cols], modality=other)
-    want_d, want_i = _brute(q, db, 40)
+    want_d, want_i = brute_search(q, db, 40, pad=False)
     d, i = catalogue.kneighbors(X[:25, cols], modality=modality, n_neighbors=40)
     np.testing.assert_array_equal(d, want_d)
     np.testing.assert_array_equal(i, want_i)
@@ -134,7 +129,7 @@ def test_pipeline_catalogue_takes_a_raw_caption(tmp_path):
     )
     # The catalogue's image codes are the pipeline's: the ranking is the brute-force one.
     db = pipeline.transform(frame)[:, :8]
-    want_d, want_i = _brute(want, db, 10)
+    want_d, want_i = brute_search(want, db, 10, pad=False)
     d, ids = catalogue.kneighbors(list(frame["caption"][:3]), modality="text")
     np.testing.assert_array_equal(d, want_d)
     np.testing.assert_array_equal(ids, want_i + 1000)

@@ -22,6 +22,8 @@ import skmetacmh
 from skmetacmh._bench._measure import peak_traced_bytes
 from skmetacmh.metrics import cross_modal_map, make_cross_modal_scorer
 
+from ._helpers import brute_search
+
 # Small, fast configurations of every public hasher. Linear methods whose number of bits is
 # bounded by the smaller modality's dimension (CCA directions) get one bit in the checks.
 FAST = {
@@ -437,13 +439,6 @@ def test_zero_rows_give_zero_codes_for_every_hasher(name, data):
     assert hasher.transform(X[:0]).dtype == np.uint8
 
 
-def _brute_kneighbors(queries, db, k):
-    """Every distance, then a stable sort: the Hamming ranking, ties by database index."""
-    distances = (queries[:, None, :] != db[None, :, :]).sum(axis=2)
-    order = np.argsort(distances, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(distances, order, axis=1), order
-
-
 @pytest.mark.parametrize("n_bits", [3, 16, 70])
 @pytest.mark.parametrize("name", HASHER_NAMES)
 def test_kneighbors_is_the_brute_force_hamming_ranking(name, n_bits, data):
@@ -457,7 +452,7 @@ def test_kneighbors_is_the_brute_force_hamming_ranking(name, n_bits, data):
         queries = hasher.encode(block, modality=modality)
         for k in (1, 10, 180):
             distances, indices = hasher.kneighbors(block, modality=modality, n_neighbors=k)
-            want_d, want_i = _brute_kneighbors(queries, other_db, k)
+            want_d, want_i = brute_search(queries, other_db, k, pad=False)
             np.testing.assert_array_equal(distances, want_d)
             np.testing.assert_array_equal(indices, want_i)
     if n_bits == 3:  # 8 codes for 180 items: the order within a distance is all ties

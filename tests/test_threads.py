@@ -17,15 +17,9 @@ from skmetacmh import CCAITQHasher, MetaCMHHasher
 from skmetacmh._threads import limits_threads, resolve_n_jobs, thread_limits
 from skmetacmh.metrics import make_cross_modal_scorer
 
+# Every public hasher, in the package's order.
 HASHER_NAMES = [
-    "MetaCMHHasher",
-    "DCMHHasher",
-    "CCAITQHasher",
-    "CVHHasher",
-    "CMFHHasher",
-    "SCMHasher",
-    "SePHHasher",
-    "DLFHHasher",
+    name for name in skmetacmh.__all__ if name.endswith("Hasher") and name != "BaseCrossModalHasher"
 ]
 
 

@@ -127,10 +127,11 @@ class ResearchMetaCMHHasher(MetaCMHHasher):
             setattr(self, name, value)
 
 
-_PUBLIC = [name for name in inspect.signature(MetaCMHHasher.__init__).parameters if name != "self"]
-_SIGNATURE = inspect.signature(MetaCMHHasher.__init__).replace(
+_PUBLIC_SIGNATURE = inspect.signature(MetaCMHHasher.__init__)
+_PUBLIC = [name for name in _PUBLIC_SIGNATURE.parameters if name != "self"]
+_SIGNATURE = _PUBLIC_SIGNATURE.replace(
     parameters=[
-        *inspect.signature(MetaCMHHasher.__init__).parameters.values(),
+        *_PUBLIC_SIGNATURE.parameters.values(),
         *(
             inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default)
             for field in dataclasses.fields(ResearchOptions)
