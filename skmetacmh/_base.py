@@ -277,7 +277,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         :class:`~skmetacmh.index.HammingIndex` over those codes returns: the search runs on the
         database packed in ``fit``, by the same engine, with multi-index hashing where that
         index's ``method="auto"`` would choose it. To search a catalogue other than the
-        training set, encode it and build a ``HammingIndex``.
+        training set, with ids of your own, use :class:`~skmetacmh.catalogue.Catalogue`.
 
         Parameters
         ----------
@@ -302,6 +302,7 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         See Also
         --------
         skmetacmh.index.HammingIndex : The same search over any codes.
+        skmetacmh.catalogue.Catalogue : Items beyond the training set, encoded once, with ids.
 
         Examples
         --------

@@ -489,18 +489,16 @@ class DistributedHammingIndex(SizedIndex):
         Parameters
         ----------
         query_codes : array-like of shape (n_query, n_bits)
-            0/1 query codes.
+            0/1 query codes (held by the client, scattered to the workers).
         radius : int or float
-            Non-negative; as :meth:`skmetacmh.index.HammingIndex.range_search`.
+            Non-negative, inclusive: as :meth:`skmetacmh.index.HammingIndex.range_search`.
 
         Returns
         -------
-        lims : ndarray of int64, shape (n_query + 1,)
-            The results of query ``q`` are at ``lims[q]:lims[q + 1]``.
-        distances : ndarray of int32
-            Hamming distances of all results, query after query.
-        indices : ndarray of int64
-            As :meth:`skmetacmh.index.HammingIndex.range_search`, with global ids.
+        lims, distances, indices : ndarray
+            What :meth:`skmetacmh.index.HammingIndex.range_search` returns for one index over
+            all the codes: the shards' results, with global ids, merged per query in
+            (distance, id) order.
         """
         check_radius(radius)
         shards, answers = self._run_on_shards(

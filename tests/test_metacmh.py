@@ -416,7 +416,7 @@ def test_deep_hashers_share_a_private_base_and_pass_fixed_values_up():
 
     assert issubclass(MetaCMHHasher, _BaseDeepHasher) and issubclass(DCMHHasher, _BaseDeepHasher)
     assert not issubclass(DCMHHasher, MetaCMHHasher)
-    # MetaCMH holds the one full public signature; DCMH lists its own and fixes the memory.
+    # MetaCMH holds the one full public signature; DCMH derives its own and fixes the memory.
     assert "memory" in MetaCMHHasher().get_params()
     assert "memory" not in DCMHHasher().get_params()
     assert DCMHHasher._fixed_params == {"memory": False}
@@ -428,6 +428,36 @@ def test_deep_hashers_share_a_private_base_and_pass_fixed_values_up():
     # The research options are not public parameters.
     research = {f.name for f in dataclasses.fields(ResearchOptions)}
     assert not research & set(MetaCMHHasher().get_params())
+
+
+def test_dcmh_signature_is_metacmh_less_the_memory_with_the_papers_defaults():
+    import inspect
+
+    meta = inspect.signature(MetaCMHHasher).parameters
+    dcmh = inspect.signature(DCMHHasher).parameters
+    assert list(dcmh) == [name for name in meta if name != "memory"]
+    changed = {name: p.default for name, p in dcmh.items() if p.default != meta[name].default}
+    assert changed == {"class_weight": None, "classification_weight": 0.0, "similarity_scale": None}
+    assert [p.kind for p in dcmh.values()] == [meta[name].kind for name in dcmh]
+    # Stored untouched, positionally too, and clone/repr see only what was set.
+    h = DCMHHasher(16, 5, gamma=0.5)
+    assert (h.n_bits, h.n_image_features, h.gamma, h.similarity_scale) == (16, 5, 0.5, None)
+    assert repr(clone(h)) == "DCMHHasher(gamma=0.5, n_bits=16, n_image_features=5)"
+    with pytest.raises(TypeError, match="memory"):
+        DCMHHasher(memory=True)
+    with pytest.raises(TypeError):
+        DCMHHasher(16, 5, (64,))  # image_hidden is keyword-only, as in MetaCMH
+
+
+def test_derived_init_refuses_names_the_base_does_not_have_or_already_has():
+    from skmetacmh.metacmh._signature import derived_init
+
+    with pytest.raises(TypeError, match="no parameter 'memroy'"):
+        derived_init(MetaCMHHasher, drop=("memroy",))
+    with pytest.raises(TypeError, match="no parameter 'self'"):
+        derived_init(MetaCMHHasher, defaults={"self": 1})
+    with pytest.raises(TypeError, match=r"already has the parameters \['gamma'\]"):
+        derived_init(MetaCMHHasher, add={"gamma": 2.0})
 
 
 def test_research_class_exposes_the_research_options_with_the_plan_defaults():

@@ -2,7 +2,8 @@
 
 ``MetaCMHHasher`` and ``DCMHHasher`` fill their ``{name}`` placeholders with these through the
 package's :class:`~skmetacmh._docstring.Substitution`, so that each parameter they share is
-written once and documented, with its type and default, in both.
+written once and documented, with its type and default, in both. ``{inputs}``,
+``{training}`` and ``{running}`` stand for the runs of parameters both list in the same order.
 """
 
 from __future__ import annotations
@@ -74,3 +75,24 @@ DEEP_DOCS = {
     "verbose": """verbose : int, default=0
         Print one line per epoch with the loss and its parts.""",
 }
+
+# The runs of parameters that both deep hashers list in the same order, each one placeholder.
+_GROUPS = {
+    "inputs": ("n_bits", "n_image_features", "image_hidden", "text_hidden"),
+    "training": (
+        "gamma",
+        "eta",
+        "optimizer",
+        "learning_rate",
+        "schedule",
+        "weight_decay",
+        "max_epochs",
+        "batch_size",
+        "validation_fraction",
+        "n_iter_no_change",
+    ),
+    "running": ("n_sampled_columns", "device", "n_jobs", "random_state", "verbose"),
+}
+DEEP_DOCS.update(
+    {group: "\n    ".join(DEEP_DOCS[n] for n in names) for group, names in _GROUPS.items()}
+)

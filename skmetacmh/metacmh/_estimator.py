@@ -1,9 +1,9 @@
 """MetaCMHHasher and DCMHHasher: the scikit-learn face of the torch backend.
 
-``_BaseDeepHasher`` holds every parameter of the family and the fitting code; the public
-classes only choose which parameters they expose, as scikit-learn's ``_PLS`` does for
-``PLSRegression`` and ``CCA``: ``DCMHHasher`` passes ``memory=False`` (and the other memory
-options) up as fixed values.
+``_BaseDeepHasher`` holds the fitting code; ``MetaCMHHasher`` writes the family's one full
+signature. ``DCMHHasher`` takes that signature less ``memory``, which it fixes at ``False`` in
+``_fixed_params`` (as scikit-learn's ``PLSRegression`` passes fixed values up to ``_PLS``), and
+with the paper's objective as its defaults (``_signature.derived_init``).
 
 The torch module is built at fit time from the parameters (as skorch does), so ``clone``,
 ``set_params`` and grid search work; the fitted module is learned state (``module_``). A
@@ -13,7 +13,6 @@ on a GPU loads on a machine without one.
 
 from __future__ import annotations
 
-import inspect
 import io
 from numbers import Integral, Real
 
@@ -30,6 +29,7 @@ from ._docstring import DEEP_DOCS
 from ._features import feature_rows
 from ._network import build_network
 from ._plan import FitPlan, resolve_fit
+from ._signature import derived_init
 from ._training import Trainer, forward_in_chunks
 
 __all__ = ["MetaCMHHasher", "DCMHHasher"]
@@ -39,9 +39,9 @@ class _BaseDeepHasher(BaseCrossModalHasher):
     """The fitting and encoding of the deep hashers; the public classes hold the parameters.
 
     Not for direct use. :class:`MetaCMHHasher` has the full public signature; a subclass that
-    fixes some of its parameters lists the rest in its own ``__init__`` and the fixed values in
-    ``_fixed_params`` (as scikit-learn's ``PLSRegression`` and ``CCA`` fix ``_PLS``'s). Fitting
-    reads the parameters once, through :func:`~._plan.resolve_fit`.
+    fixes some of its parameters derives its ``__init__`` from it without them and holds the
+    fixed values in ``_fixed_params``. Fitting reads the parameters once, through
+    :func:`~._plan.resolve_fit`.
     """
 
     _parameter_constraints: dict = {
@@ -82,12 +82,8 @@ class _BaseDeepHasher(BaseCrossModalHasher):
 
     # ------------------------------------------------------------------ fitting
     def _resolve(self, X_image, X_text, Y) -> FitPlan:
-        """This fit's plan: the parameters (fixed ones included), checked and resolved.
-
-        A MetaCMH parameter that a subclass neither lists nor fixes takes MetaCMH's default,
-        so a new MetaCMH option needs no edit in :class:`DCMHHasher`.
-        """
-        params = {**_metacmh_defaults(), **self.get_params(deep=False), **self._fixed_params}
+        """This fit's plan: the parameters (fixed ones included), checked and resolved."""
+        params = {**self.get_params(deep=False), **self._fixed_params}
         return resolve_fit(params, X_image, X_text, Y)
 
     def _fit(self, X_image, X_text, Y):
@@ -162,12 +158,6 @@ class _BaseDeepHasher(BaseCrossModalHasher):
         super().__setstate__(state)
 
 
-def _metacmh_defaults() -> dict:
-    """The defaults of MetaCMH's signature (the full public one), by name."""
-    signature = inspect.signature(MetaCMHHasher.__init__)
-    return {name: p.default for name, p in signature.parameters.items() if name != "self"}
-
-
 def _training_data(X_image, X_text, Y, plan: FitPlan, generator):
     """The training rows on the device, the held-out ones for early stopping, and which rows
     of ``X`` were trained on."""
@@ -216,10 +206,7 @@ class MetaCMHHasher(_BaseDeepHasher):
 
     Parameters
     ----------
-    {n_bits}
-    {n_image_features}
-    {image_hidden}
-    {text_hidden}
+    {inputs}
     memory : bool, default=True
         Use the associative memory. ``False`` gives DCMH (see :class:`DCMHHasher`). The
         centroids are refreshed once per epoch from the direct features computed during that
@@ -231,16 +218,7 @@ class MetaCMHHasher(_BaseDeepHasher):
     classification_weight : float, default=3.0
         Weight of a class-balanced cross-entropy of a linear class head (shared by both
         modalities) on ``tanh`` of the meta feature, as in LTHNet. ``0`` switches it off.
-    {gamma}
-    {eta}
-    {optimizer}
-    {learning_rate}
-    {schedule}
-    {weight_decay}
-    {max_epochs}
-    {batch_size}
-    {validation_fraction}
-    {n_iter_no_change}
+    {training}
     similarity_scale : float or None, default=8.0
         The pairwise likelihood's logit is ``Theta_ij = similarity_scale * cos(f_i, g_j)``,
         and the bit-balance term sees the outputs scaled to unit norm; at the codes this is
@@ -249,11 +227,7 @@ class MetaCMHHasher(_BaseDeepHasher):
         outputs' norm (which the likelihood rewards), so that the same learning rate that
         suits 240 features and 32 bits diverges on 1,000 features or 64 bits. See
         :ref:`tuning_scale`.
-    {n_sampled_columns}
-    {device}
-    {n_jobs}
-    {random_state}
-    {verbose}
+    {running}
 
     Attributes
     ----------
@@ -376,8 +350,10 @@ class MetaCMHHasher(_BaseDeepHasher):
         self.verbose = verbose
 
 
-# DCMH is MetaCMH without the memory; every other MetaCMH-only option keeps its default.
+# DCMH is MetaCMH without the memory, and by default with the paper's objective: no class
+# weighting, no class head, the unscaled inner product.
 _DCMH_FIXED = {"memory": False}
+_DCMH_DEFAULTS = {"class_weight": None, "classification_weight": 0.0, "similarity_scale": None}
 
 
 @Substitution(**DEEP_DOCS)
@@ -393,33 +369,17 @@ class DCMHHasher(_BaseDeepHasher):
 
     Parameters
     ----------
-    {n_bits}
-    {n_image_features}
-    {image_hidden}
-    {text_hidden}
+    {inputs}
     class_weight : {"balanced", "sqrt"} or None, default=None
         Class-balanced pair weighting (off: the paper's objective).
     classification_weight : float, default=0.0
         Weight of a class head on the features (off: the paper's objective).
-    {gamma}
-    {eta}
-    {optimizer}
-    {learning_rate}
-    {schedule}
-    {weight_decay}
-    {max_epochs}
-    {batch_size}
-    {validation_fraction}
-    {n_iter_no_change}
+    {training}
     similarity_scale : float or None, default=None
         ``None`` is the paper's ``Theta = 0.5 F G^T``; a float uses MetaCMH's scaled cosine
         (see :class:`MetaCMHHasher`), which keeps one learning rate good across input widths
         and code lengths.
-    {n_sampled_columns}
-    {device}
-    {n_jobs}
-    {random_state}
-    {verbose}
+    {running}
 
     Attributes
     ----------
@@ -450,51 +410,5 @@ class DCMHHasher(_BaseDeepHasher):
         k: v for k, v in _BaseDeepHasher._parameter_constraints.items() if k not in _DCMH_FIXED
     }
 
-    def __init__(
-        self,
-        n_bits=32,
-        n_image_features=None,
-        *,
-        image_hidden=(512,),
-        text_hidden="auto",
-        class_weight=None,
-        classification_weight=0.0,
-        gamma=1.0,
-        eta=1.0,
-        optimizer="adam",
-        learning_rate=1e-3,
-        schedule="linear",
-        weight_decay=0.0,
-        max_epochs="auto",
-        batch_size=128,
-        validation_fraction=None,
-        n_iter_no_change=10,
-        similarity_scale=None,
-        n_sampled_columns=1024,
-        device="cpu",
-        n_jobs=None,
-        random_state=None,
-        verbose=0,
-    ):
-        self.n_bits = n_bits
-        self.n_image_features = n_image_features
-        self.image_hidden = image_hidden
-        self.text_hidden = text_hidden
-        self.class_weight = class_weight
-        self.classification_weight = classification_weight
-        self.gamma = gamma
-        self.eta = eta
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.schedule = schedule
-        self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.similarity_scale = similarity_scale
-        self.n_sampled_columns = n_sampled_columns
-        self.device = device
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
+    # MetaCMH's signature less the fixed ``memory``, with the paper's objective as default.
+    __init__ = derived_init(MetaCMHHasher, drop=tuple(_DCMH_FIXED), defaults=_DCMH_DEFAULTS)

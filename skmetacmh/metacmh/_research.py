@@ -11,12 +11,12 @@ fits exactly what ``MetaCMHHasher`` fits.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 
 from .._docstring import Substitution
 from ._docstring import DEEP_DOCS
 from ._estimator import MetaCMHHasher
 from ._plan import RESEARCH_CONSTRAINTS, ResearchOptions
+from ._signature import derived_init
 
 __all__ = ["ResearchMetaCMHHasher"]
 
@@ -115,27 +115,8 @@ class ResearchMetaCMHHasher(MetaCMHHasher):
         **RESEARCH_CONSTRAINTS,
     }
 
-    def __init__(self, *args, **params):
-        # The signature is MetaCMH's plus the research options (``__signature__`` below, which
-        # scikit-learn's get_params reads), so that a new MetaCMH parameter needs no edit here.
-        bound = _SIGNATURE.bind(self, *args, **params)
-        bound.apply_defaults()
-        values = dict(bound.arguments)
-        del values["self"]
-        super().__init__(**{name: values.pop(name) for name in _PUBLIC})
-        for name, value in values.items():  # the research options, stored untouched
-            setattr(self, name, value)
-
-
-_PUBLIC_SIGNATURE = inspect.signature(MetaCMHHasher.__init__)
-_PUBLIC = [name for name in _PUBLIC_SIGNATURE.parameters if name != "self"]
-_SIGNATURE = _PUBLIC_SIGNATURE.replace(
-    parameters=[
-        *_PUBLIC_SIGNATURE.parameters.values(),
-        *(
-            inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default)
-            for field in dataclasses.fields(ResearchOptions)
-        ),
-    ]
-)
-ResearchMetaCMHHasher.__init__.__signature__ = _SIGNATURE
+    # MetaCMH's signature plus the research options, so that a new MetaCMH parameter needs
+    # no edit here.
+    __init__ = derived_init(
+        MetaCMHHasher, add={f.name: f.default for f in dataclasses.fields(ResearchOptions)}
+    )
