@@ -449,6 +449,34 @@ def test_dcmh_signature_is_metacmh_less_the_memory_with_the_papers_defaults():
         DCMHHasher(16, 5, (64,))  # image_hidden is keyword-only, as in MetaCMH
 
 
+@pytest.mark.parametrize("cls", [MetaCMHHasher, DCMHHasher])
+def test_every_documented_default_is_the_signature_default(cls):
+    import ast
+    import inspect
+
+    from skmetacmh.metacmh._docstring import parameter_entries
+
+    entries = parameter_entries(cls.__doc__)
+    signature = inspect.signature(cls).parameters
+    assert list(entries) == list(signature)
+    for name, parameter in signature.items():
+        documented = entries[name].splitlines()[0].rsplit("default=", 1)[1]
+        assert ast.literal_eval(documented) == parameter.default, name
+
+
+def test_derived_parameter_docs_refuse_what_the_base_does_not_document():
+    from skmetacmh.metacmh._docstring import derived_parameters, parameter_entries
+
+    with pytest.raises(KeyError, match="no parameters \\['memroy'\\]"):
+        derived_parameters(MetaCMHHasher, override={"memroy": "memroy : bool"})
+    with pytest.raises(ValueError, match="no numpydoc Parameters section"):
+        parameter_entries("A summary.\n\n    Returns\n    -------\n    x : int\n")
+    assert parameter_entries(None) == {}  # python -OO
+    doc = "S.\n\n    Parameters\n    ---\n    a, b : int\n        Two.\n\n    Notes\n    ---\n"
+    two = "a, b : int\n        Two."
+    assert parameter_entries(doc) == {"a": two, "b": two}
+
+
 def test_derived_init_refuses_names_the_base_does_not_have_or_already_has():
     from skmetacmh.metacmh._signature import derived_init
 

@@ -25,7 +25,7 @@ from .._base import BaseCrossModalHasher
 from .._docstring import Substitution
 from .._threads import N_JOBS_CONSTRAINTS
 from ._decoupling import tau_normalise_hallucinators
-from ._docstring import DEEP_DOCS
+from ._docstring import derived_parameters
 from ._features import feature_rows
 from ._network import build_network
 from ._plan import FitPlan, resolve_fit
@@ -185,7 +185,6 @@ def _load_module(config: dict, raw: bytes):
     return net.eval()
 
 
-@Substitution(**DEEP_DOCS)
 class MetaCMHHasher(_BaseDeepHasher):
     """Meta cross-modal hashing for long-tailed data (MetaCMH).
 
@@ -206,7 +205,18 @@ class MetaCMHHasher(_BaseDeepHasher):
 
     Parameters
     ----------
-    {inputs}
+    n_bits : int, default=32
+        Code length per modality.
+    n_image_features : int, default=None
+        How many leading columns of ``X`` are the image modality; the rest are text.
+    image_hidden : tuple of int, default=(512,)
+        Hidden layer widths of the image modality's direct-feature MLP; ``()`` gives a linear
+        map.
+    text_hidden : tuple of int or "auto", default="auto"
+        The same for the text modality. ``"auto"`` is ``(512,)`` for up to 10,000 text
+        features, ``(256,)`` up to 25,000 and ``(128,)`` beyond: on a wide (TF-IDF) text
+        block the first layer is most of the cost of an epoch, in proportion to its width
+        (:ref:`tuning_at_scale`). ``module_config_["text_hidden"]`` holds the widths used.
     memory : bool, default=True
         Use the associative memory. ``False`` gives DCMH (see :class:`DCMHHasher`). The
         centroids are refreshed once per epoch from the direct features computed during that
@@ -218,7 +228,32 @@ class MetaCMHHasher(_BaseDeepHasher):
     classification_weight : float, default=3.0
         Weight of a class-balanced cross-entropy of a linear class head (shared by both
         modalities) on ``tanh`` of the meta feature, as in LTHNet. ``0`` switches it off.
-    {training}
+    gamma : float, default=1.0
+        Weight of the quantisation term ``||B - F||^2 + ||B - G||^2``.
+    eta : float, default=1.0
+        Weight of the bit-balance term ``||F^T 1||^2 + ||G^T 1||^2``.
+    optimizer : {"adam", "sgd"}, default="adam"
+        ``"sgd"`` uses momentum 0.9.
+    learning_rate : float, default=1e-3
+        Initial learning rate. A loss that becomes NaN means it is too large.
+    schedule : {"constant", "linear", "cosine"}, default="linear"
+        Learning-rate schedule over ``max_epochs`` (``"linear"`` falls to a tenth).
+    weight_decay : float, default=0.0
+        L2 penalty of the optimizer.
+    max_epochs : int or "auto", default="auto"
+        Number of passes over the training set (each updates both modalities). ``"auto"`` is
+        50, or fewer on a large training set: ``ceil(20000 / n_batches)`` epochs, where
+        ``n_batches = ceil(n_train / batch_size)``, caps the mini-batch updates per modality
+        near 20,000, so sets of up to 52,224 items (at ``batch_size=128``) keep 50 epochs and
+        200,000 items get 13 (:ref:`tuning_at_scale`). ``n_epochs_`` is the number run.
+    batch_size : int, default=128
+        Items per mini-batch of each modality's pass.
+    validation_fraction : float or None, default=None
+        Hold out this fraction of the training set and stop when its cross-modal mAP has not
+        improved for ``n_iter_no_change`` epochs; the best epoch's weights are kept.
+    n_iter_no_change : int, default=10
+        Epochs without a better validation mAP before early stopping (with
+        ``validation_fraction``).
     similarity_scale : float or None, default=8.0
         The pairwise likelihood's logit is ``Theta_ij = similarity_scale * cos(f_i, g_j)``,
         and the bit-balance term sees the outputs scaled to unit norm; at the codes this is
@@ -227,7 +262,29 @@ class MetaCMHHasher(_BaseDeepHasher):
         outputs' norm (which the likelihood rewards), so that the same learning rate that
         suits 240 features and 32 bits diverges on 1,000 features or 64 bits. See
         :ref:`tuning_scale`.
-    {running}
+    n_sampled_columns : int or None, default=1024
+        Score each mini-batch against this many items of the other modality instead of all
+        ``n``: a sample stratified by class (every class with training items is in every
+        sample) and importance-weighted, so that the sampled likelihood is an unbiased
+        estimate of the full one (the sampled columns of DLFH and ADSH); an epoch costs
+        ``O(n * n_sampled_columns * n_bits)`` instead of ``O(n^2 n_bits)``. With at most this
+        many training items, or ``None``, every item is used (DCMH's full pairwise term).
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``..., ``"mps"`` or ``"auto"`` (CUDA when there is
+        one, else CPU); a device this machine lacks, or another name, is an error.
+    n_jobs : int, default=None
+        Threads of torch's intra-op pool (and of BLAS and OpenMP) during ``fit``, ``encode``,
+        ``transform`` and ``score``; the caller's settings are restored afterwards. ``None``
+        means 1 unless in a :func:`joblib.parallel_config` context, ``-1`` all cores (capped
+        by ``OMP_NUM_THREADS`` where joblib sets it in its workers). One thread is the
+        default because mini-batches of 128 items are too small to share out: more threads
+        did not speed fits up, and on a busy machine they slowed them down several times
+        (:ref:`performance`). The codes do not depend on it. GPU use is ``device``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation and shuffling through a private ``torch.Generator``; the same
+        value gives bit-identical codes on CPU.
+    verbose : int, default=0
+        Print one line per epoch with the loss and its parts.
 
     Attributes
     ----------
@@ -354,9 +411,22 @@ class MetaCMHHasher(_BaseDeepHasher):
 # weighting, no class head, the unscaled inner product.
 _DCMH_FIXED = {"memory": False}
 _DCMH_DEFAULTS = {"class_weight": None, "classification_weight": 0.0, "similarity_scale": None}
+# The docs of the parameters whose default DCMH changes; the rest are MetaCMH's.
+_DCMH_DOCS = {
+    "class_weight": """class_weight : {"balanced", "sqrt"} or None, default=None
+        Class-balanced pair weighting (off: the paper's objective).""",
+    "classification_weight": """classification_weight : float, default=0.0
+        Weight of a class head on the features (off: the paper's objective).""",
+    "similarity_scale": """similarity_scale : float or None, default=None
+        ``None`` is the paper's ``Theta = 0.5 F G^T``; a float uses MetaCMH's scaled cosine
+        (see :class:`MetaCMHHasher`), which keeps one learning rate good across input widths
+        and code lengths.""",
+}
 
 
-@Substitution(**DEEP_DOCS)
+@Substitution(
+    parameters=derived_parameters(MetaCMHHasher, drop=tuple(_DCMH_FIXED), override=_DCMH_DOCS)
+)
 class DCMHHasher(_BaseDeepHasher):
     """Deep cross-modal hashing (DCMH): MetaCMH without the associative memory.
 
@@ -369,17 +439,7 @@ class DCMHHasher(_BaseDeepHasher):
 
     Parameters
     ----------
-    {inputs}
-    class_weight : {"balanced", "sqrt"} or None, default=None
-        Class-balanced pair weighting (off: the paper's objective).
-    classification_weight : float, default=0.0
-        Weight of a class head on the features (off: the paper's objective).
-    {training}
-    similarity_scale : float or None, default=None
-        ``None`` is the paper's ``Theta = 0.5 F G^T``; a float uses MetaCMH's scaled cosine
-        (see :class:`MetaCMHHasher`), which keeps one learning rate good across input widths
-        and code lengths.
-    {running}
+    {parameters}
 
     Attributes
     ----------

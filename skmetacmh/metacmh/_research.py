@@ -13,15 +13,20 @@ from __future__ import annotations
 import dataclasses
 
 from .._docstring import Substitution
-from ._docstring import DEEP_DOCS
+from ._docstring import parameter_entries
 from ._estimator import MetaCMHHasher
 from ._plan import RESEARCH_CONSTRAINTS, ResearchOptions
 from ._signature import derived_init
 
 __all__ = ["ResearchMetaCMHHasher"]
 
+# Documented here as in MetaCMH; the other parameters by reference.
+_POSITIONAL = ("n_bits", "n_image_features")
 
-@Substitution(**DEEP_DOCS)
+
+@Substitution(
+    **{k: v for k, v in parameter_entries(MetaCMHHasher.__doc__).items() if k in _POSITIONAL}
+)
 class ResearchMetaCMHHasher(MetaCMHHasher):
     """MetaCMH with the research options of the memory studies (not public API).
 
