@@ -987,16 +987,22 @@ def test_sparse_fit_with_sgd_trains_its_row_sparse_layer():
     assert h.history_[-1]["loss"] < h.history_[0]["loss"]
 
 
-def test_configs_without_the_sparse_text_key_build_the_dense_first_layer():
-    from skmetacmh.metacmh._network import SparseInputLinear
+def test_configs_without_the_newer_keys_build_what_those_modules_were():
+    from skmetacmh.metacmh._network import NetworkSpec, SparseInputLinear
 
     X, y = make_data(n=60)
     hasher = MetaCMHHasher(n_bits=8, n_image_features=5, **SMALL)
-    config = dict(hasher._resolve(X[:, :5], X[:, 5:], np.eye(4)[y]).network)
-    assert config["sparse_text"] is False
-    del config["sparse_text"]  # as in pickles written before the row-sparse layer
+    spec = hasher._resolve(X[:, :5], X[:, 5:], np.eye(4)[y]).network
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.n_bits = 16  # the plan's architecture is read, never changed
+    config = spec.as_config()
+    assert config["sparse_text"] is False and config["frequency_aware"] is False
+    # As in pickles written before the row-sparse layer and the frequency-aware selector.
+    del config["sparse_text"], config["frequency_aware"]
     net = build_network(config)
+    assert net.spec == spec and NetworkSpec.from_config(config) == spec
     assert type(net.text.direct[0]) is SparseInputLinear
+    assert not net.image.memory.frequency_aware
 
 
 # ---------------------------------------------------------------------------- "auto" defaults

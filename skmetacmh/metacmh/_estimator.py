@@ -93,7 +93,7 @@ class _BaseDeepHasher(BaseCrossModalHasher):
         # (n <= n_sampled_columns) draw exactly what they drew before sampling existed.
         sampler_generator = torch.Generator(device=plan.device).manual_seed(plan.streams.sampler)
         net = build_network(plan.network, generator).to(plan.device)
-        if plan.network["memory"] and plan.selector_init == "zero":
+        if plan.network.memory and plan.selector_init == "zero":
             # After the random draws, so every other weight is as with "random".
             net.image.memory.zero_selector_()
             net.text.memory.zero_selector_()
@@ -113,7 +113,8 @@ class _BaseDeepHasher(BaseCrossModalHasher):
         self.n_epochs_ = len(self.history_)
         self.best_epoch_ = trainer.best_epoch
         self.module_ = net.eval()
-        self.module_config_ = dict(plan.network)
+        # A dict of plain values, so that a pickle does not depend on the spec's class.
+        self.module_config_ = plan.network.as_config()
         self.image_centroids_ = self._centroids(net.image)
         self.text_centroids_ = self._centroids(net.text)
         if plan.centres is not None:

@@ -10,6 +10,8 @@ feature with an :class:`~._memory.AssociativeMemory`. The optional linear classi
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -19,6 +21,7 @@ from ._memory import AssociativeMemory
 __all__ = [
     "CrossModalHashNet",
     "ModalityHashNet",
+    "NetworkSpec",
     "RowSparseLinear",
     "SparseInputLinear",
     "build_network",
@@ -155,34 +158,62 @@ class ModalityHashNet(nn.Module):
         return meta, logits, direct
 
 
+@dataclass(frozen=True)
+class NetworkSpec:
+    """The architecture of a :class:`CrossModalHashNet`: what a fit resolved, and all that a
+    pickle needs to rebuild the module before loading its weights."""
+
+    n_image_features: int
+    n_text_features: int
+    image_hidden: tuple
+    text_hidden: tuple
+    n_bits: int
+    n_classes: int
+    memory: bool
+    reachability: bool
+    head: bool
+    frequency_aware: bool = False
+    #: A row-sparse first text layer (the training text block was sparse).
+    sparse_text: bool = False
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> NetworkSpec:
+        """The spec a ``module_config_`` dict records; keys that configs written before
+        ``frequency_aware`` and ``sparse_text`` existed lack take the defaults (off), which is
+        what those modules were."""
+        return cls(**config)
+
+    def as_config(self) -> dict:
+        """The spec as the plain dict stored in ``module_config_`` (and so in pickles)."""
+        return asdict(self)
+
+
 class CrossModalHashNet(nn.Module):
     """Image net, text net and the optional shared classification head."""
 
-    def __init__(self, config: dict):
+    def __init__(self, spec: NetworkSpec):
         super().__init__()
-        self.config = dict(config)
-        c = self.config
+        self.spec = spec
         self.image = ModalityHashNet(
-            c["n_image_features"],
-            c["image_hidden"],
-            c["n_bits"],
-            c["n_classes"],
-            c["memory"],
-            c["reachability"],
-            c.get("frequency_aware", False),
+            spec.n_image_features,
+            spec.image_hidden,
+            spec.n_bits,
+            spec.n_classes,
+            spec.memory,
+            spec.reachability,
+            spec.frequency_aware,
         )
         self.text = ModalityHashNet(
-            c["n_text_features"],
-            c["text_hidden"],
-            c["n_bits"],
-            c["n_classes"],
-            c["memory"],
-            c["reachability"],
-            c.get("frequency_aware", False),
-            # Absent from configs written before the row-sparse layer: a dense first layer.
-            c.get("sparse_text", False),
+            spec.n_text_features,
+            spec.text_hidden,
+            spec.n_bits,
+            spec.n_classes,
+            spec.memory,
+            spec.reachability,
+            spec.frequency_aware,
+            spec.sparse_text,
         )
-        self.classifier = nn.Linear(c["n_bits"], c["n_classes"]) if c["head"] else None
+        self.classifier = nn.Linear(spec.n_bits, spec.n_classes) if spec.head else None
 
     def modality(self, name: str) -> ModalityHashNet:
         return self.image if name == "image" else self.text
@@ -208,12 +239,17 @@ def reset_parameters(module: nn.Module, generator: torch.Generator) -> None:
                 layer.bias.uniform_(-bound, bound, generator=generator)
 
 
-def build_network(config: dict, generator: torch.Generator | None = None) -> CrossModalHashNet:
-    """Build the module from its architecture ``config`` (and initialise it from ``generator``)."""
+def build_network(
+    spec: NetworkSpec | Mapping, generator: torch.Generator | None = None
+) -> CrossModalHashNet:
+    """Build the module from its architecture (a spec, or a ``module_config_`` dict), and
+    initialise it from ``generator``."""
+    if not isinstance(spec, NetworkSpec):
+        spec = NetworkSpec.from_config(spec)
     # Layer constructors draw their default init from the global generator; fork it so that
     # fitting leaves the user's global torch random state untouched.
     with torch.random.fork_rng(devices=[]):
-        net = CrossModalHashNet(config)
+        net = CrossModalHashNet(spec)
     if generator is not None:
         reset_parameters(net, generator)
     return net

@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._centres import class_centres
+from ._network import NetworkSpec
 from ._training import TrainingOptions
 
 __all__ = [
@@ -115,7 +116,7 @@ class FitPlan:
     """What a fit does, resolved: read by the fitting code and the trainer, never changed."""
 
     #: The architecture (stored as ``module_config_``; a pickle rebuilds the module from it).
-    network: dict
+    network: NetworkSpec
     training: TrainingOptions
     device: torch.device
     #: Items held out for early stopping (0: none).
@@ -260,20 +261,20 @@ def resolve_fit(params: dict, X_image, X_text, Y) -> FitPlan:
             f"two_stage=True needs max_epochs >= 2 (one epoch per stage); got {max_epochs}."
         )
     uses_memory = bool(p["memory"])
-    network = {
-        "n_image_features": X_image.shape[1],
-        "n_text_features": X_text.shape[1],
-        "image_hidden": _check_hidden(p["image_hidden"], "image_hidden"),
-        "text_hidden": resolve_text_hidden(p["text_hidden"], X_text.shape[1]),
-        "n_bits": int(p["n_bits"]),
-        "n_classes": Y.shape[1],
-        "memory": uses_memory,
-        "reachability": uses_memory and bool(p["reachability"]),
-        "frequency_aware": uses_memory and bool(p["frequency_aware"]),
-        "head": p["classification_weight"] > 0,
+    network = NetworkSpec(
+        n_image_features=X_image.shape[1],
+        n_text_features=X_text.shape[1],
+        image_hidden=_check_hidden(p["image_hidden"], "image_hidden"),
+        text_hidden=resolve_text_hidden(p["text_hidden"], X_text.shape[1]),
+        n_bits=int(p["n_bits"]),
+        n_classes=Y.shape[1],
+        memory=uses_memory,
+        reachability=uses_memory and bool(p["reachability"]),
+        frequency_aware=uses_memory and bool(p["frequency_aware"]),
+        head=p["classification_weight"] > 0,
         # A sparse text block gets a row-sparse first layer (cost ~ a batch's non-zeros).
-        "sparse_text": sp.issparse(X_text),
-    }
+        sparse_text=sp.issparse(X_text),
+    )
     streams = Streams.from_random_state(p["random_state"])
     centres = None
     if p["centre_weight"] > 0:
