@@ -33,7 +33,12 @@ from sklearn.utils.validation import (
 from ._fit_checks import check_feature_scale, warn_if_codes_collapse
 from ._index_contract import check_n_neighbors
 from ._labels import check_fit_labels, labels_to_indicator
-from ._modalities import check_modality, check_n_image_features, split_modalities
+from ._modalities import (
+    check_modality,
+    check_n_image_features,
+    split_codes,
+    split_modalities,
+)
 from ._neighbors import DatabaseSearch
 from ._search import pack_codes, pack_database
 from ._threads import N_JOBS_CONSTRAINTS, limits_threads
@@ -188,17 +193,30 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         self.database_codes_ = np.hstack([image_bits, text_bits])
         warn_if_codes_collapse(self, self.database_codes_, X_image, X_text, Y)
         self.database_labels_ = Y
-        # Packed once here, so that score(), every CV fold and kneighbors search these words.
+        self._pack_database()
+        return self
+
+    def _pack_database(self) -> None:
+        """Pack the database once, so that score(), every CV fold and kneighbors search the
+        same words (private state, rebuilt from ``database_codes_`` when a pickle lacks it)."""
+        n_bits = self.database_codes_.shape[1] // 2  # as fitted, whatever set_params did since
+        image_bits, text_bits = split_codes(self.database_codes_, n_bits)
+        Y = self.database_labels_
         if Y is None:  # a database without labels: codes only, for kneighbors
             self._packed_database = (pack_codes(image_bits), pack_codes(text_bits), None, 0)
         else:
             self._packed_database = pack_database(image_bits, text_bits, Y)
         image_words, text_words = self._packed_database[:2]
         self._database_search = {
-            "image": DatabaseSearch(image_words, self.n_bits),
-            "text": DatabaseSearch(text_words, self.n_bits),
+            "image": DatabaseSearch(image_words, n_bits),
+            "text": DatabaseSearch(text_words, n_bits),
         }
-        return self
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "database_codes_" in state and "_database_search" not in state:
+            # Pickled by a version before kneighbors: pack the stored codes as fit does.
+            self._pack_database()
 
     def fit_transform(self, X, y=None):
         """Fit, then return the training set's codes (the stored database codes).

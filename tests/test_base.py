@@ -117,6 +117,39 @@ def test_pickle_round_trip_gives_identical_codes():
     np.testing.assert_array_equal(h.transform(X), h2.transform(X))
 
 
+class _PickledBeforeKneighbors:
+    """Unpickles as a hasher written by a version without the packed database."""
+
+    def __init__(self, hasher):
+        self.state = {
+            k: v
+            for k, v in hasher.__getstate__().items()
+            if k not in ("_packed_database", "_database_search")
+        }
+        self.cls = type(hasher)
+
+    def __reduce__(self):
+        return (object.__new__, (self.cls,), self.state)
+
+
+def test_a_hasher_pickled_before_kneighbors_searches_and_scores_as_a_fresh_one():
+    X, y, n_img = _data()
+    h = ToyHasher(8, n_img, random_state=0).fit(X, y)
+    old = pickle.loads(pickle.dumps(_PickledBeforeKneighbors(h)))
+    assert type(old) is ToyHasher and "_database_search" in vars(old)
+    for modality, Q in (("image", X[:7, :n_img]), ("text", X[:7, n_img:])):
+        for got, want in zip(
+            old.kneighbors(Q, modality=modality, n_neighbors=5),
+            h.kneighbors(Q, modality=modality, n_neighbors=5),
+        ):
+            np.testing.assert_array_equal(got, want)
+    assert old.score(X, y) == h.score(X, y)
+    # A hasher whose n_bits was changed after fit still packs the codes it was fitted with.
+    h.set_params(n_bits=4)
+    old = pickle.loads(pickle.dumps(_PickledBeforeKneighbors(h)))
+    assert old._database_search["text"].n_bits == 8
+
+
 # ------------------------------------------------------------------------ error paths
 @pytest.mark.parametrize(
     "n_image_features, match",
