@@ -209,8 +209,9 @@ def test_kernel_rejects_buffers_of_the_wrong_size():
     packed = pack_codes(np.random.default_rng(0).integers(0, 2, size=(50, 16), dtype=np.uint8))
     t = _mih._Tables(packed, 16, 2, copies=True)
     queries = packed[:2]
-    head = [t.meta, t.m, t.offsets, t.keys, t.ids]
-    tail = [t.width, t.n, t.n_words, 16, t.sub_masks, queries, 2]
+    # (queries, n_query) first, then the tables, as every search function of the package.
+    head = [queries, 2, t.meta, t.m, t.offsets, t.keys, t.ids]
+    tail = [t.width, t.n, t.n_words, 16, t.sub_masks]
     out = [np.empty((2, 3), np.int32), np.empty((2, 3), np.int64), np.zeros(2, np.int8)]
     good = [*head, t.codes, True, *tail, 3, 100, _mih.COSTS]
     COMPILED.kernels.mih_knn(*good, *out)  # the right sizes pass
@@ -222,10 +223,12 @@ def test_kernel_rejects_buffers_of_the_wrong_size():
         COMPILED.kernels.mih_knn(*good, np.empty((2, 2), np.int32), *out[1:])
     with pytest.raises(ValueError, match="k must"):
         COMPILED.kernels.mih_knn(*head, t.codes, True, *tail, 51, 100, _mih.COSTS, *out)
+    with pytest.raises(ValueError, match="queries"):
+        COMPILED.kernels.mih_knn(queries[:1], *good[1:], *out)
     bad_meta = t.meta.copy()
     bad_meta[1, 3] = t.offsets.size  # offsets of table 1 past the end
     with pytest.raises(ValueError, match="descriptor"):
-        COMPILED.kernels.mih_knn(bad_meta, *good[1:], *out)
+        COMPILED.kernels.mih_knn(*good[:2], bad_meta, *good[3:], *out)
     with pytest.raises(ValueError, match="status"):
         bad_status = np.zeros(3, np.int8)
         counts = np.zeros(2, np.int64)
@@ -259,7 +262,7 @@ def test_kernel_rejects_buffers_of_the_wrong_size():
     bad_ids = t.ids.copy()
     bad_ids[0, :] = 50  # ids past the database: refused, never read
     with pytest.raises(ValueError, match="out of range"):
-        by_id = [*head[:4], bad_ids, packed, False, *tail]
+        by_id = [*head[:6], bad_ids, packed, False, *tail]
         COMPILED.kernels.mih_knn(*by_id, 3, 10**9, _mih.COSTS, *out)
 
 

@@ -14,9 +14,16 @@ from ._numpy_engine import NumpyEngine
 __all__ = ["AP_MAX_DB", "CompiledEngine"]
 
 
-def _mih_codes(db, tables):
-    """The codes the MIH kernel verifies: the tables' copies, or the database read by id."""
-    return tables.codes if tables.copies else db[: tables.n]
+def _mih_tables(db, tables, n_bits) -> tuple:
+    """The MIH kernels' table arguments, in their order, after ``(queries, n_query)``.
+
+    The codes the kernel verifies are the tables' copies, or the database read by id.
+    """
+    codes = tables.codes if tables.copies else db[: tables.n]
+    return (
+        tables.meta, tables.m, tables.offsets, tables.keys, tables.ids, codes, tables.copies,
+        tables.width, tables.n, tables.n_words, n_bits, tables.sub_masks,
+    )  # fmt: skip
 
 
 #: The largest database the compiled average precision takes: it counts items in 32-bit halves
@@ -54,9 +61,7 @@ class CompiledEngine(SearchEngine):
         out_i = np.empty((n_query, k), dtype=np.int64)
         status = np.zeros(n_query, dtype=np.int8)
         self._kernels.mih_knn(
-            tables.meta, tables.m, tables.offsets, tables.keys, tables.ids,
-            _mih_codes(db, tables), tables.copies, tables.width, tables.n, tables.n_words,
-            n_bits, tables.sub_masks, queries, n_query, k, budget, COSTS, out_d, out_i,
+            queries, n_query, *_mih_tables(db, tables, n_bits), k, budget, COSTS, out_d, out_i,
             status,
         )  # fmt: skip
         return out_d, out_i, status.astype(bool)
@@ -70,11 +75,7 @@ class CompiledEngine(SearchEngine):
         from ._mih import COSTS
 
         n_query = queries.shape[0]
-        head = (
-            tables.meta, tables.m, tables.offsets, tables.keys, tables.ids,
-            _mih_codes(db, tables), tables.copies, tables.width, tables.n, tables.n_words,
-            n_bits, tables.sub_masks, queries, n_query, radius, budget, COSTS,
-        )  # fmt: skip
+        head = (queries, n_query, *_mih_tables(db, tables, n_bits), radius, budget, COSTS)
         counts = np.zeros(n_query, dtype=np.int64)
         status = np.zeros(n_query, dtype=np.int8)
         self._kernels.mih_range_count(*head, counts, status)

@@ -248,8 +248,8 @@ static PyObject *py_mih_knn(PyObject *self, PyObject *args)
     int copies;
     tables_t t;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnny*w*w*w*", &b.meta, &m, &b.offsets, &b.keys, &b.ids,
-                          &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &b.queries, &n_q, &k,
+    if (!PyArg_ParseTuple(args, "y*ny*ny*y*y*y*pnnnny*nny*w*w*w*", &b.queries, &n_q, &b.meta, &m, &b.offsets,
+                          &b.keys, &b.ids, &b.codes, &copies, &width, &n, &n_words, &n_bits, &b.sub_masks, &k,
                           &budget, &b.costs, &od, &oi, &status))
         return NULL;
     PyObject *result = NULL;
@@ -305,13 +305,13 @@ static PyObject *mih_range_pass(PyObject *args, int fill)
     int copies;
     tables_t t;
     const char *name = fill ? "mih range fill" : "mih range count";
-    int parsed = fill ? PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnny*y*w*w*", &b.meta, &m, &b.offsets,
-                                         &b.keys, &b.ids, &b.codes, &copies, &width, &n, &n_words, &n_bits,
-                                         &b.sub_masks, &b.queries, &n_q, &radius, &budget, &b.costs, &first,
+    int parsed = fill ? PyArg_ParseTuple(args, "y*ny*ny*y*y*y*pnnnny*nny*y*w*w*", &b.queries, &n_q, &b.meta,
+                                         &m, &b.offsets, &b.keys, &b.ids, &b.codes, &copies, &width, &n,
+                                         &n_words, &n_bits, &b.sub_masks, &radius, &budget, &b.costs, &first,
                                          &out_d, &out_i)
-                      : PyArg_ParseTuple(args, "y*ny*y*y*y*pnnnny*y*nnny*w*w*", &b.meta, &m, &b.offsets,
-                                         &b.keys, &b.ids, &b.codes, &copies, &width, &n, &n_words, &n_bits,
-                                         &b.sub_masks, &b.queries, &n_q, &radius, &budget, &b.costs, &first,
+                      : PyArg_ParseTuple(args, "y*ny*ny*y*y*y*pnnnny*nny*w*w*", &b.queries, &n_q, &b.meta,
+                                         &m, &b.offsets, &b.keys, &b.ids, &b.codes, &copies, &width, &n,
+                                         &n_words, &n_bits, &b.sub_masks, &radius, &budget, &b.costs, &first,
                                          &status);
     if (!parsed) return NULL;
     PyObject *result = NULL;
@@ -396,14 +396,14 @@ static PyMethodDef methods[] = {
     {"average_precision", py_average_precision, METH_VARARGS,
      "average_precision(queries, n_query, db, n_db, n_words, n_bits, query_labels, db_labels, "
      "label_words, top_k, out_ap, out_n_relevant): per-query AP of the stable ranking."},
-    {"mih_knn", py_mih_knn, METH_VARARGS, "mih_knn(meta, m, offsets, keys, ids, codes, copies, "
-     "width, n, n_words, n_bits, sub_masks, queries, n_query, k, budget, costs, out_dist, "
+    {"mih_knn", py_mih_knn, METH_VARARGS, "mih_knn(queries, n_query, meta, m, offsets, keys, ids, "
+     "codes, copies, width, n, n_words, n_bits, sub_masks, k, budget, costs, out_dist, "
      "out_idx, status): exact MIH top-k."},
-    {"mih_range_count", py_mih_range_count, METH_VARARGS, "mih_range_count(meta, m, offsets, "
-     "keys, ids, codes, copies, width, n, n_words, n_bits, sub_masks, queries, n_query, radius, "
+    {"mih_range_count", py_mih_range_count, METH_VARARGS, "mih_range_count(queries, n_query, meta, "
+     "m, offsets, keys, ids, codes, copies, width, n, n_words, n_bits, sub_masks, radius, "
      "budget, costs, out_counts, out_status): MIH radius search, first pass (counts)."},
-    {"mih_range_fill", py_mih_range_fill, METH_VARARGS, "mih_range_fill(meta, m, offsets, keys, "
-     "ids, codes, copies, width, n, n_words, n_bits, sub_masks, queries, n_query, radius, budget, "
+    {"mih_range_fill", py_mih_range_fill, METH_VARARGS, "mih_range_fill(queries, n_query, meta, m, "
+     "offsets, keys, ids, codes, copies, width, n, n_words, n_bits, sub_masks, radius, budget, "
      "costs, lims, out_dist, out_idx): second pass, results sorted per query from lims."},
     {NULL, NULL, 0, NULL},
 };
