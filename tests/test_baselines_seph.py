@@ -1,7 +1,8 @@
 """SePH's hash functions and quantisation weight as Lin et al. define them (CVPR 2015, and
 their released code): the RBF width, the penalised kernel logistic regression without
-intercept, its solver, and ``alpha / (m n_bits)``. Reference values are computed by hand or
-from the formulas, never copied from a run."""
+intercept, its solver, and ``alpha / (m n_bits)``; and KDLFH's hash functions, which Jiang and
+Li's code defines the same way. Reference values are computed by hand or from the formulas,
+never copied from a run."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skmetacmh.baselines._seph as seph_module
-from skmetacmh.baselines import SePHHasher
+from skmetacmh.baselines import DLFHHasher, SePHHasher
 from skmetacmh.baselines._logistic_bits import (
     fit_kernel_logistic_bits,
     kernel_logistic_objective,
@@ -219,3 +220,59 @@ def test_bad_new_parameters_raise_clear_errors(params, match):
     X, y = make_problem(n=60)
     with pytest.raises(InvalidParameterError, match=match):
         SePHHasher(8, N_IMG, n_anchors=10, **params).fit(X, y)
+
+
+# --------------------------------------------------------------------------- KDLFH
+def _kdlfh(**params):
+    return DLFHHasher(8, N_IMG, hash_function="kernel", n_anchors=20, random_state=0, **params)
+
+
+def test_kdlfh_resolves_the_kernel_width_per_modality_on_the_training_items():
+    X, y = make_problem(n=150)
+    h = _kdlfh().fit(X, y)
+    assert h.kernel_width_["image"] == pytest.approx(
+        brute_force_mean_squared_distance(X[:, :N_IMG]), rel=1e-12
+    )
+    assert h.kernel_width_["text"] == pytest.approx(
+        brute_force_mean_squared_distance(X[:, N_IMG:]), rel=1e-12
+    )
+    fixed = _kdlfh(kernel_width=7.5).fit(X, y)
+    assert fixed.kernel_width_ == {"image": 7.5, "text": 7.5} and fixed.kernel_width == 7.5
+
+
+def test_kdlfh_hash_functions_have_no_intercept_and_solve_the_penalised_problem():
+    X, y = make_problem(n=150)
+    h = _kdlfh(reg=0.05).fit(X, y)
+    assert not hasattr(h, "image_intercept_") and not hasattr(h, "text_intercept_")
+    far = np.full((1, X.shape[1] - N_IMG), 1e6)  # all-zero features: a zero score, no offset
+    np.testing.assert_array_equal(h._project(far, "text"), 0.0)
+    for modality, block, codes in (
+        ("image", X[:, :N_IMG], h.image_codes_),
+        ("text", X[:, N_IMG:], h.text_codes_),
+    ):
+        features, W = getattr(h, f"{modality}_features_"), getattr(h, f"{modality}_weights_")
+        K, K0 = features.transform(block), features.anchor_kernel()
+        _, grad = kernel_logistic_objective(W, K, K0, codes.astype(float), 0.05)
+        assert np.abs(grad).max() < 1e-5, modality
+        np.testing.assert_allclose(h._project(block[:5], modality), K[:5] @ W, rtol=1e-12)
+
+
+def test_kdlfh_keeps_the_linear_variants_attributes_apart():
+    X, y = make_problem(n=120)
+    linear = DLFHHasher(8, N_IMG, random_state=0).fit(X, y)
+    kernel = _kdlfh().fit(X, y)
+    assert hasattr(linear, "image_intercept_") and not hasattr(linear, "kernel_width_")
+    assert kernel.ridge_solver_ is None and set(kernel.n_iter_logistic_) == {"image", "text"}
+    # The same learned codes: only the hash functions differ.
+    np.testing.assert_array_equal(linear.image_codes_, kernel.image_codes_)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [(dict(kernel_width="median"), "kernel_width"), (dict(reg=0.0), "reg"), (dict(C=1.0), "C")],
+)
+def test_kdlfh_bad_parameters_raise_clear_errors(params, match):
+    X, y = make_problem(n=60)
+    error = TypeError if "C" in params else InvalidParameterError  # C is gone (now reg)
+    with pytest.raises(error, match=match):
+        _kdlfh(**params).fit(X, y)

@@ -33,7 +33,7 @@ from ._linear_algebra import (
     column_means,
     row_slices,
 )
-from ._rbf_features import fit_kernel_logistic_bits
+from ._rbf_features import fit_kernel_hash_function
 from ._ridge import centred_ridge_cg, resolve_ridge_solver
 
 __all__ = ["DLFHHasher"]
@@ -167,14 +167,20 @@ class DLFHHasher(BaseCrossModalHasher):
         :ref:`baseline_parameters`). Prefer the sampled default.
     hash_function : {"linear", "kernel"}, default="linear"
         ``"linear"``: ridge regression of the centred features onto the codes (DLFH).
-        ``"kernel"``: RBF features on ``n_anchors`` k-means anchors and one logistic regression
-        per bit (KDLFH).
+        ``"kernel"``: RBF features on ``n_anchors`` k-means anchors and one kernel logistic
+        regression per bit (KDLFH), as in the authors' ``KDLFH_algo.m``.
     gamma : float, default=1e-6
         Ridge regularisation of the linear hash functions (paper: 1e-6).
     n_anchors : int, default=500
-        Anchors of the kernel hash functions (``hash_function="kernel"`` only).
-    C : float, default=1.0
-        Inverse regularisation of the kernel logistic regressions (``"kernel"`` only).
+        Anchors of the kernel hash functions (``hash_function="kernel"`` only; authors: 500).
+    kernel_width : "auto" or float, default="auto"
+        The RBF features are ``exp(-||x - a||^2 / kernel_width)`` (``"kernel"`` only).
+        ``"auto"``: per modality, the mean squared distance over all pairs of training items,
+        as in the authors' code. ``kernel_width_`` holds the resolved widths.
+    reg : float, default=0.01
+        Weight ``lambda`` of the penalty ``lambda w' K0 w`` of each bit's kernel logistic
+        regression, ``K0`` the anchors' kernel, against the loss summed over the training
+        items; no intercept (``"kernel"`` only; the authors' ``eta``, 0.01).
     {random_state}
         Seeds the initial codes, the column sampling and k-means.
     {n_jobs}
@@ -198,8 +204,13 @@ class DLFHHasher(BaseCrossModalHasher):
         or a sparse one of at most 4,096 columns), or ``"cg"``, conjugate gradients on sparse
         products (a wider sparse block). Chosen at fit from the block's type and width.
     image_mean_, text_mean_, image_weights_, text_weights_, image_intercept_, text_intercept_
-        The hash functions (``"linear"``: on centred features; ``"kernel"``: on RBF features,
-        with ``image_features_``, ``text_features_`` the anchor maps).
+        The linear hash functions, on centred features (``"linear"`` only).
+    image_features_, text_features_, image_weights_, text_weights_
+        The kernel hash functions: the RBF anchor maps and the weights of the anchors' kernel
+        functions, bits ``features.transform(X) @ weights > 0`` (``"kernel"`` only).
+    kernel_width_, n_iter_logistic_ : dict
+        ``{{"image": ..., "text": ...}}``: the RBF widths used and the L-BFGS iterations of
+        each modality's logistic fits (``"kernel"`` only).
     {base_attributes}
 
     See Also
@@ -252,7 +263,8 @@ class DLFHHasher(BaseCrossModalHasher):
         "hash_function": [StrOptions({"linear", "kernel"})],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "n_anchors": [Interval(Integral, 1, None, closed="left")],
-        "C": [Interval(Real, 0, None, closed="neither")],
+        "kernel_width": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "reg": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -266,7 +278,8 @@ class DLFHHasher(BaseCrossModalHasher):
         hash_function="linear",
         gamma=1e-6,
         n_anchors=500,
-        C=1.0,
+        kernel_width="auto",
+        reg=0.01,
         random_state=None,
         n_jobs=None,
     ):
@@ -278,7 +291,8 @@ class DLFHHasher(BaseCrossModalHasher):
         self.hash_function = hash_function
         self.gamma = gamma
         self.n_anchors = n_anchors
-        self.C = C
+        self.kernel_width = kernel_width
+        self.reg = reg
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -301,12 +315,15 @@ class DLFHHasher(BaseCrossModalHasher):
             )
         else:
             self.ridge_solver_ = None
-            self.image_features_, self.image_weights_, self.image_intercept_ = (
-                fit_kernel_logistic_bits(X_image, U, self.n_anchors, self.C, rng)
-            )
-            self.text_features_, self.text_weights_, self.text_intercept_ = (
-                fit_kernel_logistic_bits(X_text, V, self.n_anchors, self.C, rng)
-            )
+            self.kernel_width_, self.n_iter_logistic_ = {}, {}
+            for modality, X, codes in (("image", X_image, U), ("text", X_text, V)):
+                features, W, n_iter = fit_kernel_hash_function(
+                    X, codes, self.n_anchors, self.kernel_width, self.reg, rng
+                )
+                setattr(self, f"{modality}_features_", features)
+                setattr(self, f"{modality}_weights_", W)
+                self.kernel_width_[modality] = features.width_
+                self.n_iter_logistic_[modality] = n_iter
 
     def _learn_codes(self, Y, rng):
         n, b = Y.shape[0], self.n_bits
@@ -328,12 +345,8 @@ class DLFHHasher(BaseCrossModalHasher):
         return U, V
 
     def _project(self, X, modality):
-        if modality == "image":
-            W, b = self.image_weights_, self.image_intercept_
-            if self.hash_function == "linear":
-                return centred_matmul(X, self.image_mean_, W) + b
-            return self.image_features_.project(X, W, b)
-        W, b = self.text_weights_, self.text_intercept_
-        if self.hash_function == "linear":
-            return centred_matmul(X, self.text_mean_, W) + b
-        return self.text_features_.project(X, W, b)
+        W = getattr(self, f"{modality}_weights_")
+        if self.ridge_solver_ is None:  # kernel hash functions
+            return getattr(self, f"{modality}_features_").project(X, W)
+        mean, b = getattr(self, f"{modality}_mean_"), getattr(self, f"{modality}_intercept_")
+        return centred_matmul(X, mean, W) + b

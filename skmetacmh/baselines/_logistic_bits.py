@@ -1,16 +1,12 @@
-"""One logistic regression per bit, solved jointly: the hash functions of SePH and KDLFH.
+"""Kernel logistic regression per bit, solved jointly: the hash functions of SePH and KDLFH.
 
 Both fit, from each modality's kernel features to each bit of the learned codes, an independent
-logistic regression. The bits' problems are independent, so their sum is minimised in one
-L-BFGS run over all weight vectors at once (the same minimisers as ``n_bits`` separate fits),
-with matrix products in place of a Python loop over bits. Two penalties:
-
-* :func:`fit_logistic_bits` (KDLFH here): scikit-learn's ``LogisticRegression(C=C)``, loss
-  ``C * sum log(1 + exp(-t f)) + ||w||^2 / 2``, intercept not penalised.
-* :func:`fit_kernel_logistic_bits` (SePH): the kernel logistic regression of Lin et al.'s code
-  (Mark Schmidt's ``LogisticLoss`` under ``penalizedKernelL2``): ``f = K w`` with no intercept
-  and loss ``sum log(1 + exp(-t f)) + reg * w' K0 w``, ``K0`` the kernel between the anchors,
-  so the penalty is the RKHS norm of the function the anchors span.
+kernel logistic regression, as both authors' codes do (Mark Schmidt's ``LogisticLoss`` under
+``penalizedKernelL2``): ``f = K w`` with no intercept and loss
+``sum log(1 + exp(-t f)) + reg * w' K0 w``, ``K0`` the kernel between the anchors, so the
+penalty is the RKHS norm of the function the anchors span. The bits' problems are independent,
+so their sum is minimised in one L-BFGS run over all weight vectors at once (the same minimisers
+as ``n_bits`` separate fits), with matrix products in place of a Python loop over bits.
 """
 
 from __future__ import annotations
@@ -19,45 +15,6 @@ import numpy as np
 import scipy.linalg
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
-
-
-def fit_logistic_bits(F: np.ndarray, T: np.ndarray, C: float, max_iter: int = 500):
-    """Weights ``(W, b)`` with ``sign(F W + b)`` predicting the ``{-1, +1}`` targets ``T``.
-
-    Parameters
-    ----------
-    F : ndarray of shape (n, d)
-        Features.
-    T : ndarray of shape (n, n_bits)
-        Targets in {-1, +1}.
-    C : float
-        Inverse regularisation strength, as in scikit-learn.
-    max_iter : int
-        L-BFGS iterations.
-    """
-    n, d = F.shape
-    k = T.shape[1]
-    # Centring the features leaves the solution unchanged (the intercept absorbs the shift and
-    # is not penalised) but conditions L-BFGS far better for RBF features, which share a large
-    # positive mean.
-    mean = F.mean(axis=0)
-    F = F - mean
-
-    def loss_grad(theta):
-        W = theta[: d * k].reshape(d, k)
-        b = theta[d * k :]
-        margin = T * (F @ W + b)
-        loss = -C * log_expit(margin).sum() + 0.5 * np.sum(W * W)
-        # d/df log(1 + exp(-t f)) = -t * sigmoid(-t f)
-        G = -C * T * expit(-margin)
-        grad_W = F.T @ G + W
-        grad_b = G.sum(axis=0)
-        return loss, np.concatenate([grad_W.ravel(), grad_b])
-
-    theta0 = np.zeros(d * k + k)
-    res = minimize(loss_grad, theta0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
-    W, b = res.x[: d * k].reshape(d, k), res.x[d * k :]
-    return W, b - mean @ W
 
 
 def kernel_logistic_objective(

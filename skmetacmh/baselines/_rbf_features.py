@@ -1,15 +1,15 @@
 """RBF features on k-means anchors, the nonlinear input of SePH's and KDLFH's hash functions.
 
-As in SePH (Lin et al., CVPR 2015) and KDLFH, every item is mapped to
+As in SePH (Lin et al., CVPR 2015) and KDLFH (Jiang and Li, TIP 2019), every item is mapped to
 ``phi(x)_k = exp(-||x - a_k||^2 / width)`` for anchor points ``a_k`` chosen by k-means. The
 features of ``n`` items cost ``O(n * n_anchors)`` memory, never ``n x n``. ``X`` may be scipy
 sparse (a text block): k-means and the distances ``||x||^2 - 2 x.a + ||a||^2`` then use sparse
 products, and only the ``(n, n_anchors)`` features are dense.
 
-Two width rules live here. SePH's is Lin et al.'s: ``width`` is the mean squared distance over
-all pairs of training items (:func:`mean_pairwise_squared_distance`, computed in ``O(n d)``
-without the ``n x n`` distance matrix their code forms). KDLFH's (``width=None``) is
-``2 sigma^2`` with ``sigma`` the mean distance from the training items to the anchors.
+Both authors' codes take the same width, the mean squared distance over all pairs of training
+items (:func:`mean_pairwise_squared_distance`, computed here in ``O(n d)`` without the
+``n x n`` distance matrix their code forms), and the same hash functions, one kernel logistic
+regression per bit (:func:`fit_kernel_hash_function`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.cluster import KMeans
 
 from ._linear_algebra import row_slices
-from ._logistic_bits import fit_logistic_bits
+from ._logistic_bits import fit_kernel_logistic_bits
 
 
 def _squared_row_norms(X) -> np.ndarray:
@@ -60,16 +60,15 @@ class _RBFAnchorFeatures:
     ----------
     n_anchors : int
         Number of anchors; capped at the number of training rows.
-    width : float or None
-        The denominator of the exponent. ``None``: ``2 sigma^2`` with ``sigma`` the mean
-        distance from the training rows to the anchors (KDLFH's rule here).
+    width : float
+        The denominator of the exponent.
     random_state : int or numpy.random.Generator-compatible seed
         Seed of the k-means initialisation.
     max_iter : int
         Lloyd iterations of k-means. A few are enough: the anchors only need to cover the data.
     """
 
-    def __init__(self, n_anchors: int, width=None, random_state=None, max_iter: int = 20):
+    def __init__(self, n_anchors: int, width: float, random_state=None, max_iter: int = 20):
         self.n_anchors = n_anchors
         self.width = width
         self.random_state = random_state
@@ -84,11 +83,7 @@ class _RBFAnchorFeatures:
             random_state=self.random_state,
         ).fit(X)
         self.anchors_ = km.cluster_centers_
-        if self.width is None:
-            sigma = float(np.sqrt(_squared_distances(X, self.anchors_)).mean())
-            width = 2.0 * sigma**2
-        else:
-            width = float(self.width)
+        width = float(self.width)
         # A degenerate block (all rows equal) has zero distances; any positive width works.
         self.width_ = width if width > 0 else 1.0
         return self
@@ -111,15 +106,26 @@ class _RBFAnchorFeatures:
         return out
 
 
-def fit_kernel_logistic_bits(X, targets: np.ndarray, n_anchors: int, C: float, rng):
-    """KDLFH's kernel hash functions: RBF anchor features of ``X``, one logistic regression per bit.
+def fit_kernel_hash_function(X, T: np.ndarray, n_anchors: int, kernel_width, reg: float, rng):
+    """SePH's and KDLFH's hash functions of one modality, fitted to the codes ``T``.
 
-    Width ``2 sigma^2`` (see the module docstring), loss ``C * sum log(1 + exp(-t f)) +
-    ||w||^2 / 2`` with an unpenalised intercept. ``rng`` (a ``RandomState``) draws the k-means
-    seed. Returns ``(features, W, b)``: bits are ``features.project(X, W, b) > 0``.
+    RBF features on ``n_anchors`` k-means anchors of ``X``, of width ``kernel_width`` (``"auto"``:
+    :func:`mean_pairwise_squared_distance` of ``X``), then per bit the kernel logistic regression
+    ``sum log(1 + exp(-t K w)) + reg w' K0 w`` with no intercept (``K0`` the anchors' kernel).
+    ``rng`` (a ``RandomState``) draws the k-means seed.
+
+    Returns
+    -------
+    features : _RBFAnchorFeatures
+        The fitted anchor map (its ``width_`` is the width used).
+    W : ndarray of shape (n_anchors, n_bits)
+        Bits are ``features.project(X_new, W) > 0``.
+    n_iter : int
+        L-BFGS iterations of the logistic fit.
     """
+    width = mean_pairwise_squared_distance(X) if kernel_width == "auto" else kernel_width
     features = _RBFAnchorFeatures(
-        n_anchors, random_state=int(rng.randint(np.iinfo(np.int32).max))
+        n_anchors, width=width, random_state=int(rng.randint(np.iinfo(np.int32).max))
     ).fit(X)
-    W, b = fit_logistic_bits(features.transform(X), targets, C)
-    return features, W, b
+    W, n_iter = fit_kernel_logistic_bits(features.transform(X), features.anchor_kernel(), T, reg)
+    return features, W, n_iter

@@ -26,8 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._base import BaseCrossModalHasher
 from ._docstring import SHARED_DOCS, Substitution
 from ._label_similarity import normalized_labels
-from ._logistic_bits import fit_kernel_logistic_bits
-from ._rbf_features import _RBFAnchorFeatures, mean_pairwise_squared_distance
+from ._rbf_features import fit_kernel_hash_function
 
 __all__ = ["SePHHasher"]
 
@@ -277,16 +276,10 @@ class SePHHasher(BaseCrossModalHasher):
 
     def _fit_hash_function(self, X, T, modality, rng):
         """RBF anchor features of one modality and its per-bit kernel logistic regressions."""
-        width = (
-            mean_pairwise_squared_distance(X) if self.kernel_width == "auto" else self.kernel_width
+        features, W, n_iter = fit_kernel_hash_function(
+            X, T, self.n_anchors, self.kernel_width, self.reg, rng
         )
-        features = _RBFAnchorFeatures(
-            self.n_anchors, width=width, random_state=int(rng.randint(np.iinfo(np.int32).max))
-        ).fit(X)
         self.kernel_width_[modality] = features.width_
-        W, n_iter = fit_kernel_logistic_bits(
-            features.transform(X), features.anchor_kernel(), T, self.reg
-        )
         self.n_iter_logistic_[modality] = n_iter
         return features, W
 
