@@ -335,6 +335,43 @@ def test_map_per_class_and_groups_average_the_right_queries():
     assert "tail" not in groups.map and groups.n_queries["tail"] == 0
 
 
+def test_strict_per_class_map_asks_for_the_class_itself():
+    # The query carries classes 0 and 1; its nearest item carries only 0, the far one only 1.
+    labels = np.array([[1, 1], [1, 0], [0, 1]])
+    codes = np.array([[0, 0], [0, 0], [1, 1]], dtype=np.uint8)
+    args = codes[:1], codes[1:], labels[:1], labels[1:]
+    lenient = map_per_class(*args)
+    assert lenient.map.tolist() == [1.0, 1.0]  # both items share a label: AP 1 for each class
+    strict = map_per_class(*args, relevance="strict")
+    assert strict.classes.tolist() == [0, 1]
+    assert strict.map.tolist() == [1.0, 0.5]  # class 1's only item is ranked second
+    assert strict.n_queries.tolist() == [1, 1]
+    # The strict group score of a group of one class is that class's strict score.
+    train = np.array([[1, 0]] * 5 + [[0, 1]])
+    tail = map_by_frequency_group(*args, train, groups={"tail": [1]}, relevance="strict")
+    assert tail.map["tail"] == strict.map[1]
+
+
+def test_strict_per_class_map_leaves_out_classes_no_database_item_carries():
+    labels = np.array([[1, 1], [1, 0], [1, 0]])  # no database item carries class 1
+    codes = np.array([[0, 0], [0, 1], [1, 1]], dtype=np.uint8)
+    strict = map_per_class(codes[:1], codes[1:], labels[:1], labels[1:], relevance="strict")
+    assert strict.classes.tolist() == [0] and strict.n_queries.tolist() == [1]
+
+
+@given(seed=st.integers(0, 2**16), top_k=st.sampled_from([None, 1, 3]))
+@settings(max_examples=25, deadline=None)
+def test_strict_and_lenient_per_class_map_agree_on_single_label_data(seed, top_k):
+    rng = np.random.default_rng(seed)
+    q, db = rng.integers(0, 2, (12, 8), dtype=np.uint8), rng.integers(0, 2, (30, 8), dtype=np.uint8)
+    ql, dbl = rng.integers(0, 4, 12), rng.integers(0, 4, 30)
+    lenient = map_per_class(q, db, ql, dbl, top_k=top_k)
+    strict = map_per_class(q, db, ql, dbl, top_k=top_k, relevance="strict")
+    np.testing.assert_array_equal(strict.classes, lenient.classes)
+    np.testing.assert_array_equal(strict.n_queries, lenient.n_queries)
+    np.testing.assert_allclose(strict.map, lenient.map, rtol=1e-12)
+
+
 # ----------------------------------------------------------------------------- errors
 @pytest.mark.parametrize(
     "qc, dbc, ql, dbl, match",
@@ -381,6 +418,7 @@ CODES = np.zeros((2, 2)), np.zeros((3, 2)), [0, 1], [0, 1, 1]
         (lambda: mean_average_precision(*CODES, top_k="5"), "top_k"),
         (lambda: mean_average_precision(*CODES, return_details="yes"), "return_details"),
         (lambda: map_per_class(*CODES, top_k=-1), "top_k"),
+        (lambda: map_per_class(*CODES, relevance="exact"), "relevance"),
         (lambda: map_by_frequency_group(*CODES, [0, 1], groups=[1]), "groups"),
         (lambda: map_by_frequency_group(*CODES, [0, 1], top_k=0), "top_k"),
         (lambda: precision_at_k(*CODES, k="3"), "k"),

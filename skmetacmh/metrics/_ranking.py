@@ -398,26 +398,38 @@ def _query_membership(query_labels):
     {
         **_PROBLEM,
         "top_k": _TOP_K,
+        "relevance": [StrOptions({"lenient", "strict"})],
     },
     prefer_skip_nested_validation=True,
 )
 @_DOCS
-def map_per_class(query_codes, db_codes, query_labels, db_labels, top_k=None) -> Bunch:
+def map_per_class(
+    query_codes, db_codes, query_labels, db_labels, top_k=None, *, relevance: str = "lenient"
+) -> Bunch:
     """Compute the mAP of the queries of each class.
 
     A multi-label query counts for each of its labels. Classes with no counted query are left
-    out of the result rather than reported as NaN.
+    out of the result rather than reported as NaN. ``relevance`` decides, as in
+    :func:`map_by_frequency_group`, what a class's score asks of the database when labels are
+    multi-label: ``"lenient"`` scores each query once, relevant = shares any label with it;
+    ``"strict"`` scores the queries of class ``k`` with relevant = carries ``k``, so a rare
+    class's score says whether that class itself is found. For single-label data both give the
+    same numbers.
 
     Parameters
     ----------
     {ranking_problem}
     {top_k}
+    relevance : {"lenient", "strict"}, default="lenient"
+        ``"lenient"``: relevant = shares any label with the query; ``"strict"``: relevant =
+        carries the class being scored.
 
     Returns
     -------
     result : Bunch
         ``classes`` (class values, or label columns for indicator labels), ``map`` (mAP of each
-        class's queries) and ``n_queries`` (how many counted queries each class has).
+        class's queries) and ``n_queries`` (how many counted queries each class has; with
+        ``relevance="strict"``, those whose class some database item carries).
 
     See Also
     --------
@@ -434,6 +446,16 @@ def map_per_class(query_codes, db_codes, query_labels, db_labels, top_k=None) ->
     ([0, 1], [1.0, 1.0])
     """
     _reject_bool(top_k, "top_k", "map_per_class", "an int in the range [1, inf) or None")
+    if relevance == "strict":
+        problem = _Problem(query_codes, db_codes, query_labels, db_labels)
+        strict = _StrictClasses(problem, query_labels, db_labels, top_k)
+        pairs = [strict.ap_sum(col) for col in range(len(strict.classes))]
+        sums = np.array([total for total, _ in pairs], dtype=np.float64)
+        counts = np.array([count for _, count in pairs], dtype=int)
+        keep = counts > 0
+        return Bunch(
+            classes=strict.classes[keep], map=sums[keep] / counts[keep], n_queries=counts[keep]
+        )
     ap, valid = _per_query_ap(query_codes, db_codes, query_labels, db_labels, top_k)
     membership, classes = _query_membership(query_labels)
     membership = membership[valid]
@@ -555,32 +577,44 @@ def map_by_frequency_group(
     return Bunch(map=result, n_queries=n_queries, groups=groups)
 
 
-def _strict_groups(problem: _Problem, query_labels, db_labels, groups: dict, top_k, engine=None):
-    """Per group: mean AP over (query, class of the group it carries), relevant = carries it.
+class _StrictClasses:
+    """The strict relevance, class by class: for class ``k``, the queries that carry it against
+    the database, relevant = carries ``k``. Each class's ranking problem is solved once, on the
+    codes packed once, and only when asked for. ``engine``: for the parity tests."""
 
-    One ranking problem per class that some query carries, on the codes packed once; a pair
-    whose class no database item carries has no defined AP and is left out, as in mAP.
-    ``engine``: for the parity tests.
-    """
-    membership, classes = _query_membership(query_labels)
-    # The database's membership in the queries' classes (a 1-D class the queries lack has no
-    # column: no query asks for it).
-    db_membership = as_label_indicator(db_labels, classes=classes, name="db_labels")[0]
-    per_class = {}  # class column -> (sum of AP, counted pairs)
+    def __init__(self, problem: _Problem, query_labels, db_labels, top_k, engine=None):
+        self.membership, self.classes = _query_membership(query_labels)
+        # The database's membership in the queries' classes (a 1-D class the queries lack has
+        # no column: no query asks for it).
+        indicator = as_label_indicator(db_labels, classes=self.classes, name="db_labels")
+        self.db_membership = indicator[0]
+        self.problem, self.top_k, self.engine = problem, top_k, engine
+        self._sums: dict = {}
+
+    def ap_sum(self, col: int) -> tuple[float, int]:
+        """Sum of AP over the counted (query, class ``col``) pairs, and how many there are; a
+        pair whose class no database item carries has no defined AP and is not counted."""
+        if col not in self._sums:
+            rows = np.flatnonzero(self.membership[:, col])
+            if rows.size == 0:
+                self._sums[col] = (0.0, 0)
+            else:
+                sub = self.problem.for_class_queries(rows, self.db_membership[:, col])
+                ap, valid = sub.average_precision(self.top_k, self.engine)
+                self._sums[col] = (float(ap[valid].sum()), int(valid.sum()))
+        return self._sums[col]
+
+
+def _strict_groups(problem: _Problem, query_labels, db_labels, groups: dict, top_k, engine=None):
+    """Per group: mean AP over (query, class of the group it carries), relevant = carries it."""
+    strict = _StrictClasses(problem, query_labels, db_labels, top_k, engine)
     result, n_queries = {}, {}
     for name, group_classes in groups.items():
         total, count = 0.0, 0
-        for col in np.flatnonzero(np.isin(classes, np.asarray(group_classes))):
-            if col not in per_class:
-                rows = np.flatnonzero(membership[:, col])
-                if rows.size == 0:
-                    per_class[col] = (0.0, 0)
-                    continue
-                sub = problem.for_class_queries(rows, db_membership[:, col])
-                ap, valid = sub.average_precision(top_k, engine)
-                per_class[col] = (float(ap[valid].sum()), int(valid.sum()))
-            total += per_class[col][0]
-            count += per_class[col][1]
+        for col in np.flatnonzero(np.isin(strict.classes, np.asarray(group_classes))):
+            class_total, class_count = strict.ap_sum(col)
+            total += class_total
+            count += class_count
         n_queries[name] = count
         if count:
             result[name] = total / count
