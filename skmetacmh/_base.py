@@ -40,7 +40,7 @@ from ._modalities import (
     split_modalities,
 )
 from ._neighbors import DatabaseSearch
-from ._search import pack_codes, pack_database
+from ._search import PackedDatabase, pack_codes, pack_database
 from ._threads import N_JOBS_CONSTRAINTS, limits_threads
 
 __all__ = ["BaseCrossModalHasher", "MAX_BITS", "UnsupervisedHasherMixin"]
@@ -201,21 +201,21 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         same words (private state, rebuilt from ``database_codes_`` when a pickle lacks it)."""
         n_bits = self.database_codes_.shape[1] // 2  # as fitted, whatever set_params did since
         image_bits, text_bits = split_codes(self.database_codes_, n_bits)
-        Y = self.database_labels_
-        if Y is None:  # a database without labels: codes only, for kneighbors
-            self._packed_database = (pack_codes(image_bits), pack_codes(text_bits), None, 0)
-        else:
-            self._packed_database = pack_database(image_bits, text_bits, Y)
-        image_words, text_words = self._packed_database[:2]
+        database = pack_database(image_bits, text_bits, self.database_labels_)
+        self._packed_database = database
         self._database_search = {
-            "image": DatabaseSearch(image_words, n_bits),
-            "text": DatabaseSearch(text_words, n_bits),
+            modality: DatabaseSearch(database.codes(modality).words, n_bits)
+            for modality in ("image", "text")
         }
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        if "database_codes_" in state and "_database_search" not in state:
-            # Pickled by a version before kneighbors: pack the stored codes as fit does.
+        packed = state.get("_packed_database")
+        if "database_codes_" in state and (
+            "_database_search" not in state or not isinstance(packed, PackedDatabase)
+        ):
+            # Pickled by an earlier version (before kneighbors, or with the database packed as
+            # a tuple): pack the stored codes as fit does.
             self._pack_database()
 
     def fit_transform(self, X, y=None):

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from skmetacmh import join_modalities
+from skmetacmh._search import PackedDatabase
 from skmetacmh.metrics import cross_modal_map, make_cross_modal_scorer
 
 from ._helpers import make_two_view_data
@@ -118,25 +119,34 @@ def test_pickle_round_trip_gives_identical_codes():
 
 
 class _PickledBeforeKneighbors:
-    """Unpickles as a hasher written by a version without the packed database."""
+    """Unpickles as a hasher written by a version without the packed database, or (``tuple``)
+    by one that packed it as a tuple."""
 
-    def __init__(self, hasher):
+    def __init__(self, hasher, tuple_database=False):
         self.state = {
             k: v
             for k, v in hasher.__getstate__().items()
             if k not in ("_packed_database", "_database_search")
         }
+        if tuple_database:
+            db = hasher._packed_database
+            self.state["_packed_database"] = (db.image.words, db.text.words, db.labels.values, 1)
+            self.state["_database_search"] = hasher._database_search
         self.cls = type(hasher)
 
     def __reduce__(self):
         return (object.__new__, (self.cls,), self.state)
 
 
-def test_a_hasher_pickled_before_kneighbors_searches_and_scores_as_a_fresh_one():
+@pytest.mark.parametrize("tuple_database", [False, True])
+def test_a_hasher_pickled_by_an_earlier_version_searches_and_scores_as_a_fresh_one(
+    tuple_database,
+):
     X, y, n_img = _data()
     h = ToyHasher(8, n_img, random_state=0).fit(X, y)
-    old = pickle.loads(pickle.dumps(_PickledBeforeKneighbors(h)))
+    old = pickle.loads(pickle.dumps(_PickledBeforeKneighbors(h, tuple_database)))
     assert type(old) is ToyHasher and "_database_search" in vars(old)
+    assert isinstance(old._packed_database, PackedDatabase)
     for modality, Q in (("image", X[:7, :n_img]), ("text", X[:7, n_img:])):
         for got, want in zip(
             old.kneighbors(Q, modality=modality, n_neighbors=5),
@@ -146,7 +156,7 @@ def test_a_hasher_pickled_before_kneighbors_searches_and_scores_as_a_fresh_one()
     assert old.score(X, y) == h.score(X, y)
     # A hasher whose n_bits was changed after fit still packs the codes it was fitted with.
     h.set_params(n_bits=4)
-    old = pickle.loads(pickle.dumps(_PickledBeforeKneighbors(h)))
+    old = pickle.loads(pickle.dumps(_PickledBeforeKneighbors(h, tuple_database)))
     assert old._database_search["text"].n_bits == 8
 
 

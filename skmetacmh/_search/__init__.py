@@ -23,11 +23,23 @@ from ._compiled_engine import CompiledEngine
 from ._engine import SearchEngine
 from ._faiss_engine import FaissEngine, faiss_available
 from ._numpy_engine import NumpyEngine
-from ._packing import check_codes, n_words, pack_codes, pack_database, unpack_codes
+from ._packing import (
+    PackedCodes,
+    PackedDatabase,
+    PackedLabels,
+    check_codes,
+    n_words,
+    pack_codes,
+    pack_database,
+    unpack_codes,
+)
 
 __all__ = [
     "BACKENDS",
     "KERNELS_DISABLED",
+    "PackedCodes",
+    "PackedDatabase",
+    "PackedLabels",
     "SearchEngine",
     "check_codes",
     "default_engine",

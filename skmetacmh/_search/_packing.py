@@ -6,9 +6,14 @@ Internally they are packed into 64-bit words so that one XOR and one popcount co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 __all__ = [
+    "PackedCodes",
+    "PackedDatabase",
+    "PackedLabels",
     "check_codes",
     "distance_dtype",
     "n_words",
@@ -103,19 +108,54 @@ def unpack_codes(packed: np.ndarray, n_bits: int) -> np.ndarray:
     return np.unpackbits(as_bytes, axis=1, count=n_bits, bitorder="little")
 
 
-def pack_database(image_codes, text_codes, labels):
-    """A cross-modal database packed for the engines, with its labels as packed bit sets.
+@dataclass(frozen=True)
+class PackedCodes:
+    """Codes packed for the engines, with their length: ``words`` of :func:`pack_codes`."""
 
-    Returns
-    -------
-    image_words, text_words : ndarray of uint64, shape (n, n_words)
-    label_words : ndarray of uint64, shape (n, ceil(n_classes / 64))
-        The {0,1} indicator ``labels`` as bit sets: relevant iff two rows intersect.
-    n_label_words : int
-    """
-    return (
-        pack_codes(image_codes),
-        pack_codes(text_codes),
-        pack_codes(labels),
-        n_words(labels.shape[1]),
+    words: np.ndarray
+    n_bits: int
+
+    @classmethod
+    def pack(cls, codes) -> PackedCodes:
+        codes = np.asarray(codes)
+        return cls(pack_codes(codes), codes.shape[1])
+
+    def __len__(self) -> int:
+        return self.words.shape[0]
+
+
+@dataclass(frozen=True)
+class PackedLabels:
+    """Labels in the engines' form: a {0,1} indicator as bit sets, ``label_words`` words per
+    item (relevant iff two rows intersect)."""
+
+    values: np.ndarray
+    label_words: int
+
+    @classmethod
+    def pack(cls, indicator) -> PackedLabels:
+        indicator = np.asarray(indicator)
+        return cls(pack_codes(indicator), n_words(indicator.shape[1]))
+
+
+@dataclass(frozen=True)
+class PackedDatabase:
+    """A cross-modal database packed once for the engines: each modality's codes, and the
+    labels (``None`` for a database fitted without them, which only ``kneighbors`` searches)."""
+
+    image: PackedCodes
+    text: PackedCodes
+    labels: PackedLabels | None
+
+    def codes(self, modality: str) -> PackedCodes:
+        return self.image if modality == "image" else self.text
+
+
+def pack_database(image_codes, text_codes, labels=None) -> PackedDatabase:
+    """Pack the two modalities' ``(n, n_bits)`` 0/1 codes and the ``(n, n_labels)`` {0,1}
+    indicator ``labels`` (or ``None``) of one cross-modal database."""
+    return PackedDatabase(
+        PackedCodes.pack(image_codes),
+        PackedCodes.pack(text_codes),
+        None if labels is None else PackedLabels.pack(labels),
     )

@@ -16,7 +16,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from .._labels import check_one_label_per_row, joint_label_indicators, labels_to_indicator
 from .._modalities import split_codes
-from .._search import default_engine, pack_database
+from .._search import PackedDatabase, default_engine, pack_database
 from ._ranking import _reject_bool, mean_over_valid
 
 __all__ = ["cross_modal_map", "make_cross_modal_scorer"]
@@ -55,19 +55,19 @@ def _final_hasher(estimator, X_query, X_db):
             return estimator, X_query, X_db
 
 
-def _fitted_database(hasher):
+def _fitted_database(hasher) -> PackedDatabase:
     """The fitted database, packed once in fit (any hasher of this package)."""
     cached = getattr(hasher, "_packed_database", None)  # duck-typed hashers have none
     if cached is not None:
         return cached
-    image, text = split_codes(hasher.database_codes_, hasher.n_bits)
-    return pack_database(image, text, hasher.database_labels_)
+    codes = hasher.database_codes_
+    return pack_database(*split_codes(codes, codes.shape[1] // 2), hasher.database_labels_)
 
 
-def _encoded(hasher, X, labels):
+def _encoded(hasher, X, labels) -> PackedDatabase:
     """``X`` encoded and packed with its (already checked) indicator ``labels``."""
-    image, text = split_codes(hasher.transform(X), hasher.n_bits)
-    return pack_database(image, text, labels)
+    codes = hasher.transform(X)
+    return pack_database(*split_codes(codes, codes.shape[1] // 2), labels)
 
 
 def _checked_rows(X, labels, names):
@@ -121,18 +121,22 @@ def _cross_modal_map(
         given, missing = ("y_db", "X_db") if X_db is None else ("X_db", "y_db")
         raise ValueError(f"{given} was given without {missing}; pass both or neither.")
     q_labels, d_labels = _checked_labels(hasher, X_query, y_query, X_db, y_db, names)
-    q_image, q_text, q_labels, label_words = _encoded(hasher, X_query, q_labels)
-    if X_db is None:
-        d_image, d_text, d_labels, _ = _fitted_database(hasher)
-    else:
-        d_image, d_text, d_labels, _ = _encoded(hasher, X_db, d_labels)
-    engine, n_bits = default_engine(), hasher.n_bits
-    pairs = {"image_to_text": (q_image, d_text), "text_to_image": (q_text, d_image)}
+    query = _encoded(hasher, X_query, q_labels)
+    database = _fitted_database(hasher) if X_db is None else _encoded(hasher, X_db, d_labels)
+    engine, q_labels, d_labels = default_engine(), query.labels, database.labels
+    pairs = {"image_to_text": ("image", "text"), "text_to_image": ("text", "image")}
     out = {}
-    for name, (queries, db) in pairs.items():
+    for name, (query_modality, db_modality) in pairs.items():
         if direction in ("both", name):
+            queries, db = query.codes(query_modality), database.codes(db_modality)
             ap, valid = engine.average_precision(
-                queries, db, n_bits, q_labels, d_labels, label_words, top_k
+                queries.words,
+                db.words,
+                queries.n_bits,
+                q_labels.values,
+                d_labels.values,
+                q_labels.label_words,
+                top_k,
             )
             out[name] = mean_over_valid(ap, valid)
     out["mean"] = float(np.mean(list(out.values())))
