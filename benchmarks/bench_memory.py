@@ -367,6 +367,26 @@ def report(rows: list[dict], bits: int) -> str:
     return "\n".join(lines)
 
 
+def _paired_cells(rows, setting, variants, bits, base, tail: str, missing: str) -> list[str]:
+    """One table row's cells after the setting: ``memory=False``'s mean / ``tail`` over the
+    seeds of ``base``, then per variant ``d mean / d tail (seeds with a tail gain / seeds)``."""
+    cells = [
+        f"     - {np.mean([r['mean'] for r in base]):.3f} / "
+        f"{np.mean([r[tail] for r in base]):.3f} ({len(base)} seeds)"
+    ]
+    for variant in variants:
+        _, d_mean = paired(rows, setting, variant, bits, "mean")
+        seeds, d_tail = paired(rows, setting, variant, bits, tail)
+        if not len(seeds):
+            cells.append(f"     - {missing}")
+            continue
+        cells.append(
+            f"     - {d_mean.mean():+.3f} / {d_tail.mean():+.3f} "
+            f"({int((d_tail > 0).sum())}/{len(seeds)})"
+        )
+    return cells
+
+
 def report_rst(rows: list[dict], bits: int, variants) -> str:
     """The paired differences as an RST list-table: one row per setting, one column per variant.
 
@@ -387,20 +407,7 @@ def report_rst(rows: list[dict], bits: int, variants) -> str:
         base = [r for r in rows if r["setting"] == setting and r["variant"] == BASELINE]
         base = [r for r in base if r["bits"] == bits]
         lines.append(f"   * - {setting}")
-        lines.append(
-            f"     - {np.mean([r['mean'] for r in base]):.3f} / "
-            f"{np.mean([r['tail'] for r in base]):.3f} ({len(base)} seeds)"
-        )
-        for variant in variants:
-            _, d_mean = paired(rows, setting, variant, bits, "mean")
-            seeds, d_tail = paired(rows, setting, variant, bits, "tail")
-            if not len(seeds):
-                lines.append("     - n/a")
-                continue
-            lines.append(
-                f"     - {d_mean.mean():+.3f} / {d_tail.mean():+.3f} "
-                f"({int((d_tail > 0).sum())}/{len(seeds)})"
-            )
+        lines += _paired_cells(rows, setting, variants, bits, base, "tail", missing="n/a")
     return "\n".join(lines)
 
 
@@ -459,20 +466,9 @@ def report_regimes(rows: list[dict], bits: int, variants=REGIME_VARIANTS) -> str
         tail = counts[: max(1, len(counts) // 3)]
         lines.append(f"   * - {setting}")
         lines.append(f"     - {base[0]['n_train']} ({tail.min()}-{tail.max()})")
-        lines.append(
-            f"     - {np.mean([r['mean'] for r in base]):.3f} / "
-            f"{np.mean([r['tail_strict'] for r in base]):.3f} ({len(base)} seeds)"
+        lines += _paired_cells(
+            rows, setting, variants, bits, base, "tail_strict", missing="not run"
         )
-        for variant in variants:
-            _, d_mean = paired(rows, setting, variant, bits, "mean")
-            seeds, d_tail = paired(rows, setting, variant, bits, "tail_strict")
-            if not len(seeds):
-                lines.append("     - not run")
-                continue
-            lines.append(
-                f"     - {d_mean.mean():+.3f} / {d_tail.mean():+.3f} "
-                f"({int((d_tail > 0).sum())}/{len(seeds)})"
-            )
     lines.append("")
     for variant in variants:
         passed, reasons = regime_verdict(rows, bits, variant)

@@ -33,14 +33,9 @@ from sklearn.utils.validation import (
 from ._fit_checks import check_feature_scale, warn_if_codes_collapse
 from ._index_contract import check_n_neighbors
 from ._labels import check_fit_labels, labels_to_indicator
-from ._modalities import (
-    check_modality,
-    check_n_image_features,
-    split_codes,
-    split_modalities,
-)
+from ._modalities import check_modality, check_n_image_features, split_modalities
 from ._neighbors import DatabaseSearch
-from ._search import PackedDatabase, pack_codes, pack_database
+from ._search import PackedDatabase, pack_codes, pack_joined
 from ._threads import N_JOBS_CONSTRAINTS, limits_threads
 
 __all__ = ["BaseCrossModalHasher", "MAX_BITS", "UnsupervisedHasherMixin"]
@@ -199,12 +194,11 @@ class BaseCrossModalHasher(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     def _pack_database(self) -> None:
         """Pack the database once, so that score(), every CV fold and kneighbors search the
         same words (private state, rebuilt from ``database_codes_`` when a pickle lacks it)."""
-        n_bits = self.database_codes_.shape[1] // 2  # as fitted, whatever set_params did since
-        image_bits, text_bits = split_codes(self.database_codes_, n_bits)
-        database = pack_database(image_bits, text_bits, self.database_labels_)
+        # n_bits from the codes: as fitted, whatever set_params did since.
+        database = pack_joined(self.database_codes_, self.database_labels_)
         self._packed_database = database
         self._database_search = {
-            modality: DatabaseSearch(database.codes(modality).words, n_bits)
+            modality: DatabaseSearch(database.codes(modality).words, database.image.n_bits)
             for modality in ("image", "text")
         }
 

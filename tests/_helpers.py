@@ -40,6 +40,18 @@ def brute_range(queries, db, radius):
     return results
 
 
+def cross_modal_queries(hasher, X_queries, n_img):
+    """Both directions of a fitted hasher's retrieval: ``(modality, query block, encoded
+    queries, the other modality's database codes)``, image queries first."""
+    n_bits = hasher.database_codes_.shape[1] // 2
+    image_db, text_db = hasher.database_codes_[:, :n_bits], hasher.database_codes_[:, n_bits:]
+    for modality, block, other_db in (
+        ("image", X_queries[:, :n_img], text_db),
+        ("text", X_queries[:, n_img:], image_db),
+    ):
+        yield modality, block, hasher.encode(block, modality=modality), other_db
+
+
 def tied_codes(rng, n, n_bits, n_distinct=None, p_one=0.1):
     """Codes drawn from a small pool of sparse patterns: many duplicates, many equal distances."""
     n_distinct = n_distinct or max(2, n // 8)

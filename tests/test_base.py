@@ -11,7 +11,7 @@ from skmetacmh import join_modalities
 from skmetacmh._search import PackedDatabase
 from skmetacmh.metrics import cross_modal_map, make_cross_modal_scorer
 
-from ._helpers import make_two_view_data
+from ._helpers import cross_modal_queries, make_two_view_data
 from ._toy import ToyHasher
 
 
@@ -441,12 +441,7 @@ def _index_over(codes):
 def test_kneighbors_searches_the_other_modality_as_an_index_would(n_bits):
     X, y, n_img = _data(n=200)
     h = ToyHasher(n_bits, n_img, random_state=0).fit(X[:150], y[:150])
-    image_db, text_db = h.database_codes_[:, :n_bits], h.database_codes_[:, n_bits:]
-    for modality, block, other_db in (
-        ("image", X[150:, :n_img], text_db),
-        ("text", X[150:, n_img:], image_db),
-    ):
-        queries = h.encode(block, modality=modality)
+    for modality, block, queries, other_db in cross_modal_queries(h, X[150:], n_img):
         for k in (1, 7, 150):
             distances, indices = h.kneighbors(block, modality=modality, n_neighbors=k)
             expected = _index_over(other_db).search(queries, k)

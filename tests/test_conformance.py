@@ -22,7 +22,7 @@ import skmetacmh
 from skmetacmh._bench._measure import peak_traced_bytes
 from skmetacmh.metrics import cross_modal_map, make_cross_modal_scorer
 
-from ._helpers import brute_search
+from ._helpers import brute_search, cross_modal_queries
 
 # Small, fast configurations of every public hasher. Linear methods whose number of bits is
 # bounded by the smaller modality's dimension (CCA directions) get one bit in the checks.
@@ -444,12 +444,7 @@ def test_zero_rows_give_zero_codes_for_every_hasher(name, data):
 def test_kneighbors_is_the_brute_force_hamming_ranking(name, n_bits, data):
     X, y, n_img = data
     hasher = _workflow_hasher(name, n_img, n_bits=n_bits).fit(X[:180], y[:180])
-    image_db, text_db = hasher.database_codes_[:, :n_bits], hasher.database_codes_[:, n_bits:]
-    for modality, block, other_db in (
-        ("image", X[180:, :n_img], text_db),
-        ("text", X[180:, n_img:], image_db),
-    ):
-        queries = hasher.encode(block, modality=modality)
+    for modality, block, queries, other_db in cross_modal_queries(hasher, X[180:], n_img):
         for k in (1, 10, 180):
             distances, indices = hasher.kneighbors(block, modality=modality, n_neighbors=k)
             want_d, want_i = brute_search(queries, other_db, k, pad=False)

@@ -31,6 +31,7 @@ from ._packing import (
     n_words,
     pack_codes,
     pack_database,
+    pack_joined,
     unpack_codes,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "n_words",
     "pack_codes",
     "pack_database",
+    "pack_joined",
     "resolve_engine",
     "unpack_codes",
 ]

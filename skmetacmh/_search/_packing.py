@@ -19,6 +19,7 @@ __all__ = [
     "n_words",
     "pack_codes",
     "pack_database",
+    "pack_joined",
     "unpack_codes",
 ]
 
@@ -120,9 +121,6 @@ class PackedCodes:
         codes = np.asarray(codes)
         return cls(pack_codes(codes), codes.shape[1])
 
-    def __len__(self) -> int:
-        return self.words.shape[0]
-
 
 @dataclass(frozen=True)
 class PackedLabels:
@@ -159,3 +157,11 @@ def pack_database(image_codes, text_codes, labels=None) -> PackedDatabase:
         PackedCodes.pack(text_codes),
         None if labels is None else PackedLabels.pack(labels),
     )
+
+
+def pack_joined(codes, labels=None) -> PackedDatabase:
+    """:func:`pack_database` of ``(n, 2 * n_bits)`` codes as ``transform`` returns them, image
+    bits then text bits (their length is read from the codes, not from a parameter)."""
+    codes = np.asarray(codes)
+    n_bits = codes.shape[1] // 2
+    return pack_database(codes[:, :n_bits], codes[:, n_bits:], labels)

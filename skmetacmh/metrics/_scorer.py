@@ -1,7 +1,7 @@
 """Scoring a fitted hasher: cross-modal mAP, and the one scorer every hasher is compared with.
 
 The path is straight: the queries are encoded once (``transform``), cut into image and text bits
-(``split_codes``) and packed; their labels become the fitted indicator once. The database is the
+(``pack_joined``) and packed; their labels become the fitted indicator once. The database is the
 hasher's fitted one, packed once in ``fit`` (``BaseCrossModalHasher``), or ``X_db`` encoded the
 same way. Both directions then run on the same search engine as the metrics.
 """
@@ -15,8 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from .._labels import check_one_label_per_row, joint_label_indicators, labels_to_indicator
-from .._modalities import split_codes
-from .._search import PackedDatabase, default_engine, pack_database
+from .._search import PackedDatabase, default_engine, pack_joined
 from ._ranking import _reject_bool, mean_over_valid
 
 __all__ = ["cross_modal_map", "make_cross_modal_scorer"]
@@ -60,14 +59,12 @@ def _fitted_database(hasher) -> PackedDatabase:
     cached = getattr(hasher, "_packed_database", None)  # duck-typed hashers have none
     if cached is not None:
         return cached
-    codes = hasher.database_codes_
-    return pack_database(*split_codes(codes, codes.shape[1] // 2), hasher.database_labels_)
+    return pack_joined(hasher.database_codes_, hasher.database_labels_)
 
 
 def _encoded(hasher, X, labels) -> PackedDatabase:
     """``X`` encoded and packed with its (already checked) indicator ``labels``."""
-    codes = hasher.transform(X)
-    return pack_database(*split_codes(codes, codes.shape[1] // 2), labels)
+    return pack_joined(hasher.transform(X), labels)
 
 
 def _checked_rows(X, labels, names):
